@@ -1,0 +1,81 @@
+# qlm - build with `make`, test with `make test`.
+#
+#   make                 ./qlm and libqlm.a
+#   make test            build and run every test; ends with "N passed, N failed"
+#   make demo            write a story with the 260K-parameter TinyStories model
+#   make SAN=1 test      the same tests under AddressSanitizer + UBSan (in build-san/)
+#   make CC=clang CFLAGS=-O3 ...   CC and CFLAGS are yours to override
+#
+# Kernel files carry their ISA in their name (quant/*_avx2.c, *_avx512.c, *_neon.c) and
+# only they are compiled with the matching -m flags, so the one binary runs on any CPU
+# of its architecture and picks the best path at run time.
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
+             -Wshadow -Iinclude -pthread $(CFLAGS)
+LDLIBS  = -lm -pthread
+
+ifeq ($(SAN),1)
+BUILD   ?= build-san
+CFLAGS_ALL += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+else
+BUILD   ?= build
+endif
+
+ARCH := $(shell $(CC) -dumpmachine 2>/dev/null)
+ifneq (,$(findstring x86_64,$(ARCH)))
+FLAGS_avx2   = -mavx2 -mfma -mf16c -mbmi2
+FLAGS_avx512 = -mavx2 -mfma -mf16c -mbmi2 -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni
+endif
+ifneq (,$(findstring aarch64,$(ARCH)))
+FLAGS_neon   = -march=armv8.2-a+dotprod+fp16
+endif
+
+LIB_SRC  := $(wildcard ggml-like/*.c quant/*.c model/*.c)
+CLI_SRC  := $(wildcard cli/*.c bench/*.c)
+TEST_SRC := $(wildcard tests/test_*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_SUPPORT := $(filter-out tests/test_%.c,$(wildcard tests/*.c))
+TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
+
+ifeq ($(SAN),1)
+QLM_BIN = $(BUILD)/qlm
+else
+QLM_BIN = qlm
+endif
+
+.PHONY: all test demo clean fuzz
+all: $(QLM_BIN) libqlm.a
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(FLAGS_$(lastword $(subst _, ,$(basename $(notdir $<))))) -MMD -MP -c $< -o $@
+
+$(BUILD)/libqlm.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+libqlm.a: $(BUILD)/libqlm.a
+	cp $< $@
+
+$(QLM_BIN): $(CLI_OBJ) $(BUILD)/libqlm.a
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libqlm.a $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libqlm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests $(LDFLAGS) -MMD -MP -o $@ $< $(TEST_SUPPORT_OBJ) $(BUILD)/libqlm.a $(LDLIBS)
+
+test: $(QLM_BIN) $(TEST_BIN)
+	@QLM=$(abspath $(QLM_BIN)) BUILD=$(BUILD) sh tests/run_all.sh
+
+demo: $(QLM_BIN)
+	@sh tests/demo.sh ./$(QLM_BIN)
+
+clean:
+	rm -rf build build-san build-fuzz qlm libqlm.a tests/out
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SUPPORT_OBJ:.o=.d) $(TEST_BIN:=.d)

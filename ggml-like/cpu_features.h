@@ -1,0 +1,16 @@
+/* Run-time CPU feature detection: cpuid + xgetbv on x86-64 (the OS must have enabled the
+ * AVX / AVX-512 register state, not only the CPU support it), HWCAP on ARM64. */
+#ifndef QLM_CPU_FEATURES_H
+#define QLM_CPU_FEATURES_H
+
+#include <stdbool.h>
+
+typedef struct {
+    bool avx2, fma, f16c;                         /* x86 "avx2" path needs all three */
+    bool avx512f, avx512bw, avx512vl, avx512dq, avx512vnni;
+    bool neon, dotprod;                           /* ARM64 */
+} qlm_cpu_features;
+
+const qlm_cpu_features *qlm_cpu_get(void);
+
+#endif

@@ -1,0 +1,14 @@
+/* Error reporting shared by the whole library: a status code plus a one-line message. */
+#ifndef QLM_ERROR_H
+#define QLM_ERROR_H
+
+#include "qlm.h"
+
+/* Fill err (if non-NULL) with code and a printf-style message; returns code. */
+qlm_status qlm_set_error(qlm_error *err, qlm_status code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+#endif

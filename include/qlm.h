@@ -1,0 +1,194 @@
+/* qlm: quantized LLM inference on the CPU. The one public header.
+ *
+ * Every function that can fail returns a qlm_status and, when given a non-NULL
+ * qlm_error, fills it with a one-line message. The library never exits the process
+ * and keeps no hidden global state apart from the CPU-feature choice (qlm_isa_*).
+ *
+ * Life cycle:  qlm_model_load -> qlm_context_new -> qlm_eval ... -> qlm_context_free
+ *              -> qlm_model_free.  A model is read-only after load and may be shared
+ *              by several contexts; a context is used by one thread at a time.
+ */
+#ifndef QLM_H
+#define QLM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define QLM_VERSION "0.1.0"
+
+typedef enum {
+    QLM_OK = 0,
+    QLM_ERR_IO,           /* cannot open/read/write/map a file */
+    QLM_ERR_FORMAT,       /* malformed input (bad GGUF, bad JSON, ...) */
+    QLM_ERR_UNSUPPORTED,  /* well-formed but not supported (tensor type, architecture) */
+    QLM_ERR_NOMEM,
+    QLM_ERR_INVALID_ARG,  /* a caller passed a bad value */
+    QLM_ERR_CONTEXT_FULL, /* evaluation would pass the context window */
+    QLM_ERR_INTERNAL
+} qlm_status;
+
+typedef struct {
+    qlm_status code;
+    char message[512];
+} qlm_error;
+
+const char *qlm_status_name(qlm_status s);
+
+/* ---- CPU kernels ------------------------------------------------------------------ */
+
+/* Name of the kernel path in use: "avx512", "avx2", "neon" or "scalar". The best path
+ * the CPU supports is chosen on first use; QLM_ISA=scalar|avx2|avx512|neon in the
+ * environment forces one (an unsupported choice falls back, see qlm_isa_set). */
+const char *qlm_isa_name(void);
+/* Force a path by name; QLM_ERR_UNSUPPORTED if this CPU or build lacks it. */
+qlm_status qlm_isa_set(const char *name, qlm_error *err);
+/* Number of physical cores (best effort; at least 1). */
+int qlm_physical_cores(void);
+
+/* ---- GGUF inspection (read-only, memory-mapped) ------------------------------------ */
+
+typedef struct qlm_gguf qlm_gguf;
+
+qlm_status qlm_gguf_open(const char *path, qlm_gguf **out, qlm_error *err);
+void qlm_gguf_close(qlm_gguf *g);
+uint32_t qlm_gguf_version(const qlm_gguf *g);
+uint64_t qlm_gguf_file_size(const qlm_gguf *g);
+int64_t qlm_gguf_n_kv(const qlm_gguf *g);
+const char *qlm_gguf_key(const qlm_gguf *g, int64_t i); /* NUL-terminated copy */
+/* Human-readable value: scalars in full, strings quoted and cut at `cap`, arrays as
+ * "[type; n] first, values, ...". Returns buf. */
+char *qlm_gguf_value_str(const qlm_gguf *g, int64_t i, char *buf, size_t cap);
+int64_t qlm_gguf_n_tensors(const qlm_gguf *g);
+typedef struct {
+    const char *name;   /* NUL-terminated */
+    uint32_t type;      /* ggml type id */
+    const char *type_name;
+    int n_dims;
+    int64_t ne[4];      /* ne[0] = row length */
+    uint64_t offset;    /* from the start of the data section */
+    uint64_t nbytes;
+} qlm_tensor_desc;
+void qlm_gguf_tensor(const qlm_gguf *g, int64_t i, qlm_tensor_desc *out);
+
+/* ---- models ------------------------------------------------------------------------- */
+
+typedef struct qlm_model qlm_model;
+
+typedef struct {
+    bool vocab_only;    /* load only the tokenizer (the file may have no tensors) */
+} qlm_model_params;
+
+qlm_status qlm_model_load(const char *path, const qlm_model_params *params,
+                          qlm_model **out, qlm_error *err);
+void qlm_model_free(qlm_model *m);
+
+typedef struct {
+    const char *arch;       /* "llama", ... */
+    const char *name;       /* general.name or "" */
+    int n_vocab;
+    int n_ctx_train;
+    int n_embd;
+    int n_layer;
+    int n_head;
+    int n_head_kv;
+    int head_dim;
+    int n_ff;
+    float rope_theta;
+    float norm_eps;
+    int64_t n_params;       /* weights in all tensors */
+    uint64_t file_size;
+    uint64_t weights_bytes; /* bytes of tensor data */
+    const char *file_type;  /* dominant weight type, e.g. "Q4_0" */
+    const char *tokenizer;  /* "llama" (SentencePiece), "gpt2" (byte BPE), "none" */
+    int32_t bos, eos;       /* -1 when absent */
+    bool add_bos;
+} qlm_model_desc;
+void qlm_model_describe(const qlm_model *m, qlm_model_desc *out);
+
+/* ---- tokenizer ---------------------------------------------------------------------- */
+
+enum {
+    QLM_TOK_ADD_BOS = 1,       /* prepend BOS (when the vocabulary has one) */
+    QLM_TOK_PARSE_SPECIAL = 2  /* "<|im_start|>"-style text becomes its special token */
+};
+/* Tokenize `len` bytes. Returns the number of tokens the text needs; writes at most
+ * `cap` of them (call again with a larger buffer if the result exceeds cap). Returns a
+ * negative value (and fills err) when the model has no vocabulary. */
+int qlm_tokenize(const qlm_model *m, const char *text, size_t len, unsigned flags,
+                 int32_t *out, int cap, qlm_error *err);
+
+/* Raw bytes of one token as they belong in the text (byte tokens give their byte,
+ * U+2581 becomes a space). Returns the byte count needed (written up to cap), or -1 for
+ * an invalid id. Control tokens (BOS/EOS) give 0 bytes unless `special` is set. */
+int qlm_token_bytes(const qlm_model *m, int32_t token, bool special, char *buf, int cap);
+
+/* Streaming detokenizer: hands out only complete UTF-8 sequences, so a character split
+ * across several byte tokens is printed once whole. Drops the space SentencePiece puts
+ * in front of the first word. */
+typedef struct qlm_detok qlm_detok;
+qlm_detok *qlm_detok_new(const qlm_model *m);
+void qlm_detok_free(qlm_detok *d);
+/* Returns a NUL-terminated string valid until the next call (may be ""). */
+const char *qlm_detok_push(qlm_detok *d, int32_t token);
+const char *qlm_detok_flush(qlm_detok *d); /* whatever is left (invalid UTF-8 as is) */
+
+/* ---- evaluation --------------------------------------------------------------------- */
+
+typedef struct qlm_context qlm_context;
+
+typedef enum { QLM_KV_F16 = 0, QLM_KV_F32 = 1 } qlm_kv_type;
+
+typedef struct {
+    int n_ctx;          /* 0: the model's training context, capped at 4096 */
+    int n_threads;      /* 0: physical cores */
+    int n_batch;        /* tokens per forward chunk; 0: 512 */
+    qlm_kv_type kv_type;
+} qlm_context_params;
+
+qlm_context_params qlm_context_default_params(void);
+qlm_status qlm_context_new(qlm_model *m, const qlm_context_params *p, qlm_context **out,
+                           qlm_error *err);
+void qlm_context_free(qlm_context *c);
+int qlm_context_n_ctx(const qlm_context *c);
+int qlm_context_pos(const qlm_context *c);          /* tokens in the KV cache */
+void qlm_context_truncate(qlm_context *c, int pos);  /* forget tokens from pos on */
+
+/* Run tokens[0..n) at positions pos..pos+n as one batch and append them to the KV
+ * cache. With all_logits, logits of every token are kept ([n][n_vocab]); otherwise only
+ * the last token's. */
+qlm_status qlm_eval(qlm_context *c, const int32_t *tokens, int n, bool all_logits,
+                    qlm_error *err);
+/* Logits row i of the last qlm_eval (i = 0 is the only row without all_logits). */
+const float *qlm_logits(const qlm_context *c, int i);
+
+/* ---- sampling ----------------------------------------------------------------------- */
+
+typedef struct qlm_sampler qlm_sampler;
+
+typedef struct {
+    float temperature;     /* <= 0: greedy */
+    int top_k;             /* <= 0: off */
+    float top_p;           /* >= 1: off */
+    float min_p;           /* <= 0: off */
+    float repeat_penalty;  /* 1: off */
+    int repeat_last_n;     /* window of recent tokens the penalty looks at */
+    uint64_t seed;
+} qlm_sampler_params;
+
+qlm_sampler_params qlm_sampler_default_params(void);
+qlm_sampler *qlm_sampler_new(const qlm_sampler_params *p);
+void qlm_sampler_free(qlm_sampler *s);
+/* Pick the next token from raw logits (not modified). */
+int32_t qlm_sampler_sample(qlm_sampler *s, const float *logits, int n_vocab);
+/* Record a token in the history the repetition penalty uses (prompt and output). */
+void qlm_sampler_accept(qlm_sampler *s, int32_t token);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,43 @@
+/* Scalar reference implementations of every block format: dequantize (to_float),
+ * reference quantize (from_float) and dot product against the activation format.
+ * One file per format (quant/q4_0.c, ...); block layouts in quant/blocks.h.
+ *
+ * Naming: qlm_dequant_T, qlm_quant_T_ref, qlm_dot_T_A (weights T, activations A).
+ * n is always a multiple of the block size. */
+#ifndef QLM_QUANTS_H
+#define QLM_QUANTS_H
+
+#include <stdint.h>
+
+#define QLM_DECL_TYPE(t) \
+    void qlm_dequant_##t(const void *src, float *dst, int64_t n); \
+    void qlm_quant_##t##_ref(const float *src, void *dst, int64_t n);
+
+QLM_DECL_TYPE(f32)
+QLM_DECL_TYPE(f16)
+QLM_DECL_TYPE(bf16)
+QLM_DECL_TYPE(q4_0)
+QLM_DECL_TYPE(q4_1)
+QLM_DECL_TYPE(q5_0)
+QLM_DECL_TYPE(q5_1)
+QLM_DECL_TYPE(q8_0)
+QLM_DECL_TYPE(q8_1)
+QLM_DECL_TYPE(q4_k)
+QLM_DECL_TYPE(q5_k)
+QLM_DECL_TYPE(q6_k)
+QLM_DECL_TYPE(q8_k)
+#undef QLM_DECL_TYPE
+
+void qlm_dot_f32_f32(int64_t n, float *s, const void *x, const void *y);
+void qlm_dot_f16_f16(int64_t n, float *s, const void *x, const void *y);
+void qlm_dot_bf16_bf16(int64_t n, float *s, const void *x, const void *y);
+void qlm_dot_q4_0_q8_0(int64_t n, float *s, const void *x, const void *y);
+void qlm_dot_q4_1_q8_1(int64_t n, float *s, const void *x, const void *y);
+void qlm_dot_q5_0_q8_0(int64_t n, float *s, const void *x, const void *y);
+void qlm_dot_q5_1_q8_1(int64_t n, float *s, const void *x, const void *y);
+void qlm_dot_q8_0_q8_0(int64_t n, float *s, const void *x, const void *y);
+void qlm_dot_q4_k_q8_k(int64_t n, float *s, const void *x, const void *y);
+void qlm_dot_q5_k_q8_k(int64_t n, float *s, const void *x, const void *y);
+void qlm_dot_q6_k_q8_k(int64_t n, float *s, const void *x, const void *y);
+
+#endif
