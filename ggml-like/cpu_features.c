@@ -1,0 +1,66 @@
+#include "cpu_features.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+
+static unsigned long long xgetbv0(void) {
+    unsigned eax, edx;
+    __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+    return ((unsigned long long)edx << 32) | eax;
+}
+
+static void detect(qlm_cpu_features *f) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return;
+    bool osxsave = c & (1u << 27), avx = c & (1u << 28);
+    f->fma = c & (1u << 12);
+    f->f16c = c & (1u << 29);
+    if (!osxsave || !avx) { f->fma = f->f16c = false; return; }
+    unsigned long long xcr0 = xgetbv0();
+    bool ymm_ok = (xcr0 & 0x6) == 0x6;       /* SSE and AVX state */
+    bool zmm_ok = (xcr0 & 0xe6) == 0xe6;     /* plus opmask and ZMM state */
+    if (!ymm_ok) { f->fma = f->f16c = false; return; }
+    if (__get_cpuid_max(0, NULL) < 7) return;
+    __cpuid_count(7, 0, a, b, c, d);
+    f->avx2 = b & (1u << 5);
+    if (zmm_ok) {
+        f->avx512f = b & (1u << 16);
+        f->avx512dq = b & (1u << 17);
+        f->avx512bw = b & (1u << 30);
+        f->avx512vl = b & (1u << 31);
+        f->avx512vnni = c & (1u << 11);
+    }
+}
+#elif defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
+static void detect(qlm_cpu_features *f) {
+    unsigned long hw = getauxval(AT_HWCAP);
+    f->neon = true; /* mandatory on ARMv8-A */
+    f->dotprod = (hw & HWCAP_ASIMDDP) != 0;
+}
+#elif defined(__aarch64__) && defined(__APPLE__)
+#include <sys/sysctl.h>
+static void detect(qlm_cpu_features *f) {
+    f->neon = true;
+    int v = 0;
+    size_t len = sizeof v;
+    if (sysctlbyname("hw.optional.arm.FEAT_DotProd", &v, &len, NULL, 0) == 0) f->dotprod = v != 0;
+}
+#else
+static void detect(qlm_cpu_features *f) { (void)f; }
+#endif
+
+static qlm_cpu_features g_features;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static void detect_once(void) { detect(&g_features); }
+
+const qlm_cpu_features *qlm_cpu_get(void) {
+    pthread_once(&g_once, detect_once);
+    return &g_features;
+}
