@@ -64,3 +64,41 @@ const qlm_cpu_features *qlm_cpu_get(void) {
     pthread_once(&g_once, detect_once);
     return &g_features;
 }
+
+/* ---- physical core count (the default thread count) ---- */
+#include <stdio.h>
+#include <unistd.h>
+#if defined(__APPLE__)
+#include <sys/sysctl.h>
+#endif
+#include "qlm.h"
+
+int qlm_physical_cores(void) {
+#if defined(__APPLE__)
+    int n = 0;
+    size_t len = sizeof n;
+    if (sysctlbyname("hw.physicalcpu", &n, &len, NULL, 0) == 0 && n > 0) return n;
+#elif defined(__linux__)
+    /* count distinct (physical id, core id) pairs; SMT siblings share one */
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[256];
+        int phys = 0, n = 0;
+        int seen[1024][2];
+        while (fgets(line, sizeof line, f)) {
+            int v;
+            if (sscanf(line, "physical id : %d", &v) == 1) phys = v;
+            else if (sscanf(line, "core id : %d", &v) == 1) {
+                int dup = 0;
+                for (int i = 0; i < n; i++) if (seen[i][0] == phys && seen[i][1] == v) { dup = 1; break; }
+                if (!dup && n < 1024) { seen[n][0] = phys; seen[n][1] = v; n++; }
+            }
+        }
+        fclose(f);
+        long online = sysconf(_SC_NPROCESSORS_ONLN);
+        if (n > 0 && (online <= 0 || n <= online)) return n;
+    }
+#endif
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    return online > 0 ? (int)online : 1;
+}

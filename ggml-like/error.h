@@ -11,4 +11,7 @@ qlm_status qlm_set_error(qlm_error *err, qlm_status code, const char *fmt, ...)
 #endif
     ;
 
+/* Turn the message into "prefix: message" (e.g. the file name), cut to fit. */
+void qlm_error_prefix(qlm_error *err, const char *prefix);
+
 #endif

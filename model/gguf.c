@@ -177,7 +177,7 @@ static bool parse_kv(cursor *c, uint32_t version, qlm_gguf_kv *kv, uint64_t inde
     return true;
 }
 
-static bool parse_tensor_info(cursor *c, uint32_t version, qlm_gguf_tensor *t, uint64_t index) {
+static bool parse_tensor_info(cursor *c, uint32_t version, qlm_gguf_tinfo *t, uint64_t index) {
     qlm_str name;
     if (!rd_str(c, version, &name, "tensor name")) return false;
     if (name.len == 0 || name.len > GGUF_MAX_NAME || memchr(name.ptr, 0, name.len)) {
@@ -239,23 +239,23 @@ static void gguf_free_parsed(qlm_gguf *g) {
 }
 
 static int cmp_offset(const void *a, const void *b) {
-    const qlm_gguf_tensor *x = *(qlm_gguf_tensor *const *)a, *y = *(qlm_gguf_tensor *const *)b;
+    const qlm_gguf_tinfo *x = *(qlm_gguf_tinfo *const *)a, *y = *(qlm_gguf_tinfo *const *)b;
     return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
 static int cmp_name(const void *a, const void *b) {
-    return strcmp((*(qlm_gguf_tensor *const *)a)->name, (*(qlm_gguf_tensor *const *)b)->name);
+    return strcmp((*(qlm_gguf_tinfo *const *)a)->name, (*(qlm_gguf_tinfo *const *)b)->name);
 }
 
 /* After all infos are parsed: check alignment, that every range lies in the file, and
  * that no two tensors share a name or overlap. */
 static qlm_status check_layout(qlm_gguf *g, qlm_error *err) {
-    qlm_gguf_tensor **order = malloc((g->n_tensors ? g->n_tensors : 1) * sizeof *order);
+    qlm_gguf_tinfo **order = malloc((g->n_tensors ? g->n_tensors : 1) * sizeof *order);
     if (!order) return qlm_set_error(err, QLM_ERR_NOMEM, "out of memory checking tensors");
     uint64_t data_size = g->size - g->data_offset;
     qlm_status rc = QLM_OK;
     for (uint64_t i = 0; i < g->n_tensors && rc == QLM_OK; i++) {
-        qlm_gguf_tensor *t = &g->tensors[i];
+        qlm_gguf_tinfo *t = &g->tensors[i];
         order[i] = t;
         if (t->offset % g->alignment)
             rc = qlm_set_error(err, QLM_ERR_FORMAT, "tensor '%s' data offset %" PRIu64 " is not a multiple of the alignment %" PRIu64,
@@ -381,11 +381,7 @@ qlm_status qlm_gguf_open(const char *path, qlm_gguf **out, qlm_error *err) {
     qlm_status rc = qlm_gguf_open_memory(map, (size_t)st.st_size, out, err);
     if (rc != QLM_OK) {
         munmap(map, (size_t)st.st_size);
-        if (err) { /* prefix the path so the one-line error says which file */
-            char tmp[sizeof err->message];
-            snprintf(tmp, sizeof tmp, "%s: %s", path, err->message);
-            memcpy(err->message, tmp, sizeof tmp);
-        }
+        qlm_error_prefix(err, path); /* the one-line error says which file */
         return rc;
     }
     (*out)->owns_map = true;
@@ -410,7 +406,7 @@ const qlm_gguf_kv *qlm_gguf_get(const qlm_gguf *g, const char *key) {
     return i < 0 ? NULL : &g->kv[i];
 }
 
-const qlm_gguf_tensor *qlm_gguf_find_tensor(const qlm_gguf *g, const char *name) {
+const qlm_gguf_tinfo *qlm_gguf_find_tensor(const qlm_gguf *g, const char *name) {
     for (uint64_t i = 0; i < g->n_tensors; i++)
         if (!strcmp(g->tensors[i].name, name)) return &g->tensors[i];
     return NULL;
@@ -503,7 +499,7 @@ int64_t qlm_gguf_n_tensors(const qlm_gguf *g) { return (int64_t)g->n_tensors; }
 void qlm_gguf_tensor(const qlm_gguf *g, int64_t i, qlm_tensor_desc *out) {
     memset(out, 0, sizeof *out);
     if (i < 0 || (uint64_t)i >= g->n_tensors) return;
-    const qlm_gguf_tensor *t = &g->tensors[i];
+    const qlm_gguf_tinfo *t = &g->tensors[i];
     out->name = t->name;
     out->type = t->type;
     out->type_name = qlm_type_name(t->type);

@@ -51,7 +51,7 @@ typedef struct {
     uint64_t offset;             /* relative to the data section */
     uint64_t nbytes;
     const void *data;            /* inside the map */
-} qlm_gguf_tensor;
+} qlm_gguf_tinfo;
 
 struct qlm_gguf {
     const uint8_t *base;   /* mapped file */
@@ -61,7 +61,7 @@ struct qlm_gguf {
     uint64_t n_kv;
     qlm_gguf_kv *kv;
     uint64_t n_tensors;
-    qlm_gguf_tensor *tensors;
+    qlm_gguf_tinfo *tensors;
     uint64_t alignment;
     uint64_t data_offset;  /* start of the data section in the file */
 };
@@ -73,7 +73,7 @@ qlm_status qlm_gguf_open_memory(const void *data, size_t size, qlm_gguf **out,
 /* -1 when absent. */
 int64_t qlm_gguf_find_key(const qlm_gguf *g, const char *key);
 const qlm_gguf_kv *qlm_gguf_get(const qlm_gguf *g, const char *key);
-const qlm_gguf_tensor *qlm_gguf_find_tensor(const qlm_gguf *g, const char *name);
+const qlm_gguf_tinfo *qlm_gguf_find_tensor(const qlm_gguf *g, const char *name);
 
 /* Typed getters: return true and set *out when the key exists with a compatible type
  * (any integer type that fits for the integer getters; F32/F64 for float). */
@@ -92,8 +92,5 @@ int64_t qlm_gguf_arr_i64(const qlm_gguf_kv *kv, uint64_t i);
 /* Size in bytes of one element of a scalar GGUF type, 0 for string/array/unknown. */
 size_t qlm_gguf_type_size(uint32_t type);
 const char *qlm_gguf_type_name(uint32_t type);
-
-#endif
-    ;
 
 #endif

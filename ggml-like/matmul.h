@@ -1,0 +1,22 @@
+/* Quantized matrix products: y = W x for a batch of tokens.
+ *
+ * The activations are converted once to the weight type's vec_dot_type (Q8_0 for
+ * Q4_0, Q8_K for K-quants, ...), as llama.cpp does, then each thread takes a range of
+ * weight rows and computes them for every token while those rows are hot in cache. */
+#ifndef QLM_MATMUL_H
+#define QLM_MATMUL_H
+
+#include "tensor.h"
+#include "threadpool.h"
+#include "kernels.h"
+
+/* Bytes of scratch qlm_matmul needs for n_tok rows of n_in activations of any type. */
+size_t qlm_matmul_scratch_size(int64_t n_in, int n_tok);
+
+/* y[t][o] = sum_i W[o][i] * x[t][i] for t < n_tok, o < W->ne[1]
+ *   W: [ne1 rows][ne0 = n_in], x: [n_tok][n_in] f32, y: [n_tok][ldy] f32 (ldy >= ne1)
+ * scratch: qlm_matmul_scratch_size(n_in, n_tok) bytes. */
+void qlm_matmul(qlm_pool *pool, const qlm_kernels *k, const qlm_tensor *W, const float *x,
+                float *y, int64_t ldy, int n_tok, void *scratch);
+
+#endif

@@ -1,0 +1,248 @@
+/* Model loading: read hyperparameters from GGUF metadata, bind tensor views into the
+ * map, and check every shape and type against what the forward pass will assume. */
+#include "model.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Upper bounds that keep every size computation far from overflow; real models are
+ * well inside them. */
+#define MAX_EMBD   (1 << 17)
+#define MAX_LAYERS 4096
+#define MAX_HEADS  4096
+#define MAX_FF     (1 << 20)
+#define MAX_VOCAB  (1 << 24)
+
+static bool key_u32(const qlm_gguf *g, const char *arch, const char *suffix, uint32_t *out) {
+    char key[256];
+    snprintf(key, sizeof key, "%s.%s", arch, suffix);
+    return qlm_gguf_get_u32(g, key, out);
+}
+
+static bool key_f32(const qlm_gguf *g, const char *arch, const char *suffix, float *out) {
+    char key[256];
+    snprintf(key, sizeof key, "%s.%s", arch, suffix);
+    return qlm_gguf_get_f32(g, key, out);
+}
+
+static qlm_status need_u32(const qlm_gguf *g, const char *arch, const char *suffix,
+                           uint32_t lo, uint32_t hi, int *out, qlm_error *err) {
+    uint32_t v;
+    if (!key_u32(g, arch, suffix, &v))
+        return qlm_set_error(err, QLM_ERR_FORMAT, "missing or non-integer metadata '%s.%s'", arch, suffix);
+    if (v < lo || v > hi)
+        return qlm_set_error(err, QLM_ERR_FORMAT, "metadata '%s.%s' = %u is out of range (%u to %u)", arch, suffix, v, lo, hi);
+    *out = (int)v;
+    return QLM_OK;
+}
+
+static qlm_status read_hparams(qlm_model *m, const char *arch, qlm_error *err) {
+    const qlm_gguf *g = m->gguf;
+    qlm_hparams *hp = &m->hp;
+    qlm_status rc;
+    if ((rc = need_u32(g, arch, "embedding_length", 1, MAX_EMBD, &hp->n_embd, err)) ||
+        (rc = need_u32(g, arch, "block_count", 1, MAX_LAYERS, &hp->n_layer, err)) ||
+        (rc = need_u32(g, arch, "feed_forward_length", 1, MAX_FF, &hp->n_ff, err)) ||
+        (rc = need_u32(g, arch, "attention.head_count", 1, MAX_HEADS, &hp->n_head, err)))
+        return rc;
+    uint32_t v;
+    hp->n_head_kv = key_u32(g, arch, "attention.head_count_kv", &v) ? (int)v : hp->n_head;
+    if (hp->n_head_kv < 1 || hp->n_head_kv > hp->n_head || hp->n_head % hp->n_head_kv)
+        return qlm_set_error(err, QLM_ERR_FORMAT, "attention.head_count_kv = %d must divide head_count = %d",
+                             hp->n_head_kv, hp->n_head);
+    hp->head_dim = key_u32(g, arch, "attention.key_length", &v) ? (int)v : hp->n_embd / hp->n_head;
+    if (hp->head_dim < 2 || hp->head_dim > 4096 || hp->head_dim % 2)
+        return qlm_set_error(err, QLM_ERR_FORMAT, "invalid head dimension %d", hp->head_dim);
+    if (key_u32(g, arch, "attention.value_length", &v) && (int)v != hp->head_dim)
+        return qlm_set_error(err, QLM_ERR_UNSUPPORTED, "value_length %u differs from key_length %d", v, hp->head_dim);
+    hp->n_rot = key_u32(g, arch, "rope.dimension_count", &v) ? (int)v : hp->head_dim;
+    if (hp->n_rot < 0 || hp->n_rot > hp->head_dim || hp->n_rot % 2)
+        return qlm_set_error(err, QLM_ERR_FORMAT, "rope.dimension_count = %d is invalid for head dimension %d",
+                             hp->n_rot, hp->head_dim);
+    hp->n_ctx_train = key_u32(g, arch, "context_length", &v) && v > 0 && v <= (1u << 24) ? (int)v : 2048;
+    if (!key_f32(g, arch, "rope.freq_base", &hp->rope_theta)) hp->rope_theta = 10000.0f;
+    if (!(hp->rope_theta > 0.0f))
+        return qlm_set_error(err, QLM_ERR_FORMAT, "rope.freq_base must be positive");
+    if (!key_f32(g, arch, "attention.layer_norm_rms_epsilon", &hp->norm_eps)) hp->norm_eps = 1e-5f;
+    if (!(hp->norm_eps >= 0.0f && hp->norm_eps < 1.0f))
+        return qlm_set_error(err, QLM_ERR_FORMAT, "layer_norm_rms_epsilon %g is out of range", hp->norm_eps);
+    return QLM_OK;
+}
+
+/* Bind tensor `name` with the expected shape (ne1 = 0 for a vector). Absent and
+ * !required gives an empty view. */
+static qlm_status bind(qlm_model *m, qlm_tensor *t, const char *name, int64_t ne0, int64_t ne1,
+                       bool required, qlm_error *err) {
+    memset(t, 0, sizeof *t);
+    const qlm_gguf_tinfo *gt = qlm_gguf_find_tensor(m->gguf, name);
+    if (!gt) {
+        if (!required) return QLM_OK;
+        return qlm_set_error(err, QLM_ERR_FORMAT, "missing tensor '%s'", name);
+    }
+    int64_t want1 = ne1 ? ne1 : 1;
+    if (gt->ne[0] != ne0 || gt->ne[1] != want1 || gt->ne[2] != 1 || gt->ne[3] != 1)
+        return qlm_set_error(err, QLM_ERR_FORMAT,
+                             "tensor '%s' has shape [%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 "], expected [%" PRId64 ", %" PRId64 "]",
+                             name, gt->ne[0], gt->ne[1], gt->ne[2], gt->ne[3], ne0, want1);
+    const qlm_type_traits *tt = qlm_type_get(gt->type);
+    if (!tt || !tt->supported || !tt->vec_dot)
+        return qlm_set_error(err, QLM_ERR_UNSUPPORTED, "tensor '%s' has type %s, which qlm does not support yet",
+                             name, qlm_type_name(gt->type));
+    /* the activations are converted to vec_dot_type row by row, so the row must also be
+     * a whole number of that type's blocks */
+    const qlm_type_traits *at = qlm_type_get(tt->vec_dot_type);
+    if (ne0 % at->blck_size)
+        return qlm_set_error(err, QLM_ERR_UNSUPPORTED, "tensor '%s': row length %" PRId64 " does not fit %s activations",
+                             name, ne0, at->name);
+    /* norm weights are read as plain floats by the forward pass */
+    if (ne1 == 0 && gt->type != QLM_TYPE_F32)
+        return qlm_set_error(err, QLM_ERR_UNSUPPORTED, "vector tensor '%s' must be F32, not %s", name, tt->name);
+    t->data = gt->data;
+    t->type = (qlm_type)gt->type;
+    t->ne[0] = gt->ne[0];
+    t->ne[1] = want1;
+    t->row_size = qlm_row_size(t->type, t->ne[0]);
+    return QLM_OK;
+}
+
+static qlm_status bind_layer(qlm_model *m, int il, qlm_error *err) {
+    const qlm_hparams *hp = &m->hp;
+    qlm_layer *L = &m->layers[il];
+    int64_t q_dim = (int64_t)hp->n_head * hp->head_dim, kv_dim = (int64_t)hp->n_head_kv * hp->head_dim;
+    char name[96];
+    qlm_status rc;
+#define BIND(field, suffix, ne0, ne1)                                         \
+    snprintf(name, sizeof name, "blk.%d.%s.weight", il, suffix);              \
+    if ((rc = bind(m, &L->field, name, ne0, ne1, true, err)) != QLM_OK) return rc;
+    BIND(attn_norm, "attn_norm", hp->n_embd, 0)
+    BIND(wq, "attn_q", hp->n_embd, q_dim)
+    BIND(wk, "attn_k", hp->n_embd, kv_dim)
+    BIND(wv, "attn_v", hp->n_embd, kv_dim)
+    BIND(wo, "attn_output", q_dim, hp->n_embd)
+    BIND(ffn_norm, "ffn_norm", hp->n_embd, 0)
+    BIND(w_gate, "ffn_gate", hp->n_embd, hp->n_ff)
+    BIND(w_up, "ffn_up", hp->n_embd, hp->n_ff)
+    BIND(w_down, "ffn_down", hp->n_ff, hp->n_embd)
+#undef BIND
+    return QLM_OK;
+}
+
+/* The most common weight type among the 2-D tensors, for display. */
+static const char *dominant_type(const qlm_gguf *g) {
+    uint64_t bytes[QLM_TYPE_COUNT] = {0};
+    for (uint64_t i = 0; i < g->n_tensors; i++)
+        if (g->tensors[i].ne[1] > 1 && g->tensors[i].type < QLM_TYPE_COUNT)
+            bytes[g->tensors[i].type] += g->tensors[i].nbytes;
+    int best = -1;
+    for (int t = 0; t < QLM_TYPE_COUNT; t++)
+        if (bytes[t] && (best < 0 || bytes[t] > bytes[best])) best = t;
+    return best < 0 ? "none" : qlm_type_name((uint32_t)best);
+}
+
+static qlm_status load_weights(qlm_model *m, qlm_error *err) {
+    const qlm_gguf *g = m->gguf;
+    qlm_str arch;
+    if (!qlm_gguf_get_str(g, "general.architecture", &arch))
+        return qlm_set_error(err, QLM_ERR_FORMAT, "missing metadata 'general.architecture'");
+    char arch_name[64];
+    if (arch.len >= sizeof arch_name)
+        return qlm_set_error(err, QLM_ERR_FORMAT, "architecture name is too long");
+    memcpy(arch_name, arch.ptr, arch.len);
+    arch_name[arch.len] = 0;
+    m->arch = qlm_arch_find(arch_name);
+    if (!m->arch)
+        return qlm_set_error(err, QLM_ERR_UNSUPPORTED, "unsupported architecture '%s' (supported: %s)",
+                             arch_name, qlm_arch_list());
+    qlm_status rc = read_hparams(m, arch_name, err);
+    if (rc) return rc;
+    qlm_hparams *hp = &m->hp;
+
+    const qlm_gguf_tinfo *emb = qlm_gguf_find_tensor(g, "token_embd.weight");
+    if (!emb) return qlm_set_error(err, QLM_ERR_FORMAT, "missing tensor 'token_embd.weight'");
+    if (emb->ne[1] < 1 || emb->ne[1] > MAX_VOCAB)
+        return qlm_set_error(err, QLM_ERR_FORMAT, "token_embd.weight has an invalid vocabulary size");
+    hp->n_vocab = (int)emb->ne[1];
+    if (m->vocab && qlm_vocab_size(m->vocab) > hp->n_vocab)
+        return qlm_set_error(err, QLM_ERR_FORMAT, "the tokenizer has %d tokens but token_embd.weight only %d rows",
+                             qlm_vocab_size(m->vocab), hp->n_vocab);
+    if ((rc = bind(m, &m->tok_embd, "token_embd.weight", hp->n_embd, hp->n_vocab, true, err)) ||
+        (rc = bind(m, &m->output_norm, "output_norm.weight", hp->n_embd, 0, true, err)) ||
+        (rc = bind(m, &m->output, "output.weight", hp->n_embd, hp->n_vocab, false, err)))
+        return rc;
+    if (!m->output.data) m->output = m->tok_embd; /* tied embeddings */
+
+    m->layers = calloc((size_t)hp->n_layer, sizeof *m->layers);
+    if (!m->layers) return qlm_set_error(err, QLM_ERR_NOMEM, "out of memory");
+    for (int il = 0; il < hp->n_layer; il++)
+        if ((rc = bind_layer(m, il, err))) return rc;
+
+    for (uint64_t i = 0; i < g->n_tensors; i++) {
+        const qlm_gguf_tinfo *t = &g->tensors[i];
+        m->n_params += t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3];
+        m->weights_bytes += t->nbytes;
+    }
+    m->file_type = dominant_type(g);
+    return QLM_OK;
+}
+
+qlm_status qlm_model_load(const char *path, const qlm_model_params *params, qlm_model **out,
+                          qlm_error *err) {
+    *out = NULL;
+    qlm_model *m = calloc(1, sizeof *m);
+    if (!m) return qlm_set_error(err, QLM_ERR_NOMEM, "out of memory");
+    qlm_status rc = qlm_gguf_open(path, &m->gguf, err);
+    if (rc == QLM_OK) rc = qlm_vocab_load(m->gguf, &m->vocab, err);
+    m->vocab_only = params && params->vocab_only;
+    if (rc == QLM_OK && m->vocab_only && !m->vocab)
+        rc = qlm_set_error(err, QLM_ERR_FORMAT, "'%s' has no tokenizer metadata", path);
+    if (rc == QLM_OK && !m->vocab_only) rc = load_weights(m, err);
+    qlm_str name;
+    if (m->gguf && qlm_gguf_get_str(m->gguf, "general.name", &name)) {
+        size_t n = name.len < sizeof m->name - 1 ? name.len : sizeof m->name - 1;
+        memcpy(m->name, name.ptr, n);
+        m->name[n] = 0;
+    }
+    if (rc != QLM_OK) {
+        /* make sure the message names the file */
+        if (err && m->gguf && strncmp(err->message, path, strlen(path)) != 0) qlm_error_prefix(err, path);
+        qlm_model_free(m);
+        return rc;
+    }
+    *out = m;
+    return QLM_OK;
+}
+
+void qlm_model_free(qlm_model *m) {
+    if (!m) return;
+    qlm_vocab_free(m->vocab);
+    free(m->layers);
+    qlm_gguf_close(m->gguf);
+    free(m);
+}
+
+void qlm_model_describe(const qlm_model *m, qlm_model_desc *d) {
+    memset(d, 0, sizeof *d);
+    const qlm_hparams *hp = &m->hp;
+    d->arch = m->arch ? m->arch->name : "";
+    d->name = m->name;
+    d->n_vocab = m->vocab_only ? qlm_vocab_size(m->vocab) : hp->n_vocab;
+    d->n_ctx_train = hp->n_ctx_train;
+    d->n_embd = hp->n_embd;
+    d->n_layer = hp->n_layer;
+    d->n_head = hp->n_head;
+    d->n_head_kv = hp->n_head_kv;
+    d->head_dim = hp->head_dim;
+    d->n_ff = hp->n_ff;
+    d->rope_theta = hp->rope_theta;
+    d->norm_eps = hp->norm_eps;
+    d->n_params = m->n_params;
+    d->file_size = m->gguf->size;
+    d->weights_bytes = m->weights_bytes;
+    d->file_type = m->file_type ? m->file_type : "none";
+    d->tokenizer = m->vocab ? qlm_vocab_model_name(m->vocab) : "none";
+    d->bos = m->vocab ? qlm_vocab_bos(m->vocab) : -1;
+    d->eos = m->vocab ? qlm_vocab_eos(m->vocab) : -1;
+    d->add_bos = m->vocab ? qlm_vocab_add_bos(m->vocab) : false;
+}
