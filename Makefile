@@ -73,7 +73,7 @@ test: $(QLM_BIN) $(TEST_BIN)
 	@QLM=$(abspath $(QLM_BIN)) BUILD=$(BUILD) sh tests/run_all.sh
 
 demo: $(QLM_BIN)
-	@sh tests/demo.sh ./$(QLM_BIN)
+	@sh scripts/demo.sh ./$(QLM_BIN)
 
 clean:
 	rm -rf build build-san build-fuzz qlm libqlm.a tests/out
