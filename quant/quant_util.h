@@ -25,8 +25,9 @@ static inline int qlm_nearest_int(float v) {
     return (i & 0x007fffff) - 0x00400000;
 }
 
-/* (int)v, i.e. truncation toward zero, clamped to [lo, hi]; NaN gives lo. For v in
- * (lo - 1, +inf) this equals ggml's MIN(hi, (int8_t)v) idiom. */
+/* (int)v, i.e. truncation toward zero, clamped to [lo, hi]; NaN gives lo. With lo = 0
+ * (all callers) it equals ggml's MIN(hi, (int8_t)v) wherever that is defined
+ * (-1 < v < 128): values in (-1, 0) truncate to 0 there too. */
 static inline int qlm_trunc_clamp(float v, int lo, int hi) {
     if (!(v >= (float)lo)) return lo;
     if (v >= (float)hi) return hi;
