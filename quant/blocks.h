@@ -1,0 +1,132 @@
+/* Block layouts of the quantized formats, byte for byte as ggml stores them in GGUF
+ * files (ggml-common.h is the ground truth; shared/docs/formats.md summarises it).
+ *
+ * A block holds a fixed number of weights and is stored packed, little-endian, with no
+ * padding: every struct below is made of 1- and 2-byte members (Q8_K, which never
+ * appears in a file, also has a float), so its natural layout has no holes, and the
+ * _Static_asserts pin the sizes the file format requires.
+ *
+ * Halves are raw IEEE binary16 bits (qlm_f16 from ggml-like/fp16.h); convert with
+ * qlm_f16_to_f32 / qlm_f32_to_f16.
+ */
+#ifndef QLM_BLOCKS_H
+#define QLM_BLOCKS_H
+
+#include <stdint.h>
+#include "../ggml-like/fp16.h"
+
+#define QK4_0 32
+#define QK4_1 32
+#define QK5_0 32
+#define QK5_1 32
+#define QK8_0 32
+#define QK8_1 32
+#define QK_K 256          /* super-block size of the K-quants */
+#define K_SCALE_SIZE 12   /* bytes of packed 6-bit scales+mins in Q4_K / Q5_K */
+
+/* Q4_0: x = d * (q - 8), q in 0..15.
+ * qs[j] holds weight j in its low nibble and weight j+16 in its high nibble. */
+typedef struct {
+    qlm_f16 d;
+    uint8_t qs[QK4_0 / 2];
+} block_q4_0;
+
+/* Q4_1: x = d * q + m, q in 0..15. Nibble order as Q4_0. */
+typedef struct {
+    qlm_f16 d;
+    qlm_f16 m;
+    uint8_t qs[QK4_1 / 2];
+} block_q4_1;
+
+/* Q5_0: x = d * (q - 16), q in 0..31. Low 4 bits of q as Q4_0's nibbles; bit 4 of
+ * weight j is bit j of the little-endian 32-bit word qh (so weights 16..31 use
+ * bits 16..31). */
+typedef struct {
+    qlm_f16 d;
+    uint8_t qh[4];
+    uint8_t qs[QK5_0 / 2];
+} block_q5_0;
+
+/* Q5_1: x = d * q + m, q in 0..31. Bits as Q5_0. */
+typedef struct {
+    qlm_f16 d;
+    qlm_f16 m;
+    uint8_t qh[4];
+    uint8_t qs[QK5_1 / 2];
+} block_q5_1;
+
+/* Q8_0: x = d * q, q in -127..127 (the quantizer never makes -128). */
+typedef struct {
+    qlm_f16 d;
+    int8_t qs[QK8_0];
+} block_q8_0;
+
+/* Q8_1 (activations for Q4_1 / Q5_1): x = d * q; s = d * sum(q), precomputed so the
+ * dot product can apply the weight block's min m once per block: sum(d*q * m) = m*s. */
+typedef struct {
+    qlm_f16 d;
+    qlm_f16 s;
+    int8_t qs[QK8_1];
+} block_q8_1;
+
+/* Q4_K: 256 weights in 8 sub-blocks of 32. Sub-block j has a 6-bit scale sc[j] and a
+ * 6-bit min m[j]; x = d*sc[j]*q - dmin*m[j], q in 0..15.
+ *
+ * scales[12] packs the 16 six-bit numbers (see kq_get_scale_min in quant_util.h):
+ *   bytes 0..3:  sc[0..3] in bits 0-5,  bits 6-7 = bits 4-5 of sc[4..7]
+ *   bytes 4..7:  m[0..3]  in bits 0-5,  bits 6-7 = bits 4-5 of m[4..7]
+ *   bytes 8..11: low 4 bits of sc[4..7] in bits 0-3, low 4 bits of m[4..7] in bits 4-7
+ * qs holds four 64-weight chunks of 32 bytes: byte l of chunk c has weight 64c+l in its
+ * low nibble (sub-block 2c) and weight 64c+32+l in its high nibble (sub-block 2c+1). */
+typedef struct {
+    qlm_f16 d;     /* scale of the sub-block scales */
+    qlm_f16 dmin;  /* scale of the sub-block mins */
+    uint8_t scales[K_SCALE_SIZE];
+    uint8_t qs[QK_K / 2];
+} block_q4_k;
+
+/* Q5_K: Q4_K plus a fifth bit, q in 0..31. qs as in Q4_K gives the low 4 bits; bit 4
+ * of weight 64c+l is bit 2c of qh[l], of weight 64c+32+l bit 2c+1 of qh[l]. */
+typedef struct {
+    qlm_f16 d;
+    qlm_f16 dmin;
+    uint8_t scales[K_SCALE_SIZE];
+    uint8_t qh[QK_K / 8];
+    uint8_t qs[QK_K / 2];
+} block_q5_k;
+
+/* Q6_K: 256 weights in 16 sub-blocks of 16 with signed 8-bit scales;
+ * x = d * scales[i/16] * (q - 32), q in 0..63.
+ * Each half h (weights 128h..128h+127) uses ql[64h..64h+63] and qh[32h..32h+31]; for
+ * l in 0..31, with w = 128h:
+ *   weight w+l    : low nibble of ql[64h+l],    bits 0-1 of qh[32h+l]
+ *   weight w+l+32 : low nibble of ql[64h+l+32], bits 2-3 of qh[32h+l]
+ *   weight w+l+64 : high nibble of ql[64h+l],   bits 4-5 of qh[32h+l]
+ *   weight w+l+96 : high nibble of ql[64h+l+32],bits 6-7 of qh[32h+l] */
+typedef struct {
+    uint8_t ql[QK_K / 2];
+    uint8_t qh[QK_K / 4];
+    int8_t scales[QK_K / 16];
+    qlm_f16 d;
+} block_q6_k;
+
+/* Q8_K (activations for the K-quants, never stored in files): x = d * q;
+ * bsums[i] = sum of qs[16i..16i+15], which the K-quant dots use for the min term. */
+typedef struct {
+    float d;
+    int8_t qs[QK_K];
+    int16_t bsums[QK_K / 16];
+} block_q8_k;
+
+_Static_assert(sizeof(block_q4_0) == 18, "block_q4_0 must be 18 bytes");
+_Static_assert(sizeof(block_q4_1) == 20, "block_q4_1 must be 20 bytes");
+_Static_assert(sizeof(block_q5_0) == 22, "block_q5_0 must be 22 bytes");
+_Static_assert(sizeof(block_q5_1) == 24, "block_q5_1 must be 24 bytes");
+_Static_assert(sizeof(block_q8_0) == 34, "block_q8_0 must be 34 bytes");
+_Static_assert(sizeof(block_q8_1) == 36, "block_q8_1 must be 36 bytes");
+_Static_assert(sizeof(block_q4_k) == 144, "block_q4_k must be 144 bytes");
+_Static_assert(sizeof(block_q5_k) == 176, "block_q5_k must be 176 bytes");
+_Static_assert(sizeof(block_q6_k) == 210, "block_q6_k must be 210 bytes");
+_Static_assert(sizeof(block_q8_k) == 292, "block_q8_k must be 292 bytes");
+
+#endif
