@@ -1,4 +1,5 @@
 #include "ops.h"
+#include "fp16.h"
 
 #include <math.h>
 
@@ -9,16 +10,27 @@ void qlm_rmsnorm(float *out, const float *x, const float *w, int n, float eps) {
     for (int i = 0; i < n; i++) out[i] = x[i] * scale * w[i];
 }
 
-void qlm_rope(float *x, int n_rot, int pos, float base, int neox) {
-    int half = n_rot / 2;
+void qlm_layernorm(float *out, const float *x, const float *w, const float *b, int n, float eps) {
+    double sum = 0.0, sq = 0.0;
+    for (int i = 0; i < n; i++) sum += x[i];
+    float mean = (float)(sum / n);
+    for (int i = 0; i < n; i++) { double d = x[i] - mean; sq += d * d; }
+    float scale = 1.0f / sqrtf((float)(sq / n) + eps);
+    for (int i = 0; i < n; i++) out[i] = (x[i] - mean) * scale * w[i] + (b ? b[i] : 0.0f);
+}
+
+void qlm_rope(float *x, int pos, const qlm_rope_cfg *cfg) {
+    int half = cfg->n_rot / 2;
     for (int i = 0; i < half; i++) {
-        /* theta for pair i; computed directly (not by repeated multiplication) so the
-         * angle carries one rounding, not n_rot/2 of them */
-        float freq = powf(base, -2.0f * (float)i / (float)n_rot);
+        /* f_i computed directly (not by repeated multiplication) so the angle carries
+         * one rounding, not n_rot/2 of them */
+        float freq = powf(cfg->base, -2.0f * (float)i / (float)cfg->n_rot);
+        if (cfg->div) freq /= cfg->div[i];
+        if (cfg->freq_bf16) freq = qlm_bf16_to_f32(qlm_f32_to_bf16(freq));
         float theta = (float)pos * freq;
         float c = cosf(theta), s = sinf(theta);
-        int a = neox ? i : 2 * i;
-        int b = neox ? i + half : 2 * i + 1;
+        int a = cfg->neox ? i : 2 * i;
+        int b = cfg->neox ? i + half : 2 * i + 1;
         float x0 = x[a], x1 = x[b];
         x[a] = x0 * c - x1 * s;
         x[b] = x0 * s + x1 * c;
@@ -36,6 +48,19 @@ void qlm_softmax(float *x, int n) {
 
 void qlm_silu_mul(float *g, const float *u, int n) {
     for (int i = 0; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
+static inline float gelu1(float x) {
+    const float k = 0.7978845608028654f; /* sqrt(2/pi) */
+    return 0.5f * x * (1.0f + tanhf(k * (x + 0.044715f * x * x * x)));
+}
+
+void qlm_gelu(float *x, int n) {
+    for (int i = 0; i < n; i++) x[i] = gelu1(x[i]);
+}
+
+void qlm_gelu_mul(float *g, const float *u, int n) {
+    for (int i = 0; i < n; i++) g[i] = gelu1(g[i]) * u[i];
 }
 
 void qlm_add(float *y, const float *x, int n) {

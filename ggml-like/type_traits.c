@@ -16,7 +16,7 @@
 static const qlm_type_traits TRAITS[QLM_TYPE_COUNT] = {
     [QLM_TYPE_F32]  = { PLAIN("F32", 4),  REF(f32, QLM_TYPE_F32, qlm_dot_f32_f32) },
     [QLM_TYPE_F16]  = { PLAIN("F16", 2),  REF(f16, QLM_TYPE_F16, qlm_dot_f16_f16) },
-    [QLM_TYPE_BF16] = { PLAIN("BF16", 2), REF(bf16, QLM_TYPE_BF16, qlm_dot_bf16_bf16) },
+    [QLM_TYPE_BF16] = { PLAIN("BF16", 2), REF(bf16, QLM_TYPE_F32, qlm_dot_bf16_f32) },
     [QLM_TYPE_Q4_0] = { BLOCK("Q4_0", QK4_0, block_q4_0), REF(q4_0, QLM_TYPE_Q8_0, qlm_dot_q4_0_q8_0) },
     [QLM_TYPE_Q4_1] = { BLOCK("Q4_1", QK4_1, block_q4_1), REF(q4_1, QLM_TYPE_Q8_1, qlm_dot_q4_1_q8_1) },
     [QLM_TYPE_Q5_0] = { BLOCK("Q5_0", QK5_0, block_q5_0), REF(q5_0, QLM_TYPE_Q8_0, qlm_dot_q5_0_q8_0) },

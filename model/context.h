@@ -22,7 +22,8 @@ struct qlm_context {
     float *k;                 /* keys                   [n_batch][kv_dim] */
     float *v;                 /* values                 [n_batch][kv_dim] */
     float *att;               /* attention output       [n_batch][q_dim] */
-    float *hb, *hb2;          /* feed-forward hidden    [n_batch][n_ff] */
+    float *qkv;               /* fused projection       [n_batch][q_dim + 2 kv_dim] */
+    float *hb, *hb2;          /* feed-forward hidden    [n_batch][2 n_ff] / [n_batch][n_ff] */
     float *proj;              /* projection output      [n_batch][n_embd] */
     float *scores;            /* per thread             [n_threads][n_ctx] */
     void *mm_scratch;         /* quantized activations */

@@ -1,14 +1,15 @@
-/* The shared transformer forward pass for a batch of tokens.
+/* The shared transformer forward pass for a batch of tokens, for every architecture.
  *
- * Per layer (llama family):
- *   xb  = rmsnorm(x) * attn_norm
- *   q,k,v = xb Wq, xb Wk, xb Wv          (one matrix-matrix product each)
- *   rope(q, k); append k, v to the cache
- *   att = softmax(q k^T / sqrt(hd)) v     (causal, grouped-query heads)
- *   x  += att Wo
- *   xb  = rmsnorm(x) * ffn_norm
- *   x  += (silu(xb Wgate) * (xb Wup)) Wdown
- * then logits = (rmsnorm(x) * output_norm) Wout for the rows asked for.
+ * Per layer:
+ *   xb  = norm(x) * attn_norm (+ bias)               RMSNorm, or LayerNorm (gpt2)
+ *   q,k,v = xb Wq, xb Wk, xb Wv (+ biases)            or one fused Wqkv (phi3, gpt2)
+ *   q,k = per-head RMSNorm                            when the file has Q/K norms
+ *   rope(q, k); append k, v to the cache              (not for learned positions)
+ *   att = softmax(q k^T * scale) v                    causal, GQA, optional window
+ *   x  += post_norm(att Wo (+ bias))                  post norm: gemma3
+ *   xb  = norm(x) * ffn_norm (+ bias)
+ *   x  += post_norm(FFN(xb))                          SwiGLU, GeGLU or GELU
+ * then logits = norm(x) Wout for the rows asked for.
  */
 #include "context.h"
 #include "../ggml-like/fp16.h"
@@ -21,52 +22,109 @@
 typedef struct {
     qlm_context *c;
     const int32_t *tokens;
-    int n;          /* tokens in this batch */
-    int pos0;       /* position of the first one */
+    int n;              /* tokens in this batch */
+    int pos0;           /* position of the first one */
+    const qlm_layer *L;
     int layer;
-    const float *norm_w;   /* for norm_task */
+    /* residual_norm: x[i] += add[i] (if add), then out[i] = norm(x[i]) for rows >= first */
+    const float *add;
+    const qlm_tensor *post_norm; /* normalises add before it joins the residual */
+    const qlm_tensor *norm_w, *norm_b;
     float *norm_out;
-    int norm_first;        /* rows [norm_first, n) */
+    int first;
 } fwd_job;
+
+static const float *vec(const qlm_tensor *t) { return (const float *)t->data; }
+
+static void norm_row(const qlm_model *m, float *out, const float *x, const qlm_tensor *w, const qlm_tensor *b) {
+    int d = m->hp.n_embd;
+    if (m->arch->norm == QLM_NORM_LAYER) qlm_layernorm(out, x, vec(w), b ? vec(b) : NULL, d, m->hp.norm_eps);
+    else qlm_rmsnorm(out, x, vec(w), d, m->hp.norm_eps);
+}
 
 static void embed_task(void *arg, int ith, int nth) {
     fwd_job *j = arg;
     const qlm_model *m = j->c->m;
+    int d = m->hp.n_embd;
+    float scale = sqrtf((float)d);
     long lo, hi;
     qlm_split(j->n, ith, nth, &lo, &hi);
-    for (long i = lo; i < hi; i++)
-        j->c->kern->to_float[m->tok_embd.type](qlm_tensor_row(&m->tok_embd, j->tokens[i]),
-                                               j->c->x + i * m->hp.n_embd, m->hp.n_embd);
-}
-
-/* x[i] += proj[i] (when residual), then norm_out[i] = rmsnorm(x[i]) * w */
-static void residual_norm(fwd_job *j, int ith, int nth, bool residual) {
-    qlm_context *c = j->c;
-    int d = c->m->hp.n_embd;
-    long lo, hi;
-    qlm_split(j->n - j->norm_first, ith, nth, &lo, &hi);
-    for (long i = j->norm_first + lo; i < j->norm_first + hi; i++) {
-        if (residual) qlm_add(c->x + i * d, c->proj + i * d, d);
-        if (j->norm_w) qlm_rmsnorm(j->norm_out + i * d, c->x + i * d, j->norm_w, d, c->m->hp.norm_eps);
+    for (long i = lo; i < hi; i++) {
+        float *x = j->c->x + i * d;
+        j->c->kern->to_float[m->tok_embd.type](qlm_tensor_row(&m->tok_embd, j->tokens[i]), x, d);
+        if (m->arch->embd_scale)
+            for (int e = 0; e < d; e++) x[e] *= scale;
+        if (m->pos_embd.data) {
+            float pe[m->hp.n_embd];
+            j->c->kern->to_float[m->pos_embd.type](qlm_tensor_row(&m->pos_embd, j->pos0 + i), pe, d);
+            qlm_add(x, pe, d);
+        }
     }
 }
-static void norm_task(void *arg, int ith, int nth) { residual_norm(arg, ith, nth, false); }
-static void add_norm_task(void *arg, int ith, int nth) { residual_norm(arg, ith, nth, true); }
 
-/* RoPE on q and k, then store k and v in the cache at their positions. */
-static void rope_store_task(void *arg, int ith, int nth) {
+static void residual_norm_task(void *arg, int ith, int nth) {
     fwd_job *j = arg;
     qlm_context *c = j->c;
-    const qlm_hparams *hp = &c->m->hp;
+    const qlm_model *m = c->m;
+    int d = m->hp.n_embd;
+    long lo, hi;
+    qlm_split(j->n - j->first, ith, nth, &lo, &hi);
+    for (long i = j->first + lo; i < j->first + hi; i++) {
+        float *x = c->x + i * d;
+        if (j->add) {
+            float *a = (float *)j->add + i * d;
+            if (j->post_norm && j->post_norm->data) qlm_rmsnorm(a, a, vec(j->post_norm), d, m->hp.norm_eps);
+            qlm_add(x, a, d);
+        }
+        if (j->norm_w) norm_row(m, j->norm_out + i * d, x, j->norm_w, j->norm_b);
+    }
+}
+
+/* y[i] += b for each of n rows of width w */
+static void add_bias(float *y, const qlm_tensor *b, int n, int w, int ld) {
+    if (!b->data) return;
+    for (int i = 0; i < n; i++) qlm_add(y + (size_t)i * ld, vec(b), w);
+}
+
+/* Biases, Q/K norms and RoPE on q and k; then k and v go to the cache. */
+static void qkv_post_task(void *arg, int ith, int nth) {
+    fwd_job *j = arg;
+    qlm_context *c = j->c;
+    const qlm_model *m = c->m;
+    const qlm_hparams *hp = &m->hp;
+    const qlm_layer *L = j->L;
     int hd = hp->head_dim, kv_dim = hp->n_head_kv * hd, q_dim = hp->n_head * hd;
-    int neox = c->m->arch->rope_mode == QLM_ROPE_NEOX;
+    qlm_rope_mode mode = m->arch->rope_mode;
+    const float *freq_div = m->rope_freqs.data ? vec(&m->rope_freqs) : NULL;
     long lo, hi;
     qlm_split(j->n, ith, nth, &lo, &hi);
     for (long i = lo; i < hi; i++) {
         int pos = j->pos0 + (int)i;
         float *q = c->q + i * q_dim, *k = c->k + i * kv_dim, *v = c->v + i * kv_dim;
-        for (int h = 0; h < hp->n_head; h++) qlm_rope(q + h * hd, hp->n_rot, pos, hp->rope_theta, neox);
-        for (int h = 0; h < hp->n_head_kv; h++) qlm_rope(k + h * hd, hp->n_rot, pos, hp->rope_theta, neox);
+        if (L->wqkv.data) { /* split the fused rows: [q | k | v] */
+            const float *f = c->qkv + i * (q_dim + 2 * kv_dim);
+            memcpy(q, f, (size_t)q_dim * sizeof *q);
+            memcpy(k, f + q_dim, (size_t)kv_dim * sizeof *k);
+            memcpy(v, f + q_dim + kv_dim, (size_t)kv_dim * sizeof *v);
+            add_bias(q, &(qlm_tensor){.data = L->bqkv.data}, 1, q_dim, q_dim);
+            if (L->bqkv.data) {
+                qlm_add(k, vec(&L->bqkv) + q_dim, kv_dim);
+                qlm_add(v, vec(&L->bqkv) + q_dim + kv_dim, kv_dim);
+            }
+        } else {
+            add_bias(q, &L->bq, 1, q_dim, q_dim);
+            add_bias(k, &L->bk, 1, kv_dim, kv_dim);
+            add_bias(v, &L->bv, 1, kv_dim, kv_dim);
+        }
+        if (L->q_norm.data) {
+            for (int h = 0; h < hp->n_head; h++) qlm_rmsnorm(q + h * hd, q + h * hd, vec(&L->q_norm), hd, hp->norm_eps);
+            for (int h = 0; h < hp->n_head_kv; h++) qlm_rmsnorm(k + h * hd, k + h * hd, vec(&L->k_norm), hd, hp->norm_eps);
+        }
+        if (mode != QLM_ROPE_NONE) {
+            qlm_rope_cfg rc = {hp->n_rot, L->rope_theta, mode == QLM_ROPE_NEOX, freq_div, hp->rope_freq_bf16};
+            for (int h = 0; h < hp->n_head; h++) qlm_rope(q + h * hd, pos, &rc);
+            for (int h = 0; h < hp->n_head_kv; h++) qlm_rope(k + h * hd, pos, &rc);
+        }
         size_t off = ((size_t)j->layer * c->n_ctx + (size_t)pos) * kv_dim;
         if (c->kv_type == QLM_KV_F16) {
             qlm_f16 *kc = (qlm_f16 *)c->k_cache + off, *vc = (qlm_f16 *)c->v_cache + off;
@@ -78,29 +136,32 @@ static void rope_store_task(void *arg, int ith, int nth) {
     }
 }
 
-/* One (token, head) pair per work item: scores against every cached position up to the
- * token's own, softmax, weighted sum of values. With an f16 cache the query and the
- * probabilities are rounded to f16 first, as llama.cpp's f16 matrix products do, so the
- * results track its reference logits. */
+/* One (token, head) pair per work item: scores against the cached positions the token
+ * may see (all earlier ones, or the last n_swa on a sliding-window layer), softmax,
+ * weighted sum of values. With an f16 cache the query and the probabilities are
+ * rounded to f16 first, as llama.cpp's f16 matrix products do, so the results track
+ * its reference logits. */
 static void attention_task(void *arg, int ith, int nth) {
     fwd_job *j = arg;
     qlm_context *c = j->c;
     const qlm_hparams *hp = &c->m->hp;
     int hd = hp->head_dim, kv_dim = hp->n_head_kv * hd, q_dim = hp->n_head * hd;
     int group = hp->n_head / hp->n_head_kv;
-    float scale = 1.0f / sqrtf((float)hd);
+    float scale = hp->attn_scale;
     float *scores = c->scores + (size_t)ith * c->n_ctx;
     bool f16 = c->kv_type == QLM_KV_F16;
     size_t layer_off = (size_t)j->layer * c->n_ctx * kv_dim;
-    float qh[4096];
+    float qh[hd];
     long lo, hi;
     qlm_split((long)j->n * hp->n_head, ith, nth, &lo, &hi);
     for (long w = lo; w < hi; w++) {
         int i = (int)(w / hp->n_head), h = (int)(w % hp->n_head);
-        int kvh = h / group, n_pos = j->pos0 + i + 1;
+        int kvh = h / group, end = j->pos0 + i + 1;
+        int start = j->L->swa && hp->n_swa > 0 && end > hp->n_swa ? end - hp->n_swa : 0;
+        int n_pos = end - start;
         const float *q = c->q + (size_t)i * q_dim + (size_t)h * hd;
         float *out = c->att + (size_t)i * q_dim + (size_t)h * hd;
-        size_t head_off = layer_off + (size_t)kvh * hd;
+        size_t head_off = layer_off + (size_t)start * kv_dim + (size_t)kvh * hd;
         if (f16) {
             for (int e = 0; e < hd; e++) qh[e] = qlm_f16_to_f32(qlm_f32_to_f16(q[e]));
             const qlm_f16 *kc = (const qlm_f16 *)c->k_cache + head_off;
@@ -139,17 +200,60 @@ static void attention_task(void *arg, int ith, int nth) {
     }
 }
 
-static void swiglu_task(void *arg, int ith, int nth) {
+/* hb = act(gate) * up, or act(up) for plain GELU; biases first. A fused [gate | up]
+ * projection (phi3) sits in hb as rows of 2 n_ff. */
+static void ffn_act_task(void *arg, int ith, int nth) {
     fwd_job *j = arg;
     qlm_context *c = j->c;
+    const qlm_layer *L = j->L;
     int ff = c->m->hp.n_ff;
+    qlm_ffn_kind kind = c->m->arch->ffn;
+    bool fused = kind != QLM_FFN_GELU && !L->w_gate.data;
     long lo, hi;
     qlm_split(j->n, ith, nth, &lo, &hi);
-    for (long i = lo; i < hi; i++) qlm_silu_mul(c->hb + i * ff, c->hb2 + i * ff, ff);
+    for (long i = lo; i < hi; i++) {
+        if (kind == QLM_FFN_GELU) {
+            float *u = c->hb + i * ff;
+            add_bias(u, &L->b_up, 1, ff, ff);
+            qlm_gelu(u, ff);
+            continue;
+        }
+        float *g, *u;
+        if (fused) {
+            g = c->hb + i * 2 * ff;
+            u = g + ff;
+            add_bias(g, &L->b_up, 1, 2 * ff, 2 * ff);
+        } else {
+            g = c->hb + i * ff;
+            u = c->hb2 + i * ff;
+            add_bias(g, &L->b_gate, 1, ff, ff);
+            add_bias(u, &L->b_up, 1, ff, ff);
+        }
+        if (kind == QLM_FFN_SWIGLU) qlm_silu_mul(g, u, ff);
+        else qlm_gelu_mul(g, u, ff);
+        if (fused) memmove(c->hb2 + i * ff, g, (size_t)ff * sizeof *g); /* compact rows */
+    }
+}
+
+static void out_bias_task(void *arg, int ith, int nth) {
+    fwd_job *j = arg;
+    long lo, hi;
+    qlm_split(j->n, ith, nth, &lo, &hi);
+    int d = j->c->m->hp.n_embd;
+    const qlm_tensor *b = j->norm_b; /* reused field: the bias to add to proj */
+    for (long i = lo; i < hi; i++) qlm_add(j->c->proj + i * d, vec(b), d);
 }
 
 static void matmul(qlm_context *c, const qlm_tensor *W, const float *x, float *y, int n) {
     qlm_matmul(c->pool, c->kern, W, x, y, W->ne[1], n, c->mm_scratch);
+}
+
+static void add_proj_bias(qlm_context *c, fwd_job *j, const qlm_tensor *b) {
+    if (!b->data) return;
+    const qlm_tensor *saved = j->norm_b;
+    j->norm_b = b;
+    qlm_pool_run(c->pool, out_bias_task, j);
+    j->norm_b = saved;
 }
 
 void qlm_forward(qlm_context *c, const int32_t *tokens, int n, bool all_logits, float *out) {
@@ -161,32 +265,56 @@ void qlm_forward(qlm_context *c, const int32_t *tokens, int n, bool all_logits, 
 
     for (int il = 0; il < hp->n_layer; il++) {
         const qlm_layer *L = &m->layers[il];
+        j.L = L;
         j.layer = il;
-        /* attention block; the previous layer's FFN output is added here */
-        j.norm_w = L->attn_norm.data;
+        /* attention block; the previous layer's FFN output joins the residual here */
+        j.add = il == 0 ? NULL : c->proj;
+        j.post_norm = il == 0 ? NULL : &m->layers[il - 1].ffn_post_norm;
+        j.norm_w = &L->attn_norm;
+        j.norm_b = &L->attn_norm_b;
         j.norm_out = c->xb;
-        j.norm_first = 0;
-        qlm_pool_run(c->pool, il == 0 ? norm_task : add_norm_task, &j);
-        matmul(c, &L->wq, c->xb, c->q, n);   /* [n][q_dim]  */
-        matmul(c, &L->wk, c->xb, c->k, n);   /* [n][kv_dim] */
-        matmul(c, &L->wv, c->xb, c->v, n);   /* [n][kv_dim] */
-        qlm_pool_run(c->pool, rope_store_task, &j);
+        j.first = 0;
+        qlm_pool_run(c->pool, residual_norm_task, &j);
+        if (L->wqkv.data) {
+            matmul(c, &L->wqkv, c->xb, c->qkv, n);  /* [n][q_dim + 2 kv_dim] */
+        } else {
+            matmul(c, &L->wq, c->xb, c->q, n);      /* [n][q_dim]  */
+            matmul(c, &L->wk, c->xb, c->k, n);      /* [n][kv_dim] */
+            matmul(c, &L->wv, c->xb, c->v, n);      /* [n][kv_dim] */
+        }
+        qlm_pool_run(c->pool, qkv_post_task, &j);
         qlm_pool_run(c->pool, attention_task, &j);
-        matmul(c, &L->wo, c->att, c->proj, n); /* [n][n_embd] */
+        matmul(c, &L->wo, c->att, c->proj, n);      /* [n][n_embd] */
+        add_proj_bias(c, &j, &L->bo);
         /* feed-forward block */
-        j.norm_w = L->ffn_norm.data;
-        qlm_pool_run(c->pool, add_norm_task, &j);
-        matmul(c, &L->w_gate, c->xb, c->hb, n);  /* [n][n_ff] */
-        matmul(c, &L->w_up, c->xb, c->hb2, n);   /* [n][n_ff] */
-        qlm_pool_run(c->pool, swiglu_task, &j);
-        matmul(c, &L->w_down, c->hb, c->proj, n); /* [n][n_embd] */
+        j.add = c->proj;
+        j.post_norm = &L->attn_post_norm;
+        j.norm_w = &L->ffn_norm;
+        j.norm_b = &L->ffn_norm_b;
+        qlm_pool_run(c->pool, residual_norm_task, &j);
+        if (m->arch->ffn == QLM_FFN_GELU) {
+            matmul(c, &L->w_up, c->xb, c->hb, n);   /* [n][n_ff] */
+        } else if (L->w_gate.data) {
+            matmul(c, &L->w_gate, c->xb, c->hb, n); /* [n][n_ff] */
+            matmul(c, &L->w_up, c->xb, c->hb2, n);  /* [n][n_ff] */
+        } else {
+            matmul(c, &L->w_up, c->xb, c->hb, n);   /* [n][2 n_ff] = gate | up */
+        }
+        qlm_pool_run(c->pool, ffn_act_task, &j);
+        /* the activation lands in hb (GELU, separate gate) or hb2 (fused gate|up) */
+        const float *act = m->arch->ffn != QLM_FFN_GELU && !L->w_gate.data ? c->hb2 : c->hb;
+        matmul(c, &L->w_down, act, c->proj, n);      /* [n][n_embd] */
+        add_proj_bias(c, &j, &L->b_down);
     }
     /* the residual stream is needed only for the rows whose logits are wanted: add the
      * last FFN output to those and norm them */
     if (!out) return;
-    j.norm_w = m->output_norm.data;
-    j.norm_first = all_logits ? 0 : n - 1;
-    qlm_pool_run(c->pool, add_norm_task, &j);
-    int rows = n - j.norm_first;
-    matmul(c, &m->output, c->xb + (size_t)j.norm_first * d, out, rows); /* [rows][n_vocab] */
+    j.add = c->proj;
+    j.post_norm = &m->layers[hp->n_layer - 1].ffn_post_norm;
+    j.norm_w = &m->output_norm;
+    j.norm_b = &m->output_norm_b;
+    j.first = all_logits ? 0 : n - 1;
+    qlm_pool_run(c->pool, residual_norm_task, &j);
+    int rows = n - j.first;
+    matmul(c, &m->output, c->xb + (size_t)j.first * d, out, rows); /* [rows][n_vocab] */
 }

@@ -3,6 +3,7 @@
 #include "model.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,9 +66,18 @@ static qlm_status read_hparams(qlm_model *m, const char *arch, qlm_error *err) {
     if (!key_f32(g, arch, "rope.freq_base", &hp->rope_theta)) hp->rope_theta = 10000.0f;
     if (!(hp->rope_theta > 0.0f))
         return qlm_set_error(err, QLM_ERR_FORMAT, "rope.freq_base must be positive");
-    if (!key_f32(g, arch, "attention.layer_norm_rms_epsilon", &hp->norm_eps)) hp->norm_eps = 1e-5f;
+    if (!key_f32(g, arch, m->arch->eps_key, &hp->norm_eps)) hp->norm_eps = 1e-5f;
     if (!(hp->norm_eps >= 0.0f && hp->norm_eps < 1.0f))
-        return qlm_set_error(err, QLM_ERR_FORMAT, "layer_norm_rms_epsilon %g is out of range", hp->norm_eps);
+        return qlm_set_error(err, QLM_ERR_FORMAT, "norm epsilon %g is out of range", hp->norm_eps);
+    /* sliding window: gemma3 only; llama.cpp uses base 10000 on its local layers */
+    hp->n_swa = m->arch->swa_layers && key_u32(g, arch, "attention.sliding_window", &v) ? (int)v : 0;
+    if (!key_f32(g, arch, "rope.freq_base_swa", &hp->rope_theta_swa)) hp->rope_theta_swa = 10000.0f;
+    char key[128];
+    snprintf(key, sizeof key, "%s.rope.freq_bf16", arch);
+    if (!qlm_gguf_get_bool(g, key, &hp->rope_freq_bf16)) hp->rope_freq_bf16 = false;
+    if (!key_f32(g, arch, "attention.scale", &hp->attn_scale)) hp->attn_scale = 1.0f / sqrtf((float)hp->head_dim);
+    if (!(hp->attn_scale > 0.0f && hp->attn_scale < 1e3f))
+        return qlm_set_error(err, QLM_ERR_FORMAT, "attention.scale %g is out of range", hp->attn_scale);
     return QLM_OK;
 }
 
@@ -107,25 +117,74 @@ static qlm_status bind(qlm_model *m, qlm_tensor *t, const char *name, int64_t ne
     return QLM_OK;
 }
 
-static qlm_status bind_layer(qlm_model *m, int il, qlm_error *err) {
+/* Which layers use the sliding window: an explicit per-layer bool array when the
+ * file has one, else llama.cpp's gemma3 rule (5 local layers, then 1 global). */
+static bool layer_is_swa(const qlm_model *m, const char *arch, int il) {
+    if (!m->hp.n_swa) return false;
+    char key[128];
+    snprintf(key, sizeof key, "%s.attention.sliding_window_pattern", arch);
+    uint32_t type;
+    uint64_t n;
+    const qlm_gguf_kv *kv;
+    if (qlm_gguf_get_arr(m->gguf, key, &type, &n, &kv) && type != GGUF_TYPE_STRING && (uint64_t)il < n)
+        return qlm_gguf_arr_i64(kv, (uint64_t)il) != 0;
+    return il % 6 < 5;
+}
+
+static qlm_status bind_layer(qlm_model *m, const char *arch, int il, qlm_error *err) {
     const qlm_hparams *hp = &m->hp;
     qlm_layer *L = &m->layers[il];
-    int64_t q_dim = (int64_t)hp->n_head * hp->head_dim, kv_dim = (int64_t)hp->n_head_kv * hp->head_dim;
+    int64_t d = hp->n_embd, q_dim = (int64_t)hp->n_head * hp->head_dim, kv_dim = (int64_t)hp->n_head_kv * hp->head_dim;
+    int64_t ff = hp->n_ff, hd = hp->head_dim;
     char name[96];
     qlm_status rc;
-#define BIND(field, suffix, ne0, ne1)                                         \
-    snprintf(name, sizeof name, "blk.%d.%s.weight", il, suffix);              \
-    if ((rc = bind(m, &L->field, name, ne0, ne1, true, err)) != QLM_OK) return rc;
-    BIND(attn_norm, "attn_norm", hp->n_embd, 0)
-    BIND(wq, "attn_q", hp->n_embd, q_dim)
-    BIND(wk, "attn_k", hp->n_embd, kv_dim)
-    BIND(wv, "attn_v", hp->n_embd, kv_dim)
-    BIND(wo, "attn_output", q_dim, hp->n_embd)
-    BIND(ffn_norm, "ffn_norm", hp->n_embd, 0)
-    BIND(w_gate, "ffn_gate", hp->n_embd, hp->n_ff)
-    BIND(w_up, "ffn_up", hp->n_embd, hp->n_ff)
-    BIND(w_down, "ffn_down", hp->n_ff, hp->n_embd)
+#define BIND(field, suffix, ne0, ne1, req)                                    \
+    snprintf(name, sizeof name, "blk.%d.%s", il, suffix);                     \
+    if ((rc = bind(m, &L->field, name, ne0, ne1, req, err)) != QLM_OK) return rc;
+    BIND(attn_norm, "attn_norm.weight", d, 0, true)
+    BIND(attn_norm_b, "attn_norm.bias", d, 0, false)
+    /* Q, K, V: separate or fused */
+    snprintf(name, sizeof name, "blk.%d.attn_qkv.weight", il);
+    bool fused = qlm_gguf_find_tensor(m->gguf, name) != NULL;
+    if (fused) {
+        BIND(wqkv, "attn_qkv.weight", d, q_dim + 2 * kv_dim, true)
+        BIND(bqkv, "attn_qkv.bias", q_dim + 2 * kv_dim, 0, false)
+    } else {
+        BIND(wq, "attn_q.weight", d, q_dim, true)
+        BIND(wk, "attn_k.weight", d, kv_dim, true)
+        BIND(wv, "attn_v.weight", d, kv_dim, true)
+        BIND(bq, "attn_q.bias", q_dim, 0, false)
+        BIND(bk, "attn_k.bias", kv_dim, 0, false)
+        BIND(bv, "attn_v.bias", kv_dim, 0, false)
+    }
+    BIND(q_norm, "attn_q_norm.weight", hd, 0, false)
+    BIND(k_norm, "attn_k_norm.weight", hd, 0, false)
+    if (!L->q_norm.data != !L->k_norm.data)
+        return qlm_set_error(err, QLM_ERR_FORMAT, "layer %d has only one of attn_q_norm / attn_k_norm", il);
+    BIND(wo, "attn_output.weight", q_dim, d, true)
+    BIND(bo, "attn_output.bias", d, 0, false)
+    BIND(attn_post_norm, "post_attention_norm.weight", d, 0, false)
+    BIND(ffn_norm, "ffn_norm.weight", d, 0, true)
+    BIND(ffn_norm_b, "ffn_norm.bias", d, 0, false)
+    if (m->arch->ffn == QLM_FFN_GELU) {
+        BIND(w_up, "ffn_up.weight", d, ff, true)
+    } else {
+        /* gate separate, or fused with up as [gate | up] (phi3) */
+        snprintf(name, sizeof name, "blk.%d.ffn_gate.weight", il);
+        bool gate = qlm_gguf_find_tensor(m->gguf, name) != NULL;
+        BIND(w_up, "ffn_up.weight", d, gate ? ff : 2 * ff, true)
+        if (gate) { BIND(w_gate, "ffn_gate.weight", d, ff, true) }
+        BIND(b_gate, "ffn_gate.bias", ff, 0, false)
+    }
+    BIND(b_up, "ffn_up.bias", L->w_up.ne[1], 0, false)
+    BIND(w_down, "ffn_down.weight", ff, d, true)
+    BIND(b_down, "ffn_down.bias", d, 0, false)
+    BIND(ffn_post_norm, "post_ffw_norm.weight", d, 0, false)
 #undef BIND
+    if (m->arch->norm == QLM_NORM_LAYER && (!L->attn_norm_b.data || !L->ffn_norm_b.data))
+        return qlm_set_error(err, QLM_ERR_FORMAT, "layer %d: LayerNorm biases are missing", il);
+    L->swa = layer_is_swa(m, arch, il);
+    L->rope_theta = L->swa ? hp->rope_theta_swa : hp->rope_theta;
     return QLM_OK;
 }
 
@@ -169,14 +228,25 @@ static qlm_status load_weights(qlm_model *m, qlm_error *err) {
                              qlm_vocab_size(m->vocab), hp->n_vocab);
     if ((rc = bind(m, &m->tok_embd, "token_embd.weight", hp->n_embd, hp->n_vocab, true, err)) ||
         (rc = bind(m, &m->output_norm, "output_norm.weight", hp->n_embd, 0, true, err)) ||
-        (rc = bind(m, &m->output, "output.weight", hp->n_embd, hp->n_vocab, false, err)))
+        (rc = bind(m, &m->output_norm_b, "output_norm.bias", hp->n_embd, 0, false, err)) ||
+        (rc = bind(m, &m->output, "output.weight", hp->n_embd, hp->n_vocab, false, err)) ||
+        (rc = bind(m, &m->rope_freqs, "rope_freqs.weight", hp->n_rot / 2, 0, false, err)))
         return rc;
+    if (m->arch->rope_mode == QLM_ROPE_NONE) {
+        const qlm_gguf_tinfo *pe = qlm_gguf_find_tensor(g, "position_embd.weight");
+        if (!pe || pe->ne[1] < 1 || pe->ne[1] > (1 << 24))
+            return qlm_set_error(err, QLM_ERR_FORMAT, "missing or invalid tensor 'position_embd.weight'");
+        if ((rc = bind(m, &m->pos_embd, "position_embd.weight", hp->n_embd, pe->ne[1], true, err))) return rc;
+        if (hp->n_ctx_train > pe->ne[1]) hp->n_ctx_train = (int)pe->ne[1];
+    }
+    if (m->arch->norm == QLM_NORM_LAYER && !m->output_norm_b.data)
+        return qlm_set_error(err, QLM_ERR_FORMAT, "missing tensor 'output_norm.bias'");
     if (!m->output.data) m->output = m->tok_embd; /* tied embeddings */
 
     m->layers = calloc((size_t)hp->n_layer, sizeof *m->layers);
     if (!m->layers) return qlm_set_error(err, QLM_ERR_NOMEM, "out of memory");
     for (int il = 0; il < hp->n_layer; il++)
-        if ((rc = bind_layer(m, il, err))) return rc;
+        if ((rc = bind_layer(m, arch_name, il, err))) return rc;
 
     for (uint64_t i = 0; i < g->n_tensors; i++) {
         const qlm_gguf_tinfo *t = &g->tensors[i];

@@ -21,3 +21,14 @@ void qlm_dot_bf16_bf16(int64_t n, float *s, const void *vx, const void *vy) {
         sum += (double)(qlm_bf16_to_f32(x[i]) * qlm_bf16_to_f32(y[i]));
     *s = (float)sum;
 }
+
+/* BF16 weights against f32 activations: the activations keep their full precision
+ * (bf16 has only 8 mantissa bits, so rounding them as well would cost accuracy for no
+ * bandwidth gain in generation). This is what BF16 tensors use in qlm's matmul. */
+void qlm_dot_bf16_f32(int64_t n, float *s, const void *vx, const void *vy) {
+    const qlm_bf16 *x = vx;
+    const float *y = vy;
+    double sum = 0;
+    for (int64_t i = 0; i < n; i++) sum += (double)(qlm_bf16_to_f32(x[i]) * y[i]);
+    *s = (float)sum;
+}

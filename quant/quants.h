@@ -31,6 +31,7 @@ QLM_DECL_TYPE(q8_k)
 void qlm_dot_f32_f32(int64_t n, float *s, const void *x, const void *y);
 void qlm_dot_f16_f16(int64_t n, float *s, const void *x, const void *y);
 void qlm_dot_bf16_bf16(int64_t n, float *s, const void *x, const void *y);
+void qlm_dot_bf16_f32(int64_t n, float *s, const void *x, const void *y);
 void qlm_dot_q4_0_q8_0(int64_t n, float *s, const void *x, const void *y);
 void qlm_dot_q4_1_q8_1(int64_t n, float *s, const void *x, const void *y);
 void qlm_dot_q5_0_q8_0(int64_t n, float *s, const void *x, const void *y);

@@ -60,7 +60,7 @@ typedef struct {
 static const tinfo TYPES[] = {
     {"F32", QLM_TYPE_F32, 1, 4, qlm_quant_f32_ref, qlm_dequant_f32, qlm_dot_f32_f32, QLM_TYPE_F32, 0, 1e-12},
     {"F16", QLM_TYPE_F16, 1, 2, qlm_quant_f16_ref, qlm_dequant_f16, qlm_dot_f16_f16, QLM_TYPE_F16, 0, 2.08e-4},
-    {"BF16", QLM_TYPE_BF16, 1, 2, qlm_quant_bf16_ref, qlm_dequant_bf16, qlm_dot_bf16_bf16, QLM_TYPE_BF16, 0, 1.66e-3},
+    {"BF16", QLM_TYPE_BF16, 1, 2, qlm_quant_bf16_ref, qlm_dequant_bf16, qlm_dot_bf16_f32, QLM_TYPE_F32, 0, 1.66e-3},
     {"Q4_0", QLM_TYPE_Q4_0, 32, 18, qlm_quant_q4_0_ref, qlm_dequant_q4_0, qlm_dot_q4_0_q8_0, QLM_TYPE_Q8_0, 16, 0.0862},
     {"Q4_1", QLM_TYPE_Q4_1, 32, 20, qlm_quant_q4_1_ref, qlm_dequant_q4_1, qlm_dot_q4_1_q8_1, QLM_TYPE_Q8_1, 16, 0.0785},
     {"Q5_0", QLM_TYPE_Q5_0, 32, 22, qlm_quant_q5_0_ref, qlm_dequant_q5_0, qlm_dot_q5_0_q8_0, QLM_TYPE_Q8_0, 32, 0.0428},
