@@ -188,6 +188,24 @@ int32_t qlm_sampler_sample(qlm_sampler *s, const float *logits, int n_vocab);
 /* Record a token in the history the repetition penalty uses (prompt and output). */
 void qlm_sampler_accept(qlm_sampler *s, int32_t token);
 
+/* ---- conversion ---------------------------------------------------------------------- */
+
+/* Progress of long work: `done` of `total` steps, `what` names the current one. */
+typedef void (*qlm_progress_fn)(void *data, int done, int total, const char *what);
+
+typedef struct {
+    const char *out_type;       /* "f32", "f16" (default), "bf16", "q8_0", "q4_0", ... */
+    int n_threads;              /* 0: physical cores */
+    qlm_progress_fn progress;   /* may be NULL */
+    void *progress_data;
+} qlm_convert_params;
+
+/* Convert a Hugging Face checkpoint folder (config.json + model.safetensors or shards)
+ * to a GGUF file llama.cpp can also read. Streams tensor by tensor; writes a temp file
+ * and renames it when complete; never touches the input. */
+qlm_status qlm_convert_hf(const char *hf_dir, const char *out_gguf, const qlm_convert_params *p,
+                          qlm_error *err);
+
 #ifdef __cplusplus
 }
 #endif
