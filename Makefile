@@ -34,7 +34,7 @@ FLAGS_neon   = -march=armv8.2-a+dotprod+fp16
 endif
 
 LIB_SRC  := $(wildcard ggml-like/*.c quant/*.c model/*.c)
-CLI_SRC  := $(wildcard cli/*.c bench/*.c)
+CLI_SRC  := $(wildcard cli/*.c bench/*.c server/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)

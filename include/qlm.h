@@ -127,6 +127,10 @@ int qlm_tokenize(const qlm_model *m, const char *text, size_t len, unsigned flag
  * an invalid id. Control tokens (BOS/EOS) give 0 bytes unless `special` is set. */
 int qlm_token_bytes(const qlm_model *m, int32_t token, bool special, char *buf, int cap);
 
+/* True for tokens that end a generation: EOS and the end-of-turn tokens a vocabulary
+ * marks (EOT, <|im_end|>, <end_of_turn>, ...). */
+bool qlm_token_is_eog(const qlm_model *m, int32_t token);
+
 /* Streaming detokenizer: hands out only complete UTF-8 sequences, so a character split
  * across several byte tokens is printed once whole. Drops the space SentencePiece puts
  * in front of the first word. */
@@ -187,6 +191,16 @@ void qlm_sampler_free(qlm_sampler *s);
 int32_t qlm_sampler_sample(qlm_sampler *s, const float *logits, int n_vocab);
 /* Record a token in the history the repetition penalty uses (prompt and output). */
 void qlm_sampler_accept(qlm_sampler *s, int32_t token);
+
+/* ---- chat templates -------------------------------------------------------------------- */
+
+/* Render a conversation with the model's chat template (tokenizer.chat_template; a
+ * built-in chatml / llama2 / llama3 / gemma / phi3 template only when the file has
+ * none). messages_json: a JSON array of {"role": ..., "content": ...}. bos_token and
+ * eos_token are the vocabulary's. On success *out is malloc'd text (free() it). A
+ * template that raises gives QLM_ERR_FORMAT with the template's own message. */
+qlm_status qlm_chat_format(const qlm_model *m, const char *messages_json, size_t len,
+                           bool add_generation_prompt, char **out, size_t *out_len, qlm_error *err);
 
 /* ---- conversion ---------------------------------------------------------------------- */
 

@@ -316,3 +316,7 @@ void qlm_model_describe(const qlm_model *m, qlm_model_desc *d) {
     d->eos = m->vocab ? qlm_vocab_eos(m->vocab) : -1;
     d->add_bos = m->vocab ? qlm_vocab_add_bos(m->vocab) : false;
 }
+
+bool qlm_token_is_eog(const qlm_model *m, int32_t token) {
+    return m->vocab && qlm_vocab_is_eog(m->vocab, token);
+}
