@@ -33,10 +33,21 @@ bool qlm_vocab_add_bos(const qlm_vocab *v);  /* tokenizer.ggml.add_bos_token, wi
 /* True for ids that end generation (EOS, EOT, <|im_end|>, ...). */
 bool qlm_vocab_is_eog(const qlm_vocab *v, int32_t id);
 
-/* Same contract as qlm_tokenize in qlm.h (flags QLM_TOK_*). */
+/* Same contract as qlm_tokenize in qlm.h (flags QLM_TOK_*), except that a failure
+ * returns -(qlm_status): -QLM_ERR_NOMEM, or -QLM_ERR_INVALID_ARG for bad arguments or a
+ * text of more than INT_MAX - 16 bytes.
+ * QLM_TOK_ADD_BOS adds the special tokens the vocabulary asks for, as llama.cpp's
+ * add_special does: BOS when tokenizer.ggml.add_bos_token is true (the default for
+ * SentencePiece), EOS when add_eos_token is true; WordPiece wraps the text in
+ * [CLS] ... [SEP]. User-defined tokens (e.g. MPT's runs of spaces) are matched in the
+ * text even without QLM_TOK_PARSE_SPECIAL, as in llama.cpp. */
 int qlm_vocab_tokenize(const qlm_vocab *v, const char *text, size_t len, unsigned flags,
                        int32_t *out, int cap);
 /* Same contract as qlm_token_bytes in qlm.h. */
 int qlm_vocab_token_bytes(const qlm_vocab *v, int32_t id, bool special, char *buf, int cap);
+
+/* The streaming detokenizer of qlm.h over a vocabulary (qlm_detok_new is this with the
+ * model's vocabulary). NULL when v is NULL or memory runs out. */
+qlm_detok *qlm_detok_new_vocab(const qlm_vocab *v);
 
 #endif
