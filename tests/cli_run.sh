@@ -44,7 +44,7 @@ check "run: timings on stderr" grep -q "tok/s" "$OUT/greedy.err"
 check "run: --kv f32, 1 thread: same greedy text" cmp -s "$OUT/greedy32.txt" "$REF/UPSTREAM_llama2c_test_all_py.run_t0_n200.expected.txt"
 
 # llama2.c's sampler settings reproduce its sampled story (top-p 0.9, seed 133742)
-"$QLM" run -m "$M" --temp 1 --top-p 0.9 --top-k 0 --min-p 0 --seed 133742 -n 255 --kv f32 > "$OUT/sampled.txt" 2>/dev/null
+"$QLM" run -m "$M" --temp 1 --top-p 0.9 --top-k 0 --min-p 0 --seed 133742 -n 256 --kv f32 > "$OUT/sampled.txt" 2>/dev/null
 if [ "$(cat "$OUT/sampled.txt")" = "$(cat "$REF/llama2c_run_t1.0_p0.9_s133742.stdout.txt")" ]; then
     pass "run: --temp 1 --top-p 0.9 --seed 133742 == llama2.c sampled text"
 else
