@@ -17,6 +17,7 @@ static const command COMMANDS[] = {
     {"logits", cmd_logits, "write the raw logits of a token sequence"},
     {"tokenize", cmd_tokenize, "print the token ids of a text"},
     {"convert", cmd_convert, "convert a Hugging Face checkpoint to GGUF"},
+    {"chat", cmd_chat, "talk to a model in the terminal"},
     {"serve", cmd_serve, "OpenAI-compatible local HTTP server"},
 };
 
