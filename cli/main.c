@@ -16,6 +16,7 @@ static const command COMMANDS[] = {
     {"info", cmd_info, "print a GGUF file's metadata and tensor table"},
     {"logits", cmd_logits, "write the raw logits of a token sequence"},
     {"tokenize", cmd_tokenize, "print the token ids of a text"},
+    {"quantize", cmd_quantize, "convert a GGUF model's weights to another type"},
 };
 
 static void usage(FILE *f) {
