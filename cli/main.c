@@ -19,6 +19,7 @@ static const command COMMANDS[] = {
     {"convert", cmd_convert, "convert a Hugging Face checkpoint to GGUF"},
     {"chat", cmd_chat, "talk to a model in the terminal"},
     {"serve", cmd_serve, "OpenAI-compatible local HTTP server"},
+    {"quantize", cmd_quantize, "convert a GGUF model's weights to another type"},
 };
 
 static void usage(FILE *f) {

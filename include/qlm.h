@@ -220,6 +220,52 @@ typedef struct {
 qlm_status qlm_convert_hf(const char *hf_dir, const char *out_gguf, const qlm_convert_params *p,
                           qlm_error *err);
 
+/* ---- quantization ------------------------------------------------------------------- */
+
+/* Progress of qlm_quantize_file, reported after each piece of a tensor. Tensors are
+ * written in llama.cpp's order (by layer, then by name), which `tensor` counts. */
+typedef struct {
+    int64_t tensor, n_tensors;  /* index of the tensor being written, tensor count */
+    const char *name;
+    const char *type_in, *type_out;
+    bool tensor_done;           /* this call ends the tensor */
+    uint64_t bytes_in_done, bytes_in_total;  /* input tensor data handled / in all */
+    uint64_t bytes_out_done;    /* output tensor data written so far */
+} qlm_quantize_progress;
+
+typedef struct {
+    /* Target, as llama.cpp's llama-quantize names it (case-insensitive): F32, F16,
+     * BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q6_K, and the K mixes Q4_K_S, Q4_K_M, Q5_K_S,
+     * Q5_K_M (Q4_K and Q5_K are llama.cpp's aliases of Q4_K_M and Q5_K_M). */
+    const char *type;
+    int n_threads;          /* 0: physical cores */
+    bool pure;              /* no per-tensor mix rules: every quantized tensor gets the
+                               base type (or a fallback where rows do not fit its blocks) */
+    const char *output_type;  /* NULL, or a tensor type name for output.weight */
+    const char *embd_type;    /* NULL, or a tensor type name for token_embd.weight */
+    bool allow_requantize;  /* convert already-quantized tensors (loses accuracy) */
+    void (*progress)(const qlm_quantize_progress *p, void *user); /* NULL: none */
+    void *progress_user;
+} qlm_quantize_params;
+
+qlm_quantize_params qlm_quantize_default_params(void); /* type "Q4_K_M" */
+/* The accepted `type` names, comma-separated, for usage texts. */
+const char *qlm_quantize_type_names(void);
+
+/* Read the GGUF at `in` (never modified) and write `out` with its weight matrices
+ * converted to p->type, following llama.cpp's per-tensor rules: 1-D tensors and norms
+ * stay as they are; output.weight (token_embd.weight when there is no output) goes to
+ * Q6_K in the quantized types; attn_v / ffn_down of some layers get more bits in the
+ * _M mixes; a row length that the chosen type's blocks do not divide falls back
+ * (Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0, then F16). All metadata is copied;
+ * general.file_type and general.quantization_version are set as llama.cpp sets them.
+ * The output is written to a temporary file next to `out` and renamed when complete.
+ * Errors: QLM_ERR_INVALID_ARG (bad type name, out is the input file),
+ * QLM_ERR_UNSUPPORTED (a tensor type qlm cannot convert, or an already-quantized
+ * tensor without allow_requantize), QLM_ERR_FORMAT / QLM_ERR_IO / QLM_ERR_NOMEM. */
+qlm_status qlm_quantize_file(const char *in, const char *out, const qlm_quantize_params *p,
+                             qlm_error *err);
+
 #ifdef __cplusplus
 }
 #endif
