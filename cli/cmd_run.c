@@ -199,7 +199,7 @@ int cmd_run(int argc, char **argv) {
         int32_t next = qlm_sampler_sample(smp, qlm_logits(ctx, 0), md.n_vocab);
         if (next < 0) goto oom;
         n_gen++;
-        if (!o.ignore_eos && next == md.eos) break;
+        if (!o.ignore_eos && qlm_token_is_eog(model, next)) break;
         qlm_sampler_accept(smp, next);
         fputs(qlm_detok_push(dt, next), stdout);
         fflush(stdout);
