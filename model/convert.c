@@ -252,18 +252,22 @@ static qlm_status read_config(const qlm_json *cfg, const conv_arch *a, hf_hparam
     return QLM_OK;
 }
 
-/* llama3 RoPE scaling as frequency divisors, one per rotated pair (llama.cpp writes the
- * same values as rope_freqs.weight). */
+/* llama3 RoPE scaling as frequency divisors, one per rotated pair, as llama.cpp writes
+ * rope_freqs.weight. Its converter computes them with float32 tensors, so this does
+ * every step in float (with 2*pi rounded to float first) to produce the same bytes. */
 static void llama3_factors(const hf_hparams *hp, float *out) {
-    double low_wl = hp->rs_orig_ctx / hp->rs_low, high_wl = hp->rs_orig_ctx / hp->rs_high;
+    float factor = (float)hp->rs_factor, low = (float)hp->rs_low, high = (float)hp->rs_high;
+    float old_ctx = (float)hp->rs_orig_ctx;
+    float low_wl = old_ctx / low, high_wl = old_ctx / high;
+    float two_pi = (float)(2.0 * M_PI);
     for (int64_t i = 0; i < hp->n_rot / 2; i++) {
-        double freq = 1.0 / pow(hp->rope_theta, (double)(2 * i) / (double)hp->n_rot);
-        double wl = 2.0 * M_PI / freq;
+        float freq = 1.0f / powf((float)hp->rope_theta, (float)(2 * i) / (float)hp->n_rot);
+        float wl = two_pi / freq;
         if (wl < high_wl) out[i] = 1.0f;
-        else if (wl > low_wl) out[i] = (float)hp->rs_factor;
+        else if (wl > low_wl) out[i] = factor;
         else {
-            double smooth = (hp->rs_orig_ctx / wl - hp->rs_low) / (hp->rs_high - hp->rs_low);
-            out[i] = (float)(1.0 / ((1.0 - smooth) / hp->rs_factor + smooth));
+            float smooth = (old_ctx / wl - low) / (high - low);
+            out[i] = 1.0f / ((1.0f - smooth) / factor + smooth);
         }
     }
 }
@@ -409,6 +413,97 @@ static void load_transformed(const plan_item *p, const hf_hparams *hp, float *ou
     }
 }
 
+/* The shape a GGUF tensor must have for these hyperparameters ([ne0] or [ne0, ne1]);
+ * false for a name the forward pass does not know. */
+static bool expected_shape(const char *gname, const hf_hparams *hp, bool phi3, int *n_dims, int64_t ne[2]) {
+    const char *sfx = gname;
+    if (!strncmp(gname, "blk.", 4)) { sfx = strchr(gname + 4, '.'); if (!sfx) return false; sfx++; }
+    int64_t d = hp->n_embd, hd = hp->head_dim, q = hp->n_head * hd, kv = hp->n_head_kv * hd, ff = hp->n_ff;
+    static const struct { const char *name; int dims; char a, b; } S[] = {
+        /* codes: d embd, q q_dim, k kv_dim, Q qkv, f ff, F ff (x2 when phi3), h head_dim,
+         * v vocab, c context */
+        {"token_embd.weight", 2, 'd', 'v'}, {"output.weight", 2, 'd', 'v'}, {"position_embd.weight", 2, 'd', 'c'},
+        {"output_norm.weight", 1, 'd', 0}, {"output_norm.bias", 1, 'd', 0}, {"rope_freqs.weight", 1, 'r', 0},
+        {"attn_norm.weight", 1, 'd', 0}, {"attn_norm.bias", 1, 'd', 0},
+        {"attn_q.weight", 2, 'd', 'q'}, {"attn_k.weight", 2, 'd', 'k'}, {"attn_v.weight", 2, 'd', 'k'},
+        {"attn_q.bias", 1, 'q', 0}, {"attn_k.bias", 1, 'k', 0}, {"attn_v.bias", 1, 'k', 0},
+        {"attn_qkv.weight", 2, 'd', 'Q'}, {"attn_qkv.bias", 1, 'Q', 0},
+        {"attn_q_norm.weight", 1, 'h', 0}, {"attn_k_norm.weight", 1, 'h', 0},
+        {"attn_output.weight", 2, 'q', 'd'}, {"attn_output.bias", 1, 'd', 0},
+        {"post_attention_norm.weight", 1, 'd', 0}, {"ffn_norm.weight", 1, 'd', 0}, {"ffn_norm.bias", 1, 'd', 0},
+        {"ffn_gate.weight", 2, 'd', 'f'}, {"ffn_up.weight", 2, 'd', 'F'}, {"ffn_down.weight", 2, 'f', 'd'},
+        {"ffn_gate.bias", 1, 'f', 0}, {"ffn_up.bias", 1, 'F', 0}, {"ffn_down.bias", 1, 'd', 0},
+        {"post_ffw_norm.weight", 1, 'd', 0},
+    };
+    for (size_t i = 0; i < sizeof S / sizeof S[0]; i++) {
+        if (strcmp(S[i].name, sfx)) continue;
+        char codes[2] = {S[i].a, S[i].b};
+        for (int k = 0; k < S[i].dims; k++) {
+            switch (codes[k]) {
+            case 'd': ne[k] = d; break;
+            case 'q': ne[k] = q; break;
+            case 'k': ne[k] = kv; break;
+            case 'Q': ne[k] = q + 2 * kv; break;
+            case 'f': ne[k] = ff; break;
+            case 'F': ne[k] = phi3 ? 2 * ff : ff; break;
+            case 'h': ne[k] = hd; break;
+            case 'v': ne[k] = hp->n_vocab; break;
+            case 'c': ne[k] = hp->n_ctx; break;
+            case 'r': ne[k] = hp->n_rot / 2; break;
+            }
+        }
+        *n_dims = S[i].dims;
+        return true;
+    }
+    return false;
+}
+
+/* Every planned tensor has its expected shape, and every tensor the forward pass needs
+ * is present: a clear error naming the tensor, before anything is written. */
+static qlm_status check_plan(const plan_item *plan, int n, const hf_hparams *hp, const conv_arch *a, qlm_error *err) {
+    bool phi3 = !strcmp(a->gguf_arch, "phi3"), gpt2 = a->gpt2_names, gemma = !strcmp(a->gguf_arch, "gemma3");
+    for (int i = 0; i < n; i++) {
+        int nd;
+        int64_t ne[2] = {0, 0};
+        if (!expected_shape(plan[i].name, hp, phi3, &nd, ne)) continue;
+        if (plan[i].n_dims != nd || plan[i].ne[0] != ne[0] || (nd == 2 && plan[i].ne[1] != ne[1]))
+            return qlm_set_error(err, QLM_ERR_FORMAT, "tensor '%s' (%s) has shape [%lld, %lld], expected [%lld, %lld] from config.json",
+                                 plan[i].name, plan[i].src ? plan[i].src->name : "generated", (long long)plan[i].ne[0],
+                                 (long long)(plan[i].n_dims == 2 ? plan[i].ne[1] : 0), (long long)ne[0], (long long)(nd == 2 ? ne[1] : 0));
+    }
+    const char *need_global[] = {"token_embd.weight", "output_norm.weight", gpt2 ? "position_embd.weight" : NULL,
+                                 gpt2 ? "output_norm.bias" : NULL, !hp->tied ? "output.weight" : NULL};
+    const char *need_layer[16];
+    int nl = 0;
+    need_layer[nl++] = "attn_norm.weight";
+    need_layer[nl++] = "attn_output.weight";
+    need_layer[nl++] = "ffn_norm.weight";
+    need_layer[nl++] = "ffn_up.weight";
+    need_layer[nl++] = "ffn_down.weight";
+    if (phi3 || gpt2) need_layer[nl++] = "attn_qkv.weight";
+    else { need_layer[nl++] = "attn_q.weight"; need_layer[nl++] = "attn_k.weight"; need_layer[nl++] = "attn_v.weight"; }
+    if (!phi3 && !gpt2) need_layer[nl++] = "ffn_gate.weight";
+    if (gpt2) { need_layer[nl++] = "attn_norm.bias"; need_layer[nl++] = "ffn_norm.bias"; }
+    if (gemma) {
+        need_layer[nl++] = "attn_q_norm.weight"; need_layer[nl++] = "attn_k_norm.weight";
+        need_layer[nl++] = "post_attention_norm.weight"; need_layer[nl++] = "post_ffw_norm.weight";
+    }
+    char name[GGUF_MAX_NAME + 1];
+    for (int64_t il = -1; il < hp->n_layer; il++) {
+        int count = il < 0 ? (int)(sizeof need_global / sizeof need_global[0]) : nl;
+        for (int k = 0; k < count; k++) {
+            const char *want = il < 0 ? need_global[k] : need_layer[k];
+            if (!want) continue;
+            if (il < 0) snprintf(name, sizeof name, "%s", want);
+            else snprintf(name, sizeof name, "blk.%lld.%s", (long long)il, want);
+            bool found = false;
+            for (int i = 0; i < n && !found; i++) found = !strcmp(plan[i].name, name);
+            if (!found) return qlm_set_error(err, QLM_ERR_FORMAT, "the checkpoint lacks tensor '%s'", name);
+        }
+    }
+    return QLM_OK;
+}
+
 static bool is_dir(const char *p) {
     struct stat sb;
     return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
@@ -515,6 +610,7 @@ qlm_status qlm_convert_hf(const char *dir, const char *out_path, const qlm_conve
             }
         }
         it->type = pick_type(out_type, it->n_dims, it->ne[0]);
+        if (!strcmp(gname, "position_embd.weight")) it->type = QLM_TYPE_F32; /* as llama.cpp */
         /* the output head decides the logits: with a quantized out type it stays F16
          * (output.weight, or the embedding when the two are tied), as llama.cpp's
          * quantizer also spends more bits there */
@@ -537,6 +633,7 @@ qlm_status qlm_convert_hf(const char *dir, const char *out_path, const qlm_conve
     }
 
     qsort(plan, (size_t)n_plan, sizeof *plan, cmp_plan);
+    if ((rc = check_plan(plan, n_plan, &hp, a, err))) goto done;
 
     /* metadata */
     w = qlm_gguf_writer_new(0);
@@ -567,7 +664,7 @@ qlm_status qlm_convert_hf(const char *dir, const char *out_path, const qlm_conve
         qlm_gguf_w_u32(w, K("rope.dimension_count"), (uint32_t)hp.n_rot);
         /* transformers runs a bf16 checkpoint with its RoPE frequencies cast to bf16;
          * record it so qlm reproduces those numerics (qlm's own key) */
-        if (hp.bf16_source) qlm_gguf_w_bool(w, K("rope.freq_bf16"), true);
+        qlm_gguf_w_bool(w, K("rope.freq_bf16"), hp.bf16_source);
     }
     if (hp.swa_layer) {
         qlm_gguf_w_u32(w, K("attention.sliding_window"), (uint32_t)hp.sliding_window);

@@ -74,7 +74,14 @@ static qlm_status read_hparams(qlm_model *m, const char *arch, qlm_error *err) {
     if (!key_f32(g, arch, "rope.freq_base_swa", &hp->rope_theta_swa)) hp->rope_theta_swa = 10000.0f;
     char key[128];
     snprintf(key, sizeof key, "%s.rope.freq_bf16", arch);
-    if (!qlm_gguf_get_bool(g, key, &hp->rope_freq_bf16)) hp->rope_freq_bf16 = false;
+    /* transformers runs a bf16 checkpoint with its RoPE frequencies cast to bf16 (they are
+     * a buffer of the module). qlm's converter records that as ARCH.rope.freq_bf16; in
+     * files without the key, a mostly-BF16 file (general.file_type 32) is taken as such
+     * a checkpoint, so its logits match transformers' */
+    if (!qlm_gguf_get_bool(g, key, &hp->rope_freq_bf16)) {
+        uint32_t ft;
+        hp->rope_freq_bf16 = qlm_gguf_get_u32(g, "general.file_type", &ft) && ft == 32;
+    }
     if (!key_f32(g, arch, "attention.scale", &hp->attn_scale)) hp->attn_scale = 1.0f / sqrtf((float)hp->head_dim);
     if (!(hp->attn_scale > 0.0f && hp->attn_scale < 1e3f))
         return qlm_set_error(err, QLM_ERR_FORMAT, "attention.scale %g is out of range", hp->attn_scale);

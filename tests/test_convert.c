@@ -9,6 +9,7 @@
  * fails with one line and leaves no output. */
 #include "harness.h"
 #include "qlm.h"
+#include "../model/gguf.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -265,7 +266,116 @@ static void test_sharded(void) {
     free(a); free(b); free(hdr); free(buf);
 }
 
+/* qlm's --outtype bf16 conversion has the tensors llama.cpp's converter wrote: same
+ * names, types, shapes and bytes (metadata may differ). */
+static void test_same_as_llamacpp(void) {
+    static const char *A[] = {"llama", "llama3", "mistral", "qwen2", "qwen3", "phi3", "gpt2"};
+    for (int a = 0; a < 7; a++) {
+        t_case("convert %s --outtype bf16: tensors identical to llama.cpp's GGUF", A[a]);
+        char rel[128];
+        snprintf(rel, sizeof rel, "fixtures/hf/%s", A[a]);
+        const char *dir = t_shared(rel);
+        snprintf(rel, sizeof rel, "fixtures/llamacpp-gguf/%s.gguf", A[a]);
+        const char *ref = t_shared(rel);
+        if (!dir || !ref) { t_skip("fixtures absent"); continue; }
+        char out[512];
+        snprintf(out, sizeof out, "%s/%s-vs-llamacpp.gguf", t_tmpdir(), A[a]);
+        qlm_convert_params p = {.out_type = "bf16", .n_threads = 2};
+        qlm_error err = {0};
+        qlm_gguf *mine = NULL, *theirs = NULL;
+        if (qlm_convert_hf(dir, out, &p, &err) != QLM_OK || qlm_gguf_open(out, &mine, &err) != QLM_OK ||
+            qlm_gguf_open(ref, &theirs, &err) != QLM_OK) {
+            T_CHECK(0, "%s", err.message);
+        } else {
+            T_CHECK(qlm_gguf_n_tensors(mine) == qlm_gguf_n_tensors(theirs), "%lld tensors vs %lld",
+                    (long long)qlm_gguf_n_tensors(mine), (long long)qlm_gguf_n_tensors(theirs));
+            for (int64_t i = 0; i < qlm_gguf_n_tensors(theirs); i++) {
+                qlm_tensor_desc t;
+                qlm_gguf_tensor(theirs, i, &t);
+                const qlm_gguf_tinfo *m = qlm_gguf_find_tensor(mine, t.name);
+                const qlm_gguf_tinfo *r = qlm_gguf_find_tensor(theirs, t.name);
+                T_CHECK(m != NULL, "missing %s", t.name);
+                if (!m) continue;
+                T_CHECK(m->type == r->type && m->n_dims == r->n_dims && !memcmp(m->ne, r->ne, sizeof m->ne),
+                        "%s: type %u/%u or shape differs", t.name, m->type, r->type);
+                T_CHECK(m->nbytes == r->nbytes && !memcmp(m->data, r->data, r->nbytes), "%s: bytes differ", t.name);
+            }
+        }
+        qlm_gguf_close(mine);
+        qlm_gguf_close(theirs);
+        remove(out);
+    }
+}
+
+/* A tiny llama checkpoint written by the test: hidden 8, 1 layer, 2 heads, ffn 16,
+ * vocab 4, F32 values. skip: a tensor to leave out; bad: a tensor given 7 rows. */
+static void write_tiny(const char *dir, const char *skip, const char *bad) {
+    static const struct { const char *name; int r, c; } T[] = {
+        {"model.embed_tokens.weight", 4, 8}, {"model.norm.weight", 8, 0}, {"lm_head.weight", 4, 8},
+        {"model.layers.0.input_layernorm.weight", 8, 0}, {"model.layers.0.post_attention_layernorm.weight", 8, 0},
+        {"model.layers.0.self_attn.q_proj.weight", 8, 8}, {"model.layers.0.self_attn.k_proj.weight", 8, 8},
+        {"model.layers.0.self_attn.v_proj.weight", 8, 8}, {"model.layers.0.self_attn.o_proj.weight", 8, 8},
+        {"model.layers.0.mlp.gate_proj.weight", 16, 8}, {"model.layers.0.mlp.up_proj.weight", 16, 8},
+        {"model.layers.0.mlp.down_proj.weight", 8, 16},
+    };
+    char hdr[4096];
+    size_t hl = 0, off = 0;
+    hl += (size_t)snprintf(hdr + hl, sizeof hdr - hl, "{");
+    for (size_t i = 0; i < sizeof T / sizeof T[0]; i++) {
+        if (skip && !strcmp(skip, T[i].name)) continue;
+        int r = bad && !strcmp(bad, T[i].name) ? 7 : T[i].r;
+        size_t n = (size_t)r * (T[i].c ? (size_t)T[i].c : 1) * 4;
+        if (T[i].c) hl += (size_t)snprintf(hdr + hl, sizeof hdr - hl, "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%d,%d],\"data_offsets\":[%zu,%zu]}",
+                                           hl > 1 ? "," : "", T[i].name, r, T[i].c, off, off + n);
+        else hl += (size_t)snprintf(hdr + hl, sizeof hdr - hl, "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%d],\"data_offsets\":[%zu,%zu]}",
+                                    hl > 1 ? "," : "", T[i].name, r, off, off + n);
+        off += n;
+    }
+    hl += (size_t)snprintf(hdr + hl, sizeof hdr - hl, "}");
+    char path[600];
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    FILE *f = fopen(path, "wb");
+    put_u64(f, hl);
+    fwrite(hdr, 1, hl, f);
+    for (size_t i = 0; i < off; i++) fputc(i % 7 == 0 ? 0x3f : 0, f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    f = fopen(path, "w");
+    fputs("{\"model_type\":\"llama\",\"hidden_size\":8,\"num_hidden_layers\":1,\"num_attention_heads\":2,"
+          "\"intermediate_size\":16,\"vocab_size\":4,\"rms_norm_eps\":1e-5}", f);
+    fclose(f);
+}
+
+static void test_missing_and_mismatch(void) {
+    t_case("convert: a missing tensor or a shape mismatch is an error naming it, no output");
+    char dir[512], out[600];
+    snprintf(dir, sizeof dir, "%s/tiny", t_tmpdir());
+    mkdir(dir, 0755);
+    snprintf(out, sizeof out, "%s/tiny.gguf", t_tmpdir());
+    remove(out);
+    qlm_convert_params p = {.out_type = "f32", .n_threads = 1};
+    qlm_error err = {0};
+    write_tiny(dir, NULL, NULL);
+    T_CHECK(qlm_convert_hf(dir, out, &p, &err) == QLM_OK, "the complete tiny checkpoint: %s", err.message);
+    qlm_model *m = NULL;
+    T_CHECK(qlm_model_load(out, NULL, &m, &err) == QLM_OK, "tiny model loads: %s", err.message);
+    qlm_model_free(m);
+    remove(out);
+    write_tiny(dir, "model.layers.0.mlp.down_proj.weight", NULL);
+    T_CHECK(qlm_convert_hf(dir, out, &p, &err) == QLM_ERR_FORMAT && strstr(err.message, "blk.0.ffn_down.weight"),
+            "missing: %s", err.message);
+    write_tiny(dir, NULL, "model.layers.0.self_attn.k_proj.weight");
+    T_CHECK(qlm_convert_hf(dir, out, &p, &err) == QLM_ERR_FORMAT && strstr(err.message, "k_proj"),
+            "mismatch: %s", err.message);
+    write_tiny(dir, NULL, "lm_head.weight");
+    T_CHECK(qlm_convert_hf(dir, out, &p, &err) == QLM_ERR_FORMAT && strstr(err.message, "lm_head"),
+            "mismatch: %s", err.message);
+    T_CHECK(access(out, F_OK) != 0, "output left behind");
+}
+
 int main(void) {
+    test_missing_and_mismatch();
+    test_same_as_llamacpp();
     test_fixtures();
     test_errors();
     test_sharded();
