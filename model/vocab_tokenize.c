@@ -8,10 +8,11 @@
  * tokens are always matched; control and unknown ones only with QLM_TOK_PARSE_SPECIAL.
  *
  * Instead of one scan of the text per special token (a vocabulary can have thousands),
- * there is one scan per distinct token length, walking a trie of the tokens' texts from
- * each position that is still free: O(text x lengths) time and O(text) memory, also for
+ * there is one scan per distinct token length, with a short walk down a trie of the
+ * tokens' texts from each position that is still free; memory stays O(text) also for
  * texts dense with matches (MPT's 23 space tokens match at every position of a run of
- * spaces). */
+ * spaces). Same-length tokens are then claimed token by token, lowest id first: the
+ * order llama.cpp leaves to std::sort, made deterministic. */
 #include "vocab_internal.h"
 
 #include <limits.h>
