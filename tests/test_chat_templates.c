@@ -142,6 +142,5 @@ int main(void) {
     if (nn == 0) t_skip("no *.cases.json files in %s", dir);
     T_CHECK(pass == total, "%d of %d cases pass", pass, total);
     fprintf(stderr, "chat templates: %d/%d cases pass\n", pass, total);
-    free((void *)dir);
     return t_done();
 }

@@ -15,7 +15,8 @@
 
 /* A path under ../shared (NULL if absent). The harness means its strings to live until
  * exit, which LeakSanitizer reports under make SAN=1, so this file frees them. */
-static char *shared(const char *rel) { return (char *)t_shared(rel); }
+/* a private copy the caller frees (t_shared keeps its own until exit) */
+static char *shared(const char *rel) { const char *p = t_shared(rel); return p ? strdup(p) : NULL; }
 
 typedef struct {
     qlm_gguf *g;
