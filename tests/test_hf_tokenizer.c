@@ -151,6 +151,66 @@ static void run_cases(const qlm_model *m, const cases *c, const char *name, bool
     }
 }
 
+/* ---- random text ---------------------------------------------------------------------- */
+
+static uint32_t rnd(uint64_t *x, uint32_t n) { /* xorshift64*, seeded */
+    *x ^= *x >> 12;
+    *x ^= *x << 25;
+    *x ^= *x >> 27;
+    return (uint32_t)(((*x * 0x2545F4914F6CDD1Dull) >> 32) % n);
+}
+
+static int utf8_put(uint32_t cp, char *o) {
+    if (cp < 0x80) { o[0] = (char)cp; return 1; }
+    if (cp < 0x800) { o[0] = (char)(0xC0 | cp >> 6); o[1] = (char)(0x80 | (cp & 0x3F)); return 2; }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | cp >> 12); o[1] = (char)(0x80 | ((cp >> 6) & 0x3F)); o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | cp >> 18); o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Up to 40 characters: ASCII, white space, digits, Latin, Cyrillic, CJK, emoji, any
+ * other code point (no surrogates, no U+2581, which SentencePiece decodes as a space). */
+static size_t random_text(uint64_t *x, char *out) {
+    size_t n = 0, chars = rnd(x, 41);
+    for (size_t i = 0; i < chars; i++) {
+        uint32_t cp;
+        switch (rnd(x, 9)) {
+        case 0: case 1: case 2: cp = 0x20 + rnd(x, 95); break;
+        case 3: { static const uint32_t ws[] = {' ', '\n', '\t', '\r', 0xA0, 0x3000}; cp = ws[rnd(x, 6)]; break; }
+        case 4: cp = 0xC0 + rnd(x, 0x4FF - 0xC0); break;
+        case 5: cp = 0x4E00 + rnd(x, 0x5200); break;
+        case 6: cp = 0x1F300 + rnd(x, 0x800); break;
+        case 7: cp = 1 + rnd(x, 0xFFFD); break;
+        default: cp = 0x10000 + rnd(x, 0x100000); break;
+        }
+        if ((cp >= 0xD800 && cp < 0xE000) || cp == 0x2581) cp = 'z';
+        n += (size_t)utf8_put(cp, out + n);
+    }
+    return n;
+}
+
+/* decode(encode(s)) == s over random text; returns the failures. */
+static int random_roundtrips(const qlm_model *m, int count, uint64_t seed) {
+    uint64_t x = seed;
+    char s[41 * 4];
+    int bad = 0;
+    for (int i = 0; i < count; i++) {
+        size_t len = random_text(&x, s);
+        int n;
+        int32_t *ids = tokenize(m, s, len, 0, &n);
+        size_t bl;
+        char *back = ids ? detokenize(m, ids, n, &bl) : NULL;
+        if (!back || bl != len || memcmp(back, s, len)) bad++;
+        free(back);
+        free(ids);
+    }
+    return bad;
+}
+
 /* ---- the three real tokenizers ----------------------------------------------------- */
 
 static bool load_vocab(const char *path, qlm_model **m) {
@@ -189,12 +249,14 @@ static void test_real(const char *name, bool expect_add_bos) {
         int ok, rt;
         run_cases(m, &c, name, false, &ok, &rt);
         T_CHECK(c.n == 46 && ok == 46, "%d/%d strings match", ok, c.n);
-        /* Gemma has no byte-level fallback for every character? it does (byte fallback):
-         * every string must come back */
+        /* byte-level BPE and Gemma's byte fallback spell everything: all come back */
         T_CHECK(rt == c.n, "%d/%d strings decode back to themselves", rt, c.n);
         printf("# %s: %d/%d match, %d/%d decode back\n", name, ok, c.n, rt, c.n);
         cases_free(&c);
     }
+    int bad = random_roundtrips(m, 2000, 0x243F6A8885A308D3ull);
+    T_CHECK(bad == 0, "%d/2000 random strings do not decode back", bad);
+    printf("# %s: %d/2000 random strings fail to decode back\n", name, bad);
 
     /* special tokens against tokenizer_config.json */
     snprintf(rel, sizeof rel, "%s/tokenizer_config.json", dir);
@@ -227,7 +289,7 @@ static void test_real(const char *name, bool expect_add_bos) {
         T_CHECK(qlm_gguf_get_arr(g, "tokenizer.ggml.tokens", &type, &n, &toks) &&
                     qlm_gguf_get_arr(g, "tokenizer.ggml.token_type", &type, &n, &types),
                 "tokens and types");
-        int bad = 0;
+        int wrong = 0;
         for (size_t i = 0; i < qlm_json_len(dec) && toks && types; i++) {
             long id = strtol(qlm_json_key(dec, i)->str, NULL, 10);
             const qlm_json *e = qlm_json_val(dec, i);
@@ -235,15 +297,15 @@ static void test_real(const char *name, bool expect_add_bos) {
             bool special = false;
             qlm_json_bool(qlm_json_get(e, "special"), &special);
             int64_t tt = qlm_gguf_arr_i64(types, (uint64_t)id);
-            if ((uint64_t)id >= n) { bad++; continue; }
+            if ((uint64_t)id >= n) { wrong++; continue; }
             qlm_str s = toks->arr_strs[id];
             if (special) {
-                if (tt != 3 || s.len != content->len || memcmp(s.ptr, content->str, s.len)) bad++;
+                if (tt != 3 || s.len != content->len || memcmp(s.ptr, content->str, s.len)) wrong++;
             } else if (tt != 3 && tt != 4) {
-                bad++;
+                wrong++;
             }
         }
-        T_CHECK(bad == 0, "%d added tokens with the wrong text or type", bad);
+        T_CHECK(wrong == 0, "%d added tokens with the wrong text or type", wrong);
         qlm_gguf_close(g);
     }
     qlm_json_free(doc);
