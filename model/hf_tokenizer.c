@@ -151,7 +151,10 @@ static qlm_status write_template_list(qlm_gguf_writer *w, const qlm_json *list, 
     qlm_status rc = QLM_OK;
     if (!names || !lens) { rc = qlm_set_error(err, QLM_ERR_NOMEM, "out of memory"); goto done; }
     size_t total = 0;
-    for (size_t i = 0; i < n; i++) total += qlm_json_len(qlm_json_get(qlm_json_at(list, i), "name")) + 1;
+    for (size_t i = 0; i < n; i++) {
+        const qlm_json *nm = qlm_json_get(qlm_json_at(list, i), "name");
+        total += (nm && nm->type == QLM_JSON_STRING ? nm->len : 0) + 1;
+    }
     clean = malloc(total + 1);
     if (!clean) { rc = qlm_set_error(err, QLM_ERR_NOMEM, "out of memory"); goto done; }
     size_t used = 0;
