@@ -237,7 +237,7 @@ static qlm_status apply_added_decoder(hf_vocab *v, const qlm_json *dec, const ch
         char *end;
         errno = 0;
         long id = k->len && k->len < 12 && isdigit((unsigned char)k->str[0]) ? strtol(k->str, &end, 10) : -1;
-        if (id < 0 || errno || *end || id >= HF_MAX_TOKENS)
+        if (id < 0 || errno || end != k->str + k->len || id >= HF_MAX_TOKENS)
             return qlm_set_error(err, QLM_ERR_FORMAT, "%s: added_tokens_decoder key '%.40s' is not a token id", fname,
                                  k->str);
         if (!c || c->type != QLM_JSON_STRING || !c->len)

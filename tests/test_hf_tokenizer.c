@@ -475,6 +475,109 @@ static void test_full_converter(void) {
     T_CHECK(rc != QLM_OK && strstr(err.message, "vocab_size") && !exists(out), "601 tokens, 512 rows: %s", err.message);
 }
 
+/* ---- tokenizer.json variants -------------------------------------------------------- */
+
+/* Convert a folder holding just this tokenizer.json (+ config); open the result. */
+static qlm_gguf *import_json(const char *name, const char *tj, const char *tc, qlm_error *err) {
+    char dir[1024], out[1200];
+    fresh_dir(name, dir, sizeof dir);
+    write_str(dir, "tokenizer.json", tj);
+    if (tc) write_str(dir, "tokenizer_config.json", tc);
+    snprintf(out, sizeof out, "%s/%s.gguf", t_tmpdir(), name);
+    qlm_gguf *g = NULL;
+    if (vocab_only(dir, out, err) == QLM_OK) qlm_gguf_open(out, &g, err);
+    return g;
+}
+
+static bool kv_str_is(const qlm_gguf *g, const char *key, const char *want) {
+    qlm_str s;
+    return qlm_gguf_get_str(g, key, &s) && s.len == strlen(want) && !memcmp(s.ptr, want, s.len);
+}
+
+static void test_variants(void) {
+    t_case("hf import: Llama-2-style and Metaspace tokenizer.json, StarCoder's pre-tokenizer, merges with spaces");
+    qlm_error err = {0};
+    /* Llama 2 / Mistral: Prepend + Replace normalizer, byte fallback; scores from merge
+     * ranks ("▁a" before "ab"), types: unknown, control, byte, normal */
+    static const char llama2[] =
+        "{\"added_tokens\":[{\"id\":1,\"content\":\"<s>\",\"special\":true},{\"id\":2,\"content\":\"</s>\",\"special\":true}],"
+        "\"normalizer\":{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"Prepend\",\"prepend\":\"\xe2\x96\x81\"},"
+        "{\"type\":\"Replace\",\"pattern\":{\"String\":\" \"},\"content\":\"\xe2\x96\x81\"}]},\"pre_tokenizer\":null,"
+        "\"post_processor\":{\"type\":\"TemplateProcessing\",\"single\":[{\"SpecialToken\":{\"id\":\"<s>\",\"type_id\":0}},"
+        "{\"Sequence\":{\"id\":\"A\",\"type_id\":0}}]},"
+        "\"decoder\":{\"type\":\"Sequence\",\"decoders\":[{\"type\":\"Replace\",\"pattern\":{\"String\":\"\xe2\x96\x81\"},"
+        "\"content\":\" \"},{\"type\":\"ByteFallback\"},{\"type\":\"Fuse\"}]},"
+        "\"model\":{\"type\":\"BPE\",\"unk_token\":\"<unk>\",\"byte_fallback\":true,\"vocab\":{\"<unk>\":0,\"<s>\":1,"
+        "\"</s>\":2,\"<0x41>\":3,\"\xe2\x96\x81\":4,\"a\":5,\"b\":6,\"\xe2\x96\x81\x61\":7,\"ab\":8,\"\xe2\x96\x81\x61\x62\":9},"
+        "\"merges\":[\"\xe2\x96\x81 a\",\"a b\",\"\xe2\x96\x81\x61 b\"]}}";
+    qlm_gguf *g = import_json("llama2-json", llama2, "{\"bos_token\":\"<s>\",\"eos_token\":\"</s>\"}", &err);
+    T_CHECK(g, "llama2-style: %s", err.message);
+    if (g) {
+        uint32_t type;
+        uint64_t n;
+        const qlm_gguf_kv *sc, *tt;
+        bool sp = false;
+        T_CHECK(kv_str_is(g, "tokenizer.ggml.model", "llama") && kv_str_is(g, "tokenizer.ggml.pre", "default"), "llama/default");
+        T_CHECK(qlm_gguf_get_bool(g, "tokenizer.ggml.add_space_prefix", &sp) && sp, "add_space_prefix from Prepend");
+        T_CHECK(qlm_gguf_get_arr(g, "tokenizer.ggml.scores", &type, &n, &sc) && n == 10 &&
+                    qlm_gguf_get_arr(g, "tokenizer.ggml.token_type", &type, &n, &tt),
+                "scores and types");
+        if (sc && tt) {
+            float s7 = qlm_gguf_arr_f32(sc, 7), s8 = qlm_gguf_arr_f32(sc, 8), s9 = qlm_gguf_arr_f32(sc, 9);
+            T_CHECK(s7 > s8 && s8 > s9 && qlm_gguf_arr_f32(sc, 5) == 0.0f, "scores follow merge ranks: %g %g %g", s7, s8, s9);
+            T_CHECK(qlm_gguf_arr_i64(tt, 0) == 2 && qlm_gguf_arr_i64(tt, 1) == 3 && qlm_gguf_arr_i64(tt, 3) == 6 &&
+                        qlm_gguf_arr_i64(tt, 5) == 1,
+                    "types unknown/control/byte/normal");
+        }
+        bool ab = false;
+        uint32_t id = 0;
+        T_CHECK(qlm_gguf_get_bool(g, "tokenizer.ggml.add_bos_token", &ab) && ab, "add_bos from TemplateProcessing");
+        T_CHECK(qlm_gguf_get_u32(g, "tokenizer.ggml.bos_token_id", &id) && id == 1, "bos 1");
+        T_CHECK(!qlm_gguf_get(g, "tokenizer.ggml.merges"), "no merges for a SentencePiece-style vocabulary");
+        qlm_gguf_close(g);
+        qlm_model *m;
+        char out[1200];
+        snprintf(out, sizeof out, "%s/llama2-json.gguf", t_tmpdir());
+        if (load_vocab(out, &m)) {
+            int nt;
+            int32_t *ids = tokenize(m, "ab a", 4, QLM_TOK_ADD_BOS, &nt);
+            /* "▁ab▁a": ▁a (best score) twice, then ▁a + b */
+            T_CHECK(nt == 3 && ids[0] == 1 && ids[1] == 9 && ids[2] == 7, "'ab a' -> %d tokens", nt);
+            free(ids);
+            qlm_model_free(m);
+        }
+    }
+    /* Metaspace that never prepends: add_space_prefix false */
+    static const char meta[] =
+        "{\"pre_tokenizer\":{\"type\":\"Metaspace\",\"replacement\":\"\xe2\x96\x81\",\"prepend_scheme\":\"never\","
+        "\"split\":false},\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"\xe2\x96\x81\":1},\"merges\":[]}}";
+    g = import_json("metaspace", meta, NULL, &err);
+    T_CHECK(g, "metaspace: %s", err.message);
+    if (g) {
+        bool sp = true;
+        T_CHECK(qlm_gguf_get_bool(g, "tokenizer.ggml.add_space_prefix", &sp) && !sp, "prepend_scheme never");
+        qlm_gguf_close(g);
+    }
+    /* StarCoder: single digits, then ByteLevel with its regex */
+    static const char star[] =
+        "{\"pre_tokenizer\":{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Digits\",\"individual_digits\":true},"
+        "{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"trim_offsets\":true,\"use_regex\":true}]},"
+        "\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\" b\":1,\"a b\":2},\"merges\":[[\"a\",\" b\"]]}}";
+    g = import_json("starcoder", star, NULL, &err);
+    T_CHECK(g, "starcoder: %s", err.message);
+    if (g) {
+        uint32_t type;
+        uint64_t n;
+        const qlm_gguf_kv *mg;
+        T_CHECK(kv_str_is(g, "tokenizer.ggml.pre", "starcoder"), "pre starcoder");
+        /* a space inside a merge part is written as U+0120, as llama.cpp does */
+        T_CHECK(qlm_gguf_get_arr(g, "tokenizer.ggml.merges", &type, &n, &mg) && n == 1 && mg->arr_strs[0].len == 5 &&
+                    !memcmp(mg->arr_strs[0].ptr, "a \xc4\xa0" "b", 5),
+                "merge [\"a\", \" b\"] -> \"a \\u0120b\"");
+        qlm_gguf_close(g);
+    }
+}
+
 /* ---- malformed inputs -------------------------------------------------------------- */
 
 typedef struct {
@@ -723,6 +826,7 @@ int main(void) {
     test_real("gemma3", true);
     test_spm_model();
     test_full_converter();
+    test_variants();
     test_bad_json();
     test_bad_model();
     return t_done();
