@@ -6,7 +6,9 @@
  *     (the list of split regexes, ByteLevel's own GPT-2 regex, Digits) and named as
  *     llama.cpp names it in tokenizer.ggml.pre. llama.cpp instead hashes the ids of a
  *     test string, which needs the tokenizer running; the structure identifies the same
- *     rules without that.
+ *     rules without that. Recognised: GPT-2's ByteLevel regex (gpt-2), Llama 3's split
+ *     regex (llama-bpe, or smaug-bpe when model.ignore_merges is off), Qwen 2's (qwen2),
+ *     single digits then ByteLevel (starcoder).
  *   SentencePiece-style BPE ("llama"): spaces replaced by U+2581 (a Replace normalizer
  *     or a Metaspace pre-tokenizer), usually with byte fallback (Llama 2, Mistral,
  *     Gemma). llama.cpp tokenizes these with the SentencePiece algorithm, which merges
@@ -77,7 +79,7 @@ static const pre_sig PRE_SIGS[] = {
 
 /* Name the pre-tokenizer of a byte-level BPE tokenizer into pre[32], or fail naming
  * what it does. */
-static qlm_status recognise_pre(const qlm_json *pt, const char *fname, char pre[32], qlm_error *err) {
+static qlm_status recognise_pre(const qlm_json *pt, bool ignore_merges, const char *fname, char pre[32], qlm_error *err) {
     const qlm_json *p[16];
     size_t np = parts(pt, "pretokenizers", p, 16);
     const char *steps[16];
@@ -114,14 +116,16 @@ static qlm_status recognise_pre(const qlm_json *pt, const char *fname, char pre[
         size_t k = 0;
         while (k < ns && PRE_SIGS[s].steps[k] && !strcmp(PRE_SIGS[s].steps[k], steps[k])) k++;
         if (k == ns && !PRE_SIGS[s].steps[k]) {
-            snprintf(pre, 32, "%s", PRE_SIGS[s].name);
+            /* Llama 3's rules without ignore_merges (Smaug, DBRX): llama.cpp names them
+             * apart, and only their names turn ignore_merges off */
+            snprintf(pre, 32, "%s", !strcmp(PRE_SIGS[s].name, "llama-bpe") && !ignore_merges ? "smaug-bpe" : PRE_SIGS[s].name);
             return QLM_OK;
         }
     }
     return qlm_set_error(err, QLM_ERR_UNSUPPORTED,
                          "%s: unrecognised pre-tokenizer [%s] (recognised: GPT-2's ByteLevel regex -> gpt-2, "
-                         "Llama 3's split regex -> llama-bpe, Qwen 2's -> qwen2, single digits + ByteLevel -> "
-                         "starcoder)",
+                         "Llama 3's split regex -> llama-bpe (smaug-bpe without ignore_merges), Qwen 2's -> "
+                         "qwen2, single digits + ByteLevel -> starcoder)",
                          fname, what);
 }
 
@@ -428,6 +432,6 @@ qlm_status hf_vocab_from_json(const qlm_json *root, const char *fname, hf_vocab 
     }
     if (v->text.oom) return qlm_set_error(err, QLM_ERR_NOMEM, "out of memory for the token texts");
     if (spm) snprintf(v->pre, sizeof v->pre, "default");
-    else if ((rc = recognise_pre(pt, fname, v->pre, err))) return rc;
+    else if ((rc = recognise_pre(pt, jbool(model, "ignore_merges", false), fname, v->pre, err))) return rc;
     return QLM_OK;
 }

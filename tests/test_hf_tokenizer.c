@@ -495,7 +495,7 @@ static bool kv_str_is(const qlm_gguf *g, const char *key, const char *want) {
 }
 
 static void test_variants(void) {
-    t_case("hf import: Llama-2-style and Metaspace tokenizer.json, StarCoder's pre-tokenizer, merges with spaces");
+    t_case("hf import: Llama-2-style and Metaspace tokenizer.json, Llama 3 / StarCoder pre-tokenizers, merges with spaces");
     qlm_error err = {0};
     /* Llama 2 / Mistral: Prepend + Replace normalizer, byte fallback; scores from merge
      * ranks ("▁a" before "ab"), types: unknown, control, byte, normal */
@@ -557,6 +557,21 @@ static void test_variants(void) {
         bool sp = true;
         T_CHECK(qlm_gguf_get_bool(g, "tokenizer.ggml.add_space_prefix", &sp) && !sp, "prepend_scheme never");
         qlm_gguf_close(g);
+    }
+    /* Llama 3's split regex: llama-bpe with ignore_merges, smaug-bpe without */
+    static const char l3[] =
+        "{\"pre_tokenizer\":{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Split\",\"pattern\":{\"Regex\":"
+        "\"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\\\r\\\\n\\\\p{L}\\\\p{N}]?\\\\p{L}+|\\\\p{N}{1,3}| ?[^\\\\s\\\\p{L}\\\\p{N}]+"
+        "[\\\\r\\\\n]*|\\\\s*[\\\\r\\\\n]+|\\\\s+(?!\\\\S)|\\\\s+\"},\"behavior\":\"Isolated\",\"invert\":false},"
+        "{\"type\":\"ByteLevel\",\"use_regex\":false}]},\"model\":{\"type\":\"BPE\",\"ignore_merges\":%s,"
+        "\"vocab\":{\"a\":0},\"merges\":[]}}";
+    for (int im = 0; im < 2; im++) {
+        char text[1024];
+        snprintf(text, sizeof text, l3, im ? "true" : "false");
+        g = import_json("llama3-regex", text, NULL, &err);
+        T_CHECK(g && kv_str_is(g, "tokenizer.ggml.pre", im ? "llama-bpe" : "smaug-bpe"), "ignore_merges %d: %s", im,
+                err.message);
+        if (g) qlm_gguf_close(g);
     }
     /* StarCoder: single digits, then ByteLevel with its regex */
     static const char star[] =
@@ -654,6 +669,34 @@ static void test_bad_json(void) {
     qlm_error err = {0};
     T_CHECK(vocab_only(dir, out, &err) != QLM_OK && strstr(err.message, "neither tokenizer.json nor tokenizer.model"),
             "empty folder: %s", err.message);
+    /* a small valid tokenizer.json (and config) with bytes flipped: an error or a
+     * vocabulary, never a crash (make SAN=1 test runs this under ASan) */
+    char *tiny = tiny_tokenizer_json();
+    size_t tn = strlen(tiny);
+    uint64_t x = 0x2545F4914F6CDD1Dull;
+    int converted = 0;
+    for (int round = 0; round < 150; round++) {
+        char *c = strdup(tiny);
+        for (int k = 0; k < 1 + round % 4; k++) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            c[(x >> 8) % tn] = "{}[]\",:0123456789-.e ab\\"[(x >> 40) % 24];
+        }
+        fresh_dir("bad", dir, sizeof dir);
+        write_str(dir, "tokenizer.json", c);
+        write_str(dir, "tokenizer_config.json", "{\"eos_token\":\"<|im_end|>\",\"chat_template\":\"x\"}");
+        unlink(out);
+        if (vocab_only(dir, out, &err) == QLM_OK) {
+            converted++;
+            qlm_model *m;
+            qlm_model_params mp = {.vocab_only = true};
+            if (qlm_model_load(out, &mp, &m, &err) == QLM_OK) qlm_model_free(m);
+        } else {
+            T_CHECK(!exists(out) && !strchr(err.message, '\n'), "round %d: %s", round, err.message);
+        }
+        free(c);
+    }
+    free(tiny);
+    printf("# mutated tokenizer.json: %d/150 still converted\n", converted);
     /* the real qwen3 file cut short */
     const char *q = t_shared("tokenizers/qwen3/tokenizer.json");
     if (!q) return;
