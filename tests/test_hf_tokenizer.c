@@ -366,6 +366,11 @@ static void test_spm_model(void) {
     qlm_gguf_close(b);
 }
 
+static bool kv_str_is(const qlm_gguf *g, const char *key, const char *want) {
+    qlm_str s;
+    return qlm_gguf_get_str(g, key, &s) && s.len == strlen(want) && !memcmp(s.ptr, want, s.len);
+}
+
 /* ---- the full converter takes a folder's tokenizer ----------------------------------- */
 
 /* A small byte-level BPE tokenizer.json: the 256 byte symbols, a few merges, two added
@@ -449,6 +454,21 @@ static void test_full_converter(void) {
         qlm_gguf_close(g);
     }
 
+    /* --vocab-only on the same folder: config.json names the architecture and the size */
+    snprintf(out, sizeof out, "%s/llama-vocab-only.gguf", t_tmpdir());
+    rc = vocab_only(dir, out, &err);
+    T_CHECK(rc == QLM_OK, "vocab-only: %s", err.message);
+    if (rc == QLM_OK && qlm_gguf_open(out, &g, &err) == QLM_OK) {
+        uint32_t type;
+        uint64_t nt;
+        const qlm_gguf_kv *kv;
+        T_CHECK(kv_str_is(g, "general.architecture", "llama") && kv_str_is(g, "general.name", "llama-with-tok") &&
+                    qlm_gguf_n_tensors(g) == 0 && qlm_gguf_get_arr(g, "tokenizer.ggml.tokens", &type, &nt, &kv) &&
+                    nt == 512,
+                "vocab-only: architecture, name, no tensors, 512 tokens");
+        qlm_gguf_close(g);
+    }
+
     /* the shared fixture as it is (no tokenizer files): no vocabulary */
     char fx[1024];
     snprintf(fx, sizeof fx, "%s", cfg);
@@ -487,11 +507,6 @@ static qlm_gguf *import_json(const char *name, const char *tj, const char *tc, q
     qlm_gguf *g = NULL;
     if (vocab_only(dir, out, err) == QLM_OK) qlm_gguf_open(out, &g, err);
     return g;
-}
-
-static bool kv_str_is(const qlm_gguf *g, const char *key, const char *want) {
-    qlm_str s;
-    return qlm_gguf_get_str(g, key, &s) && s.len == strlen(want) && !memcmp(s.ptr, want, s.len);
 }
 
 static void test_variants(void) {
