@@ -5,7 +5,7 @@
  *   SentencePiece   1 piece (string), 2 score (float), 3 type (enum, default NORMAL=1:
  *                   UNKNOWN=2, CONTROL=3, USER_DEFINED=4, UNUSED=5, BYTE=6)
  *   TrainerSpec     3 model_type (UNIGRAM=1 default, BPE=2, WORD=3, CHAR=4),
- *                   35 byte_fallback, 40 unk_id (0), 41 bos_id (1), 42 eos_id (2), 43 pad_id (-1)
+ *                   40 unk_id (0), 41 bos_id (1), 42 eos_id (2), 43 pad_id (-1)
  *   NormalizerSpec  3 add_dummy_prefix (default true)
  * Everything else is skipped by its wire type. Pieces keep their text and score; types
  * map as llama.cpp's converter maps them (user-defined pieces become NORMAL, the
@@ -76,7 +76,7 @@ static bool pb_next(pb *b, pb_field *f) {
 
 typedef struct {
     int64_t model_type, unk_id, bos_id, eos_id, pad_id;
-    bool byte_fallback, add_dummy_prefix;
+    bool add_dummy_prefix;
 } spm_specs;
 
 static qlm_status bad(qlm_error *err, const char *fname, const char *what) {
@@ -92,7 +92,6 @@ static bool read_trainer(pb b, spm_specs *s) {
         int64_t v = (int64_t)f.v;
         switch (f.field) {
         case 3: s->model_type = v; break;
-        case 35: s->byte_fallback = f.v != 0; break;
         case 40: s->unk_id = v; break;
         case 41: s->bos_id = v; break;
         case 42: s->eos_id = v; break;

@@ -70,11 +70,12 @@ qlm_status hf_index_build(hf_index *ix, const hf_vocab *v, const char *fname, ql
 int32_t hf_index_find(const hf_index *ix, const hf_vocab *v, const char *s, size_t n);
 void hf_index_free(hf_index *ix);
 
-/* Build from tokenizer.json (root object). n_vocab > 0 is the model's vocab_size: ids
- * must stay below it and the rest is padded. Errors name `fname`. */
+/* Build from tokenizer.json (root object): model.vocab and added_tokens (ids missing
+ * from both become "[PAD<id>]"), merges, family, pre-tokenizer name. The caller pads to
+ * the model's vocab_size. Errors name `fname`. */
 qlm_status hf_vocab_from_json(const qlm_json *root, const char *fname, hf_vocab *v, qlm_error *err);
 
-/* Build from a SentencePiece model file (the whole file in memory). */
+/* Build from a SentencePiece model file (the whole file in memory). Errors name `fname`. */
 qlm_status hf_vocab_from_spm(const uint8_t *data, size_t size, const char *fname, hf_vocab *v, qlm_error *err);
 
 /* llama.cpp's guess that an added token not marked special is a control token
