@@ -212,11 +212,19 @@ typedef struct {
     int n_threads;              /* 0: physical cores */
     qlm_progress_fn progress;   /* may be NULL */
     void *progress_data;
+    bool vocab_only;            /* write only the tokenizer (no tensors; see below) */
 } qlm_convert_params;
 
 /* Convert a Hugging Face checkpoint folder (config.json + model.safetensors or shards)
  * to a GGUF file llama.cpp can also read. Streams tensor by tensor; writes a temp file
- * and renames it when complete; never touches the input. */
+ * and renames it when complete; never touches the input.
+ * The vocabulary (tokenizer.ggml.*, as llama.cpp's converter writes it) comes from the
+ * folder's tokenizer.json (byte-level BPE, or SentencePiece-style BPE such as Gemma's),
+ * or else its tokenizer.model (a SentencePiece BPE model), with tokenizer_config.json's
+ * special tokens and chat template; a folder without them converts without a
+ * vocabulary. With vocab_only, only the folder's tokenizer files (and config.json, when
+ * present, for the architecture name and vocab_size) are read, and the file holds the
+ * vocabulary and no tensors: qlm_model_load loads it with vocab_only. */
 qlm_status qlm_convert_hf(const char *hf_dir, const char *out_gguf, const qlm_convert_params *p,
                           qlm_error *err);
 

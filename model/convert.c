@@ -7,6 +7,7 @@
  * temp file that is renamed when complete. */
 #include "qlm.h"
 #include "gguf_write.h"
+#include "hf_tokenizer.h"
 #include "json.h"
 #include "safetensors.h"
 #include "../ggml-like/error.h"
@@ -514,6 +515,7 @@ qlm_status qlm_convert_hf(const char *dir, const char *out_path, const qlm_conve
     qlm_convert_params dp = {0};
     const qlm_convert_params *p = params ? params : &dp;
     if (!is_dir(dir)) return qlm_set_error(err, QLM_ERR_IO, "'%s' is not a directory", dir);
+    if (p->vocab_only) return qlm_hf_vocab_only(dir, out_path, err);
     const char *tname = p->out_type ? p->out_type : "f16";
     int tid = qlm_type_from_name(tname);
     const qlm_type_traits *ot = tid >= 0 ? qlm_type_get((uint32_t)tid) : NULL;
@@ -673,6 +675,8 @@ qlm_status qlm_convert_hf(const char *dir, const char *out_path, const qlm_conve
         if (hp.attn_scale > 0) qlm_gguf_w_f32(w, K("attention.scale"), (float)hp.attn_scale);
     }
 #undef K
+    bool have_vocab; /* the folder's tokenizer, when it has one */
+    if ((rc = qlm_hf_tokenizer_add(w, dir, hp.n_vocab, &have_vocab, err))) goto done;
     for (int i = 0; i < n_plan; i++) {
         if (qlm_gguf_w_add_tensor(w, plan[i].name, plan[i].type, plan[i].n_dims, plan[i].ne) < 0) {
             rc = qlm_set_error(err, QLM_ERR_FORMAT, "tensor '%s' cannot be written as %s", plan[i].name, qlm_type_name(plan[i].type));
