@@ -57,7 +57,8 @@ typedef struct {
     const struct tm *now;   /* what strftime_now formats; NULL: the local time */
     size_t max_output;      /* bytes of output (also the longest string); 0: 64 MiB */
     size_t max_memory;      /* bytes of live values; 0: 512 MiB */
-    uint64_t max_steps;     /* statements + expressions evaluated; 0: 50 million */
+    uint64_t max_steps;     /* units of work (statements, expressions, elements); 0: 10
+                               million (a tool-calling template needs a few thousand) */
     int max_call_depth;     /* nested macro calls; 0: 200 */
 } qlm_tmpl_opts;
 
