@@ -1042,6 +1042,10 @@ static void exec_one(jrender *r, const jnode *n, jscope *sc) {
         jscope *inner = jscope_new(r, sc);
         jv s = render_body(r, n->v, n->nv, inner);
         jobj_release(r, &inner->h);
+        if (r->flow) { /* break/continue inside: the block never finishes, nothing is set */
+            jv_release(r, s);
+            break;
+        }
         if (n->c) {
             jv f = eval_filter(r, n->c, sc, &s);
             jv_release(r, s);
@@ -1071,6 +1075,10 @@ static void exec_one(jrender *r, const jnode *n, jscope *sc) {
     }
     case S_FILTERBLOCK: {
         jv s = render_body(r, n->v, n->nv, sc);
+        if (r->flow) { /* break/continue inside: the block's text is dropped */
+            jv_release(r, s);
+            break;
+        }
         jv f = eval_filter(r, n->a, sc, &s);
         jv_release(r, s);
         out_write(r, f);
