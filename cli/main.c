@@ -13,6 +13,7 @@ typedef struct {
 
 static const command COMMANDS[] = {
     {"run", cmd_run, "generate text from a prompt"},
+    {"template", cmd_template, "render a chat template into a prompt (as transformers does)"},
     {"info", cmd_info, "print a GGUF file's metadata and tensor table"},
     {"logits", cmd_logits, "write the raw logits of a token sequence"},
     {"tokenize", cmd_tokenize, "print the token ids of a text"},
