@@ -4,6 +4,8 @@
 #   make test            build and run every test; ends with "N passed, N failed"
 #   make demo            write a story with the 260K-parameter TinyStories model
 #   make SAN=1 test      the same tests under AddressSanitizer + UBSan (in build-san/)
+#   make fuzz            libFuzzer harnesses (tests/fuzz/) with clang, ASan and UBSan, as
+#                        build-fuzz/fuzz_NAME; see tests/fuzz/README.md
 #   make CC=clang CFLAGS=-O3 ...   CC and CFLAGS are yours to override
 #
 # Kernel files carry their ISA in their name (quant/*_avx2.c, *_avx512.c, *_neon.c) and
@@ -19,6 +21,12 @@ LDLIBS  = -lm -pthread
 ifeq ($(SAN),1)
 BUILD   ?= build-san
 CFLAGS_ALL += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+else ifeq ($(SAN),fuzz)
+# set by `make fuzz`: every object instrumented for libFuzzer's coverage feedback
+BUILD   ?= build-fuzz
+CFLAGS_ALL += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=undefined -DQLM_LIBFUZZER
 LDFLAGS += -fsanitize=address,undefined
 else
 BUILD   ?= build
@@ -41,6 +49,11 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT := $(filter-out tests/test_%.c,$(wildcard tests/*.c))
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
+# fuzz targets: linked into the fuzzers (make fuzz) and into test_fuzz_regressions
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_OBJ := $(FUZZ_SRC:%.c=$(BUILD)/%.o)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/%)
+FUZZ_CC  ?= clang
 
 ifeq ($(SAN),1)
 QLM_BIN = $(BUILD)/qlm
@@ -48,7 +61,7 @@ else
 QLM_BIN = qlm
 endif
 
-.PHONY: all test demo clean fuzz
+.PHONY: all test demo clean fuzz fuzz-bins
 all: $(QLM_BIN) libqlm.a
 
 $(BUILD)/%.o: %.c
@@ -69,6 +82,24 @@ $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libqlm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests $(LDFLAGS) -MMD -MP -o $@ $< $(TEST_SUPPORT_OBJ) $(BUILD)/libqlm.a $(LDLIBS)
 
+# the regression replayer also needs the fuzz targets and the HTTP parser
+$(BUILD)/tests/test_fuzz_regressions: tests/test_fuzz_regressions.c $(FUZZ_OBJ) $(BUILD)/server/http.o \
+		$(TEST_SUPPORT_OBJ) $(BUILD)/libqlm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests $(LDFLAGS) -MMD -MP -o $@ $< $(FUZZ_OBJ) $(BUILD)/server/http.o \
+		$(TEST_SUPPORT_OBJ) $(BUILD)/libqlm.a $(LDLIBS)
+
+fuzz:
+	$(MAKE) SAN=fuzz CC=$(FUZZ_CC) CFLAGS='-O1 -g' fuzz-bins
+
+fuzz-bins: $(FUZZ_BIN) $(BUILD)/gen_seeds
+
+$(BUILD)/gen_seeds: $(BUILD)/tests/fuzz/gen_seeds.o $(BUILD)/libqlm.a
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/server/http.o $(BUILD)/libqlm.a
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
 test: $(QLM_BIN) $(TEST_BIN)
 	@QLM=$(abspath $(QLM_BIN)) BUILD=$(BUILD) sh tests/run_all.sh
 
@@ -78,4 +109,5 @@ demo: $(QLM_BIN)
 clean:
 	rm -rf build build-san build-fuzz qlm libqlm.a tests/out
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SUPPORT_OBJ:.o=.d) $(TEST_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SUPPORT_OBJ:.o=.d) $(TEST_BIN:=.d) $(FUZZ_OBJ:.o=.d) \
+         $(BUILD)/tests/fuzz/gen_seeds.d
