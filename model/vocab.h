@@ -40,7 +40,10 @@ bool qlm_vocab_is_eog(const qlm_vocab *v, int32_t id);
  * add_special does: BOS when tokenizer.ggml.add_bos_token is true (the default for
  * SentencePiece), EOS when add_eos_token is true; WordPiece wraps the text in
  * [CLS] ... [SEP]. User-defined tokens (e.g. MPT's runs of spaces) are matched in the
- * text even without QLM_TOK_PARSE_SPECIAL, as in llama.cpp. */
+ * text even without QLM_TOK_PARSE_SPECIAL, as in llama.cpp.
+ * Bytes that are not valid UTF-8 are kept: SentencePiece spells them with byte tokens
+ * (as llama.cpp does) and byte-level BPE maps them like any byte (where llama.cpp would
+ * substitute U+FFFD), so decoding gives them back; WordPiece drops them, as BERT does. */
 int qlm_vocab_tokenize(const qlm_vocab *v, const char *text, size_t len, unsigned flags,
                        int32_t *out, int cap);
 /* Same contract as qlm_token_bytes in qlm.h. */

@@ -75,11 +75,14 @@ struct qlm_vocab {
 
     int32_t byte_token[256];   /* SPM byte fallback: id of <0xXX> (or the byte itself), -1 */
 
-    /* special tokens (CONTROL, USER_DEFINED, UNKNOWN): trie for matching and the
-     * priority each has when matches overlap (longer first, then lower id) */
+    /* special tokens (CONTROL, USER_DEFINED, UNKNOWN): a trie over their texts, their
+     * distinct lengths from the longest down, and per length whether a token of it is
+     * matched even without QLM_TOK_PARSE_SPECIAL (user-defined ones are) */
     qlm_trie_node *trie;
     int32_t n_trie;
-    int32_t *special_rank;     /* [n]: rank among special tokens, -1 if not special */
+    uint32_t *special_len;
+    bool *special_len_always;
+    int32_t n_special_len;
 
     int32_t *eog;              /* sorted ids that end generation */
     int n_eog;

@@ -154,7 +154,8 @@ void qlm_vocab_free(qlm_vocab *v) {
     free(v->merge_split);
     free(v->merge_index);
     free(v->trie);
-    free(v->special_rank);
+    free(v->special_len);
+    free(v->special_len_always);
     free(v->eog);
     free(v);
 }
@@ -502,41 +503,30 @@ static void phi3_rstrip(qlm_vocab *v, const qlm_gguf *g) {
         if ((id = find_str(v, *t)) >= 0) v->tok[id].attr &= (uint16_t)~QLM_ATTR_RSTRIP;
 }
 
-typedef struct {
-    int32_t id;
-    uint32_t len;
-} special_ent;
-
-static int cmp_special(const void *a, const void *b) {
-    const special_ent *x = a, *y = b;
-    if (x->len != y->len) return x->len > y->len ? -1 : 1; /* longer first */
-    return (x->id > y->id) - (x->id < y->id);
+static int cmp_u32_desc(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x < y) - (x > y);
 }
 
-/* Trie over the special tokens' texts, and each one's matching priority. */
+static bool always_matched(uint16_t attr) { return !(attr & (QLM_ATTR_CONTROL | QLM_ATTR_UNKNOWN)); }
+
+/* Trie over the special tokens' texts, and their distinct lengths. */
 static qlm_status build_special(qlm_vocab *v, qlm_error *err) {
     int32_t ns = 0;
     uint64_t bytes = 0;
     for (int32_t i = 0; i < v->n; i++)
         if (v->tok[i].attr & QLM_ATTR_SPECIAL) { ns++; bytes += v->tok[i].len; }
-    v->special_rank = malloc((size_t)v->n * sizeof *v->special_rank);
-    special_ent *ents = malloc((size_t)(ns ? ns : 1) * sizeof *ents);
     v->trie = malloc((size_t)(bytes + 1) * sizeof *v->trie);
-    if (!v->special_rank || !ents || !v->trie) {
-        free(ents);
+    v->special_len = malloc((size_t)(ns ? ns : 1) * sizeof *v->special_len);
+    v->special_len_always = calloc((size_t)(ns ? ns : 1), sizeof *v->special_len_always);
+    if (!v->trie || !v->special_len || !v->special_len_always)
         return qlm_set_error(err, QLM_ERR_NOMEM, "out of memory for the special tokens");
-    }
-    int32_t k = 0;
-    for (int32_t i = 0; i < v->n; i++) {
-        v->special_rank[i] = -1;
-        if (v->tok[i].attr & QLM_ATTR_SPECIAL) ents[k++] = (special_ent){i, v->tok[i].len};
-    }
-    qsort(ents, (size_t)ns, sizeof *ents, cmp_special);
     v->trie[0] = (qlm_trie_node){-1, -1, -1, 0};
     v->n_trie = 1;
-    for (int32_t r = 0; r < ns; r++) {
-        int32_t id = ents[r].id;
-        v->special_rank[id] = r;
+    int32_t k = 0;
+    for (int32_t id = 0; id < v->n; id++) {
+        if (!(v->tok[id].attr & QLM_ATTR_SPECIAL)) continue;
+        v->special_len[k++] = v->tok[id].len;
         const uint8_t *t = (const uint8_t *)qlm_vocab_text(v, id);
         int32_t node = 0;
         for (uint32_t j = 0; j < v->tok[id].len; j++) {
@@ -549,9 +539,18 @@ static qlm_status build_special(qlm_vocab *v, qlm_error *err) {
             }
             node = c;
         }
-        v->trie[node].token = id;
+        v->trie[node].token = id; /* texts are unique, so one token per node */
     }
-    free(ents);
+    qsort(v->special_len, (size_t)ns, sizeof *v->special_len, cmp_u32_desc);
+    int32_t nl = 0;
+    for (int32_t i = 0; i < ns; i++)
+        if (!nl || v->special_len[nl - 1] != v->special_len[i]) v->special_len[nl++] = v->special_len[i];
+    v->n_special_len = nl;
+    for (int32_t id = 0; id < v->n; id++) {
+        if (!(v->tok[id].attr & QLM_ATTR_SPECIAL) || !always_matched(v->tok[id].attr)) continue;
+        uint32_t *at = bsearch(&v->tok[id].len, v->special_len, (size_t)nl, sizeof *v->special_len, cmp_u32_desc);
+        v->special_len_always[at - v->special_len] = true;
+    }
     return QLM_OK;
 }
 

@@ -6,9 +6,13 @@
  * its leftmost non-overlapping occurrences in the text that longer tokens left free.
  * So with tokens "ab" and "bcd", "abcd" gives "a" + <bcd>, not <ab> + "cd". User-defined
  * tokens are always matched; control and unknown ones only with QLM_TOK_PARSE_SPECIAL.
- * Instead of scanning the text once per special token (a vocabulary can have thousands),
- * one pass over a trie collects every occurrence, and the priority order is applied to
- * that list. */
+ *
+ * Instead of one scan of the text per special token (a vocabulary can have thousands),
+ * there is one scan per distinct token length, with a short walk down a trie of the
+ * tokens' texts from each position that is still free; memory stays O(text) also for
+ * texts dense with matches (MPT's 23 space tokens match at every position of a run of
+ * spaces). Same-length tokens are then claimed token by token, lowest id first: the
+ * order llama.cpp leaves to std::sort, made deterministic. */
 #include "vocab_internal.h"
 
 #include <limits.h>
@@ -21,103 +25,117 @@ typedef struct {
 } fragment;
 
 typedef struct {
-    int32_t rank;
-    uint32_t start, len;
     int32_t token;
-} occurrence;
+    uint32_t start;
+} candidate;
 
-static int cmp_occ(const void *a, const void *b) {
-    const occurrence *x = a, *y = b;
-    if (x->rank != y->rank) return x->rank < y->rank ? -1 : 1;
+static int cmp_cand(const void *a, const void *b) {
+    const candidate *x = a, *y = b;
+    if (x->token != y->token) return x->token < y->token ? -1 : 1;
     return (x->start > y->start) - (x->start < y->start);
 }
 
-static int cmp_occ_pos(const void *a, const void *b) {
-    const occurrence *x = a, *y = b;
-    return (x->start > y->start) - (x->start < y->start);
+static int cmp_frag(const void *a, const void *b) {
+    const fragment *x = a, *y = b;
+    return (x->off > y->off) - (x->off < y->off);
 }
 
 static bool c_isspace(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
-static bool allowed(const qlm_vocab *v, int32_t id, bool parse_special) {
-    return parse_special || !(v->tok[id].attr & (QLM_ATTR_CONTROL | QLM_ATTR_UNKNOWN));
+/* The allowed special token spelled by the free bytes text[i..i+L), or -1. */
+static int32_t token_at(const qlm_vocab *v, const uint8_t *s, const uint8_t *mark, size_t i, uint32_t L,
+                        bool parse_special) {
+    int32_t node = 0;
+    for (uint32_t j = 0; j < L; j++) {
+        if (mark[i + j]) return -1;
+        int32_t c = v->trie[node].child;
+        while (c >= 0 && v->trie[c].byte != s[i + j]) c = v->trie[c].sibling;
+        if (c < 0) return -1;
+        node = c;
+    }
+    int32_t id = v->trie[node].token;
+    if (id < 0 || (!parse_special && (v->tok[id].attr & (QLM_ATTR_CONTROL | QLM_ATTR_UNKNOWN)))) return -1;
+    return id;
 }
 
 static qlm_status partition(const qlm_vocab *v, const char *text, size_t len, bool parse_special,
                             fragment **frags, size_t *n_frags) {
     *frags = NULL;
     *n_frags = 0;
-    occurrence *occ = NULL;
-    size_t n_occ = 0, cap_occ = 0;
-    uint8_t *mark = NULL;
+    bool any = false; /* can any special token match at all? */
+    for (int32_t li = 0; li < v->n_special_len && !any; li++)
+        any = v->special_len[li] <= len && (parse_special || v->special_len_always[li]);
+    if (!any) {
+        fragment *one = malloc(sizeof *one);
+        if (!one) return QLM_ERR_NOMEM;
+        *one = (fragment){0, (uint32_t)len, -1};
+        *frags = one;
+        *n_frags = 1;
+        return QLM_OK;
+    }
+    const uint8_t *s = (const uint8_t *)text;
+    /* 0 free, 1 claimed by a token, 2 white space swallowed by a token's strip */
+    uint8_t *mark = calloc(len, 1);
+    candidate *cand = malloc(len * sizeof *cand);
+    fragment *tokf = NULL; /* the accepted tokens */
+    size_t n_tok = 0, cap_tok = 0;
     fragment *f = NULL;
     qlm_status rc = QLM_ERR_NOMEM;
+    if (!mark || !cand) goto done;
+    bool first[256] = {false}; /* bytes a special token can start with */
+    for (int32_t c = v->trie[0].child; c >= 0; c = v->trie[c].sibling) first[v->trie[c].byte] = true;
 
-    /* every occurrence of every allowed special token */
-    int32_t first[256];
-    for (int b = 0; b < 256; b++) first[b] = -1;
-    for (int32_t c = v->trie[0].child; c >= 0; c = v->trie[c].sibling) first[v->trie[c].byte] = c;
-    const uint8_t *s = (const uint8_t *)text;
-    for (size_t i = 0; i < len; i++) {
-        int32_t node = first[s[i]];
-        for (size_t j = i; node >= 0;) {
-            int32_t id = v->trie[node].token;
-            if (id >= 0 && allowed(v, id, parse_special)) {
-                if (n_occ == cap_occ) {
-                    size_t nc = cap_occ ? 2 * cap_occ : 64;
-                    occurrence *t = realloc(occ, nc * sizeof *t);
-                    if (!t) goto done;
-                    occ = t;
-                    cap_occ = nc;
-                }
-                occ[n_occ++] = (occurrence){v->special_rank[id], (uint32_t)i, (uint32_t)(j + 1 - i), id};
-            }
-            if (++j >= len) break;
-            int32_t c = v->trie[node].child;
-            while (c >= 0 && v->trie[c].byte != s[j]) c = v->trie[c].sibling;
-            node = c;
+    for (int32_t li = 0; li < v->n_special_len; li++) {
+        uint32_t L = v->special_len[li];
+        if (L > len || (!parse_special && !v->special_len_always[li])) continue;
+        /* candidates of this length where the text is still free, then claimed token by
+         * token (lowest id first), each leftmost first */
+        size_t nc = 0;
+        for (size_t i = 0; i + L <= len; i++) {
+            if (mark[i] || !first[s[i]]) continue;
+            int32_t id = token_at(v, s, mark, i, L, parse_special);
+            if (id >= 0) cand[nc++] = (candidate){id, (uint32_t)i};
         }
-    }
-
-    /* claim them by priority: 0 free, 1 token, 2 white space swallowed by a strip */
-    size_t n_acc = 0;
-    if (n_occ) {
-        mark = calloc(len, 1);
-        if (!mark) goto done;
-        qsort(occ, n_occ, sizeof *occ, cmp_occ);
-        for (size_t k = 0; k < n_occ; k++) {
-            occurrence o = occ[k];
-            bool free_span = true;
-            for (uint32_t j = 0; j < o.len && free_span; j++) free_span = !mark[o.start + j];
-            if (!free_span) continue;
-            memset(mark + o.start, 1, o.len);
-            uint16_t attr = v->tok[o.token].attr;
+        if (nc > 1) qsort(cand, nc, sizeof *cand, cmp_cand);
+        for (size_t k = 0; k < nc; k++) {
+            size_t st = cand[k].start;
+            bool is_free = true;
+            for (uint32_t j = 0; j < L && is_free; j++) is_free = !mark[st + j];
+            if (!is_free) continue;
+            memset(mark + st, 1, L);
+            uint16_t attr = v->tok[cand[k].token].attr;
             if (attr & QLM_ATTR_LSTRIP)
-                for (size_t j = o.start; j > 0 && !mark[j - 1] && c_isspace(text[j - 1]); j--) mark[j - 1] = 2;
+                for (size_t j = st; j > 0 && !mark[j - 1] && c_isspace(text[j - 1]); j--) mark[j - 1] = 2;
             if (attr & QLM_ATTR_RSTRIP)
-                for (size_t j = o.start + o.len; j < len && !mark[j] && c_isspace(text[j]); j++) mark[j] = 2;
-            occ[n_acc++] = o; /* k >= n_acc: compacting in place is safe */
+                for (size_t j = st + L; j < len && !mark[j] && c_isspace(text[j]); j++) mark[j] = 2;
+            if (n_tok == cap_tok) {
+                size_t c2 = cap_tok ? 2 * cap_tok : 16;
+                fragment *t = realloc(tokf, c2 * sizeof *t);
+                if (!t) goto done;
+                tokf = t;
+                cap_tok = c2;
+            }
+            tokf[n_tok++] = (fragment){(uint32_t)st, L, cand[k].token};
         }
-        qsort(occ, n_acc, sizeof *occ, cmp_occ_pos);
     }
+    if (n_tok > 1) qsort(tokf, n_tok, sizeof *tokf, cmp_frag);
 
     /* fragments in text order: free runs are text, claimed spans are tokens */
-    f = malloc((2 * n_acc + 1) * sizeof *f);
+    f = malloc((2 * n_tok + 1) * sizeof *f);
     if (!f) goto done;
     size_t nf = 0, pos = 0;
-    for (size_t k = 0; k <= n_acc; k++) {
-        size_t end = k < n_acc ? occ[k].start : len;
-        size_t a = pos;
-        while (a < end) { /* text between tokens, minus stripped white space */
-            while (a < end && mark && mark[a]) a++;
+    for (size_t k = 0; k <= n_tok; k++) {
+        size_t end = k < n_tok ? tokf[k].off : len;
+        for (size_t a = pos; a < end;) { /* text between tokens, minus swallowed white space */
+            while (a < end && mark[a]) a++;
             size_t b = a;
-            while (b < end && !(mark && mark[b])) b++;
+            while (b < end && !mark[b]) b++;
             if (b > a) f[nf++] = (fragment){(uint32_t)a, (uint32_t)(b - a), -1};
             a = b;
         }
-        if (k < n_acc) {
-            f[nf++] = (fragment){occ[k].start, occ[k].len, occ[k].token};
-            pos = occ[k].start + occ[k].len;
+        if (k < n_tok) {
+            f[nf++] = tokf[k];
+            pos = tokf[k].off + tokf[k].len;
         }
     }
     *frags = f;
@@ -125,8 +143,9 @@ static qlm_status partition(const qlm_vocab *v, const char *text, size_t len, bo
     f = NULL;
     rc = QLM_OK;
 done:
-    free(occ);
     free(mark);
+    free(cand);
+    free(tokf);
     free(f);
     return rc;
 }

@@ -70,6 +70,87 @@ static const char *header_value(const char *line, size_t len, const char *name, 
     return v;
 }
 
+/* Take n bytes: first from what is buffered, then from the socket. 0, or 400 on EOF /
+ * 408 on timeout. */
+static int read_exact(http_conn *c, char *dst, size_t n, size_t *got, long long deadline) {
+    size_t from_buf = c->len < n ? c->len : n;
+    memcpy(dst, c->buf, from_buf);
+    memmove(c->buf, c->buf + from_buf, c->len - from_buf);
+    c->len -= from_buf;
+    *got = from_buf;
+    while (*got < n) {
+        ssize_t k = read_some(c->fd, dst + *got, n - *got, deadline);
+        if (k <= 0) return k == 0 ? 400 : 408;
+        *got += (size_t)k;
+    }
+    return 0;
+}
+
+/* One CRLF-terminated line (at most cap-1 bytes) from the connection. */
+static int read_line(http_conn *c, char *line, size_t cap, long long deadline) {
+    for (;;) {
+        char *e = c->len >= 2 ? memmem(c->buf, c->len, "\r\n", 2) : NULL;
+        if (e) {
+            size_t n = (size_t)(e - c->buf);
+            if (n >= cap) return 400;
+            memcpy(line, c->buf, n);
+            line[n] = 0;
+            memmove(c->buf, e + 2, c->len - n - 2);
+            c->len -= n + 2;
+            return 0;
+        }
+        if (c->len >= cap + 2 || c->len == sizeof c->buf) return 400;
+        ssize_t k = read_some(c->fd, c->buf + c->len, sizeof c->buf - c->len, deadline);
+        if (k <= 0) return k == 0 ? 400 : 408;
+        c->len += (size_t)k;
+    }
+}
+
+/* A chunked body: hex size lines, data, CRLF, ..., a zero chunk, optional trailers. */
+static int read_chunked(http_conn *c, http_request *req, size_t max_body, long long deadline,
+                        char *why, size_t why_cap) {
+    size_t total = 0, cap = 0;
+    char line[256];
+    for (;;) {
+        int st = read_line(c, line, sizeof line, deadline);
+        if (st) { http_request_free(req); set_why(why, why_cap, "malformed chunk size line"); return st; }
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(line, &end, 16);
+        if (end == line || errno || (*end && *end != ';')) {
+            http_request_free(req);
+            set_why(why, why_cap, "malformed chunk size");
+            return 400;
+        }
+        if (n == 0) break;
+        if (n > max_body || total + n > max_body) { http_request_free(req); set_why(why, why_cap, "request body too large"); return 413; }
+        if (total + n + 1 > cap) {
+            size_t nc = cap ? cap : 4096;
+            while (nc < total + n + 1) nc *= 2;
+            char *nb = realloc(req->body, nc);
+            if (!nb) { http_request_free(req); set_why(why, why_cap, "out of memory"); return 413; }
+            req->body = nb;
+            cap = nc;
+        }
+        size_t got;
+        if ((st = read_exact(c, req->body + total, (size_t)n, &got, deadline)) ||
+            (st = read_line(c, line, sizeof line, deadline)) || line[0]) {
+            http_request_free(req);
+            set_why(why, why_cap, "malformed chunk");
+            return st ? st : 400;
+        }
+        total += (size_t)n;
+        req->body_len = total;
+    }
+    for (;;) { /* trailers, up to the blank line */
+        int st = read_line(c, line, sizeof line, deadline);
+        if (st) { http_request_free(req); set_why(why, why_cap, "malformed trailer"); return st; }
+        if (!line[0]) break;
+    }
+    if (req->body) req->body[total] = 0;
+    return 0;
+}
+
 int http_read_request(http_conn *c, http_request *req, size_t max_body, int timeout_ms,
                       char *why, size_t why_cap) {
     memset(req, 0, sizeof *req);
@@ -115,6 +196,7 @@ int http_read_request(http_conn *c, http_request *req, size_t max_body, int time
     req->keep_alive = http11;
     /* 3. headers */
     long long content_length = -1;
+    bool chunked = false;
     const char *p = line_end + 2;
     while (p < c->buf + head_len - 2) {
         const char *e = memmem(p, (size_t)(c->buf + head_len - p), "\r\n", 2);
@@ -135,8 +217,11 @@ int http_read_request(http_conn *c, http_request *req, size_t max_body, int time
             if (content_length >= 0 && cl != content_length) { set_why(why, why_cap, "conflicting Content-Length headers"); return 400; }
             content_length = cl;
         } else if ((v = header_value(p, len, "Transfer-Encoding", &vlen))) {
-            set_why(why, why_cap, "chunked request bodies are not supported; send Content-Length");
-            return 411;
+            if (vlen != 7 || strncasecmp(v, "chunked", 7)) {
+                set_why(why, why_cap, "unsupported Transfer-Encoding (only chunked)");
+                return 501;
+            }
+            chunked = true;
         } else if ((v = header_value(p, len, "Connection", &vlen))) {
             if (vlen == 5 && !strncasecmp(v, "close", 5)) req->keep_alive = false;
             else if (vlen == 10 && !strncasecmp(v, "keep-alive", 10)) req->keep_alive = true;
@@ -147,8 +232,11 @@ int http_read_request(http_conn *c, http_request *req, size_t max_body, int time
         }
         p = e + 2;
     }
-    /* 4. body */
-    size_t have = c->len - head_len;
+    if (chunked && content_length >= 0) { set_why(why, why_cap, "both Content-Length and chunked encoding"); return 400; }
+    /* 4. body: consume the head, then read Content-Length bytes or the chunks */
+    memmove(c->buf, c->buf + head_len, c->len - head_len);
+    c->len -= head_len;
+    if (chunked) return read_chunked(c, req, max_body, deadline, why, why_cap);
     if (content_length > 0) {
         if ((unsigned long long)content_length > max_body) {
             set_why(why, why_cap, "request body too large");
@@ -156,25 +244,15 @@ int http_read_request(http_conn *c, http_request *req, size_t max_body, int time
         }
         req->body = malloc((size_t)content_length + 1);
         if (!req->body) { set_why(why, why_cap, "out of memory"); return 413; }
-        size_t got = have < (size_t)content_length ? have : (size_t)content_length;
-        memcpy(req->body, c->buf + head_len, got);
-        while (got < (size_t)content_length) {
-            ssize_t n = read_some(c->fd, req->body + got, (size_t)content_length - got, deadline);
-            if (n <= 0) {
-                http_request_free(req);
-                set_why(why, why_cap, n == 0 ? "connection closed in the middle of the body" : "timed out reading the body");
-                return n == 0 ? 400 : 408;
-            }
-            got += (size_t)n;
+        size_t got = 0;
+        int st = read_exact(c, req->body, (size_t)content_length, &got, deadline);
+        if (st) {
+            http_request_free(req);
+            set_why(why, why_cap, st == 400 ? "connection closed in the middle of the body" : "timed out reading the body");
+            return st;
         }
         req->body[content_length] = 0;
         req->body_len = (size_t)content_length;
-        size_t used = head_len + (have < (size_t)content_length ? have : (size_t)content_length);
-        memmove(c->buf, c->buf + used, c->len - used);
-        c->len -= used;
-    } else {
-        memmove(c->buf, c->buf + head_len, have);
-        c->len = have;
     }
     return 0;
 }
@@ -234,4 +312,19 @@ bool http_peer_closed(int fd) {
         return n == 0;
     }
     return false;
+}
+
+void http_linger_close(int fd) {
+    /* Answering before the client finished sending (a 413, say) and closing at once
+     * makes the kernel reset the connection, and the client may never read the answer.
+     * Stop writing, then read and drop what still comes, for a bounded time and size. */
+    shutdown(fd, SHUT_WR);
+    long long deadline = now_ms() + 2000;
+    size_t drained = 0;
+    char sink[16384];
+    while (drained < (64u << 20)) {
+        ssize_t n = read_some(fd, sink, sizeof sink, deadline);
+        if (n <= 0) break;
+        drained += (size_t)n;
+    }
 }

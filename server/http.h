@@ -3,8 +3,7 @@
  * Everything a client sends is untrusted: the request head is capped (16 KiB), the body
  * by a caller-given limit, every read has a deadline (so a slow or silent client cannot
  * hold a thread forever), and anything malformed is reported with the 4xx status to
- * answer, never a crash. Requests must carry Content-Length when they have a body
- * (chunked request bodies get 411). */
+ * answer, never a crash. Bodies come with Content-Length or chunked encoding. */
 #ifndef QLM_HTTP_H
 #define QLM_HTTP_H
 
@@ -30,7 +29,7 @@ typedef struct http_request_s {
 
 /* Result of http_read_request: 0 = a request is ready; -1 = the peer closed or timed
  * out before a request started (just close); otherwise the HTTP status to answer with
- * (400, 408, 411, 413, 414, 431, 505) and a one-line reason in `why`. */
+ * (400, 408, 413, 414, 431, 501, 505) and a one-line reason in `why`. */
 int http_read_request(http_conn *c, http_request *req, size_t max_body, int timeout_ms,
                       char *why, size_t why_cap);
 void http_request_free(http_request *req);
@@ -46,6 +45,9 @@ bool http_begin_sse(int fd);
 bool http_send_sse(int fd, const char *payload, size_t len);
 /* true when the peer has closed its end (checked without blocking). */
 bool http_peer_closed(int fd);
+
+/* Close gracefully after an early answer: stop writing, drain the rest briefly. */
+void http_linger_close(int fd);
 
 const char *http_status_text(int status);
 

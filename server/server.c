@@ -62,6 +62,7 @@ static void *conn_main(void *p) {
             if (st < 0) break;
             if (st > 0) {
                 api_error(c->fd, st, "invalid_request_error", why, false);
+                http_linger_close(c->fd);
                 break;
             }
             bool keep = api_handle(s, c->fd, &req) &&

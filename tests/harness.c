@@ -56,6 +56,16 @@ int t_done(void) {
     return g_n_fail ? 1 : 0;
 }
 
+/* Paths handed out by t_shared stay reachable from this list until exit, so
+ * LeakSanitizer does not count them, and callers need not free them. */
+static char **g_paths;
+static size_t g_n_paths, g_cap_paths;
+
+static void free_paths(void) {
+    for (size_t i = 0; i < g_n_paths; i++) free(g_paths[i]);
+    free(g_paths);
+}
+
 const char *t_shared(const char *rel) {
     const char *root = getenv("QLM_SHARED");
     if (!root || !*root) root = "../shared";
@@ -65,14 +75,15 @@ const char *t_shared(const char *rel) {
     snprintf(p, n, "%s/%s", root, rel);
     struct stat st;
     if (stat(p, &st) != 0) { free(p); return NULL; }
-    /* kept until exit, and remembered here so that LeakSanitizer (make SAN=1 test) sees
-     * the strings as reachable rather than leaked once a caller drops its pointer */
-    static char **kept;
-    static size_t n_kept;
-    char **k = realloc(kept, (n_kept + 1) * sizeof *k);
-    if (!k) { free(p); return NULL; }
-    kept = k;
-    kept[n_kept++] = p;
+    if (g_n_paths == g_cap_paths) {
+        size_t cap = g_cap_paths ? g_cap_paths * 2 : 64;
+        char **np = realloc(g_paths, cap * sizeof *np);
+        if (!np) { free(p); return NULL; }
+        if (!g_paths) atexit(free_paths);
+        g_paths = np;
+        g_cap_paths = cap;
+    }
+    g_paths[g_n_paths++] = p;
     return p;
 }
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <limits.h>
 
 static int json_ints(const char *json, const char *key, int32_t *out, int cap) {
     char pat[64];
@@ -373,7 +374,56 @@ static void test_missing_and_mismatch(void) {
     T_CHECK(access(out, F_OK) != 0, "output left behind");
 }
 
+/* The older config.json layout (rope_theta + rope_scaling at the top level) converts to
+ * the same tensors and RoPE metadata as the newer rope_parameters one. */
+static void test_old_config_layout(void) {
+    t_case("convert: older config.json layout (rope_theta, rope_scaling) == newer (rope_parameters)");
+    const char *src = t_shared("fixtures/hf/llama3");
+    if (!src) { t_skip("fixture absent"); return; }
+    char dir[512], path[700], st[700], o1[600], o2[600];
+    snprintf(dir, sizeof dir, "%s/llama3-old", t_tmpdir());
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    FILE *f = fopen(path, "w");
+    fputs("{\"architectures\":[\"LlamaForCausalLM\"],\"model_type\":\"llama\",\"dtype\":\"bfloat16\","
+          "\"head_dim\":64,\"hidden_size\":256,\"intermediate_size\":768,\"max_position_embeddings\":1024,"
+          "\"num_attention_heads\":4,\"num_hidden_layers\":2,\"num_key_value_heads\":2,\"rms_norm_eps\":1e-05,"
+          "\"rope_theta\":500000.0,\"rope_scaling\":{\"factor\":32.0,\"high_freq_factor\":4.0,\"low_freq_factor\":1.0,"
+          "\"original_max_position_embeddings\":8192,\"rope_type\":\"llama3\"},\"tie_word_embeddings\":true,"
+          "\"vocab_size\":512}", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    snprintf(st, sizeof st, "%s/model.safetensors", src);
+    remove(path);
+    char abs_st[PATH_MAX];
+    T_CHECK(realpath(st, abs_st) && symlink(abs_st, path) == 0, "symlink");
+    snprintf(o1, sizeof o1, "%s/new-layout.gguf", t_tmpdir());
+    snprintf(o2, sizeof o2, "%s/old-layout.gguf", t_tmpdir());
+    qlm_convert_params p = {.out_type = "bf16", .n_threads = 1};
+    qlm_error err = {0};
+    T_CHECK(qlm_convert_hf(src, o1, &p, &err) == QLM_OK, "%s", err.message);
+    T_CHECK(qlm_convert_hf(dir, o2, &p, &err) == QLM_OK, "%s", err.message);
+    qlm_gguf *a = NULL, *b = NULL;
+    if (qlm_gguf_open(o1, &a, &err) == QLM_OK && qlm_gguf_open(o2, &b, &err) == QLM_OK) {
+        float fa = 0, fb = 1;
+        T_CHECK(qlm_gguf_get_f32(a, "llama.rope.freq_base", &fa) && qlm_gguf_get_f32(b, "llama.rope.freq_base", &fb) &&
+                fa == fb && fa == 500000.0f, "rope.freq_base %g vs %g", fa, fb);
+        T_CHECK(qlm_gguf_n_tensors(a) == qlm_gguf_n_tensors(b), "tensor count");
+        for (int64_t i = 0; i < qlm_gguf_n_tensors(a); i++) {
+            qlm_tensor_desc d;
+            qlm_gguf_tensor(a, i, &d);
+            const qlm_gguf_tinfo *x = qlm_gguf_find_tensor(a, d.name), *y = qlm_gguf_find_tensor(b, d.name);
+            T_CHECK(y && x->nbytes == y->nbytes && !memcmp(x->data, y->data, x->nbytes), "%s differs", d.name);
+        }
+    } else {
+        T_CHECK(0, "%s", err.message);
+    }
+    qlm_gguf_close(a);
+    qlm_gguf_close(b);
+}
+
 int main(void) {
+    test_old_config_layout();
     test_missing_and_mismatch();
     test_same_as_llamacpp();
     test_fixtures();

@@ -433,7 +433,6 @@ static void test_big_files(void) {
         qlm_json_doc *d = NULL;
         qlm_error err;
         qlm_status s = qlm_json_parse_file(path, NULL, &d, &err);
-        free((void *)path);
         T_CHECK(s == QLM_OK, "%s", err.message);
         if (!d) continue;
         const qlm_json *model = qlm_json_get(qlm_json_root(d), "model");

@@ -15,7 +15,8 @@
 
 /* A path under ../shared (NULL if absent). The harness means its strings to live until
  * exit, which LeakSanitizer reports under make SAN=1, so this file frees them. */
-static char *shared(const char *rel) { return (char *)t_shared(rel); }
+/* a private copy the caller frees (t_shared keeps its own until exit) */
+static char *shared(const char *rel) { const char *p = t_shared(rel); return p ? strdup(p) : NULL; }
 
 typedef struct {
     qlm_gguf *g;
@@ -575,6 +576,63 @@ static void test_add_special(void) {
     }
 }
 
+/* MPT's user-defined tokens are runs of 2..24 spaces, matched even without special
+ * parsing: a long run is claimed 24 at a time, the rest by the longest that fits. */
+static void test_dense_user_defined(void) {
+    t_case("special tokens: 100000 spaces with MPT's space tokens");
+    loaded l;
+    if (!load("vocab/ggml-vocab-mpt.gguf", &l)) return;
+    size_t n = 100000;
+    char *s = malloc(n);
+    memset(s, ' ', n);
+    int32_t id24 = qlm_vocab_find(l.v, s, 24), id16 = qlm_vocab_find(l.v, s, 16);
+    int k;
+    int32_t *ids = tok(l.v, s, n, 0, &k);
+    int bad = 0;
+    for (int i = 0; i < k - 1; i++) bad += ids[i] != id24;
+    T_CHECK(id24 >= 0 && id16 >= 0 && k == 4167 && !bad && ids[k - 1] == id16, "%d tokens, %d not 24 spaces", k, bad);
+    free(ids);
+    free(s);
+    unload(&l);
+}
+
+/* Word boundaries of the pre-tokenizers, derived by hand from their expressions. */
+static void check_split(qlm_pre_kind pre, const char *text, const char *const *want, const char *name) {
+    qlm_ucp *c;
+    uint32_t *w;
+    size_t nc, nw;
+    if (qlm_pretokenize(pre, text, strlen(text), &c, &nc, &w, &nw) != QLM_OK) { T_CHECK(0, "%s: no memory", name); return; }
+    size_t at = 0, i = 0;
+    bool ok = true;
+    for (; i < nw && ok; i++) {
+        size_t b0 = c[at].off, b1 = c[at + w[i] - 1].off + c[at + w[i] - 1].len;
+        ok = want[i] && strlen(want[i]) == b1 - b0 && !memcmp(want[i], text + b0, b1 - b0);
+        if (!ok) T_CHECK(0, "%s: word %zu is '%.*s', want '%s'", name, i, (int)(b1 - b0), text + b0, want[i] ? want[i] : "(end)");
+        at += w[i];
+    }
+    T_CHECK(!ok || !want[i], "%s: %zu words, want more ('%s' next)", name, nw, want[i] ? want[i] : "");
+    free(c);
+    free(w);
+}
+
+static void test_pre_splits(void) {
+    t_case("pre-tokenizers: word boundaries of gpt-2, llama-bpe, qwen2, deepseek-llm");
+    const char *t = "Hello, y'all! 1234567 \n\n  x";
+    static const char *const llama3[] = {"Hello", ",", " y", "'all", "!", " ", "123", "456", "7", " \n\n", " ", " x", NULL};
+    static const char *const qwen2[] = {"Hello", ",", " y", "'all", "!", " ", "1", "2", "3", "4", "5", "6", "7",
+                                        " \n\n", " ", " x", NULL};
+    static const char *const gpt2[] = {"Hello", ",", " y", "'", "all", "!", " 1234567", " \n\n ", " x", NULL};
+    check_split(QLM_PRE_LLAMA3, t, llama3, "llama-bpe");
+    check_split(QLM_PRE_QWEN2, t, qwen2, "qwen2");
+    check_split(QLM_PRE_GPT2, t, gpt2, "gpt-2");
+    static const char *const ctr3[] = {"I", "'M", " here", "'s", NULL};
+    static const char *const ctr2[] = {"I", "'", "M", " here", "'s", NULL};
+    check_split(QLM_PRE_LLAMA3, "I'M here's", ctr3, "llama-bpe contractions ignore case");
+    check_split(QLM_PRE_GPT2, "I'M here's", ctr2, "gpt-2 contractions are lower case only");
+    static const char *const ds[] = {"Hello", ",", " ", "\xe4\xb8\x96\xe7\x95\x8c", " ", "123", "\n", NULL};
+    check_split(QLM_PRE_DEEPSEEK_LLM, "Hello, \xe4\xb8\x96\xe7\x95\x8c 123\n", ds, "deepseek-llm");
+}
+
 /* ---- decoding ---------------------------------------------------------------------- */
 
 static void test_token_bytes(void) {
@@ -935,6 +993,8 @@ int main(void) {
     json_encode_cases("tokenizer-vectors/llama2c-test_c.cases.json", "cases");
     test_special_priority();
     test_special_real();
+    test_dense_user_defined();
+    test_pre_splits();
     test_add_special();
     test_token_bytes();
     test_detok();
