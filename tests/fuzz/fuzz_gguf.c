@@ -5,8 +5,7 @@
  * Properties: an open file's tensor ranges lie inside the input and have the size their
  * type and shape give; value strings stay within their buffer; an error has a message. */
 #include "fuzz.h"
-#include "../../model/gguf.h"
-#include "../../model/vocab.h"
+#include "../../model/model.h"
 #include "../../ggml-like/qtypes.h"
 
 #include <inttypes.h>
@@ -125,6 +124,19 @@ static void exercise_model(const uint8_t *data, size_t size) {
         }
         qlm_model_desc desc;
         qlm_model_describe(m, &desc);
+        /* the chat glue with a built-in template (a file's own template is Jinja, which
+         * fuzz_template covers with tighter step limits than qlm_chat_format's) */
+        qlm_str tmpl;
+        if (vocab_only && !qlm_gguf_get_str(m->gguf, "tokenizer.chat_template", &tmpl)) {
+            static const char msgs[] = "[{\"role\": \"system\", \"content\": \"s\"}, {\"role\": \"user\", \"content\": \"u\"}]";
+            char *text = NULL;
+            size_t len = 0;
+            if (qlm_chat_format(m, msgs, sizeof msgs - 1, true, &text, &len, &err) == QLM_OK)
+                FUZZ_CHECK(text && text[len] == 0, "chat text");
+            else
+                check_error(&err);
+            free(text);
+        }
         /* a loaded model can run: two tokens through the forward pass (small models only,
          * so that each input stays fast) */
         if (!vocab_only && desc.weights_bytes <= (1u << 20) && desc.n_layer <= 8) {

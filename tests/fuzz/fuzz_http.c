@@ -1,6 +1,7 @@
 /* HTTP: http_read_request over a socketpair. The input is written whole, the writing
- * side shut down, and requests are read (pipelined, on one connection) until the parser
- * reports a close or an error status, with a small body limit.
+ * side shut down, and requests are read (pipelined, on one connection; bodies by
+ * Content-Length or chunked) until the parser reports a close or an error status, with
+ * a small body limit.
  *
  * Properties: a request that parses has an upper-case method, an absolute path, a body
  * within the limit, NUL-terminated strings; an error is one of the documented statuses
@@ -42,7 +43,7 @@ int fuzz_http(const uint8_t *data, size_t size) {
         FUZZ_CHECK(c->len <= sizeof c->buf, "connection buffer overrun: %zu", c->len);
         if (rc == -1) break;
         if (rc != 0) {
-            FUZZ_CHECK(rc == 400 || rc == 408 || rc == 411 || rc == 413 || rc == 414 || rc == 431 || rc == 505,
+            FUZZ_CHECK(rc == 400 || rc == 408 || rc == 413 || rc == 414 || rc == 431 || rc == 501 || rc == 505,
                        "undocumented status %d", rc);
             FUZZ_CHECK(rc != 408, "timed out although all input was there (%s)", why);
             FUZZ_CHECK(why[0] != 0, "status %d without a reason", rc);

@@ -4,11 +4,17 @@
  *                                 SentencePiece / BPE / WordPiece vocabularies), a
  *                                 vocab-only file, a file of one tensor per type, a v1 file
  *   OUT/safetensors/NAME.safetensors  small checkpoints in F32, F16 and BF16
+ *   OUT/template/...              fuzz_template inputs: each real chat template as text
+ *                                 (mode byte 0), and each conversation of its cases file
+ *                                 (SHARED/chat-templates/NAME.cases.json) as a context
+ *                                 for that template (mode byte 1, template index)
  * The real files in ../shared are megabytes; mutating those wastes most of each run on
- * tensor data. Usage: gen_seeds OUT (OUT/gguf and OUT/safetensors must exist). */
+ * tensor data. Usage: gen_seeds OUT [SHARED] (the OUT/NAME folders must exist). */
 #include "../../model/gguf_write.h"
+#include "../../model/json.h"
 #include "../../ggml-like/qtypes.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -416,9 +422,77 @@ static void gen_safetensors(void) {
     write_st("empty.safetensors", "{}", data, 0);
 }
 
+/* ---- chat templates ---------------------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void write_seed(const char *name, const uint8_t *prefix, size_t np, const char *text, size_t n) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/template/%s", g_out, name);
+    FILE *f = fopen(path, "wb");
+    if (!f) die(path, NULL);
+    fwrite(prefix, 1, np, f);
+    fwrite(text, 1, n, f);
+    fclose(f);
+}
+
+/* Template i of the sorted *.jinja list is the one fuzz_template picks with index i. */
+static void gen_templates(const char *shared) {
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/chat-templates", shared);
+    DIR *d = opendir(dir);
+    if (!d) return;
+    char *names[64];
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) && n < 64;) {
+        size_t l = strlen(e->d_name);
+        if (l > 6 && !strcmp(e->d_name + l - 6, ".jinja")) names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof *names, cmp_str);
+    for (int i = 0; i < n; i++) {
+        char path[2048], seed[256];
+        size_t l = strlen(names[i]) - 6;
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        FILE *f = fopen(path, "rb");
+        if (!f) continue;
+        static char text[1 << 16];
+        size_t tl = fread(text, 1, sizeof text, f);
+        fclose(f);
+        snprintf(seed, sizeof seed, "text-%.*s", (int)l, names[i]);
+        write_seed(seed, (const uint8_t *)"\0", 1, text, tl);
+        snprintf(path, sizeof path, "%s/%.*s.cases.json", dir, (int)l, names[i]);
+        qlm_json_doc *doc = NULL;
+        if (qlm_json_parse_file(path, NULL, &doc, NULL) != QLM_OK) continue;
+        const qlm_json *cases = qlm_json_root(doc);
+        for (size_t k = 0; k < qlm_json_len(cases); k++) {
+            const qlm_json *c = qlm_json_at(cases, k);
+            bool agp = false;
+            qlm_json_bool(qlm_json_get(c, "add_generation_prompt"), &agp);
+            /* the whole case as the context, and its messages alone */
+            qlm_json_write_opts wo = {-1, false, true};
+            qlm_buf b = {0};
+            qlm_json_write(&b, c, &wo);
+            uint8_t pre[2] = {1, (uint8_t)i};
+            snprintf(seed, sizeof seed, "ctx-%.*s-%zu", (int)l, names[i], k);
+            write_seed(seed, pre, 2, qlm_buf_cstr(&b), b.len);
+            qlm_buf_free(&b);
+            if (k % 2) continue; /* the odd cases repeat the messages */
+            qlm_buf m = {0};
+            qlm_json_write(&m, qlm_json_get(c, "messages"), &wo);
+            pre[0] = agp ? 3 : 1;
+            snprintf(seed, sizeof seed, "msgs-%.*s-%zu", (int)l, names[i], k);
+            write_seed(seed, pre, 2, qlm_buf_cstr(&m), m.len);
+            qlm_buf_free(&m);
+        }
+        qlm_json_free(doc);
+    }
+    for (int i = 0; i < n; i++) free(names[i]);
+}
+
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: gen_seeds OUT_DIR\n");
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: gen_seeds OUT_DIR [SHARED_DIR]\n");
         return 2;
     }
     g_out = argv[1];
@@ -433,5 +507,6 @@ int main(int argc, char **argv) {
     gen_all_types();
     gen_v1();
     gen_safetensors();
+    if (argc == 3) gen_templates(argv[2]);
     return 0;
 }

@@ -9,11 +9,12 @@ SHARED=${QLM_SHARED:-../shared}
 OUT=build-fuzz/seeds
 [ -x build-fuzz/gen_seeds ] || { echo "seed.sh: run 'make fuzz' first" >&2; exit 1; }
 rm -rf "$OUT"
-for n in gguf json safetensors config tokenizer http; do mkdir -p "$OUT/$n"; done
+for n in gguf json safetensors config tokenizer http template; do mkdir -p "$OUT/$n"; done
 export LC_ALL=C
 
-# gguf, safetensors: generated tiny files of every kind the readers know
-build-fuzz/gen_seeds "$OUT"
+# gguf, safetensors: generated tiny files of every kind the readers know; template: the
+# real chat templates and their cases' conversations
+build-fuzz/gen_seeds "$OUT" "$SHARED"
 
 # copy FILE as seed DIR/NAME when it exists and is small (a seed of megabytes slows
 # every mutation of it)
@@ -71,6 +72,13 @@ w http chunked 'POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello
 w http conflicting 'POST /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab'
 w http toolarge 'POST /x HTTP/1.1\r\nContent-Length: 100000\r\n\r\n'
 
-for n in gguf json safetensors config tokenizer http; do
+# template (mode byte 0 = template text): constructs the real templates use rarely
+w template t-loops '\x00{% for m in messages if m.role != "system" %}{{ loop.index0 }}:{{ m.content | trim | upper }}{% if not loop.last %}, {% endif %}{% else %}none{% endfor %}'
+w template t-macro '\x00{% macro f(a, b=2) %}{{ a ~ b ~ varargs | length ~ kwargs | tojson }}{% endmacro %}{{ f(1) }}{{ f(1, 3, 4, x=5) }}{% set ns = namespace(c=0) %}{% for i in range(n) %}{% set ns.c = ns.c + i %}{% endfor %}{{ ns.c }}'
+w template t-filters '\x00{{ messages | map(attribute="role") | join("|") }} {{ tools | tojson(indent=2) }} {{ "%s-%d" % ("a", 3) }} {{ "abc"[::-1] }} {{ [3,1,2] | sort | list }} {{ {"b": 1, "a": 2} | dictsort }} {{ 7 // 2 }} {{ 2 ** 10 }} {{ "x" * 3 }}'
+w template t-raise '\x00{% if messages[0].role == "system" %}{{ raise_exception("no system") }}{% endif %}{{ strftime_now("%Y-%m-%d") }}'
+w template t-call '\x00{% macro w() %}[{{ caller() }}]{% endmacro %}{% call w() %}in{% endcall %}{% filter upper %}up{% endfilter %}{% raw %}{{ x }}{% endraw %}{%- if true -%}  trim  {%- endif -%}'
+
+for n in gguf json safetensors config tokenizer http template; do
     echo "seeds/$n: $(ls "$OUT/$n" | wc -l) files"
 done
