@@ -5,6 +5,8 @@
 #   make demo            write a story with the 260K-parameter TinyStories model
 #   make bench-tokenize  tokenizer throughput on 1 MiB of mixed text (bench/tokenize_bench.c)
 #   make SAN=1 test      the same tests under AddressSanitizer + UBSan (in build-san/)
+#   make fuzz            libFuzzer harnesses (tests/fuzz/) with clang, ASan and UBSan, as
+#                        build-fuzz/fuzz_NAME; see tests/fuzz/README.md
 #   make CC=clang CFLAGS=-O3 ...   CC and CFLAGS are yours to override
 #
 # Kernel files carry their ISA in their name (quant/*_avx2.c, *_avx512.c, *_neon.c) and
@@ -20,6 +22,12 @@ LDLIBS  = -lm -pthread
 ifeq ($(SAN),1)
 BUILD   ?= build-san
 CFLAGS_ALL += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+else ifeq ($(SAN),fuzz)
+# set by `make fuzz`: every object instrumented for libFuzzer's coverage feedback
+BUILD   ?= build-fuzz
+CFLAGS_ALL += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=undefined -DQLM_LIBFUZZER
 LDFLAGS += -fsanitize=address,undefined
 else
 BUILD   ?= build
@@ -43,6 +51,11 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT := $(filter-out tests/test_%.c,$(wildcard tests/*.c))
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
+# fuzz targets: linked into the fuzzers (make fuzz) and into test_fuzz_regressions
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_OBJ := $(FUZZ_SRC:%.c=$(BUILD)/%.o)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/%)
+FUZZ_CC  ?= clang
 
 ifeq ($(SAN),1)
 QLM_BIN = $(BUILD)/qlm
@@ -52,7 +65,7 @@ endif
 
 SHARED  ?= ../shared
 
-.PHONY: all test demo clean fuzz bench-tokenize
+.PHONY: all test demo clean fuzz fuzz-bins bench-tokenize
 all: $(QLM_BIN) libqlm.a
 
 $(BUILD)/%.o: %.c
@@ -72,6 +85,24 @@ $(QLM_BIN): $(CLI_OBJ) $(BUILD)/libqlm.a
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libqlm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests $(LDFLAGS) -MMD -MP -o $@ $< $(TEST_SUPPORT_OBJ) $(BUILD)/libqlm.a $(LDLIBS)
+
+# the regression replayer also needs the fuzz targets and the HTTP parser
+$(BUILD)/tests/test_fuzz_regressions: tests/test_fuzz_regressions.c $(FUZZ_OBJ) $(BUILD)/server/http.o \
+		$(TEST_SUPPORT_OBJ) $(BUILD)/libqlm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests $(LDFLAGS) -MMD -MP -o $@ $< $(FUZZ_OBJ) $(BUILD)/server/http.o \
+		$(TEST_SUPPORT_OBJ) $(BUILD)/libqlm.a $(LDLIBS)
+
+fuzz:
+	$(MAKE) SAN=fuzz CC=$(FUZZ_CC) CFLAGS='-O1 -g' fuzz-bins
+
+fuzz-bins: $(FUZZ_BIN) $(BUILD)/gen_seeds
+
+$(BUILD)/gen_seeds: $(BUILD)/tests/fuzz/gen_seeds.o $(BUILD)/libqlm.a
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/server/http.o $(BUILD)/libqlm.a
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 test: $(QLM_BIN) $(TEST_BIN)
 	@QLM=$(abspath $(QLM_BIN)) BUILD=$(BUILD) sh tests/run_all.sh
@@ -94,4 +125,5 @@ bench-tokenize: $(QLM_BIN) $(BUILD)/bench/tokenize_bench
 clean:
 	rm -rf build build-san build-fuzz qlm libqlm.a tests/out
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SUPPORT_OBJ:.o=.d) $(TEST_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SUPPORT_OBJ:.o=.d) $(TEST_BIN:=.d) $(FUZZ_OBJ:.o=.d) \
+         $(BUILD)/tests/fuzz/gen_seeds.d

@@ -6,6 +6,7 @@
  * next one, so memory stays at about one tensor, not the model. The output goes to a
  * temp file that is renamed when complete. */
 #include "qlm.h"
+#include "convert_internal.h"
 #include "gguf_write.h"
 #include "hf_tokenizer.h"
 #include "json.h"
@@ -505,6 +506,26 @@ static qlm_status check_plan(const plan_item *plan, int n, const hf_hparams *hp,
     return QLM_OK;
 }
 
+static const conv_arch *find_arch(const char *model_type) {
+    for (size_t i = 0; model_type && i < sizeof ARCHS / sizeof ARCHS[0]; i++)
+        if (!strcmp(ARCHS[i].model_type, model_type)) return &ARCHS[i];
+    return NULL;
+}
+
+qlm_status qlm_convert_read_config(const char *json, size_t len, qlm_error *err) {
+    qlm_json_doc *doc = NULL;
+    qlm_status rc = qlm_json_parse(json, len, NULL, &doc, err);
+    if (rc) return rc;
+    const qlm_json *cfg = qlm_json_root(doc);
+    const conv_arch *a = find_arch(qlm_json_str(qlm_json_get(cfg, "model_type")));
+    hf_hparams hp = {0};
+    if (!a) rc = qlm_set_error(err, QLM_ERR_UNSUPPORTED, "unsupported model_type");
+    else rc = read_config(cfg, a, &hp, err);
+    free(hp.swa_layer);
+    qlm_json_free(doc);
+    return rc;
+}
+
 static bool is_dir(const char *p) {
     struct stat sb;
     return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
@@ -537,9 +558,7 @@ qlm_status qlm_convert_hf(const char *dir, const char *out_path, const qlm_conve
     if (rc) goto done;
     const qlm_json *cfg = qlm_json_root(cfg_doc);
     const char *mt = qlm_json_str(qlm_json_get(cfg, "model_type"));
-    const conv_arch *a = NULL;
-    for (size_t i = 0; mt && i < sizeof ARCHS / sizeof ARCHS[0]; i++)
-        if (!strcmp(ARCHS[i].model_type, mt)) a = &ARCHS[i];
+    const conv_arch *a = find_arch(mt);
     if (!a) {
         rc = qlm_set_error(err, QLM_ERR_UNSUPPORTED, "unsupported model_type '%s' in %s (supported: %s)",
                            mt ? mt : "(none)", path, qlm_convert_arch_list());

@@ -481,7 +481,15 @@ int64_t qlm_gguf_arr_i64(const qlm_gguf_kv *kv, uint64_t i) {
     size_t sz = qlm_gguf_type_size(kv->arr_type);
     if (!sz) return 0;
     decode_scalar(kv->arr_type, kv->arr_data + i * sz, &tmp);
-    if (kv->arr_type == GGUF_TYPE_F32 || kv->arr_type == GGUF_TYPE_F64) return (int64_t)tmp.v.f;
+    if (kv->arr_type == GGUF_TYPE_F32 || kv->arr_type == GGUF_TYPE_F64) {
+        /* a float from the file may be NaN or beyond int64: converting those is
+         * undefined, so saturate (NaN gives 0) */
+        double f = tmp.v.f;
+        if (!(f == f)) return 0;
+        if (f >= 9223372036854775807.0) return INT64_MAX;
+        if (f <= -9223372036854775808.0) return INT64_MIN;
+        return (int64_t)f;
+    }
     if (is_signed_int(kv->arr_type)) return tmp.v.i;
     return (int64_t)tmp.v.u;
 }

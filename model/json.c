@@ -264,6 +264,7 @@ typedef struct arena_block {
 typedef struct {
     arena_block *head;
     void *last;       /* the most recent allocation, so it can be shrunk */
+    size_t first_cap; /* size of the first block (0: ARENA_BLOCK) */
 } arena;
 
 #define ARENA_BLOCK (1u << 20)
@@ -272,7 +273,8 @@ static void *arena_alloc(arena *a, size_t n) {
     n = (n + 7) & ~(size_t)7;
     arena_block *b = a->head;
     if (!b || b->cap - b->used < n) {
-        size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+        size_t want = !b && a->first_cap ? a->first_cap : ARENA_BLOCK;
+        size_t cap = n > want ? n : want;
         b = malloc(sizeof *b + cap);
         if (!b) return NULL;
         b->used = 0;
@@ -717,6 +719,11 @@ qlm_status qlm_json_parse(const char *text, size_t len, const qlm_json_opts *opt
     ps.flags = opts ? opts->flags : 0;
     ps.max_depth = opts && opts->max_depth > 0 ? opts->max_depth : 512;
     ps.a = &d->a;
+    /* A small text gets a first block to its measure (its DOM rarely needs more than 8
+     * bytes per byte of text) instead of a whole ARENA_BLOCK; bigger DOMs continue in
+     * full blocks. Small documents (request bodies, config.json) then cost one small
+     * allocation, not a 1 MiB one. */
+    d->a.first_cap = len < ARENA_BLOCK / 8 - 128 ? 8 * len + 1024 : ARENA_BLOCK;
     ps.err = err;
     if (len >= 3 && ps.s[0] == 0xEF && ps.s[1] == 0xBB && ps.s[2] == 0xBF) ps.p += 3;
     bool ok = parse_doc(&ps);

@@ -18,7 +18,7 @@
 #define MAX_HEADER (100u << 20)
 
 typedef struct {
-    void *map;
+    void *map;      /* NULL for a caller's buffer (qlm_st_open_memory): nothing to unmap */
     size_t size;
 } st_file;
 
@@ -32,7 +32,8 @@ struct qlm_st {
 void qlm_st_close(qlm_st *st) {
     if (!st) return;
     for (int i = 0; i < st->n; i++) free(st->t[i].name);
-    for (int i = 0; i < st->n_files; i++) munmap(st->files[i].map, st->files[i].size);
+    for (int i = 0; i < st->n_files; i++)
+        if (st->files[i].map) munmap(st->files[i].map, st->files[i].size);
     free(st->t);
     free(st->files);
     free(st);
@@ -70,18 +71,14 @@ static bool parse_dtype(const char *s, qlm_st_dtype *d, int *elt) {
     return false;
 }
 
-/* Add the tensors of one mapped file. */
-static qlm_status add_file(qlm_st *st, const char *path, qlm_error *err) {
-    st_file *nf = realloc(st->files, (size_t)(st->n_files + 1) * sizeof *nf);
-    if (!nf) return qlm_set_error(err, QLM_ERR_NOMEM, "out of memory");
-    st->files = nf;
-    qlm_status rc = map_file(path, &st->files[st->n_files], err);
-    if (rc) return rc;
-    st_file *f = &st->files[st->n_files++];
-    const uint8_t *base = f->map;
+/* Add the tensors of one safetensors image base[0..size) (a mapped file or a caller's
+ * buffer, which must outlive st); `path` names it in error messages. */
+static qlm_status add_image(qlm_st *st, const uint8_t *base, size_t size, const char *path, qlm_error *err) {
+    qlm_status rc = QLM_OK;
+    if (size < 8) return qlm_set_error(err, QLM_ERR_FORMAT, "%s is not a safetensors file (too small)", path);
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--) hlen = (hlen << 8) | base[i];
-    if (hlen > MAX_HEADER || hlen > f->size - 8)
+    if (hlen > MAX_HEADER || hlen > size - 8)
         return qlm_set_error(err, QLM_ERR_FORMAT, "%s: header length %" PRIu64 " is larger than the file", path, hlen);
     qlm_json_doc *doc = NULL;
     if ((rc = qlm_json_parse((const char *)base + 8, (size_t)hlen, NULL, &doc, err))) {
@@ -89,7 +86,7 @@ static qlm_status add_file(qlm_st *st, const char *path, qlm_error *err) {
         return rc;
     }
     const qlm_json *root = qlm_json_root(doc);
-    uint64_t data_start = 8 + hlen, data_size = f->size - data_start;
+    uint64_t data_start = 8 + hlen, data_size = size - data_start;
     if (root->type != QLM_JSON_OBJECT) {
         qlm_json_free(doc);
         return qlm_set_error(err, QLM_ERR_FORMAT, "%s: header is not a JSON object", path);
@@ -152,6 +149,27 @@ static qlm_status add_file(qlm_st *st, const char *path, qlm_error *err) {
     }
     qlm_json_free(doc);
     return rc;
+}
+
+/* Map one file and add its tensors. */
+static qlm_status add_file(qlm_st *st, const char *path, qlm_error *err) {
+    st_file *nf = realloc(st->files, (size_t)(st->n_files + 1) * sizeof *nf);
+    if (!nf) return qlm_set_error(err, QLM_ERR_NOMEM, "out of memory");
+    st->files = nf;
+    qlm_status rc = map_file(path, &st->files[st->n_files], err);
+    if (rc) return rc;
+    st_file *f = &st->files[st->n_files++];
+    return add_image(st, f->map, f->size, path, err);
+}
+
+qlm_status qlm_st_open_memory(const void *data, size_t size, qlm_st **out, qlm_error *err) {
+    *out = NULL;
+    qlm_st *st = calloc(1, sizeof *st);
+    if (!st) return qlm_set_error(err, QLM_ERR_NOMEM, "out of memory");
+    qlm_status rc = add_image(st, data, size, "safetensors buffer", err);
+    if (rc) { qlm_st_close(st); return rc; }
+    *out = st;
+    return QLM_OK;
 }
 
 qlm_status qlm_st_open_file(const char *path, qlm_st **out, qlm_error *err) {

@@ -6,6 +6,7 @@
 #define QLM_SAFETENSORS_H
 
 #include "qlm.h"
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum { QLM_ST_F32 = 0, QLM_ST_F16 = 1, QLM_ST_BF16 = 2 } qlm_st_dtype;
@@ -28,6 +29,8 @@ typedef struct qlm_st qlm_st;
 qlm_status qlm_st_open_dir(const char *dir, qlm_st **out, qlm_error *err);
 /* Open one .safetensors file. */
 qlm_status qlm_st_open_file(const char *path, qlm_st **out, qlm_error *err);
+/* Parse a safetensors image held in memory (not copied; must outlive the handle). */
+qlm_status qlm_st_open_memory(const void *data, size_t size, qlm_st **out, qlm_error *err);
 void qlm_st_close(qlm_st *st);
 
 int qlm_st_count(const qlm_st *st);
