@@ -17,6 +17,8 @@ static const command COMMANDS[] = {
     {"logits", cmd_logits, "write the raw logits of a token sequence"},
     {"tokenize", cmd_tokenize, "print the token ids of a text"},
     {"convert", cmd_convert, "convert a Hugging Face checkpoint to GGUF"},
+    {"synth", cmd_synth, "write a random-weight GGUF of a real model's shape"},
+    {"bench", cmd_bench, "measure prompt and generation speed as llama-bench does"},
 };
 
 static void usage(FILE *f) {
