@@ -41,7 +41,8 @@ static void usage(FILE *f) {
         "      --bw-mib MIB         buffer of the bandwidth probe (default 1024; make it\n"
         "                           several times the last-level cache)\n"
         "      --no-warmup          skip the warm-up runs\n"
-        "      --membw              only measure read bandwidth for each -t\n"
+        "      --membw              only measure read bandwidth, for each -t (default: 1 to\n"
+        "                           the physical cores)\n"
         "      --kernels            kernel microbenchmarks (not available yet)\n",
         qlm_physical_cores());
 }
@@ -77,12 +78,12 @@ static void on_progress(void *data, const bench_test *t, int rep) {
     if (t->n_prompt > 0) snprintf(test, sizeof test, "pp%d", t->n_prompt);
     else snprintf(test, sizeof test, "tg%d", t->n_gen);
     if (ps->tty) {
-        if (rep == 0) fprintf(stderr, "\r\033[Kqlm bench: [%d/%d] %s, %d threads: warm-up", ps->index, ps->total, test, t->n_threads);
-        else fprintf(stderr, "\r\033[Kqlm bench: [%d/%d] %s, %d threads: run %d/%d", ps->index, ps->total, test, t->n_threads, rep, t->reps);
+        if (rep == 0) fprintf(stderr, "\r\033[Kqlm bench: [%d/%d] %s, t=%d: warm-up", ps->index, ps->total, test, t->n_threads);
+        else fprintf(stderr, "\r\033[Kqlm bench: [%d/%d] %s, t=%d: run %d/%d", ps->index, ps->total, test, t->n_threads, rep, t->reps);
     } else if (rep <= 1) {
         /* a log gets one line per test */
         if (rep == 0 || !t->warmup)
-            fprintf(stderr, "qlm bench: [%d/%d] %s, %d threads, %d runs\n", ps->index, ps->total, test, t->n_threads, t->reps);
+            fprintf(stderr, "qlm bench: [%d/%d] %s, t=%d, %d runs\n", ps->index, ps->total, test, t->n_threads, t->reps);
     }
     fflush(stderr);
 }
@@ -169,6 +170,8 @@ int cmd_bench(int argc, char **argv) {
 #undef IS
 #undef VALUE
     }
+    if (n_threads == 0 && membw) /* the probe's default: 1, 2, ... up to the physical cores */
+        for (int i = 1; i <= qlm_physical_cores() && n_threads < MAX_LIST; i++) threads[n_threads++] = i;
     if (n_threads == 0) threads[n_threads++] = qlm_physical_cores();
     if (kernels) {
         /* bench/kernels.c (SIMD kernel microbenchmarks) is another engineer's work in
