@@ -21,6 +21,8 @@ static const command COMMANDS[] = {
     {"chat", cmd_chat, "talk to a model in the terminal"},
     {"serve", cmd_serve, "OpenAI-compatible local HTTP server"},
     {"quantize", cmd_quantize, "convert a GGUF model's weights to another type"},
+    {"synth", cmd_synth, "write a random-weight GGUF of a real model's shape"},
+    {"bench", cmd_bench, "measure prompt and generation speed as llama-bench does"},
 };
 
 static void usage(FILE *f) {
