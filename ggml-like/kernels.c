@@ -108,9 +108,10 @@ qlm_status qlm_isa_set(const char *name, qlm_error *err) {
 
 size_t qlm_gemm_act_size(qlm_type t, int64_t n) {
     if (n < 0) return 0;
-    size_t n256 = ((size_t)n + 255) / 256 * 256;
+    /* whole 512-value groups: the kernels read 16 blocks of 32 at a time */
+    size_t n512 = ((size_t)n + 511) / 512 * 512;
     size_t bytes;
-    if (t == QLM_TYPE_F32 || t == QLM_TYPE_F16 || t == QLM_TYPE_BF16) bytes = n256 * 4;
-    else bytes = n256 + n256 / 16 * 8; /* levels + two 4-byte values per 16 */
+    if (t == QLM_TYPE_F32 || t == QLM_TYPE_F16 || t == QLM_TYPE_BF16) bytes = n512 * 4;
+    else bytes = n512 + n512 / 16 * 8; /* levels + two 4-byte values per 16 */
     return (bytes + 64 + 63) / 64 * 64;
 }

@@ -20,8 +20,8 @@
 /* ---- activation quantizers ------------------------------------------------------ */
 
 /* One block of 32: levels rounded half-to-even from x * 127/amax; returns the level
- * sum (for Q8_1) and stores d. */
-static inline int q8_block(const float *x, int8_t *qs, float *d_out) {
+ * sum (for Q8_1) and stores d (before its rounding to f16). */
+int qlm_avx2_q8_block(const float *x, int8_t *qs, float *d_out) {
     __m256 v[4];
     __m256 amax = _mm256_setzero_ps();
     const __m256 sign = _mm256_set1_ps(-0.0f);
@@ -47,7 +47,7 @@ void qlm_avx2_quant_q8_0(const float *x, void *vy, int64_t n) {
     block_q8_0 *y = vy;
     for (int64_t i = 0; i < n / QK8_0; i++) {
         float d;
-        q8_block(x + i * QK8_0, y[i].qs, &d);
+        qlm_avx2_q8_block(x + i * QK8_0, y[i].qs, &d);
         y[i].d = x86_to_f16(d);
     }
 }
@@ -56,7 +56,7 @@ void qlm_avx2_quant_q8_1(const float *x, void *vy, int64_t n) {
     block_q8_1 *y = vy;
     for (int64_t i = 0; i < n / QK8_1; i++) {
         float d;
-        int sum = q8_block(x + i * QK8_1, y[i].qs, &d);
+        int sum = qlm_avx2_q8_block(x + i * QK8_1, y[i].qs, &d);
         y[i].d = x86_to_f16(d);
         y[i].s = x86_to_f16(d * (float)sum);
     }
