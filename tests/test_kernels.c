@@ -397,7 +397,7 @@ static bool logits_for(const char *isa, const char *path, const int32_t *ids, in
     bool ok = false;
     if (qlm_model_load(path, NULL, &m, &err) != QLM_OK) { T_CHECK(0, "%s", err.message); goto done; }
     qlm_context_params cp = qlm_context_default_params();
-    cp.n_threads = 2;
+    cp.n_threads = 1; /* threads are covered elsewhere; a loaded machine makes them slow */
     cp.n_ctx = 128;
     if (qlm_context_new(m, &cp, &c, &err) != QLM_OK) { T_CHECK(0, "%s", err.message); goto done; }
     /* the first half as one batch (gemm), the rest token by token (matrix-vector) */
@@ -523,7 +523,7 @@ static void test_references(const char *isa) {
         if (n > 1 && ref && qlm_isa_set(isa, &err) == QLM_OK && qlm_model_load(m, NULL, &mo, &err) == QLM_OK) {
             qlm_context_params cp = qlm_context_default_params();
             cp.kv_type = QLM_KV_F32;
-            cp.n_threads = 2;
+            cp.n_threads = 1;
             if (qlm_context_new(mo, &cp, &c, &err) == QLM_OK && qlm_eval(c, ids, n, true, &err) == QLM_OK) {
                 qlm_model_desc d;
                 qlm_model_describe(mo, &d);
@@ -577,7 +577,7 @@ static void test_batch_vs_single(const char *isa) {
         for (int mode = 0; mode < 2; mode++) {
             qlm_context_params cp = qlm_context_default_params();
             cp.kv_type = QLM_KV_F32;
-            cp.n_threads = 2;
+            cp.n_threads = 1;
             qlm_context *c = NULL;
             if (qlm_context_new(m, &cp, &c, &err) != QLM_OK) { T_CHECK(0, "%s", err.message); break; }
             if (mode == 0) T_CHECK(qlm_eval(c, ids, 40, true, &err) == QLM_OK, "%s", err.message);
