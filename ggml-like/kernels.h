@@ -51,6 +51,7 @@ typedef struct {
     qlm_to_float_fn to_float[QLM_TYPE_COUNT];
     qlm_gemm_prep_fn gemm_prep[QLM_TYPE_COUNT];  /* by weight type; NULL: no gemm */
     qlm_gemm_fn gemm[QLM_TYPE_COUNT];            /* by weight type; set with gemm_prep */
+    int gemm_min_tokens;                         /* batches smaller than this use vec_dot */
     qlm_attn_head_fn attn_head;                  /* never NULL */
 } qlm_kernels;
 

@@ -143,7 +143,7 @@ void qlm_matmul(qlm_pool *pool, const qlm_kernels *k, const qlm_tensor *W, const
     /* the kernels want cache-line-aligned activation rows */
     void *act = (void *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
     matmul_job j = {k, W, x, y, ldy, n_tok, tt->vec_dot_type, act, 0};
-    if (k->gemm[W->type]) {
+    if (k->gemm[W->type] && n_tok >= k->gemm_min_tokens) {
         j.act_row = qlm_gemm_act_size(W->type, W->ne[0]);
         qlm_pool_run(pool, prep_task, &j);
         qlm_pool_run(pool, gemm_task, &j);

@@ -843,6 +843,7 @@ static void gemm_bf16(int64_t n, int nr, int nt, const void *w, size_t ws, const
 }
 
 void qlm_avx512_fill_gemm(qlm_kernels *k) {
+    k->gemm_min_tokens = 1; /* the matrix-vector loop beats vec_dot */
     k->gemm_prep[QLM_TYPE_Q4_0] = qlm_x86_prep_q4_0;
     k->gemm[QLM_TYPE_Q4_0] = gemm_q4_0;
     k->gemm_prep[QLM_TYPE_Q4_1] = qlm_x86_prep_q4_1;
