@@ -26,6 +26,7 @@ static void detect(qlm_cpu_features *f) {
     if (__get_cpuid_max(0, NULL) < 7) return;
     __cpuid_count(7, 0, a, b, c, d);
     f->avx2 = b & (1u << 5);
+    f->bmi2 = b & (1u << 8);
     if (zmm_ok) {
         f->avx512f = b & (1u << 16);
         f->avx512dq = b & (1u << 17);

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 typedef struct {
-    bool avx2, fma, f16c;                         /* x86 "avx2" path needs all three */
+    bool avx2, fma, f16c, bmi2;                   /* x86 "avx2" path needs all four */
     bool avx512f, avx512bw, avx512vl, avx512dq, avx512vnni;
     bool neon, dotprod;                           /* ARM64 */
 } qlm_cpu_features;
