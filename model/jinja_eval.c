@@ -1111,6 +1111,8 @@ qlm_status qlm_tmpl_render(const qlm_tmpl *t, const qlm_json *ctx, const qlm_tmp
     if (!t) return qlm_set_error(err, QLM_ERR_INVALID_ARG, "template: NULL template");
     if (ctx && ctx->type != QLM_JSON_OBJECT)
         return qlm_set_error(err, QLM_ERR_INVALID_ARG, "template: the context must be a JSON object");
+    for (int i = 0; i < n_vars; i++)
+        if (!vars[i].name) return qlm_set_error(err, QLM_ERR_INVALID_ARG, "template: variable %d has no name", i);
     jrender *r = calloc(1, sizeof *r);
     if (!r) return qlm_set_error(err, QLM_ERR_NOMEM, "out of memory");
     r->live.next = r->live.prev = &r->live;
