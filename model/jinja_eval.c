@@ -180,25 +180,14 @@ jv jr_getitem(jrender *r, jv obj, jv key) {
     return jv_undef_attr(r, obj, key);
 }
 
-/* Python slice semantics: start/stop/step may be None. */
+/* obj[start:stop:step] with Python's semantics (None allowed). Jinja compiles slices
+ * to a plain Python subscript, bypassing its getitem: errors are Python's own. */
 static jv do_slice(jrender *r, jv obj, jv start, jv stop, jv step) {
     if (obj.t == JV_UNDEF) jr_fail_undef(r, obj);
+    if (obj.t == JV_DICT) jr_fail(r, "TypeError", "unhashable type: 'slice'");
     if ((obj.t != JV_LIST && obj.t != JV_STR) ||
-        (obj.t == JV_LIST && !jl_seq(JLIST(obj)) && JLIST(obj)->kind != JL_RANGE)) {
-        jbufobj *t = jr_buf(r);
-        qlm_buf_puts(&t->b, "slice(");
-        jv_write_repr(r, &t->b, start);
-        qlm_buf_puts(&t->b, ", ");
-        jv_write_repr(r, &t->b, stop);
-        qlm_buf_puts(&t->b, ", ");
-        jv_write_repr(r, &t->b, step);
-        qlm_buf_puts(&t->b, ")");
-        char tr[64];
-        jv_object_type_repr(obj, tr, sizeof tr);
-        jv u = jv_undef(r, "%s has no element %s", tr, qlm_buf_cstr(&t->b));
-        jobj_release(r, &t->h);
-        return u;
-    }
+        (obj.t == JV_LIST && !jl_seq(JLIST(obj)) && JLIST(obj)->kind != JL_RANGE))
+        jr_fail(r, "TypeError", "'%s' object is not subscriptable", jv_type_name(obj));
     jv idx[3] = {start, stop, step};
     for (int i = 0; i < 3; i++)
         if (idx[i].t != JV_NONE && !jv_is_intlike(idx[i]))
@@ -326,6 +315,8 @@ jv jr_binop(jrender *r, int op, jv a, jv b) {
     static const char *const sym[] = {[OPX_ADD] = "+", [OPX_SUB] = "-", [OPX_MUL] = "*", [OPX_DIV] = "/",
                                       [OPX_FLOORDIV] = "//", [OPX_MOD] = "%", [OPX_POW] = "** or pow()"};
     if (a.t == JV_UNDEF) jr_fail_undef(r, a);
+    /* str % x is str's own formatting, which reads an Undefined as an empty mapping */
+    if (op == OPX_MOD && a.t == JV_STR) return jr_percent_format(r, a, b);
     if (b.t == JV_UNDEF) jr_fail_undef(r, b);
     bool nums = jv_is_num(a) && jv_is_num(b), ints = jv_is_intlike(a) && jv_is_intlike(b);
     switch (op) {
@@ -388,15 +379,20 @@ jv jr_binop(jrender *r, int op, jv a, jv b) {
             bool sb = b.t == JV_STR || (b.t == JV_LIST && jl_seq(JLIST(b)));
             if (sa && jv_is_intlike(b)) return repeat(r, a, jv_as_int(b));
             if (sb && jv_is_intlike(a)) return repeat(r, b, jv_as_int(a));
-            if (sa && jv_is_num(b))
-                jr_fail(r, "TypeError", "can't multiply sequence by non-int of type '%s'", jv_type_name(b));
+            /* Markup.__mul__ insists on an int first */
+            if (a.t == JV_STR && a.safe && !jv_is_intlike(b))
+                jr_fail(r, "TypeError", "'%s' object cannot be interpreted as an integer", jv_type_name(b));
+            /* a sequence times anything but an int */
+            if (sa) jr_fail(r, "TypeError", "can't multiply sequence by non-int of type '%s'", jv_type_name(b));
+            if (sb) jr_fail(r, "TypeError", "can't multiply sequence by non-int of type '%s'", jv_type_name(a));
         }
         if ((b.t == JV_STR || (b.t == JV_LIST && jl_seq(JLIST(b)))) && jv_is_num(a))
             jr_fail(r, "TypeError", "can't multiply sequence by non-int of type '%s'", jv_type_name(a));
         unsupported(r, "*", a, b);
     case OPX_DIV:
         if (nums) {
-            if (jv_as_f(b) == 0.0) jr_fail(r, "ZeroDivisionError", "division by zero");
+            /* Python 3.11's messages */
+            if (jv_as_f(b) == 0.0) jr_fail(r, "ZeroDivisionError", ints ? "division by zero" : "float division by zero");
             if (ints) return jv_float((double)jv_as_int(a) / (double)jv_as_int(b));
             return jv_float(jv_as_f(a) / jv_as_f(b));
         }
@@ -426,7 +422,7 @@ jv jr_binop(jrender *r, int op, jv a, jv b) {
             return jv_int(m);
         }
         if (nums) {
-            if (jv_as_f(b) == 0.0) jr_fail(r, "ZeroDivisionError", "float modulo by zero");
+            if (jv_as_f(b) == 0.0) jr_fail(r, "ZeroDivisionError", "float modulo");
             double m;
             float_floordiv(jv_as_f(a), jv_as_f(b), &m);
             return jv_float(m);
@@ -470,7 +466,6 @@ static bool compare(jrender *r, int op, jv a, jv b) {
         bool found = false;
         switch (b.t) {
         case JV_STR:
-            if (a.t == JV_UNDEF) jr_fail_undef(r, a);
             if (a.t != JV_STR)
                 jr_fail(r, "TypeError", "'in <string>' requires string as left operand, not %s", jv_type_name(a));
             jr_work(r, JSTR(b)->len);
@@ -1116,6 +1111,8 @@ qlm_status qlm_tmpl_render(const qlm_tmpl *t, const qlm_json *ctx, const qlm_tmp
     if (!t) return qlm_set_error(err, QLM_ERR_INVALID_ARG, "template: NULL template");
     if (ctx && ctx->type != QLM_JSON_OBJECT)
         return qlm_set_error(err, QLM_ERR_INVALID_ARG, "template: the context must be a JSON object");
+    for (int i = 0; i < n_vars; i++)
+        if (!vars[i].name) return qlm_set_error(err, QLM_ERR_INVALID_ARG, "template: variable %d has no name", i);
     jrender *r = calloc(1, sizeof *r);
     if (!r) return qlm_set_error(err, QLM_ERR_NOMEM, "out of memory");
     r->live.next = r->live.prev = &r->live;

@@ -447,7 +447,12 @@ static jv f_indent(jrender *r, jv in, jargs *a, jscope *sc) {
     jv width = ja_get(r, a, 0, "width", jv_int(4));
     bool first = jv_truthy(ja_get(r, a, 1, "first", jv_bool(false)));
     bool blank = jv_truthy(ja_get(r, a, 2, "blank", jv_bool(false)));
+    /* do_indent starts with `s += "\n"` and then calls s.splitlines() */
     if (in.t == JV_UNDEF) jr_fail_undef(r, in);
+    if (in.t == JV_LIST && JLIST(in)->kind == JL_LIST)
+        jr_fail(r, "AttributeError", "'list' object has no attribute 'splitlines'");
+    if (in.t == JV_LIST && JLIST(in)->kind == JL_TUPLE)
+        jr_fail(r, "TypeError", "can only concatenate tuple (not \"str\") to tuple");
     if (in.t != JV_STR) jr_fail(r, "TypeError", "unsupported operand type(s) for +=: '%s' and 'str'", jv_type_name(in));
     jbufobj *ind = jr_buf(r);
     if (width.t == JV_STR) qlm_buf_put(&ind->b, JSTR(width)->s, JSTR(width)->len);
@@ -575,6 +580,7 @@ static jv f_title(jrender *r, jv in, jargs *a, jscope *sc) {
 
 /* map(attribute=..., default=...) or map('filter', args...) */
 static jv f_map(jrender *r, jv in, jargs *a, jscope *sc) {
+    if (!jv_truthy(in)) return gen_of(jl_new(r, 0)); /* `if value:` in sync_do_map */
     jlist *items = jr_iter_list(r, in), *out = jl_new(r, items->n);
     jv attr = ja_get(r, a, -1, "attribute", jv_undef0());
     bool by_attr = a->npos == 0 && attr.t != JV_UNDEF;
@@ -697,7 +703,10 @@ static jv f_reverse(jrender *r, jv in, jargs *a, jscope *sc) {
     }
     /* reversed(value) where possible (an iterator), else list(value) reversed */
     const char *it = NULL;
-    if (in.t == JV_DICT) it = "dict_reversekeyiterator";
+    if (in.t != JV_LIST && in.t != JV_DICT && in.t != JV_UNDEF)
+        jr_fail(r, "FilterArgumentError", "argument must be iterable");
+    if (in.t == JV_UNDEF) it = "reversed";
+    else if (in.t == JV_DICT) it = "dict_reversekeyiterator";
     else if (in.t == JV_LIST) {
         switch (JLIST(in)->kind) {
         case JL_LIST: it = "list_reverseiterator"; break;
@@ -727,7 +736,6 @@ static jv f_round(jrender *r, jv in, jargs *a, jscope *sc) {
     const char *m = method.t == JV_STR ? JSTR(method)->s : "common";
     if (strcmp(m, "common") && strcmp(m, "ceil") && strcmp(m, "floor"))
         jr_fail(r, "FilterArgumentError", "method must be common, ceil or floor");
-    if (in.t == JV_UNDEF) jr_fail_undef(r, in);
     if (!jv_is_num(in)) jr_fail(r, "TypeError", "type %s doesn't define __round__ method", jv_type_name(in));
     if (!strcmp(m, "common")) {
         if (jv_is_intlike(in)) return jv_int(jv_as_int(in)); /* round(int, n) stays an int */
@@ -845,7 +853,17 @@ static jv f_truncate(jrender *r, jv in, jargs *a, jscope *sc) {
     jv endv = ja_get(r, a, 2, "end", jv_undef0());
     jv leewayv = ja_get(r, a, 3, "leeway", jv_none());
     int64_t leeway = leewayv.t == JV_NONE ? 5 : arg_int(r, leewayv, "leeway");
-    jv sv = soft_str(r, in);
+    if (in.t == JV_UNDEF) return jv_retain(in); /* len(Undefined) is 0 */
+    if (in.t != JV_STR) {
+        /* do_truncate works on the value itself: len(s) first */
+        size_t n;
+        if (in.t == JV_LIST && !jl_oneshot(JLIST(in))) n = JLIST(in)->n;
+        else if (in.t == JV_DICT) n = JDICT(in)->n;
+        else jr_fail(r, "TypeError", "object of type '%s' has no len()", jv_type_name(in));
+        if ((int64_t)n <= length + leeway) return jv_retain(in);
+        jr_fail(r, "TypeError", "truncate needs a string, not %s", jv_type_name(in));
+    }
+    jv sv = jv_retain(in);
     jstr *s = JSTR(sv);
     const char *end = endv.t == JV_STR ? JSTR(endv)->s : "...";
     int64_t endlen = (int64_t)(endv.t == JV_STR ? jstr_cplen(JSTR(endv)) : 3);

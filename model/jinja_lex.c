@@ -290,9 +290,12 @@ static jstr *decode_string(lexer *L, size_t a, size_t b, int line) {
         i = j;
     }
     if (pending_hi) buf_put_cp(&o, 0xFFFD);
-    if (o.oom) { L->c->code = QLM_ERR_NOMEM; jc_fail(L->c, line, "out of memory"); }
-    jstr *r = jc_str(L->c, qlm_buf_cstr(&o), o.len);
+    jstr *r = o.oom ? NULL : jstr_immortal(jc_alloc, L->c->arena, qlm_buf_cstr(&o), o.len);
     qlm_buf_free(&o);
+    if (!r) {
+        L->c->code = QLM_ERR_NOMEM;
+        jc_fail(L->c, line, "out of memory");
+    }
     return r;
 }
 

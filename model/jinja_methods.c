@@ -217,8 +217,9 @@ static jlist *split_ws(jrender *r, jstr *s, int64_t maxsplit, bool right) {
 /* str.split / str.rsplit */
 jlist *js_split(jrender *r, jv sv, jv sep, int64_t maxsplit, bool right) {
     jstr *s = JSTR(sv);
-    if (sep.t == JV_NONE || sep.t == JV_UNDEF) return split_ws(r, s, maxsplit, right);
-    jstr *p = want_str(r, sep, "separator");
+    if (sep.t == JV_NONE) return split_ws(r, s, maxsplit, right);
+    if (sep.t != JV_STR) jr_fail(r, "TypeError", "must be str or None, not %s", jv_type_name(sep));
+    jstr *p = JSTR(sep);
     if (p->len == 0) jr_fail(r, "ValueError", "empty separator");
     if (maxsplit < 0) maxsplit = INT64_MAX;
     jlist *l = jl_new(r, 0);
@@ -478,7 +479,10 @@ jv jr_percent_format(jrender *r, jv fmtv, jv args) {
     jstr *f = JSTR(fmtv);
     jv *items = &args;
     size_t nitems = 1, next = 0;
-    bool is_map = args.t == JV_DICT;
+    /* Python treats any non-tuple with __getitem__ (dict, list) as a mapping here: its
+     * unused "arguments" are not an error */
+    bool is_map = args.t == JV_DICT || args.t == JV_UNDEF ||
+                  (args.t == JV_LIST && JLIST(args)->kind != JL_TUPLE && !jl_oneshot(JLIST(args)));
     if (args.t == JV_LIST && JLIST(args)->kind == JL_TUPLE) {
         items = JLIST(args)->v;
         nitems = JLIST(args)->n;
@@ -492,7 +496,7 @@ jv jr_percent_format(jrender *r, jv fmtv, jv args) {
         jv val = jv_undef0();
         bool have = false;
         if (f->s[i] == '(') {
-            if (!is_map) jr_fail(r, "TypeError", "format requires a mapping");
+            if (args.t != JV_DICT) jr_fail(r, "TypeError", "format requires a mapping");
             size_t e = i + 1;
             int depth = 1;
             while (e < f->len && depth) { if (f->s[e] == '(') depth++; else if (f->s[e] == ')') depth--; if (depth) e++; }
@@ -535,7 +539,7 @@ jv jr_percent_format(jrender *r, jv fmtv, jv args) {
             jr_fail(r, "ValueError", "unsupported format character '%c' (0x%x) at index %zu", type, (unsigned)(unsigned char)type, i - 1);
         if (type == 'u') type = 'd';
         if (!have) {
-            if (is_map && nitems == 1) val = args;
+            if (is_map) val = args;
             else {
                 if (next >= nitems) jr_fail(r, "TypeError", "not enough arguments for format string");
                 val = items[next++];
@@ -835,7 +839,8 @@ static jv str_method(jrender *r, jv self, int id, jargs *a) {
     case MS_RSTRIP: {
         ja_check(r, a, 1, NO_KW, id == MS_STRIP ? "strip" : id == MS_LSTRIP ? "lstrip" : "rstrip");
         jv chars = ja_get(r, a, 0, NULL, none);
-        const jstr *cs = chars.t == JV_NONE ? NULL : want_str(r, chars, "strip arg");
+        if (chars.t != JV_NONE && chars.t != JV_STR) jr_fail(r, "TypeError", "strip arg must be None or str");
+        const jstr *cs = chars.t == JV_NONE ? NULL : JSTR(chars);
         return js_strip(r, self, cs, id == MS_STRIP ? 0 : id == MS_LSTRIP ? 1 : 2);
     }
     case MS_SPLIT:
@@ -870,14 +875,16 @@ static jv str_method(jrender *r, jv self, int id, jargs *a) {
     case MS_RINDEX: {
         ja_check(r, a, 3, NO_KW, "find");
         if (a->npos < 1) jr_fail(r, "TypeError", "find() takes at least 1 argument (0 given)");
-        int64_t k = js_find(r, s, want_str(r, a->pos[0], "substring"), a, 1, id == MS_RFIND || id == MS_RINDEX);
+        if (a->pos[0].t != JV_STR) jr_fail(r, "TypeError", "must be str, not %s", jv_type_name(a->pos[0]));
+        int64_t k = js_find(r, s, JSTR(a->pos[0]), a, 1, id == MS_RFIND || id == MS_RINDEX);
         if (k < 0 && (id == MS_INDEX || id == MS_RINDEX)) jr_fail(r, "ValueError", "substring not found");
         return jv_int(k);
     }
     case MS_COUNT: {
         ja_check(r, a, 3, NO_KW, "count");
         if (a->npos < 1) jr_fail(r, "TypeError", "count() takes at least 1 argument (0 given)");
-        jstr *sub = want_str(r, a->pos[0], "substring");
+        if (a->pos[0].t != JV_STR) jr_fail(r, "TypeError", "must be str, not %s", jv_type_name(a->pos[0]));
+        jstr *sub = JSTR(a->pos[0]);
         if (!sub->len) return jv_int((int64_t)jstr_cplen(s) + 1);
         int64_t n = 0;
         for (size_t i = 0;;) {
@@ -957,7 +964,8 @@ static jv str_method(jrender *r, jv self, int id, jargs *a) {
     case MS_RPARTITION: {
         ja_check(r, a, 1, NO_KW, "partition");
         if (a->npos < 1) jr_fail(r, "TypeError", "partition() takes exactly one argument (0 given)");
-        jstr *sep = want_str(r, a->pos[0], "separator");
+        if (a->pos[0].t != JV_STR) jr_fail(r, "TypeError", "must be str, not %s", jv_type_name(a->pos[0]));
+        jstr *sep = JSTR(a->pos[0]);
         if (!sep->len) jr_fail(r, "ValueError", "empty separator");
         const char *hit = NULL;
         if (id == MS_PARTITION) hit = memmem(s->s, s->len, sep->s, sep->len);

@@ -214,16 +214,18 @@ jv jv_undef(jrender *r, const char *fmt, ...) {
 jv jv_undef_attr(jrender *r, jv obj, jv name) {
     char tr[64];
     jv_object_type_repr(obj, tr, sizeof tr);
-    qlm_buf b = {.limit = 400};
+    jbufobj *t = jr_buf(r); /* tracked: freed even if the repr below raises */
+    t->b.limit = 400;       /* a long key is cut, the message stays one line */
     if (name.t == JV_STR) {
-        repr_str(&b, tr, strlen(tr));
-        qlm_buf_puts(&b, " has no attribute ");
+        repr_str(&t->b, tr, strlen(tr));
+        qlm_buf_puts(&t->b, " has no attribute ");
     } else {
-        qlm_buf_printf(&b, "%s has no element ", tr);
+        qlm_buf_printf(&t->b, "%s has no element ", tr);
     }
-    jv_write_repr(r, &b, name);
-    jv u = jv_undef(r, "%s", qlm_buf_cstr(&b));
-    qlm_buf_free(&b);
+    jv_write_repr(r, &t->b, name);
+    if (t->b.oom) jr_fail_code(r, QLM_ERR_NOMEM, "MemoryError", "out of memory");
+    jv u = jv_undef(r, "%s", qlm_buf_cstr(&t->b));
+    jobj_release(r, &t->h);
     return u;
 }
 
