@@ -477,20 +477,22 @@ static int read_ids(const char *path, int32_t *ids, int cap) {
 }
 
 /* Measured max |dlogit| of the SIMD paths (all tokens as one batch, f32 KV cache),
- * AVX2 / AVX-512 (2026-11-26). The AVX2 path, whose dot products sum in the same order
- * as llama.cpp's x86 ones, reproduces its Q4_0/Q5_0/Q8_0 logits exactly; the AVX-512
+ * 2026-11-26. On x86 (AVX2 / AVX-512): the AVX2 dot products sum in the same order as
+ * llama.cpp's x86 ones and reproduce its Q4_0/Q5_0/Q8_0 logits exactly; the AVX-512
  * gemm sums in another order, and in this 64-wide model a last-bit difference that
  * flips one activation's int8 rounding shows up in the logits (the scalar path, with
- * the reference rounding of activations, is 0.145 off on the Q4_0 mix). */
-static const struct { const char *model, *ref; double bound; } REFS[] = {
-    {"stories260K.gguf", "llamacpp_f32_kvf32", 1e-4},                           /* 2.9e-5 / 2.9e-5 */
-    {"stories260K.gguf", "llama2c_f32", 1e-4},                                  /* 2.3e-5 / 2.3e-5 */
-    {"quant/stories260K.llamaquant-F16.gguf", NULL, 0.015},                     /* 0.0082 / 0.0093 */
-    {"quant/stories260K.llamaquant-BF16.gguf", NULL, 0.1},                      /* 0.066 / 0.066 */
-    {"quant/stories260K.llamaquant-Q4_K_M.mix-Q5_0.gguf", NULL, 1e-4},         /* 0 / 1.9e-6 */
-    {"quant/stories260K.llamaquant-Q6_K.mix-Q8_0.gguf", NULL, 1e-4},            /* 0 / 1.9e-6 */
-    {"quant/stories260K.llamaquant-Q5_K_S.mix-Q5_1.gguf", NULL, 0.3},           /* 0.195 / 0.159 */
-    {"quant/stories260K.llamaquant-TQ2_0.mix-Q4_0.gguf", NULL, 0.43},           /* 0 / 0.286 */
+ * the reference rounding of activations, is 0.145 off on the Q4_0 mix). Elsewhere
+ * (NEON, under qemu; the references were made on x86) every float sum and the fused
+ * multiply-adds of the scalar code round differently, with the same effect. */
+static const struct { const char *model, *ref; double bound_x86, bound_other; } REFS[] = {
+    {"stories260K.gguf", "llamacpp_f32_kvf32", 1e-4, 1e-4},                     /* 2.9e-5 / 3.1e-5; neon 1.9e-5 */
+    {"stories260K.gguf", "llama2c_f32", 1e-4, 1e-4},                            /* 2.3e-5 / 2.4e-5; neon 2.5e-5 */
+    {"quant/stories260K.llamaquant-F16.gguf", NULL, 0.015, 0.02},               /* 0.0082 / 0.0093; neon 0.0121 */
+    {"quant/stories260K.llamaquant-BF16.gguf", NULL, 0.1, 0.1},                 /* 0.066 / 0.066; neon 0.066 */
+    {"quant/stories260K.llamaquant-Q4_K_M.mix-Q5_0.gguf", NULL, 1e-4, 0.5},     /* 0 / 1.9e-6; neon 0.244 */
+    {"quant/stories260K.llamaquant-Q6_K.mix-Q8_0.gguf", NULL, 1e-4, 0.5},       /* 0 / 1.9e-6; neon 0.308 */
+    {"quant/stories260K.llamaquant-Q5_K_S.mix-Q5_1.gguf", NULL, 0.3, 0.5},      /* 0.195 / 0.159; neon 0.346 */
+    {"quant/stories260K.llamaquant-TQ2_0.mix-Q4_0.gguf", NULL, 0.43, 0.5},      /* 0 / 0.286; neon 0.145 */
 };
 
 static void test_references(const char *isa) {
@@ -508,8 +510,10 @@ static void test_references(const char *isa) {
             snprintf(tp, sizeof tp, "models/stories260K/ref/%s.kvf32.tokens.txt", stem);
             snprintf(lp, sizeof lp, "models/stories260K/ref/%s.kvf32.logits.f32", stem);
         }
+        const bool x86 = !strcmp(isa, "avx2") || !strcmp(isa, "avx512");
+        const double bound = x86 ? REFS[i].bound_x86 : REFS[i].bound_other;
         t_case("%s: %s vs %s logits (max |dlogit| <= %g, top-1 >= 95%%)", isa, base,
-               REFS[i].ref ? REFS[i].ref : "llama.cpp", REFS[i].bound);
+               REFS[i].ref ? REFS[i].ref : "llama.cpp", bound);
         const char *m = t_shared(mp), *tk = t_shared(tp), *lg = t_shared(lp);
         if (!m || !tk || !lg) { t_skip("reference data absent in ../shared"); continue; }
         int32_t ids[512];
@@ -542,7 +546,7 @@ static void test_references(const char *isa) {
                 }
                 NOTE("  %s %s vs %s: max |dlogit| %.3g, top-1 %d/%d\n", isa, base, REFS[i].ref ? REFS[i].ref : "llama.cpp",
                      worst, agree, rows);
-                T_CHECK(worst <= REFS[i].bound, "max |dlogit| %g", worst);
+                T_CHECK(worst <= bound, "max |dlogit| %g", worst);
                 T_CHECK(agree * 100 >= rows * 95, "top-1 %d/%d", agree, rows);
             } else {
                 T_CHECK(0, "%s", err.message);
