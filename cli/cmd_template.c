@@ -6,9 +6,7 @@
  * model/gguf.h): qlm.h has no template API of its own. */
 #include "args.h"
 #include "commands.h"
-#include "../model/gguf.h"
-#include "../model/jinja.h"
-#include "../model/json.h"
+#include "qlm.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -94,23 +92,6 @@ static bool parse_now(const char *s, struct tm *out) {
     return true;
 }
 
-/* Text of token `key_id` (e.g. tokenizer.ggml.bos_token_id) in the GGUF vocabulary, or
- * NULL when the file has none. */
-static char *gguf_token_text(const qlm_gguf *g, const char *key_id) {
-    uint32_t id, type;
-    uint64_t n;
-    const qlm_gguf_kv *kv;
-    if (!qlm_gguf_get_u32(g, key_id, &id)) return NULL;
-    if (!qlm_gguf_get_arr(g, "tokenizer.ggml.tokens", &type, &n, &kv) || type != GGUF_TYPE_STRING || id >= n)
-        return NULL;
-    qlm_str s = kv->arr_strs[id];
-    char *t = malloc(s.len + 1);
-    if (!t) return NULL;
-    memcpy(t, s.ptr, s.len);
-    t[s.len] = 0;
-    return t;
-}
-
 int cmd_template(int argc, char **argv) {
     const char *model = NULL, *tmpl_path = NULL, *msgs_path = NULL, *bos = NULL, *eos = NULL, *now_s = NULL;
     bool agp = false;
@@ -142,71 +123,26 @@ int cmd_template(int argc, char **argv) {
     }
 
     int rc = 1;
-    qlm_error err;
-    qlm_tmpl_diag diag;
-    qlm_gguf *g = NULL;
-    char *tsrc = NULL, *msrc = NULL, *model_bos = NULL, *model_eos = NULL, *out = NULL;
-    qlm_json_doc *doc = NULL;
-    qlm_tmpl *t = NULL;
-    const char *src;
-    size_t src_len = 0;
-    if (model) {
-        if (qlm_gguf_open(model, &g, &err) != QLM_OK) {
-            cli_error(CMD, "%s", err.message);
-            goto done;
-        }
-        qlm_str s;
-        if (!qlm_gguf_get_str(g, "tokenizer.chat_template", &s) || s.len == 0) {
-            cli_error(CMD, "%s has no tokenizer.chat_template", model);
-            goto done;
-        }
-        src = s.ptr;
-        src_len = (size_t)s.len;
-        model_bos = gguf_token_text(g, "tokenizer.ggml.bos_token_id");
-        model_eos = gguf_token_text(g, "tokenizer.ggml.eos_token_id");
-    } else {
-        if (!(tsrc = read_all(tmpl_path, &src_len, 64u << 20))) {
-            cli_error(CMD, "cannot read %s: %s", tmpl_path, strerror(errno));
-            goto done;
-        }
-        src = tsrc;
-    }
-    if (qlm_tmpl_compile(src, src_len, &t, &err, &diag) != QLM_OK) {
-        if (diag.line) cli_error(CMD, "%s: line %d: %s: %s", model ? model : tmpl_path, diag.line, diag.type, err.message);
-        else cli_error(CMD, "%s: %s", model ? model : tmpl_path, err.message);
+    qlm_error err = {0};
+    char *tsrc = NULL, *msrc = NULL, *out = NULL;
+    size_t tlen = 0, mlen = 0, n = 0;
+    if (tmpl_path && !(tsrc = read_all(tmpl_path, &tlen, 64u << 20))) {
+        cli_error(CMD, "cannot read %s: %s", tmpl_path, strerror(errno));
         goto done;
     }
-
-    size_t mlen = 0;
     if (!(msrc = read_all(msgs_path, &mlen, (size_t)1 << 30))) {
         cli_error(CMD, "cannot read %s: %s", msgs_path, strerror(errno));
         goto done;
     }
-    if (qlm_json_parse(msrc, mlen, NULL, &doc, &err) != QLM_OK) {
-        cli_error(CMD, "%s: %s", msgs_path, err.message);
-        goto done;
-    }
-    const qlm_json *root = qlm_json_root(doc);
-    if (root->type != QLM_JSON_ARRAY && root->type != QLM_JSON_OBJECT) {
-        cli_error(CMD, "%s: expected a JSON array of messages or an object of variables", msgs_path);
-        goto done;
-    }
-    const qlm_json *ctx = root->type == QLM_JSON_OBJECT ? root : NULL;
-    /* flags override the file; the file overrides the model's tokens */
-    qlm_tmpl_var vars[4];
-    int nv = 0;
-    if (!ctx) vars[nv++] = (qlm_tmpl_var){.name = "messages", .json = root};
-    if (agp || !qlm_json_get(ctx, "add_generation_prompt"))
-        vars[nv++] = (qlm_tmpl_var){.name = "add_generation_prompt", .boolean = agp};
-    if (bos || !qlm_json_get(ctx, "bos_token"))
-        vars[nv++] = (qlm_tmpl_var){.name = "bos_token", .str = bos ? bos : model_bos ? model_bos : ""};
-    if (eos || !qlm_json_get(ctx, "eos_token"))
-        vars[nv++] = (qlm_tmpl_var){.name = "eos_token", .str = eos ? eos : model_eos ? model_eos : ""};
-    qlm_tmpl_opts opts = {.now = now_s ? &now : NULL};
-    size_t n = 0;
-    if (qlm_tmpl_render(t, ctx, vars, nv, &opts, &out, &n, &err, &diag) != QLM_OK) {
-        if (diag.raised || !diag.line) cli_error(CMD, "%s: %s", diag.type[0] ? diag.type : "error", err.message);
-        else cli_error(CMD, "%s: %s (template line %d)", diag.type, err.message, diag.line);
+    qlm_template_params tp = {.template_text = tsrc, .template_len = tlen, .gguf_path = model,
+                              .vars_json = msrc, .vars_len = mlen, .add_generation_prompt = agp,
+                              .bos_token = bos, .eos_token = eos, .now = now_s ? &now : NULL};
+    if (qlm_template_render(&tp, &out, &n, &err) != QLM_OK) {
+        /* name the file whose text failed: the template, or the messages */
+        const char *what = err.code == QLM_ERR_FORMAT && strstr(err.message, "JSON") ? msgs_path
+                         : model ? model : tmpl_path;
+        if (strncmp(err.message, what, strlen(what)) == 0) cli_error(CMD, "%s", err.message);
+        else cli_error(CMD, "%s: %s", what, err.message);
         goto done;
     }
     if (fwrite(out, 1, n, stdout) != n || fflush(stdout) != 0) {
@@ -216,12 +152,7 @@ int cmd_template(int argc, char **argv) {
     rc = 0;
 done:
     free(out);
-    qlm_tmpl_free(t);
-    qlm_json_free(doc);
     free(msrc);
     free(tsrc);
-    free(model_bos);
-    free(model_eos);
-    if (g) qlm_gguf_close(g);
     return rc;
 }

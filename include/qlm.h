@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+struct tm;
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -201,6 +203,26 @@ void qlm_sampler_accept(qlm_sampler *s, int32_t token);
  * template that raises gives QLM_ERR_FORMAT with the template's own message. */
 qlm_status qlm_chat_format(const qlm_model *m, const char *messages_json, size_t len,
                            bool add_generation_prompt, char **out, size_t *out_len, qlm_error *err);
+
+/* Render any Jinja chat template (for `qlm template` and tools that check templates). */
+typedef struct {
+    const char *template_text;  /* NULL: the chat template of the GGUF at gguf_path */
+    size_t template_len;
+    const char *gguf_path;      /* the model whose template / BOS / EOS texts are used; may be NULL */
+    const char *vars_json;      /* a JSON array (the messages) or an object (all variables) */
+    size_t vars_len;
+    bool add_generation_prompt; /* true: set it; false: the object's value, else false */
+    const char *bos_token;      /* NULL: the object's bos_token, else the model's, else "" */
+    const char *eos_token;      /* likewise */
+    const struct tm *now;       /* what strftime_now formats; NULL: local time */
+} qlm_template_params;
+
+/* On success *out is malloc'd text. A template that raises or fails gives
+ * QLM_ERR_FORMAT and a message "Type: text" (with the template line when known), e.g.
+ * "TemplateError: System role not supported". Unreadable or malformed inputs give the
+ * reader's error. */
+qlm_status qlm_template_render(const qlm_template_params *p, char **out, size_t *out_len,
+                               qlm_error *err);
 
 /* ---- conversion ---------------------------------------------------------------------- */
 
