@@ -129,6 +129,19 @@ static void test_tinyllama_plan(void) {
     T_CHECK(has(t, n, "output.weight", Q6_K, 2048, 32000), "");
     T_CHECK(has(t, n, "token_embd.weight", Q4_K, 2048, 32000), "");
 
+    t_case("synth plan: tinyllama-1.1b Q4_K_S: attn_v of layers 0-3 and ffn_down of layers 0-1 in Q5_K");
+    p.type = "Q4_K_S";
+    n = qlm_synth_plan(&p, t, 512, &err);
+    T_CHECK(n == 201, "n = %d", n);
+    for (int il = 0; il < 22 && n == 201; il++) {
+        char name[64];
+        snprintf(name, sizeof name, "blk.%d.attn_v.weight", il);
+        T_CHECK(find(t, n, name)->type == (uint32_t)(il < 4 ? QLM_TYPE_Q5_K : Q4_K), "%s", name);
+        snprintf(name, sizeof name, "blk.%d.ffn_down.weight", il);
+        T_CHECK(find(t, n, name)->type == (uint32_t)(il < 2 ? QLM_TYPE_Q5_K : Q4_K), "%s", name);
+    }
+    T_CHECK(has(t, n, "output.weight", Q6_K, 2048, 32000), "");
+
     t_case("synth plan: --pure keeps every matrix in the base type; F16 keeps an F16 head");
     p.type = "Q4_0";
     p.pure = true;
