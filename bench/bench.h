@@ -70,7 +70,8 @@ typedef struct {
     bench_format fmt;
     FILE *f;
     bool show_kv_type;        /* md: type_k / type_v columns (llama-bench: when not f16) */
-    bool show_batch;          /* md: n_batch / n_ubatch columns (when not the defaults) */
+    bool show_batch;          /* md: n_batch column (when not 2048) */
+    bool show_ubatch;         /* md: n_ubatch column (when not 512) */
     bool first;
     char cpu_info[256];
 } bench_printer;

@@ -132,12 +132,13 @@ static void json_value(FILE *f, field_type type, const char *v) {
 /* ---- markdown ---------------------------------------------------------------------------- */
 
 typedef enum {
-    C_MODEL, C_SIZE, C_PARAMS, C_BACKEND, C_THREADS, C_TYPE_K, C_TYPE_V, C_N_BATCH, C_N_UBATCH,
+    C_MODEL, C_SIZE, C_PARAMS, C_BACKEND, C_THREADS, C_N_BATCH, C_N_UBATCH, C_TYPE_K, C_TYPE_V,
     C_TEST, C_TS, C_ISA, C_BW, C_ROOF, C_PCT, C_COUNT
 } md_col;
 
-/* llama-bench's get_field_width (negative: left-aligned) and display names; the last
- * four are qlm's roofline columns. */
+/* llama-bench's columns in its order, with its get_field_width (negative: left-aligned)
+ * and display names; the last four are qlm's. Optional ones appear, as in llama-bench,
+ * only when their value is not the default. */
 static const struct { const char *title; int width; } MD[C_COUNT] = {
     [C_MODEL] = {"model", -30}, [C_SIZE] = {"size", 10}, [C_PARAMS] = {"params", 10},
     [C_BACKEND] = {"backend", -10}, [C_THREADS] = {"threads", 7}, [C_TYPE_K] = {"type_k", 6},
@@ -148,7 +149,8 @@ static const struct { const char *title; int width; } MD[C_COUNT] = {
 
 static bool md_shown(const bench_printer *p, md_col c) {
     if (c == C_TYPE_K || c == C_TYPE_V) return p->show_kv_type;
-    if (c == C_N_BATCH || c == C_N_UBATCH) return p->show_batch;
+    if (c == C_N_BATCH) return p->show_batch;
+    if (c == C_N_UBATCH) return p->show_ubatch;
     return true;
 }
 

@@ -25,7 +25,8 @@ static void usage(FILE *f) {
         "does: one untimed warm-up run, then -r timed runs; t/s is their mean +- sample\n"
         "standard deviation. Output uses llama-bench's md / json / csv layouts, plus qlm's\n"
         "columns: kernel path (isa) and, for tg, the roofline = read bandwidth / weight\n"
-        "bytes read per token (the embedding table counts one row) and the %% of it reached.\n"
+        "bytes read per token (an embedding table counts one row, unless it is also the\n"
+        "output head) and the %% of it reached.\n"
         "\n"
         "  -m, --model FILE         GGUF model (repeatable)\n"
         "  -p, --n-prompt N,..      prompt lengths (default 512; 0: no pp test)\n"
@@ -193,7 +194,7 @@ int cmd_bench(int argc, char **argv) {
     if (per_model == 0) { cli_error(cmd, "nothing to run: every -p and -n is 0"); return 2; }
 
     bench_printer pr = {.fmt = fmt, .f = stdout, .show_kv_type = kv != QLM_KV_F16,
-                        .show_batch = n_batch != 2048 || n_ubatch != 512};
+                        .show_batch = n_batch != 2048, .show_ubatch = n_ubatch != 512};
     bench_print_header(&pr);
     progress_state ps = {.tty = isatty(STDERR_FILENO), .index = 0, .total = per_model * n_models};
     static bench_test t; /* large (samples): not on the stack */

@@ -330,11 +330,13 @@ typedef struct {
     bool qkv_bias;          /* Q/K/V biases (qwen2) */
     bool tied_embd;         /* no output.weight: the token embedding is the head */
     /* Weight type or mix, as llama-quantize names it: F32, F16, BF16, Q8_0, Q4_0, Q4_1,
-     * Q5_0, Q5_1, Q4_K (= Q4_K_S), Q5_K (= Q5_K_S), Q6_K, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M.
+     * Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M (Q4_K / Q5_K: every
+     * matrix but the head in that type; general.file_type says Q4_K_S / Q5_K_S).
      * As llama-quantize does, a quantized type puts the output head in Q6_K (Q8_0 stays
-     * Q8_0), and the _M mixes give some attn_v / ffn_down layers Q6_K; a row that the
-     * type's blocks do not divide falls back (Q4_K->Q5_0, Q5_K->Q5_1, Q6_K->Q8_0, then
-     * F16). 1-D tensors are F32. */
+     * Q8_0), the _M mixes give some attn_v / ffn_down layers Q6_K and Q4_K_S some Q5_K;
+     * a row that the type's blocks do not divide falls back (Q4_K->Q5_0, Q5_K->Q5_1,
+     * Q6_K->Q8_0, then F16). 1-D tensors are F32. (These are llama-quantize's main rules;
+     * Q4_K and Q5_K here are single types, not its aliases of the _M mixes.) */
     const char *type;
     bool pure;              /* every matrix in the base type (fallbacks still apply) */
     uint64_t seed;

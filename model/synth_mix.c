@@ -1,16 +1,21 @@
 /* Weight types of a synthetic model, following llama-quantize's main rules so that a
  * synth file benchmarks like a file quantized from real weights.
  *
- * This is a documented approximation until the shared rule module of `qlm quantize`
- * (model/quantize_rules.c, another branch) lands; then synth_pick_type should call it:
+ * A stand-in for the rule module of `qlm quantize` (model/quantize_rules.c, written on
+ * another branch; once both are on one branch synth_pick_type should call its
+ * qlm_quant_choose, with a qlm_quant_state filled from the synth parameters). The rules:
  *   - a quantized type other than Q8_0 puts the output head (or the tied embedding) in Q6_K;
  *   - the _M mixes put attn_v and ffn_down of the layers llama.cpp's use_more_bits picks
  *     (the first and last eighth, and every third in between: about half) in Q6_K;
- *   - Q4_K_S puts ffn_down of the first eighth of the layers in Q5_K;
+ *   - Q4_K_S puts attn_v of the first 4 layers and ffn_down of the first eighth of the
+ *     layers in Q5_K;
  *   - a row length the type's blocks do not divide falls back as llama.cpp does:
  *     Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0, then F16.
- * Other llama.cpp refinements (GQA- and MoE-dependent attn_v promotions, per-arch
- * exceptions) are not modelled. */
+ * Other llama.cpp refinements (MoE, 70B and per-arch exceptions, the IQ and Q2/Q3
+ * mixes) are not modelled. Checked against qlm quantize's rule module (main at 0e9f017,
+ * quantizing a synth F16 file): the same type for every tensor, for all ten types here,
+ * on llama shapes of 22 layers (GQA 8) and 32 layers, and on a qwen2 shape with tied
+ * embeddings and 384-wide rows (fallbacks). */
 #include "qlm.h"
 #include "synth.h"
 
@@ -79,7 +84,8 @@ qlm_type synth_pick_type(const synth_mix *mx, bool pure, synth_kind kind, int il
         else if (mx->promote == SYNTH_PROMOTE_M && (kind == SK_ATTN_V || kind == SK_FFN_DOWN) &&
                  more_bits(il, n_layer))
             t = QLM_TYPE_Q6_K;
-        else if (mx->promote == SYNTH_PROMOTE_K_S && kind == SK_FFN_DOWN && il < n_layer / 8)
+        else if (mx->promote == SYNTH_PROMOTE_K_S &&
+                 ((kind == SK_ATTN_V && il < 4) || (kind == SK_FFN_DOWN && il < n_layer / 8)))
             t = QLM_TYPE_Q5_K;
     }
     return fit_rows(t, ne0);

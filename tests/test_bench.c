@@ -129,6 +129,19 @@ static void test_tinyllama_plan(void) {
     T_CHECK(has(t, n, "output.weight", Q6_K, 2048, 32000), "");
     T_CHECK(has(t, n, "token_embd.weight", Q4_K, 2048, 32000), "");
 
+    t_case("synth plan: tinyllama-1.1b Q4_K_S: attn_v of layers 0-3 and ffn_down of layers 0-1 in Q5_K");
+    p.type = "Q4_K_S";
+    n = qlm_synth_plan(&p, t, 512, &err);
+    T_CHECK(n == 201, "n = %d", n);
+    for (int il = 0; il < 22 && n == 201; il++) {
+        char name[64];
+        snprintf(name, sizeof name, "blk.%d.attn_v.weight", il);
+        T_CHECK(find(t, n, name)->type == (uint32_t)(il < 4 ? QLM_TYPE_Q5_K : Q4_K), "%s", name);
+        snprintf(name, sizeof name, "blk.%d.ffn_down.weight", il);
+        T_CHECK(find(t, n, name)->type == (uint32_t)(il < 2 ? QLM_TYPE_Q5_K : Q4_K), "%s", name);
+    }
+    T_CHECK(has(t, n, "output.weight", Q6_K, 2048, 32000), "");
+
     t_case("synth plan: --pure keeps every matrix in the base type; F16 keeps an F16 head");
     p.type = "Q4_0";
     p.pure = true;
@@ -268,6 +281,19 @@ static void check_file(const qlm_synth_params *p, const char *path) {
     T_CHECK(!strcmp(d.arch, p->arch) && d.n_embd == p->n_embd && d.n_layer == p->n_layer && d.n_head == p->n_head &&
             d.n_head_kv == p->n_head_kv && d.n_ff == p->n_ff && d.n_vocab == p->n_vocab && d.n_ctx_train == p->n_ctx, "desc");
     T_CHECK(d.n_params == n_params(t, n), "n_params %lld", (long long)d.n_params);
+    /* the synthetic vocabulary works through the real tokenizer: BOS, byte fallback for
+     * what the filler pieces lack, and back to the same text */
+    T_CHECK(!strcmp(d.tokenizer, "llama") && d.bos == 1 && d.eos == 2 && d.add_bos, "tokenizer %s, bos %d", d.tokenizer, d.bos);
+    const char *text = "Hello, w\xc3\xb6rld 42";
+    int32_t ids[64];
+    int n_ids = qlm_tokenize(m, text, strlen(text), QLM_TOK_ADD_BOS, ids, 64, &err);
+    T_CHECK(n_ids > 1 && n_ids <= 64 && ids[0] == 1, "%d ids (%s)", n_ids, err.message);
+    qlm_detok *dt = qlm_detok_new(m);
+    char back[256] = "";
+    for (int i = 0; dt && i < n_ids && i < 64; i++) strncat(back, qlm_detok_push(dt, ids[i]), sizeof back - strlen(back) - 1);
+    if (dt) strncat(back, qlm_detok_flush(dt), sizeof back - strlen(back) - 1);
+    qlm_detok_free(dt);
+    T_CHECK(!strcmp(back, text), "decoded '%s'", back);
     T_CHECK(d.weights_bytes == n_bytes(t, n), "weights_bytes");
     /* bytes per token: everything but the embedding table, of which one row */
     const qlm_synth_tensor *e = find(t, n, "token_embd.weight");
