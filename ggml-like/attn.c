@@ -1,4 +1,4 @@
-/* The scalar attention head: the reference the SIMD versions (quant/kernels_*.c) are
+/* The scalar attention: the reference the SIMD versions (quant/kernels_*.c) are
  * tested against, and the fallback on CPUs without them. */
 #include "kernels.h"
 #include "fp16.h"
@@ -6,8 +6,8 @@
 
 #include <string.h>
 
-void qlm_attn_head_ref(const float *q, const void *k, const void *v, size_t kv_stride,
-                       int n_pos, int hd, float scale, bool f16, float *scores, float *out) {
+static void head_ref(const float *q, const void *k, const void *v, size_t kv_stride,
+                     int n_pos, int hd, float scale, bool f16, float *scores, float *out) {
     if (f16) {
         float qh[hd];
         for (int e = 0; e < hd; e++) qh[e] = qlm_f16_to_f32(qlm_f32_to_f16(q[e]));
@@ -44,4 +44,10 @@ void qlm_attn_head_ref(const float *q, const void *k, const void *v, size_t kv_s
             for (int e = 0; e < hd; e++) out[e] += p * vt[e];
         }
     }
+}
+
+void qlm_attn_ref(const float *q, float *out, int n_q, const void *k, const void *v,
+                  size_t kv_stride, int n_pos, int hd, float scale, bool f16, float *scores) {
+    for (int h = 0; h < n_q; h++)
+        head_ref(q + (size_t)h * hd, k, v, kv_stride, n_pos, hd, scale, f16, scores, out + (size_t)h * hd);
 }

@@ -28,7 +28,7 @@ static void fill_scalar(qlm_kernels *k) {
         k->from_float[t] = tt->from_float;
         k->to_float[t] = tt->to_float;
     }
-    k->attn_head = qlm_attn_head_ref;
+    k->attn = qlm_attn_ref;
 }
 
 static void init(void) {

@@ -36,13 +36,16 @@ typedef void (*qlm_gemm_prep_fn)(const float *x, void *dst, int64_t n);
 typedef void (*qlm_gemm_fn)(int64_t n, int nr, int nt, const void *w, size_t w_stride,
                             const void *a, size_t a_stride, float *y, int64_t ldy, void *work);
 
-/* One attention head for one query: scores[t] = scale * dot(q, K[t]) for t < n_pos,
- * softmax, out = sum_t p[t] V[t]. K and V rows are hd values, kv_stride elements apart,
- * f16 (when f16) or f32. With an f16 cache the query and the probabilities are rounded
- * to f16 first, as llama.cpp's f16 matrix products do. scores: n_pos floats of scratch. */
-typedef void (*qlm_attn_head_fn)(const float *q, const void *k, const void *v,
-                                 size_t kv_stride, int n_pos, int hd, float scale, bool f16,
-                                 float *scores, float *out);
+/* Attention of one query token for the n_q query heads that share one KV head (GQA):
+ * for each head h, scores[t] = scale * dot(q_h, K[t]) for t < n_pos, softmax,
+ * out_h = sum_t p[t] V[t]. q and out: n_q rows of hd floats, hd apart. K and V: n_pos
+ * rows of hd values, kv_stride elements apart, f16 (when f16) or f32. With an f16
+ * cache the query and the probabilities are rounded to f16 first, as llama.cpp's f16
+ * matrix products do. scores: n_pos floats of scratch. Taking the group at once lets a
+ * kernel convert each K/V row once for all its heads. */
+typedef void (*qlm_attn_fn)(const float *q, float *out, int n_q, const void *k, const void *v,
+                            size_t kv_stride, int n_pos, int hd, float scale, bool f16,
+                            float *scores);
 
 typedef struct {
     const char *name;                            /* "scalar", "avx2", "avx512", "neon" */
@@ -52,7 +55,7 @@ typedef struct {
     qlm_gemm_prep_fn gemm_prep[QLM_TYPE_COUNT];  /* by weight type; NULL: no gemm */
     qlm_gemm_fn gemm[QLM_TYPE_COUNT];            /* by weight type; set with gemm_prep */
     int gemm_min_tokens;                         /* batches smaller than this use vec_dot */
-    qlm_attn_head_fn attn_head;                  /* never NULL */
+    qlm_attn_fn attn;                            /* never NULL */
 } qlm_kernels;
 
 /* Bytes of one prepared activation row (a multiple of 64): large enough for every
@@ -80,8 +83,8 @@ bool qlm_kernels_fill_avx2(qlm_kernels *k);
 bool qlm_kernels_fill_avx512(qlm_kernels *k);
 bool qlm_kernels_fill_neon(qlm_kernels *k);
 
-/* The scalar attention head (reference for the SIMD ones). */
-void qlm_attn_head_ref(const float *q, const void *k, const void *v, size_t kv_stride,
-                       int n_pos, int hd, float scale, bool f16, float *scores, float *out);
+/* The scalar attention (reference for the SIMD ones): each head on its own. */
+void qlm_attn_ref(const float *q, float *out, int n_q, const void *k, const void *v,
+                  size_t kv_stride, int n_pos, int hd, float scale, bool f16, float *scores);
 
 #endif

@@ -1,6 +1,6 @@
 #include "matmul.h"
+#include "scratch.h"
 
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,47 +23,6 @@ typedef struct {
     void *act;          /* converted activations [n_tok][act_row] */
     size_t act_row;
 } matmul_job;
-
-/* ---- per-thread scratch for the gemm kernels ------------------------------------ */
-
-/* Each pool thread keeps its own buffer (thread-specific data, freed when the thread
- * exits): kernels repack weight panels there. Several contexts may run matmuls on
- * different pools at once, so a buffer cannot belong to a thread index. */
-typedef struct {
-    size_t cap;
-    void *p;
-} work_buf;
-
-static pthread_key_t work_key;
-static bool work_key_ok;
-static pthread_once_t work_once = PTHREAD_ONCE_INIT;
-
-static void work_free(void *p) {
-    work_buf *w = p;
-    free(w->p);
-    free(w);
-}
-
-static void work_init(void) { work_key_ok = pthread_key_create(&work_key, work_free) == 0; }
-
-/* NULL when memory is short: the gemm kernels then run their matrix-vector loop. */
-static void *thread_work(size_t need) {
-    pthread_once(&work_once, work_init);
-    if (!work_key_ok) return NULL;
-    work_buf *w = pthread_getspecific(work_key);
-    if (!w) {
-        w = calloc(1, sizeof *w);
-        if (!w) return NULL;
-        if (pthread_setspecific(work_key, w) != 0) { free(w); return NULL; }
-    }
-    if (w->cap < need) {
-        free(w->p);
-        size_t sz = (need + 63) / 64 * 64;
-        w->p = aligned_alloc(64, sz);
-        w->cap = w->p ? sz : 0;
-    }
-    return w->p;
-}
 
 /* ---- vec_dot path (tables or types without a gemm kernel) ------------------------- */
 
@@ -131,7 +90,7 @@ static void gemm_task(void *arg, int ith, int nth) {
     }
     int64_t row0 = r_lo * PANEL, row1 = r_hi * PANEL < n_rows ? r_hi * PANEL : n_rows;
     if (row1 <= row0 || t_hi <= t_lo) return;
-    void *work = thread_work(QLM_GEMM_WORK_SIZE(n_in));
+    void *work = qlm_thread_scratch(QLM_SCRATCH_GEMM, QLM_GEMM_WORK_SIZE(n_in)); /* NULL: kernels cope */
     j->k->gemm[W->type](n_in, (int)(row1 - row0), (int)(t_hi - t_lo), qlm_tensor_row(W, row0),
                         W->row_size, (const char *)j->act + (size_t)t_lo * j->act_row,
                         j->act_row, j->y + (size_t)t_lo * j->ldy + row0, j->ldy, work);

@@ -136,12 +136,12 @@ static void qkv_post_task(void *arg, int ith, int nth) {
     }
 }
 
-/* One (token, head) pair per work item: scores against the cached positions the token
- * may see (all earlier ones, or the last n_swa on a sliding-window layer), softmax,
- * weighted sum of values, by the kernel table's attention head (see kernels.h for the
- * f16 rounding that tracks llama.cpp). Items are dealt out round-robin: with a causal
- * mask later tokens see more positions, so contiguous ranges would leave the threads
- * with the early tokens idle. */
+/* One (token, KV head) pair per work item: the query heads sharing that KV head (GQA)
+ * attend to the cached positions the token may see (all earlier ones, or the last n_swa
+ * on a sliding-window layer) through the kernel table's attention (see kernels.h for
+ * the f16 rounding that tracks llama.cpp). Items are dealt out round-robin: with a
+ * causal mask later tokens see more positions, so contiguous ranges would leave the
+ * threads with the early tokens idle. */
 static void attention_task(void *arg, int ith, int nth) {
     fwd_job *j = arg;
     qlm_context *c = j->c;
@@ -151,16 +151,16 @@ static void attention_task(void *arg, int ith, int nth) {
     float *scores = c->scores + (size_t)ith * c->n_ctx;
     bool f16 = c->kv_type == QLM_KV_F16;
     size_t layer_off = (size_t)j->layer * c->n_ctx * kv_dim;
-    long n_items = (long)j->n * hp->n_head;
+    long n_items = (long)j->n * hp->n_head_kv;
     for (long w = ith; w < n_items; w += nth) {
-        int i = (int)(w / hp->n_head), h = (int)(w % hp->n_head);
-        int kvh = h / group, end = j->pos0 + i + 1;
+        int i = (int)(w / hp->n_head_kv), kvh = (int)(w % hp->n_head_kv);
+        int end = j->pos0 + i + 1;
         int start = j->L->swa && hp->n_swa > 0 && end > hp->n_swa ? end - hp->n_swa : 0;
-        const float *q = c->q + (size_t)i * q_dim + (size_t)h * hd;
-        float *out = c->att + (size_t)i * q_dim + (size_t)h * hd;
+        size_t qo = (size_t)i * q_dim + (size_t)kvh * group * hd;
         size_t off = (layer_off + (size_t)start * kv_dim + (size_t)kvh * hd) * c->kv_elt;
-        c->kern->attn_head(q, (const char *)c->k_cache + off, (const char *)c->v_cache + off,
-                           (size_t)kv_dim, end - start, hd, hp->attn_scale, f16, scores, out);
+        c->kern->attn(c->q + qo, c->att + qo, group, (const char *)c->k_cache + off,
+                      (const char *)c->v_cache + off, (size_t)kv_dim, end - start, hd,
+                      hp->attn_scale, f16, scores);
     }
 }
 

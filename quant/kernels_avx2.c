@@ -394,7 +394,7 @@ bool qlm_kernels_fill_avx2(qlm_kernels *k) {
     k->vec_dot[QLM_TYPE_F16] = dot_f16;
     k->vec_dot[QLM_TYPE_BF16] = dot_bf16;
     qlm_avx2_fill_gemm(k);
-    k->attn_head = qlm_avx2_attn_head;
+    k->attn = qlm_avx2_attn;
     return true;
 }
 #else

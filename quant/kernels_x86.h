@@ -48,8 +48,8 @@ void qlm_x86_prep_q6_k(const float *x, void *dst, int64_t n);
 void qlm_x86_prep_f32(const float *x, void *dst, int64_t n);  /* also BF16 */
 void qlm_x86_prep_f16(const float *x, void *dst, int64_t n);
 
-void qlm_avx2_attn_head(const float *q, const void *k, const void *v, size_t kv_stride,
-                        int n_pos, int hd, float scale, bool f16, float *scores, float *out);
+void qlm_avx2_attn(const float *q, float *out, int n_q, const void *k, const void *v, size_t kv_stride,
+                   int n_pos, int hd, float scale, bool f16, float *scores);
 
 void qlm_avx2_fill_gemm(qlm_kernels *k);
 void qlm_avx512_fill_gemm(qlm_kernels *k);

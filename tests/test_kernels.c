@@ -341,26 +341,26 @@ static void test_matmul(const qlm_kernels *k, const char *isa) {
 /* ---- 6. attention head ------------------------------------------------------------ */
 
 static void test_attention(const qlm_kernels *k, const char *isa) {
-    t_case("%s: attention head vs scalar (f16 and f32 cache; 1e-5 of max|V|)", isa);
-    const int hds[] = {8, 64, 72, 128};
+    t_case("%s: attention vs scalar (groups of 1..8 heads, f16 and f32 cache; 1e-3 of max|V|)", isa);
+    const int hds[] = {8, 64, 72, 128}, groups[] = {1, 8, 3, 4};
     double worst = 0;
     for (int hi = 0; hi < 4; hi++) {
-        int hd = hds[hi], stride = hd * 3, n_pos = 1 + 97 * hi + 13;
-        float *q = xmalloc(hd * 4), *kf = xmalloc((size_t)n_pos * stride * 4), *vf = xmalloc((size_t)n_pos * stride * 4);
+        int hd = hds[hi], nq = groups[hi], stride = hd * 3, n_pos = 1 + 97 * hi + 13;
+        float *q = xmalloc((size_t)nq * hd * 4), *kf = xmalloc((size_t)n_pos * stride * 4), *vf = xmalloc((size_t)n_pos * stride * 4);
         qlm_f16 *kh = xmalloc((size_t)n_pos * stride * 2), *vh = xmalloc((size_t)n_pos * stride * 2);
         rng_seed(500 + hi);
-        fill_data(q, hd, 1.0);
+        fill_data(q, nq * hd, 1.0);
         for (int i = 0; i < n_pos * stride; i++) {
             kf[i] = (float)rng_gauss(); vf[i] = (float)rng_gauss();
             kh[i] = qlm_f32_to_f16(kf[i]); vh[i] = qlm_f32_to_f16(vf[i]);
         }
         float *sa = xmalloc((size_t)n_pos * 4), *sb = xmalloc((size_t)n_pos * 4);
-        float *oa = xmalloc(hd * 4), *ob = xmalloc(hd * 4);
+        float *oa = xmalloc((size_t)nq * hd * 4), *ob = xmalloc((size_t)nq * hd * 4);
         for (int f16 = 0; f16 < 2; f16++) {
             const void *kk = f16 ? (const void *)kh : kf, *vv = f16 ? (const void *)vh : vf;
-            qlm_attn_head_ref(q, kk, vv, stride, n_pos, hd, 0.125f, f16, sa, oa);
-            k->attn_head(q, kk, vv, stride, n_pos, hd, 0.125f, f16, sb, ob);
-            for (int e = 0; e < hd; e++) {
+            qlm_attn_ref(q, oa, nq, kk, vv, stride, n_pos, hd, 0.125f, f16, sa);
+            k->attn(q, ob, nq, kk, vv, stride, n_pos, hd, 0.125f, f16, sb);
+            for (int e = 0; e < nq * hd; e++) {
                 double d = fabs((double)oa[e] - ob[e]) / 4.0; /* |V| < ~4 */
                 if (!(d <= worst)) worst = d;
             }
