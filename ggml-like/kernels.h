@@ -59,8 +59,9 @@ typedef struct {
 } qlm_kernels;
 
 /* Bytes of one prepared activation row (a multiple of 64): large enough for every
- * ISA's layout of weight type t (n values: int8 levels, two 4-byte values per 16 of
- * them, padding to whole 512-value groups; or as many floats for F32/F16/BF16). */
+ * ISA's layout of weight type t (n values: int8 levels in up to two orders, two 4-byte
+ * values per 16 of them, padding to whole 512-value groups; or as many floats for
+ * F32/F16/BF16). */
 size_t qlm_gemm_act_size(qlm_type t, int64_t n);
 /* Bytes of per-thread scratch a gemm kernel may use: a 32-row panel of n values
  * unpacked to floats, plus slack. */

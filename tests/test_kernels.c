@@ -12,6 +12,9 @@
 #include "../ggml-like/kernels.h"
 #include "../ggml-like/matmul.h"
 #include "../quant/blocks.h"
+#if defined(__x86_64__)
+#include "../quant/kernels_x86.h" /* qlm_avx512_use_amx */
+#endif
 
 #include <math.h>
 #include <stdint.h>
@@ -219,12 +222,12 @@ static void test_dots(const qlm_kernels *k, const char *isa) {
 /* y from gemm (prepared activations) against the scalar vec_dot of the same weights and
  * of the activations the ISA's own quantizer makes (the integer sums are then the same;
  * only float rounding differs). */
-static void test_gemm(const qlm_kernels *k, const char *isa) {
+static void test_gemm(const qlm_kernels *k, const char *isa, const char *variant) {
     const qlm_kernels *s = qlm_kernels_scalar();
     for (int wi = 0; wi < N_WTYPES; wi++) {
         qlm_type t = WTYPES[wi];
         const qlm_type_traits *tt = qlm_type_get(t);
-        t_case("%s: gemm %s on odd shapes vs scalar vec_dot (rel <= 1e-5)", isa, tt->name);
+        t_case("%s%s: gemm %s on odd shapes vs scalar vec_dot (rel <= 1e-5)", isa, variant, tt->name);
         if (!k->gemm[t]) { t_skip("no gemm kernel for %s on %s", tt->name, isa); continue; }
         const int64_t blk = tt->blck_size > 1 ? tt->blck_size : 32;
         const int64_t nblocks[] = {1, 2, 3, 5, 9, 17};
@@ -239,6 +242,7 @@ static void test_gemm(const qlm_kernels *k, const char *isa) {
                 int rows = rows_list[ri];
                 int ntok = 1 + (int)((ni * 6 + ri) % 17);   /* 1..17 tokens over the cases */
                 if (ri == 5) ntok = 17;
+                if (ri == 4 && ni % 2) ntok = 35;           /* AMX: two tiles of 16 and a tail */
                 rng_seed(1000 + 37 * wi + 6 * ni + ri);
                 size_t rs = qlm_row_size(t, n);
                 float *w = xmalloc((size_t)n * 4), *x = xmalloc((size_t)n * ntok * 4);
@@ -281,7 +285,7 @@ static void test_gemm(const qlm_kernels *k, const char *isa) {
                 free(w); free(x); free(wq); free(act); free(y); free(y2); free(work); free(aq); free(wd); free(ad);
             }
         }
-        NOTE("  %s gemm %-4s: %d shapes, max |gemm - scalar| / sum|w*a| = %.2g\n", isa, tt->name, cases, worst);
+        NOTE("  %s%s gemm %-4s: %d shapes, max |gemm - scalar| / sum|w*a| = %.2g\n", isa, variant, tt->name, cases, worst);
         T_CHECK(worst <= 1e-5, "relative error %g", worst); /* measured <= 3e-7 */
     }
 }
@@ -616,7 +620,16 @@ int main(void) {
         }
         test_quantizers(k, ISAS[i]);
         test_dots(k, ISAS[i]);
-        test_gemm(k, ISAS[i]);
+        test_gemm(k, ISAS[i], "");
+#if defined(__x86_64__)
+        /* on AMX machines the AVX-512 kernels use tiles for 16+ tokens: test both */
+        if (!strcmp(ISAS[i], "avx512") && qlm_avx512_use_amx) {
+            qlm_avx512_use_amx = false;
+            test_gemm(k, ISAS[i], " (AMX off)");
+            test_matmul(k, ISAS[i]);
+            qlm_avx512_use_amx = true;
+        }
+#endif
         test_matmul(k, ISAS[i]);
         test_attention(k, ISAS[i]);
         test_models(ISAS[i]);
