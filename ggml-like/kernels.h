@@ -32,7 +32,8 @@ typedef void (*qlm_gemm_prep_fn)(const float *x, void *dst, int64_t n);
 /* y[t * ldy + r] = dot(weight row r, activation row t) for r < nr, t < nt.
  *   w: nr weight rows of n values in their file format, w_stride bytes apart;
  *   a: nt rows made by the matching gemm_prep, a_stride bytes apart (64-byte aligned);
- *   work: per-thread scratch of QLM_GEMM_WORK_SIZE(n) bytes, 64-byte aligned. */
+ *   work: per-thread scratch of QLM_GEMM_WORK_SIZE(n, nt) bytes, 64-byte aligned, or
+ *   NULL (then the kernel falls back to its matrix-vector loop). */
 typedef void (*qlm_gemm_fn)(int64_t n, int nr, int nt, const void *w, size_t w_stride,
                             const void *a, size_t a_stride, float *y, int64_t ldy, void *work);
 
@@ -63,9 +64,11 @@ typedef struct {
  * values per 16 of them, padding to whole 512-value groups; or as many floats for
  * F32/F16/BF16). */
 size_t qlm_gemm_act_size(qlm_type t, int64_t n);
-/* Bytes of per-thread scratch a gemm kernel may use: a 32-row panel of n values
- * unpacked to floats, plus slack. */
-#define QLM_GEMM_WORK_SIZE(n) ((size_t)(n) * 128 + 8192)
+/* Bytes of per-thread scratch a gemm kernel may use for n values and nt tokens: a
+ * 32-row panel of n values unpacked to floats, per-token scales of every block (8 bytes
+ * per 16 values per token, tokens rounded up to 16), plus slack. */
+#define QLM_GEMM_WORK_SIZE(n, nt) \
+    ((size_t)(n) * 128 + ((size_t)(n) / 2 + 64) * (((size_t)(nt) + 15) / 16 * 16) + 8192)
 
 /* The table in use; never NULL. Every entry is non-NULL for supported types (the
  * scalar reference fills the gaps). */

@@ -149,6 +149,16 @@ static void transpose_cols(const uint8_t *src, size_t stride, int ntok, int nb, 
     }
 }
 
+void qlm_amx_prepare_scales(const uint8_t *a, size_t a_stride, int nt, int nb, size_t doff, size_t eoff,
+                            bool affine, float *dt, float *et) {
+    for (int t0 = 0; t0 < nt; t0 += 16) {
+        const int ntok = nt - t0 < 16 ? nt - t0 : 16;
+        const uint8_t *row = a + (size_t)t0 * a_stride;
+        transpose_cols(row + doff, a_stride, ntok, nb, dt + (size_t)nb * (size_t)t0);
+        if (affine) transpose_cols(row + eoff, a_stride, ntok, nb, et + (size_t)nb * (size_t)t0);
+    }
+}
+
 void qlm_amx_gemm_chunk(const qlm_amx_job *j) {
     const size_t rec = 64 * (size_t)j->J + 64 + (j->affine ? 64 : 0);
     /* signed levels: shift the stored unsigned ones down by the type's bias */
@@ -166,18 +176,16 @@ void qlm_amx_gemm_chunk(const qlm_amx_job *j) {
     for (int t0 = 0; t0 < j->nt; t0 += 16) {
         const int ntok = j->nt - t0 < 16 ? j->nt - t0 : 16;
         if (ntok != configured) { configure(ntok, kbytes); configured = ntok; }
-        /* the tile's per-block scales and corrections, transposed to [block][token] */
-        transpose_cols(j->a + (size_t)t0 * j->a_stride + j->doff, j->a_stride, ntok, j->nb, j->dt);
-        if (j->affine) transpose_cols(j->a + (size_t)t0 * j->a_stride + j->eoff, j->a_stride, ntok, j->nb, j->et);
+        const float *dt = j->dt + (size_t)j->nb * (size_t)t0, *et = j->et + (size_t)j->nb * (size_t)t0;
         const int8_t *a = (const int8_t *)j->a + (size_t)t0 * j->a_stride + j->qoff;
         for (int p = 0; p < j->np; p++) {
             const int rows = j->nr - 16 * p < 16 ? j->nr - 16 * p : 16;
             float *yp = j->y + (size_t)t0 * j->ldy + 16 * p;
             const uint8_t *pan = j->panels + j->panel_bytes * (size_t)p;
             if (j->affine)
-                panel_tile(j->nb, pan, j->J, true, a, j->a_stride, kbytes, j->dt, j->et, ntok, yp, j->ldy, rows);
+                panel_tile(j->nb, pan, j->J, true, a, j->a_stride, kbytes, dt, et, ntok, yp, j->ldy, rows);
             else
-                panel_tile(j->nb, pan, j->J, false, a, j->a_stride, kbytes, j->dt, j->et, ntok, yp, j->ldy, rows);
+                panel_tile(j->nb, pan, j->J, false, a, j->a_stride, kbytes, dt, et, ntok, yp, j->ldy, rows);
         }
     }
     _tile_release(); /* back to the init state: cheap context switches */

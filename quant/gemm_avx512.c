@@ -652,10 +652,14 @@ bool qlm_avx512_use_amx;
     const int nb = (int)(n / (BLK));                                                           \
     const int nb4 = (nb + 3) / 4 * 4;                                                          \
     const size_t panel_bytes = (size_t)REC_BYTES(J_, AFF) * (size_t)nb4;                       \
-    const size_t dt_bytes = (size_t)nb4 * 16 * 4 * 2; /* AMX: per-tile scales, corrections */ \
-    int panels = work ? (int)((QLM_GEMM_WORK_SIZE(n) - dt_bytes) / panel_bytes) : 0;          \
-    if (panels > 4) panels = 4;                                                                \
     const bool amx = qlm_avx512_use_amx && nt >= AMX_MIN_TOKENS;                               \
+    /* AMX: every token tile's block scales and corrections, transposed once per call */     \
+    const size_t nt16 = ((size_t)nt + 15) / 16 * 16;                                         \
+    const size_t dt_bytes = amx ? ((size_t)nb4 * 8 * nt16 + 63) / 64 * 64 : 0;                 \
+    int panels = work ? (int)((QLM_GEMM_WORK_SIZE(n, nt) - dt_bytes) / panel_bytes) : 0;      \
+    if (panels > 4) panels = 4;                                                                \
+    float *dt_all = work;                       /* then the panels */                         \
+    uint8_t *pwork = work ? (uint8_t *)work + dt_bytes : NULL;                                 \
     const uint8_t *W = w;                                                                      \
     const uint8_t *Aq = a;                                                                     \
     if (nt < GEMM_MIN_TOKENS || panels < 1) {                                                  \
@@ -668,22 +672,23 @@ bool qlm_avx512_use_amx;
     }                                                                                          \
     const size_t nq = x86_prep_nq(n), doff = nq, eoff = nq + 4 * (nq / (BLK));                \
     const int8_t *qt[MAX_C];                                                                   \
+    if (amx)                                                                                   \
+        qlm_amx_prepare_scales(Aq, a_stride, nt, nb4, doff, eoff, AFF, dt_all, dt_all + (size_t)nb4 * nt16); \
     for (int r0 = 0; r0 < nr; r0 += 16 * panels) {                                             \
         int np = (nr - r0 + 15) / 16;                                                          \
         if (np > panels) np = panels;                                                          \
         for (int p = 0; p < np; p++) {                                                         \
             int rows = nr - r0 - 16 * p < 16 ? nr - r0 - 16 * p : 16;                          \
-            uint8_t *pan = (uint8_t *)work + panel_bytes * (size_t)p;                          \
+            uint8_t *pan = pwork + panel_bytes * (size_t)p;                                    \
             repack(W + (size_t)(r0 + 16 * p) * w_stride, w_stride, rows, nb, pan, UNPACK,     \
                    BLK, UNIT, UNIT_BYTES, AFF);                                                \
             memset(pan + (size_t)REC_BYTES(J_, AFF) * nb, 0, (size_t)REC_BYTES(J_, AFF) * (nb4 - nb)); \
         }                                                                                      \
         if (amx) {                                                                             \
-            float *dt = (float *)((uint8_t *)work + panel_bytes * (size_t)panels);              \
-            const qlm_amx_job job = {(uint8_t *)work, panel_bytes, np, nr - r0 < 16 * np ? nr - r0 : 16 * np, \
+            const qlm_amx_job job = {pwork, panel_bytes, np, nr - r0 < 16 * np ? nr - r0 : 16 * np, \
                                      nb4, J_, AFF, AMX_BIAS, Aq, a_stride,                     \
-                                     AMX_NATURAL ? x86_prep_qn(n) : 0, doff, eoff, nt, y + r0, ldy, \
-                                     dt, dt + (size_t)nb4 * 16};                               \
+                                     AMX_NATURAL ? x86_prep_qn(n) : 0, nt, y + r0, ldy,        \
+                                     dt_all, dt_all + (size_t)nb4 * nt16};                     \
             qlm_amx_gemm_chunk(&job);                                                          \
             continue;                                                                          \
         }                                                                                      \
@@ -692,7 +697,7 @@ bool qlm_avx512_use_amx;
             for (int t = 0; t < c; t++) qt[t] = (const int8_t *)(Aq + (size_t)(t0 + t) * a_stride); \
             for (int p = 0; p < np; p++) {                                                     \
                 int rows = nr - r0 - 16 * p < 16 ? nr - r0 - 16 * p : 16;                      \
-                const uint8_t *pan = (const uint8_t *)work + panel_bytes * (size_t)p;          \
+                const uint8_t *pan = pwork + panel_bytes * (size_t)p;                          \
                 float *yp = y + (size_t)t0 * ldy + r0 + 16 * p;                                \
                 MICRO_SWITCH(c, 0, nb4, false, pan, qt, doff, eoff, yp, ldy, rows)             \
             }                                                                                  \
@@ -812,7 +817,7 @@ static inline __attribute__((always_inline)) void
 gemm_float(qlm_type wt, int64_t n, int nr, int nt, const void *w, size_t w_stride, const void *a,
            size_t a_stride, float *y, int64_t ldy, void *work) {
     const size_t panel_bytes = (size_t)n * 64 + 64;
-    int panels = work ? (int)(QLM_GEMM_WORK_SIZE(n) / panel_bytes) : 0;
+    int panels = work ? (int)(QLM_GEMM_WORK_SIZE(n, nt) / panel_bytes) : 0;
     if (panels > 4) panels = 4;
     if (nt < GEMM_MIN_TOKENS || panels < 1) {
         gemv_float(wt, n, nr, w, w_stride, a, a_stride, y, ldy, nt);

@@ -66,13 +66,18 @@ typedef struct {
     bool affine;
     int bias;              /* subtracted from the stored levels (0: affine types) */
     const uint8_t *a;      /* prepared activation rows, a_stride apart */
-    size_t a_stride, qoff, doff, eoff; /* natural-order levels, scales, corrections */
+    size_t a_stride, qoff; /* byte offset of the natural-order levels in a row */
     int nt;
     float *y;
     int64_t ldy;
-    float *dt, *et;        /* scratch: 16 * nb floats each */
+    const float *dt, *et;  /* from qlm_amx_prepare_scales */
 } qlm_amx_job;
 void qlm_amx_gemm_chunk(const qlm_amx_job *j);
+/* Per tile of 16 tokens, the nb blocks' activation scales (doff) and, for affine types,
+ * corrections (eoff) as [tile][block][16 tokens] floats (0 past nt), for the tile
+ * kernels' broadcasts. */
+void qlm_amx_prepare_scales(const uint8_t *a, size_t a_stride, int nt, int nb, size_t doff, size_t eoff,
+                            bool affine, float *dt, float *et);
 /* Whether the AVX-512 gemm kernels use AMX (set by qlm_kernels_fill_avx512 from the CPU
  * features; tests switch it to cover both). */
 extern bool qlm_avx512_use_amx;

@@ -255,7 +255,7 @@ static void test_gemm(const qlm_kernels *k, const char *isa, const char *variant
                 const int64_t ldy = rows + 3;
                 float *y = xmalloc(sizeof(float) * ldy * ntok), *y2 = xmalloc(sizeof(float) * ldy * ntok);
                 for (int64_t i = 0; i < ldy * ntok; i++) y[i] = y2[i] = -12345.f;
-                void *work = xmalloc(QLM_GEMM_WORK_SIZE(n));
+                void *work = xmalloc(QLM_GEMM_WORK_SIZE(n, ntok));
                 k->gemm[t](n, rows, ntok, wq, rs, act, as, y, ldy, work);
                 k->gemm[t](n, rows, ntok, wq, rs, act, as, y2, ldy, NULL); /* without scratch */
                 /* reference: ISA-quantized activations, scalar dot */
