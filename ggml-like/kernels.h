@@ -37,16 +37,18 @@ typedef void (*qlm_gemm_prep_fn)(const float *x, void *dst, int64_t n);
 typedef void (*qlm_gemm_fn)(int64_t n, int nr, int nt, const void *w, size_t w_stride,
                             const void *a, size_t a_stride, float *y, int64_t ldy, void *work);
 
-/* Attention of one query token for the n_q query heads that share one KV head (GQA):
- * for each head h, scores[t] = scale * dot(q_h, K[t]) for t < n_pos, softmax,
- * out_h = sum_t p[t] V[t]. q and out: n_q rows of hd floats, hd apart. K and V: n_pos
- * rows of hd values, kv_stride elements apart, f16 (when f16) or f32. With an f16
- * cache the query and the probabilities are rounded to f16 first, as llama.cpp's f16
- * matrix products do. scores: n_pos floats of scratch. Taking the group at once lets a
- * kernel convert each K/V row once for all its heads. */
-typedef void (*qlm_attn_fn)(const float *q, float *out, int n_q, const void *k, const void *v,
-                            size_t kv_stride, int n_pos, int hd, float scale, bool f16,
-                            float *scores);
+/* Attention of n_tok consecutive query tokens for the n_q query heads that share one
+ * KV head (GQA): for token i and head h, scores[t] = scale * dot(q_ih, K[t]) for
+ * t < n_pos + i (causal: each token sees one more position than the one before),
+ * softmax, out_ih = sum_t p[t] V[t]. q and out: per token n_q rows of hd floats (hd
+ * apart), tokens q_stride floats apart. K and V: rows of hd values, kv_stride elements
+ * apart, f16 (when f16) or f32. With an f16 cache the query and the probabilities are
+ * rounded to f16 first, as llama.cpp's f16 matrix products do. scores: n_pos + n_tok - 1
+ * floats of scratch. Taking a block of tokens and heads at once lets a kernel convert
+ * each K/V row once for all of them. */
+typedef void (*qlm_attn_fn)(const float *q, float *out, size_t q_stride, int n_tok, int n_q,
+                            const void *k, const void *v, size_t kv_stride, int n_pos, int hd,
+                            float scale, bool f16, float *scores);
 
 typedef struct {
     const char *name;                            /* "scalar", "avx2", "avx512", "neon" */
@@ -87,8 +89,9 @@ bool qlm_kernels_fill_avx2(qlm_kernels *k);
 bool qlm_kernels_fill_avx512(qlm_kernels *k);
 bool qlm_kernels_fill_neon(qlm_kernels *k);
 
-/* The scalar attention (reference for the SIMD ones): each head on its own. */
-void qlm_attn_ref(const float *q, float *out, int n_q, const void *k, const void *v,
-                  size_t kv_stride, int n_pos, int hd, float scale, bool f16, float *scores);
+/* The scalar attention (reference for the SIMD ones): each token and head on its own. */
+void qlm_attn_ref(const float *q, float *out, size_t q_stride, int n_tok, int n_q, const void *k,
+                  const void *v, size_t kv_stride, int n_pos, int hd, float scale, bool f16,
+                  float *scores);
 
 #endif

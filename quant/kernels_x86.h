@@ -52,8 +52,8 @@ void qlm_x86_prep_q6_k(const float *x, void *dst, int64_t n);
 void qlm_x86_prep_f32(const float *x, void *dst, int64_t n);  /* also BF16 */
 void qlm_x86_prep_f16(const float *x, void *dst, int64_t n);
 
-void qlm_avx2_attn(const float *q, float *out, int n_q, const void *k, const void *v, size_t kv_stride,
-                   int n_pos, int hd, float scale, bool f16, float *scores);
+void qlm_avx2_attn(const float *q, float *out, size_t q_stride, int n_tok, int n_q, const void *k,
+                   const void *v, size_t kv_stride, int n_pos, int hd, float scale, bool f16, float *scores);
 
 /* AMX tiles for one chunk of up to 4 panels of 16 weight rows (quant/gemm_amx_avx512.c):
  * all nt tokens, written to y; leaves the tile state released. The panels (VNNI
@@ -81,6 +81,9 @@ void qlm_amx_prepare_scales(const uint8_t *a, size_t a_stride, int nt, int nb, s
 /* Whether the AVX-512 gemm kernels use AMX (set by qlm_kernels_fill_avx512 from the CPU
  * features; tests switch it to cover both). */
 extern bool qlm_avx512_use_amx;
+
+void qlm_avx512_attn(const float *q, float *out, size_t q_stride, int n_tok, int n_q, const void *k,
+                     const void *v, size_t kv_stride, int n_pos, int hd, float scale, bool f16, float *scores);
 
 void qlm_avx2_fill_gemm(qlm_kernels *k);
 void qlm_avx512_fill_gemm(qlm_kernels *k);
