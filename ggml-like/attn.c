@@ -46,8 +46,11 @@ static void head_ref(const float *q, const void *k, const void *v, size_t kv_str
     }
 }
 
-void qlm_attn_ref(const float *q, float *out, int n_q, const void *k, const void *v,
-                  size_t kv_stride, int n_pos, int hd, float scale, bool f16, float *scores) {
-    for (int h = 0; h < n_q; h++)
-        head_ref(q + (size_t)h * hd, k, v, kv_stride, n_pos, hd, scale, f16, scores, out + (size_t)h * hd);
+void qlm_attn_ref(const float *q, float *out, size_t q_stride, int n_tok, int n_q, const void *k,
+                  const void *v, size_t kv_stride, int n_pos, int hd, float scale, bool f16,
+                  float *scores) {
+    for (int i = 0; i < n_tok; i++)
+        for (int h = 0; h < n_q; h++)
+            head_ref(q + i * q_stride + (size_t)h * hd, k, v, kv_stride, n_pos + i, hd, scale, f16,
+                     scores, out + i * q_stride + (size_t)h * hd);
 }

@@ -5,6 +5,10 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 static unsigned long long xgetbv0(void) {
     unsigned eax, edx;
@@ -34,6 +38,15 @@ static void detect(qlm_cpu_features *f) {
         f->avx512vl = b & (1u << 31);
         f->avx512vnni = c & (1u << 11);
     }
+    /* AMX: CPUID AMX-TILE (edx 24) and AMX-INT8 (edx 25), the tile state enabled in XCR0
+     * (bits 17, 18), and on Linux the per-process permission for the 8 KiB tile data,
+     * which the kernel grants on request (arch_prctl ARCH_REQ_XCOMP_PERM, feature 18). */
+    bool tiles_ok = (xcr0 & 0x60000) == 0x60000 && (d & (1u << 24)) && (d & (1u << 25));
+#if defined(__linux__) && defined(__x86_64__)
+    f->amx_int8 = tiles_ok && syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18) == 0;
+#else
+    (void)tiles_ok; /* other systems: not enabled here */
+#endif
 }
 #elif defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>

@@ -8,6 +8,7 @@
 typedef struct {
     bool avx2, fma, f16c, bmi2;                   /* x86 "avx2" path needs all four */
     bool avx512f, avx512bw, avx512vl, avx512dq, avx512vnni;
+    bool amx_int8;     /* AMX tiles with int8 products, enabled by the OS for this process */
     bool neon, dotprod;                           /* ARM64 */
 } qlm_cpu_features;
 

@@ -112,6 +112,6 @@ size_t qlm_gemm_act_size(qlm_type t, int64_t n) {
     size_t n512 = ((size_t)n + 511) / 512 * 512;
     size_t bytes;
     if (t == QLM_TYPE_F32 || t == QLM_TYPE_F16 || t == QLM_TYPE_BF16) bytes = n512 * 4;
-    else bytes = n512 + n512 / 16 * 8; /* levels + two 4-byte values per 16 */
+    else bytes = 2 * n512 + n512 / 16 * 8; /* levels in two orders + two 4-byte values per 16 */
     return (bytes + 64 + 63) / 64 * 64;
 }

@@ -32,20 +32,23 @@ typedef void (*qlm_gemm_prep_fn)(const float *x, void *dst, int64_t n);
 /* y[t * ldy + r] = dot(weight row r, activation row t) for r < nr, t < nt.
  *   w: nr weight rows of n values in their file format, w_stride bytes apart;
  *   a: nt rows made by the matching gemm_prep, a_stride bytes apart (64-byte aligned);
- *   work: per-thread scratch of QLM_GEMM_WORK_SIZE(n) bytes, 64-byte aligned. */
+ *   work: per-thread scratch of QLM_GEMM_WORK_SIZE(n, nt) bytes, 64-byte aligned, or
+ *   NULL (then the kernel falls back to its matrix-vector loop). */
 typedef void (*qlm_gemm_fn)(int64_t n, int nr, int nt, const void *w, size_t w_stride,
                             const void *a, size_t a_stride, float *y, int64_t ldy, void *work);
 
-/* Attention of one query token for the n_q query heads that share one KV head (GQA):
- * for each head h, scores[t] = scale * dot(q_h, K[t]) for t < n_pos, softmax,
- * out_h = sum_t p[t] V[t]. q and out: n_q rows of hd floats, hd apart. K and V: n_pos
- * rows of hd values, kv_stride elements apart, f16 (when f16) or f32. With an f16
- * cache the query and the probabilities are rounded to f16 first, as llama.cpp's f16
- * matrix products do. scores: n_pos floats of scratch. Taking the group at once lets a
- * kernel convert each K/V row once for all its heads. */
-typedef void (*qlm_attn_fn)(const float *q, float *out, int n_q, const void *k, const void *v,
-                            size_t kv_stride, int n_pos, int hd, float scale, bool f16,
-                            float *scores);
+/* Attention of n_tok consecutive query tokens for the n_q query heads that share one
+ * KV head (GQA): for token i and head h, scores[t] = scale * dot(q_ih, K[t]) for
+ * t < n_pos + i (causal: each token sees one more position than the one before),
+ * softmax, out_ih = sum_t p[t] V[t]. q and out: per token n_q rows of hd floats (hd
+ * apart), tokens q_stride floats apart. K and V: rows of hd values, kv_stride elements
+ * apart, f16 (when f16) or f32. With an f16 cache the query and the probabilities are
+ * rounded to f16 first, as llama.cpp's f16 matrix products do. scores: n_pos + n_tok - 1
+ * floats of scratch. Taking a block of tokens and heads at once lets a kernel convert
+ * each K/V row once for all of them. */
+typedef void (*qlm_attn_fn)(const float *q, float *out, size_t q_stride, int n_tok, int n_q,
+                            const void *k, const void *v, size_t kv_stride, int n_pos, int hd,
+                            float scale, bool f16, float *scores);
 
 typedef struct {
     const char *name;                            /* "scalar", "avx2", "avx512", "neon" */
@@ -59,12 +62,15 @@ typedef struct {
 } qlm_kernels;
 
 /* Bytes of one prepared activation row (a multiple of 64): large enough for every
- * ISA's layout of weight type t (n values: int8 levels, two 4-byte values per 16 of
- * them, padding to whole 512-value groups; or as many floats for F32/F16/BF16). */
+ * ISA's layout of weight type t (n values: int8 levels in up to two orders, two 4-byte
+ * values per 16 of them, padding to whole 512-value groups; or as many floats for
+ * F32/F16/BF16). */
 size_t qlm_gemm_act_size(qlm_type t, int64_t n);
-/* Bytes of per-thread scratch a gemm kernel may use: a 32-row panel of n values
- * unpacked to floats, plus slack. */
-#define QLM_GEMM_WORK_SIZE(n) ((size_t)(n) * 128 + 8192)
+/* Bytes of per-thread scratch a gemm kernel may use for n values and nt tokens: a
+ * 32-row panel of n values unpacked to floats, per-token scales of every block (8 bytes
+ * per 16 values per token, tokens rounded up to 16), plus slack. */
+#define QLM_GEMM_WORK_SIZE(n, nt) \
+    ((size_t)(n) * 128 + ((size_t)(n) / 2 + 64) * (((size_t)(nt) + 15) / 16 * 16) + 8192)
 
 /* The table in use; never NULL. Every entry is non-NULL for supported types (the
  * scalar reference fills the gaps). */
@@ -83,8 +89,9 @@ bool qlm_kernels_fill_avx2(qlm_kernels *k);
 bool qlm_kernels_fill_avx512(qlm_kernels *k);
 bool qlm_kernels_fill_neon(qlm_kernels *k);
 
-/* The scalar attention (reference for the SIMD ones): each head on its own. */
-void qlm_attn_ref(const float *q, float *out, int n_q, const void *k, const void *v,
-                  size_t kv_stride, int n_pos, int hd, float scale, bool f16, float *scores);
+/* The scalar attention (reference for the SIMD ones): each token and head on its own. */
+void qlm_attn_ref(const float *q, float *out, size_t q_stride, int n_tok, int n_q, const void *k,
+                  const void *v, size_t kv_stride, int n_pos, int hd, float scale, bool f16,
+                  float *scores);
 
 #endif

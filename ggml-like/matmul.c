@@ -90,7 +90,7 @@ static void gemm_task(void *arg, int ith, int nth) {
     }
     int64_t row0 = r_lo * PANEL, row1 = r_hi * PANEL < n_rows ? r_hi * PANEL : n_rows;
     if (row1 <= row0 || t_hi <= t_lo) return;
-    void *work = qlm_thread_scratch(QLM_SCRATCH_GEMM, QLM_GEMM_WORK_SIZE(n_in)); /* NULL: kernels cope */
+    void *work = qlm_thread_scratch(QLM_SCRATCH_GEMM, QLM_GEMM_WORK_SIZE(n_in, t_hi - t_lo)); /* NULL: kernels cope */
     j->k->gemm[W->type](n_in, (int)(row1 - row0), (int)(t_hi - t_lo), qlm_tensor_row(W, row0),
                         W->row_size, (const char *)j->act + (size_t)t_lo * j->act_row,
                         j->act_row, j->y + (size_t)t_lo * j->ldy + row0, j->ldy, work);

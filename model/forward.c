@@ -136,12 +136,15 @@ static void qkv_post_task(void *arg, int ith, int nth) {
     }
 }
 
-/* One (token, KV head) pair per work item: the query heads sharing that KV head (GQA)
- * attend to the cached positions the token may see (all earlier ones, or the last n_swa
- * on a sliding-window layer) through the kernel table's attention (see kernels.h for
- * the f16 rounding that tracks llama.cpp). Items are dealt out round-robin: with a
- * causal mask later tokens see more positions, so contiguous ranges would leave the
- * threads with the early tokens idle. */
+/* One (block of ATTN_TOKENS tokens, KV head) pair per work item: the query heads
+ * sharing that KV head (GQA) attend to the cached positions each token may see (all
+ * earlier ones, or the last n_swa on a sliding-window layer) through the kernel table's
+ * attention, which converts the K/V rows once for the whole item (see kernels.h for the
+ * f16 rounding that tracks llama.cpp). Items are dealt out round-robin: with a causal
+ * mask later tokens see more positions, so contiguous ranges would leave the threads
+ * with the early tokens idle. */
+#define ATTN_TOKENS 8
+
 static void attention_task(void *arg, int ith, int nth) {
     fwd_job *j = arg;
     qlm_context *c = j->c;
@@ -151,16 +154,24 @@ static void attention_task(void *arg, int ith, int nth) {
     float *scores = c->scores + (size_t)ith * c->n_ctx;
     bool f16 = c->kv_type == QLM_KV_F16;
     size_t layer_off = (size_t)j->layer * c->n_ctx * kv_dim;
-    long n_items = (long)j->n * hp->n_head_kv;
+    long n_blocks = (j->n + ATTN_TOKENS - 1) / ATTN_TOKENS;
+    long n_items = n_blocks * hp->n_head_kv;
     for (long w = ith; w < n_items; w += nth) {
-        int i = (int)(w / hp->n_head_kv), kvh = (int)(w % hp->n_head_kv);
-        int end = j->pos0 + i + 1;
-        int start = j->L->swa && hp->n_swa > 0 && end > hp->n_swa ? end - hp->n_swa : 0;
-        size_t qo = (size_t)i * q_dim + (size_t)kvh * group * hd;
-        size_t off = (layer_off + (size_t)start * kv_dim + (size_t)kvh * hd) * c->kv_elt;
-        c->kern->attn(c->q + qo, c->att + qo, group, (const char *)c->k_cache + off,
-                      (const char *)c->v_cache + off, (size_t)kv_dim, end - start, hd,
-                      hp->attn_scale, f16, scores);
+        int blk = (int)(w / hp->n_head_kv), kvh = (int)(w % hp->n_head_kv);
+        int i0 = blk * ATTN_TOKENS, i1 = i0 + ATTN_TOKENS < j->n ? i0 + ATTN_TOKENS : j->n;
+        for (int i = i0; i < i1;) {
+            /* a sliding window moves the first visible position: such tokens go alone */
+            int end = j->pos0 + i + 1;
+            bool window = j->L->swa && hp->n_swa > 0 && j->pos0 + i1 > hp->n_swa;
+            int start = window && end > hp->n_swa ? end - hp->n_swa : 0;
+            int nt = window ? 1 : i1 - i;
+            size_t qo = (size_t)i * q_dim + (size_t)kvh * group * hd;
+            size_t off = (layer_off + (size_t)start * kv_dim + (size_t)kvh * hd) * c->kv_elt;
+            c->kern->attn(c->q + qo, c->att + qo, (size_t)q_dim, nt, group, (const char *)c->k_cache + off,
+                          (const char *)c->v_cache + off, (size_t)kv_dim, end - start, hd,
+                          hp->attn_scale, f16, scores);
+            i += nt;
+        }
     }
 }
 

@@ -159,17 +159,20 @@ static void head(const float *q, float *out, const float *kf, const float *vf, i
     }
 }
 
-void qlm_avx2_attn(const float *q, float *out, int n_q, const void *k, const void *v, size_t kv_stride,
-                   int n_pos, int hd, float scale, bool f16, float *scores) {
-    float *kf = qlm_thread_scratch(QLM_SCRATCH_ATTN, (size_t)n_pos * hd * 2 * sizeof(float));
+void qlm_avx2_attn(const float *q, float *out, size_t q_stride, int n_tok, int n_q, const void *k, const void *v,
+                   size_t kv_stride, int n_pos, int hd, float scale, bool f16, float *scores) {
+    const int n_all = n_pos + n_tok - 1; /* positions the last token sees */
+    float *kf = qlm_thread_scratch(QLM_SCRATCH_ATTN, (size_t)n_all * hd * 2 * sizeof(float));
     if (!kf) { /* out of memory: the reference needs no scratch */
-        qlm_attn_ref(q, out, n_q, k, v, kv_stride, n_pos, hd, scale, f16, scores);
+        qlm_attn_ref(q, out, q_stride, n_tok, n_q, k, v, kv_stride, n_pos, hd, scale, f16, scores);
         return;
     }
-    float *vf = kf + (size_t)n_pos * hd;
-    to_f32_rows(k, kv_stride, n_pos, hd, f16, kf);
-    to_f32_rows(v, kv_stride, n_pos, hd, f16, vf);
-    for (int h = 0; h < n_q; h++)
-        head(q + (size_t)h * hd, out + (size_t)h * hd, kf, vf, n_pos, hd, scale, f16, scores);
+    float *vf = kf + (size_t)n_all * hd;
+    to_f32_rows(k, kv_stride, n_all, hd, f16, kf);
+    to_f32_rows(v, kv_stride, n_all, hd, f16, vf);
+    for (int i = 0; i < n_tok; i++)
+        for (int h = 0; h < n_q; h++)
+            head(q + i * q_stride + (size_t)h * hd, out + i * q_stride + (size_t)h * hd, kf, vf, n_pos + i, hd,
+                 scale, f16, scores);
 }
 #endif

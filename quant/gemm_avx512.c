@@ -30,6 +30,9 @@
 #if defined(__x86_64__) && defined(__AVX512F__) && defined(__AVX512VNNI__)
 #include "kernels_x86.h"
 #include "simd_x86.h"
+#include "../ggml-like/cpu_features.h"
+
+#include <stdlib.h>
 
 /* ---- prepared activations -------------------------------------------------------- */
 
@@ -638,15 +641,25 @@ static void repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t
 
 /* ---- the gemm entry points ------------------------------------------------------- */
 
-/* Tokens from which the repacked matrix-matrix path beats the matrix-vector loop. */
+/* Tokens from which the repacked matrix-matrix path beats the matrix-vector loop, and
+ * from which AMX tiles (16 tokens each) beat the VNNI micro-kernels. */
 #define GEMM_MIN_TOKENS 4
+#define AMX_MIN_TOKENS 16
+
+bool qlm_avx512_use_amx;
 
 #define GEMM_BODY(UNPACK, BLK, UNIT, UNIT_BYTES)                                                                 \
     const int nb = (int)(n / (BLK));                                                           \
     const int nb4 = (nb + 3) / 4 * 4;                                                          \
     const size_t panel_bytes = (size_t)REC_BYTES(J_, AFF) * (size_t)nb4;                       \
-    int panels = work ? (int)(QLM_GEMM_WORK_SIZE(n) / panel_bytes) : 0;                       \
+    const bool amx = qlm_avx512_use_amx && nt >= AMX_MIN_TOKENS;                               \
+    /* AMX: every token tile's block scales and corrections, transposed once per call */     \
+    const size_t nt16 = ((size_t)nt + 15) / 16 * 16;                                         \
+    const size_t dt_bytes = amx ? ((size_t)nb4 * 8 * nt16 + 63) / 64 * 64 : 0;                 \
+    int panels = work ? (int)((QLM_GEMM_WORK_SIZE(n, nt) - dt_bytes) / panel_bytes) : 0;      \
     if (panels > 4) panels = 4;                                                                \
+    float *dt_all = work;                       /* then the panels */                         \
+    uint8_t *pwork = work ? (uint8_t *)work + dt_bytes : NULL;                                 \
     const uint8_t *W = w;                                                                      \
     const uint8_t *Aq = a;                                                                     \
     if (nt < GEMM_MIN_TOKENS || panels < 1) {                                                  \
@@ -659,22 +672,32 @@ static void repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t
     }                                                                                          \
     const size_t nq = x86_prep_nq(n), doff = nq, eoff = nq + 4 * (nq / (BLK));                \
     const int8_t *qt[MAX_C];                                                                   \
+    if (amx)                                                                                   \
+        qlm_amx_prepare_scales(Aq, a_stride, nt, nb4, doff, eoff, AFF, dt_all, dt_all + (size_t)nb4 * nt16); \
     for (int r0 = 0; r0 < nr; r0 += 16 * panels) {                                             \
         int np = (nr - r0 + 15) / 16;                                                          \
         if (np > panels) np = panels;                                                          \
         for (int p = 0; p < np; p++) {                                                         \
             int rows = nr - r0 - 16 * p < 16 ? nr - r0 - 16 * p : 16;                          \
-            uint8_t *pan = (uint8_t *)work + panel_bytes * (size_t)p;                          \
+            uint8_t *pan = pwork + panel_bytes * (size_t)p;                                    \
             repack(W + (size_t)(r0 + 16 * p) * w_stride, w_stride, rows, nb, pan, UNPACK,     \
                    BLK, UNIT, UNIT_BYTES, AFF);                                                \
             memset(pan + (size_t)REC_BYTES(J_, AFF) * nb, 0, (size_t)REC_BYTES(J_, AFF) * (nb4 - nb)); \
+        }                                                                                      \
+        if (amx) {                                                                             \
+            const qlm_amx_job job = {pwork, panel_bytes, np, nr - r0 < 16 * np ? nr - r0 : 16 * np, \
+                                     nb4, J_, AFF, AMX_BIAS, Aq, a_stride,                     \
+                                     AMX_NATURAL ? x86_prep_qn(n) : 0, nt, y + r0, ldy,        \
+                                     dt_all, dt_all + (size_t)nb4 * nt16};                     \
+            qlm_amx_gemm_chunk(&job);                                                          \
+            continue;                                                                          \
         }                                                                                      \
         for (int t0 = 0; t0 < nt; t0 += MAX_C) {                                               \
             int c = nt - t0 < MAX_C ? nt - t0 : MAX_C;                                         \
             for (int t = 0; t < c; t++) qt[t] = (const int8_t *)(Aq + (size_t)(t0 + t) * a_stride); \
             for (int p = 0; p < np; p++) {                                                     \
                 int rows = nr - r0 - 16 * p < 16 ? nr - r0 - 16 * p : 16;                      \
-                const uint8_t *pan = (const uint8_t *)work + panel_bytes * (size_t)p;          \
+                const uint8_t *pan = pwork + panel_bytes * (size_t)p;                          \
                 float *yp = y + (size_t)t0 * ldy + r0 + 16 * p;                                \
                 MICRO_SWITCH(c, 0, nb4, false, pan, qt, doff, eoff, yp, ldy, rows)             \
             }                                                                                  \
@@ -688,36 +711,38 @@ static void repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t
         else gemv(QT, __VA_ARGS__, 3);                      \
     } while (0)
 
-#define DEFINE_GEMM(name, qt, order, j, aff, unpack, blk, unit, unit_bytes)                       \
+#define DEFINE_GEMM(name, qt, order, j, aff, unpack, blk, unit, unit_bytes, bias, natural)       \
     static void name(int64_t n, int nr, int nt, const void *w, size_t w_stride, const void *a,   \
                      size_t a_stride, float *y, int64_t ldy, void *work) {                       \
         const qtype QT = qt;                                                                      \
+        const int AMX_BIAS = bias;                                                               \
+        const bool AMX_NATURAL = natural;                                                        \
         GEMM_BODY(unpack, blk, unit, unit_bytes)                                                 \
     }
 
 #define ORDER ORD_NIB4
 #define J_ 8
 #define AFF false
-DEFINE_GEMM(gemm_q4_0, T_Q4_0, ORD_NIB4, 8, false, unpack_q4_0, 32, 32, sizeof(block_q4_0))
-DEFINE_GEMM(gemm_q5_0, T_Q5_0, ORD_NIB4, 8, false, unpack_q5_0, 32, 32, sizeof(block_q5_0))
+DEFINE_GEMM(gemm_q4_0, T_Q4_0, ORD_NIB4, 8, false, unpack_q4_0, 32, 32, sizeof(block_q4_0), 8, true)
+DEFINE_GEMM(gemm_q5_0, T_Q5_0, ORD_NIB4, 8, false, unpack_q5_0, 32, 32, sizeof(block_q5_0), 16, true)
 #undef AFF
 #define AFF true
-DEFINE_GEMM(gemm_q4_1, T_Q4_1, ORD_NIB4, 8, true, unpack_q4_1, 32, 32, sizeof(block_q4_1))
-DEFINE_GEMM(gemm_q5_1, T_Q5_1, ORD_NIB4, 8, true, unpack_q5_1, 32, 32, sizeof(block_q5_1))
+DEFINE_GEMM(gemm_q4_1, T_Q4_1, ORD_NIB4, 8, true, unpack_q4_1, 32, 32, sizeof(block_q4_1), 0, true)
+DEFINE_GEMM(gemm_q5_1, T_Q5_1, ORD_NIB4, 8, true, unpack_q5_1, 32, 32, sizeof(block_q5_1), 0, true)
 #undef ORDER
 #define ORDER ORD_KQ
-DEFINE_GEMM(gemm_q4_k, T_Q4_K, ORD_KQ, 8, true, unpack_q4_k, 32, 256, sizeof(block_q4_k))
-DEFINE_GEMM(gemm_q5_k, T_Q5_K, ORD_KQ, 8, true, unpack_q5_k, 32, 256, sizeof(block_q5_k))
+DEFINE_GEMM(gemm_q4_k, T_Q4_K, ORD_KQ, 8, true, unpack_q4_k, 32, 256, sizeof(block_q4_k), 0, true)
+DEFINE_GEMM(gemm_q5_k, T_Q5_K, ORD_KQ, 8, true, unpack_q5_k, 32, 256, sizeof(block_q5_k), 0, true)
 #undef ORDER
 #undef AFF
 #define ORDER ORD_NAT32
 #define AFF false
-DEFINE_GEMM(gemm_q8_0, T_Q8_0, ORD_NAT32, 8, false, unpack_q8_0, 32, 32, sizeof(block_q8_0))
+DEFINE_GEMM(gemm_q8_0, T_Q8_0, ORD_NAT32, 8, false, unpack_q8_0, 32, 32, sizeof(block_q8_0), 128, false)
 #undef ORDER
 #undef J_
 #define ORDER ORD_NAT16
 #define J_ 4
-DEFINE_GEMM(gemm_q6_k, T_Q6_K, ORD_NAT16, 4, false, unpack_q6_k, 16, 256, sizeof(block_q6_k))
+DEFINE_GEMM(gemm_q6_k, T_Q6_K, ORD_NAT16, 4, false, unpack_q6_k, 16, 256, sizeof(block_q6_k), 32, false)
 #undef ORDER
 #undef J_
 #undef AFF
@@ -792,7 +817,7 @@ static inline __attribute__((always_inline)) void
 gemm_float(qlm_type wt, int64_t n, int nr, int nt, const void *w, size_t w_stride, const void *a,
            size_t a_stride, float *y, int64_t ldy, void *work) {
     const size_t panel_bytes = (size_t)n * 64 + 64;
-    int panels = work ? (int)(QLM_GEMM_WORK_SIZE(n) / panel_bytes) : 0;
+    int panels = work ? (int)(QLM_GEMM_WORK_SIZE(n, nt) / panel_bytes) : 0;
     if (panels > 4) panels = 4;
     if (nt < GEMM_MIN_TOKENS || panels < 1) {
         gemv_float(wt, n, nr, w, w_stride, a, a_stride, y, ldy, nt);
@@ -843,6 +868,9 @@ static void gemm_bf16(int64_t n, int nr, int nt, const void *w, size_t ws, const
 }
 
 void qlm_avx512_fill_gemm(qlm_kernels *k) {
+    /* QLM_AMX=0 keeps the VNNI kernels on an AMX machine (for comparisons) */
+    const char *amx_env = getenv("QLM_AMX");
+    qlm_avx512_use_amx = qlm_cpu_get()->amx_int8 && !(amx_env && !strcmp(amx_env, "0"));
     k->gemm_min_tokens = 1; /* the matrix-vector loop beats vec_dot */
     k->gemm_prep[QLM_TYPE_Q4_0] = qlm_x86_prep_q4_0;
     k->gemm[QLM_TYPE_Q4_0] = gemm_q4_0;

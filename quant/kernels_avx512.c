@@ -252,6 +252,7 @@ bool qlm_kernels_fill_avx512(qlm_kernels *k) {
     k->vec_dot[QLM_TYPE_F32] = dot_f32;
     k->vec_dot[QLM_TYPE_F16] = dot_f16;
     k->vec_dot[QLM_TYPE_BF16] = dot_bf16;
+    k->attn = qlm_avx512_attn;
     qlm_avx512_fill_gemm(k);
     return true;
 }

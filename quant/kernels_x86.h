@@ -35,8 +35,12 @@ void qlm_avx2_dequant_bf16(const void *x, float *y, int64_t n);
  * e: int32 -bias * sum(q) for weights kept as unsigned levels (Q4_0: bias 8, Q5_0: 16,
  * Q8_0: 128 (q_w ^ 0x80), Q6_K: 32 per 16); float s of Q8_1 for Q4_1/Q5_1; float
  * d * sum(q) of the sub-block for Q4_K/Q5_K (their min term).
+ * The reordered types then repeat the levels in natural order (int8 qn[nq]), which the
+ * AMX kernels load as tiles of 32 consecutive bytes per token. 
  * Float weight types: n floats (rounded to f16 values for F16), zero-padded to nq. */
 static inline size_t x86_prep_nq(int64_t n) { return ((size_t)n + 511) / 512 * 512; }
+/* byte offset of the natural-order levels in a prepared row (reordered types only) */
+static inline size_t x86_prep_qn(int64_t n) { size_t nq = x86_prep_nq(n); return nq + nq / 4; }
 
 void qlm_x86_prep_q4_0(const float *x, void *dst, int64_t n);
 void qlm_x86_prep_q4_1(const float *x, void *dst, int64_t n);
@@ -48,8 +52,38 @@ void qlm_x86_prep_q6_k(const float *x, void *dst, int64_t n);
 void qlm_x86_prep_f32(const float *x, void *dst, int64_t n);  /* also BF16 */
 void qlm_x86_prep_f16(const float *x, void *dst, int64_t n);
 
-void qlm_avx2_attn(const float *q, float *out, int n_q, const void *k, const void *v, size_t kv_stride,
-                   int n_pos, int hd, float scale, bool f16, float *scores);
+void qlm_avx2_attn(const float *q, float *out, size_t q_stride, int n_tok, int n_q, const void *k,
+                   const void *v, size_t kv_stride, int n_pos, int hd, float scale, bool f16, float *scores);
+
+/* AMX tiles for one chunk of up to 4 panels of 16 weight rows (quant/gemm_amx_avx512.c):
+ * all nt tokens, written to y; leaves the tile state released. The panels (VNNI
+ * layout) are modified in place (levels made signed by subtracting bias). */
+typedef struct {
+    uint8_t *panels;       /* np panels, panel_bytes apart */
+    size_t panel_bytes;
+    int np, nr;            /* panels and rows (nr <= 16 * np) */
+    int nb, J;             /* blocks per panel (even), k-groups per block (8 or 4) */
+    bool affine;
+    int bias;              /* subtracted from the stored levels (0: affine types) */
+    const uint8_t *a;      /* prepared activation rows, a_stride apart */
+    size_t a_stride, qoff; /* byte offset of the natural-order levels in a row */
+    int nt;
+    float *y;
+    int64_t ldy;
+    const float *dt, *et;  /* from qlm_amx_prepare_scales */
+} qlm_amx_job;
+void qlm_amx_gemm_chunk(const qlm_amx_job *j);
+/* Per tile of 16 tokens, the nb blocks' activation scales (doff) and, for affine types,
+ * corrections (eoff) as [tile][block][16 tokens] floats (0 past nt), for the tile
+ * kernels' broadcasts. */
+void qlm_amx_prepare_scales(const uint8_t *a, size_t a_stride, int nt, int nb, size_t doff, size_t eoff,
+                            bool affine, float *dt, float *et);
+/* Whether the AVX-512 gemm kernels use AMX (set by qlm_kernels_fill_avx512 from the CPU
+ * features; tests switch it to cover both). */
+extern bool qlm_avx512_use_amx;
+
+void qlm_avx512_attn(const float *q, float *out, size_t q_stride, int n_tok, int n_q, const void *k,
+                     const void *v, size_t kv_stride, int n_pos, int hd, float scale, bool f16, float *scores);
 
 void qlm_avx2_fill_gemm(qlm_kernels *k);
 void qlm_avx512_fill_gemm(qlm_kernels *k);

@@ -17,6 +17,7 @@ static inline void layout(void *dst, int64_t n, int B, int8_t **q, float **d, vo
     *e = *d + nb;
     size_t z = (size_t)n / 512 * 512;
     memset(*q + z, 0, nq - z);
+    if (B == 32) memset((char *)dst + x86_prep_qn(n) + z, 0, nq - z); /* natural copy */
     memset(*d + z / (size_t)B, 0, (nb - z / (size_t)B) * 4);
     memset((float *)*e + z / (size_t)B, 0, (nb - z / (size_t)B) * 4);
 }
@@ -40,6 +41,7 @@ static void prep_q8_0_blocks(const float *x, void *dst, int64_t n, int bias, boo
             int8_t *g = q + 128 * (b / 4) + 16 * (b % 4);
             memcpy(g, qs, 16);
             memcpy(g + 64, qs + 16, 16);
+            memcpy((int8_t *)dst + x86_prep_qn(n) + 32 * b, qs, 32);
         } else {
             memcpy(q + 32 * b, qs, 32);
         }
@@ -66,6 +68,7 @@ static void prep_q8_1_blocks(const float *x, void *dst, int64_t n) {
         int8_t *g = q + 128 * (b / 4) + 16 * (b % 4);
         memcpy(g, qs, 16);
         memcpy(g + 64, qs + 16, 16);
+        memcpy((int8_t *)dst + x86_prep_qn(n) + 32 * b, qs, 32);
     }
 }
 
@@ -85,6 +88,7 @@ void qlm_x86_prep_q4_k(const float *x, void *dst, int64_t n) {
     for (int64_t i = 0; i < n / QK_K; i++) {
         block_q8_k y;
         qlm_avx2_quant_q8_k(x + QK_K * i, &y, QK_K);
+        memcpy((int8_t *)dst + x86_prep_qn(n) + QK_K * i, y.qs, QK_K);
         for (int s = 0; s < 8; s++) {
             memcpy(q + QK_K * i + pos[s], y.qs + 32 * s, 32);
             d[8 * i + s] = y.d;
