@@ -86,14 +86,17 @@ static inline __m512i zero(void) { return _mm512_setzero_si512(); }
 
 /* The f16 words at word w0 + k*stride (k = 0..3) of the group loads l0, l1 (l1 starting
  * off2 bytes in), into lanes 4g..4g+3 of the 16-word vector acc. */
-static inline __m512i gather4_f16(__m512i acc, __m512i l0, __m512i l1, int g, int w0, int stride, int off2) {
+static inline __attribute__((always_inline)) __m512i
+gather4_f16(__m512i acc, __m512i l0, __m512i l1, int g, int w0, int stride, int off2) {
     _Alignas(64) int16_t ix[32] = {0};
     for (int k = 0; k < 4; k++) {
         const int src = w0 + k * stride;
         ix[4 * g + k] = (int16_t)(src < 32 ? src : 32 + src - off2 / 2);
     }
-    const __m512i t = _mm512_permutex2var_epi16(l0, _mm512_load_si512(ix), l1);
-    return _mm512_mask_mov_epi16(acc, (__mmask32)(0xFu << (4 * g)), t);
+    const __mmask32 m = (__mmask32)(0xFu << (4 * g));
+    if (w0 + 3 * stride < 32) /* all in the first load (Q4_0, Q4_1): one merging permute */
+        return _mm512_mask_permutexvar_epi16(acc, m, _mm512_load_si512(ix), l0);
+    return _mm512_mask_mov_epi16(acc, m, _mm512_permutex2var_epi16(l0, _mm512_load_si512(ix), l1));
 }
 
 /* 4 blocks of the nibble formats: from two loads of the group (the second `off2` bytes
