@@ -129,11 +129,13 @@ static void sort_by_keys(jrender *r, jv *v, jv *keys, size_t n, bool reverse, jv
 static jlist *sorted_list(jrender *r, jlist *items, jlist *keys, bool reverse) {
     jlist *out = jl_new(r, items->n);
     for (size_t i = 0; i < items->n; i++) jl_push(r, out, jv_retain(items->v[i]));
-    jlist *tmp = jl_new(r, 2 * items->n);
-    for (size_t i = 0; i < 2 * items->n; i++) jl_push(r, tmp, jv_none());
-    sort_by_keys(r, out->v, keys->v, out->n, reverse, tmp->v, tmp->v + items->n);
-    tmp->n = 0; /* holds borrowed copies only */
-    jobj_release(r, &tmp->h);
+    if (items->n >= 2) { /* (with fewer, the scratch list would have no storage at all) */
+        jlist *tmp = jl_new(r, 2 * items->n);
+        for (size_t i = 0; i < 2 * items->n; i++) jl_push(r, tmp, jv_none());
+        sort_by_keys(r, out->v, keys->v, out->n, reverse, tmp->v, tmp->v + items->n);
+        tmp->n = 0; /* holds borrowed copies only */
+        jobj_release(r, &tmp->h);
+    }
     jobj_release(r, &keys->h);
     return out;
 }
