@@ -1,6 +1,7 @@
 /* qlm bench: llama-bench's pp / tg measurements (helpers in bench/), the read-bandwidth probe
  * and the tg roofline. Table on stdout, progress on stderr. */
 #include "../bench/bench.h"
+#include "../bench/bench_kernels.h"
 #include "args.h"
 #include "commands.h"
 #include "qlm.h"
@@ -44,7 +45,7 @@ static void usage(FILE *f) {
         "      --no-warmup          skip the warm-up runs\n"
         "      --membw              only measure read bandwidth, for each -t (default: 1 to\n"
         "                           the physical cores)\n"
-        "      --kernels            kernel microbenchmarks (not available yet)\n",
+        "      --kernels            kernel microbenchmarks: matrix-vector GB/s, matrix-matrix GOP/s\n",
         qlm_physical_cores());
 }
 
@@ -175,10 +176,9 @@ int cmd_bench(int argc, char **argv) {
         for (int i = 1; i <= qlm_physical_cores() && n_threads < MAX_LIST; i++) threads[n_threads++] = i;
     if (n_threads == 0) threads[n_threads++] = qlm_physical_cores();
     if (kernels) {
-        /* bench/kernels.c (SIMD kernel microbenchmarks) is another engineer's work in
-         * progress; this flag will call it once it has landed. */
-        cli_error(cmd, "--kernels is not available yet (the kernel microbenchmarks have not landed)");
-        return 1;
+        /* per type and kernel path: matrix-vector GB/s and matrix-matrix GOP/s */
+        qlm_bench_kernels_params kp = {.n_threads = threads[0]};
+        return qlm_bench_kernels(stdout, &kp) == 0 ? 0 : 1;
     }
     if (membw) {
         if (n_models || n_prompts || n_gens) { cli_error(cmd, "--membw takes only -t, -r, --bw-mib and -o"); return 2; }

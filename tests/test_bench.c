@@ -575,11 +575,6 @@ static void test_cli(void) {
     T_CHECK(rc == 1 && text && strstr(text, "/nonexistent/m.gguf"), "exit %d: %s", rc, text ? text : "");
     free(text);
 
-    t_case("cli: qlm bench --kernels says it is not available yet");
-    rc = run_qlm("bench --kernels", out, err_path);
-    text = slurp(err_path);
-    T_CHECK(rc == 1 && text && strstr(text, "not available"), "exit %d: %s", rc, text ? text : "");
-    free(text);
     remove(model);
 }
 
