@@ -32,7 +32,7 @@ static inline __m512 exp16(__m512 x) {
     return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
 }
 
-static inline __mmask16 first(int k) { return (__mmask16)(k >= 16 ? 0xFFFF : (1u << k) - 1); }
+static inline __mmask16 first(int k) { return (__mmask16)(k >= 16 ? 0xFFFF : k <= 0 ? 0 : (1u << k) - 1); }
 
 /* 16 values of row t of an f16/f32 matrix from element e, masked to m */
 static inline __m512 load16(const void *base, size_t stride, int t, int e, __mmask16 m, bool f16) {
