@@ -655,7 +655,7 @@ bool qlm_avx512_use_amx;
     const int nb = (int)(n / (BLK));                                                           \
     const int nb4 = (nb + 3) / 4 * 4;                                                          \
     const size_t panel_bytes = (size_t)REC_BYTES(J_, AFF) * (size_t)nb4;                       \
-    const bool amx = qlm_avx512_use_amx && nt >= AMX_MIN_TOKENS;                               \
+    const bool amx = qlm_avx512_use_amx && nt >= AMX_MIN_TOKENS && qlm_cpu_amx_request();     \
     /* AMX: every token tile's block scales and corrections, transposed once per call */     \
     const size_t nt16 = ((size_t)nt + 15) / 16 * 16;                                         \
     const size_t dt_bytes = amx ? ((size_t)nb4 * 8 * nt16 + 63) / 64 * 64 : 0;                 \
