@@ -1,6 +1,7 @@
 #include "matmul.h"
 #include "scratch.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ typedef struct {
     qlm_type act_type;  /* vec_dot path: the activation format */
     void *act;          /* converted activations [n_tok][act_row] */
     size_t act_row;
+    bool local_prep;    /* gemm path: each thread prepares its tokens itself */
 } matmul_job;
 
 /* ---- vec_dot path (tables or types without a gemm kernel) ------------------------- */
@@ -68,6 +70,10 @@ static void prep_task(void *arg, int ith, int nth) {
     for (long t = lo; t < hi; t++) prep(j->x + t * n_in, (char *)j->act + t * j->act_row, n_in);
 }
 
+/* Batches whose prepared rows fit this (token generation: one row of up to ~12k
+ * values) are prepared by each thread on its own stack. */
+#define LOCAL_PREP_BYTES (32 * 1024)
+
 /* Rows are split across threads in whole 16-row panels, so each weight row is read by
  * one thread only. A matrix too small to give every thread a few panels is split by
  * tokens instead (every thread then reads all of it, which is cheap when it is small). */
@@ -90,21 +96,32 @@ static void gemm_task(void *arg, int ith, int nth) {
     }
     int64_t row0 = r_lo * PANEL, row1 = r_hi * PANEL < n_rows ? r_hi * PANEL : n_rows;
     if (row1 <= row0 || t_hi <= t_lo) return;
+    const char *act = (const char *)j->act + (size_t)t_lo * j->act_row;
+    _Alignas(64) char own[LOCAL_PREP_BYTES];
+    if (j->local_prep) {
+        /* a small batch: this thread prepares the activations itself (all threads do
+         * the same few microseconds of work) instead of waiting at a barrier */
+        for (long t = t_lo; t < t_hi; t++)
+            j->k->gemm_prep[W->type](j->x + t * n_in, own + (size_t)(t - t_lo) * j->act_row, n_in);
+        act = own;
+    }
     void *work = qlm_thread_scratch(QLM_SCRATCH_GEMM, QLM_GEMM_WORK_SIZE(n_in, t_hi - t_lo)); /* NULL: kernels cope */
     j->k->gemm[W->type](n_in, (int)(row1 - row0), (int)(t_hi - t_lo), qlm_tensor_row(W, row0),
-                        W->row_size, (const char *)j->act + (size_t)t_lo * j->act_row,
-                        j->act_row, j->y + (size_t)t_lo * j->ldy + row0, j->ldy, work);
+                        W->row_size, act, j->act_row, j->y + (size_t)t_lo * j->ldy + row0, j->ldy, work);
 }
+
+
 
 void qlm_matmul(qlm_pool *pool, const qlm_kernels *k, const qlm_tensor *W, const float *x,
                 float *y, int64_t ldy, int n_tok, void *scratch) {
     const qlm_type_traits *tt = qlm_type_get(W->type);
     /* the kernels want cache-line-aligned activation rows */
     void *act = (void *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
-    matmul_job j = {k, W, x, y, ldy, n_tok, tt->vec_dot_type, act, 0};
+    matmul_job j = {k, W, x, y, ldy, n_tok, tt->vec_dot_type, act, 0, false};
     if (k->gemm[W->type] && n_tok >= k->gemm_min_tokens) {
         j.act_row = qlm_gemm_act_size(W->type, W->ne[0]);
-        qlm_pool_run(pool, prep_task, &j);
+        j.local_prep = qlm_pool_size(pool) > 1 && j.act_row * (size_t)n_tok <= LOCAL_PREP_BYTES;
+        if (!j.local_prep) qlm_pool_run(pool, prep_task, &j);
         qlm_pool_run(pool, gemm_task, &j);
         return;
     }

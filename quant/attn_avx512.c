@@ -10,6 +10,7 @@
 #if defined(__x86_64__) && defined(__AVX512F__)
 #include "../ggml-like/scratch.h"
 #include "kernels_x86.h"
+#include "simd_avx512.h"
 #include "simd_x86.h"
 
 #include <math.h>
@@ -32,7 +33,7 @@ static inline __m512 exp16(__m512 x) {
     return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
 }
 
-static inline __mmask16 first(int k) { return (__mmask16)(k >= 16 ? 0xFFFF : (1u << k) - 1); }
+static inline __mmask16 first(int k) { return (__mmask16)(k >= 16 ? 0xFFFF : k <= 0 ? 0 : (1u << k) - 1); }
 
 /* 16 values of row t of an f16/f32 matrix from element e, masked to m */
 static inline __m512 load16(const void *base, size_t stride, int t, int e, __mmask16 m, bool f16) {
@@ -40,31 +41,6 @@ static inline __m512 load16(const void *base, size_t stride, int t, int e, __mma
     return _mm512_maskz_loadu_ps(m, (const float *)base + (size_t)t * stride + e);
 }
 
-static void transpose16(__m512 *r) {
-    __m512 t[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 16; i += 4) {
-        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
-        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
-        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
-        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
-    }
-    for (int i = 0; i < 4; i++) {
-        t[i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0x88);
-        t[4 + i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0xdd);
-        t[8 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0x88);
-        t[12 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0xdd);
-    }
-    for (int i = 0; i < 4; i++) {
-        r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
-        r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xdd);
-        r[4 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0x88);
-        r[12 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0xdd);
-    }
-}
 
 /* kt[e][t] (ld = np16 positions per row, zero past n_pos) from K rows */
 static void k_transposed(const void *k, size_t stride, int n_pos, int np16, int hd, bool f16, float *kt) {
@@ -74,7 +50,7 @@ static void k_transposed(const void *k, size_t stride, int n_pos, int np16, int 
             __m512 r[16];
             for (int i = 0; i < 16; i++)
                 r[i] = t0 + i < n_pos ? load16(k, stride, t0 + i, e0, m, f16) : _mm512_setzero_ps();
-            transpose16(r);
+            avx512_transpose16(r);
             for (int i = 0; i < 16 && e0 + i < hd; i++) _mm512_store_ps(kt + (size_t)(e0 + i) * np16 + t0, r[i]);
         }
     }

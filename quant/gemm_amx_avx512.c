@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "kernels_x86.h"
+#include "simd_avx512.h"
 
 typedef struct {
     uint8_t palette, start_row, reserved[14];
@@ -108,33 +109,6 @@ panel_tile(int nb, const uint8_t *panel, const int J, const bool affine, const i
     FACC_LIST(FACC_STORE)
 }
 
-/* In-lane-group 16x16 transpose of floats held in 16 vectors. */
-static inline void transpose16(__m512 *r) {
-    __m512 t[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 16; i += 4) {
-        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
-        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
-        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
-        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
-    }
-    /* now r[4g + k] holds, in each 128-bit lane q, element k of rows 4q'.. : regroup lanes */
-    for (int i = 0; i < 4; i++) {
-        t[i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0x88);
-        t[4 + i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0xdd);
-        t[8 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0x88);
-        t[12 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0xdd);
-    }
-    for (int i = 0; i < 4; i++) {
-        r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
-        r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xdd);
-        r[4 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0x88);
-        r[12 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0xdd);
-    }
-}
 
 /* dst[16 b + t] = float at src + t * stride + 4 b, for t < ntok (0 beyond), b < nb */
 static void transpose_cols(const uint8_t *src, size_t stride, int ntok, int nb, float *dst) {
@@ -144,7 +118,7 @@ static void transpose_cols(const uint8_t *src, size_t stride, int ntok, int nb, 
         __m512 r[16];
         for (int t = 0; t < 16; t++)
             r[t] = t < ntok ? _mm512_maskz_loadu_ps(m, src + (size_t)t * stride + 4 * (size_t)b0) : _mm512_setzero_ps();
-        transpose16(r);
+        avx512_transpose16(r);
         for (int k = 0; k < w; k++) _mm512_store_ps(dst + 16 * (size_t)(b0 + k), r[k]);
     }
 }

@@ -30,6 +30,7 @@
 #if defined(__x86_64__) && defined(__AVX512F__) && defined(__AVX512VNNI__)
 #include "kernels_x86.h"
 #include "simd_x86.h"
+#include "simd_avx512.h"
 #include "../ggml-like/cpu_features.h"
 
 #include <stdlib.h>
@@ -611,8 +612,42 @@ static inline __m512i rows4(const uint8_t *lv, size_t row_bytes, int k, size_t o
 
 /* Repack up to 16 rows of nb blocks of BLK values (units of `unit` values, unit_bytes
  * in the file) into panel records: J = BLK/4 level vectors, scales, [offsets]. */
+/* Q4_0, the most common prompt case, straight from the rows: 4 rows' qs per vector,
+ * nibbles split in registers, no staging buffer. */
+static void repack_q4_0(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel) {
+    static const block_q4_0 zero_block;
+    const size_t rec = REC_BYTES(8, false);
+    const __m512i m4 = _mm512_set1_epi8(15);
+    for (int b = 0; b < nb; b++) {
+        const block_q4_0 *x[16];
+        for (int r = 0; r < 16; r++) x[r] = r < nrows ? (const block_q4_0 *)(w + (size_t)r * w_stride) + b : &zero_block;
+        __m512i lo[4], hi[4];
+        for (int k = 0; k < 4; k++) { /* rows k, k+4, k+8, k+12 in the four lanes */
+            __m512i v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)x[k]->qs));
+            v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)x[k + 4]->qs), 1);
+            v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)x[k + 8]->qs), 2);
+            v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)x[k + 12]->qs), 3);
+            lo[k] = _mm512_and_si512(v, m4);
+            hi[k] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+        }
+        transpose4(&lo[0], &lo[1], &lo[2], &lo[3]);
+        transpose4(&hi[0], &hi[1], &hi[2], &hi[3]);
+        uint8_t *pr = panel + rec * (size_t)b;
+        for (int k = 0; k < 4; k++) {
+            _mm512_store_si512(pr + 64 * k, lo[k]);
+            _mm512_store_si512(pr + 64 * (4 + k), hi[k]);
+        }
+        float *ps = (float *)(pr + 512);
+        for (int r = 0; r < 16; r++) ps[r] = x86_f16(x[r]->d);
+    }
+}
+
 static void repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unpack_fn unpack,
                    int blk, int unit, size_t unit_bytes, bool affine) {
+    if (unpack == unpack_q4_0) {
+        repack_q4_0(w, w_stride, nrows, nb, panel);
+        return;
+    }
     _Alignas(64) uint8_t lv[16][UNIT_MAX];
     _Alignas(64) float ws[16][16], wm[16][16];
     const int J = blk / 4, bpu = unit / blk;
@@ -655,7 +690,7 @@ bool qlm_avx512_use_amx;
     const int nb = (int)(n / (BLK));                                                           \
     const int nb4 = (nb + 3) / 4 * 4;                                                          \
     const size_t panel_bytes = (size_t)REC_BYTES(J_, AFF) * (size_t)nb4;                       \
-    const bool amx = qlm_avx512_use_amx && nt >= AMX_MIN_TOKENS;                               \
+    const bool amx = qlm_avx512_use_amx && nt >= AMX_MIN_TOKENS && qlm_cpu_amx_request();     \
     /* AMX: every token tile's block scales and corrections, transposed once per call */     \
     const size_t nt16 = ((size_t)nt + 15) / 16 * 16;                                         \
     const size_t dt_bytes = amx ? ((size_t)nb4 * 8 * nt16 + 63) / 64 * 64 : 0;                 \
@@ -792,13 +827,8 @@ static void repack_float(qlm_type wt, const uint8_t *w, size_t w_stride, int nro
         for (int r = 0; r < 16; r++)
             v[r] = r < nrows ? ld_w16(w + (size_t)r * w_stride, k0, wt, n - k0) : _mm512_setzero_ps();
         /* transpose 16x16: v[r][k] -> panel[k0 + k][r] */
-        _Alignas(64) float tile[16][16];
-        for (int r = 0; r < 16; r++) _mm512_store_ps(tile[r], v[r]);
-        for (int k = 0; k < 16; k++) {
-            const __m512i idx = _mm512_add_epi32(_mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                                                    _mm512_set1_epi32(16)), _mm512_set1_epi32(k));
-            _mm512_store_ps(panel + (k0 + k) * 16, _mm512_i32gather_ps(idx, &tile[0][0], 4));
-        }
+        avx512_transpose16(v);
+        for (int k = 0; k < 16 && k0 + k < n; k++) _mm512_store_ps(panel + (k0 + k) * 16, v[k]);
     }
 }
 

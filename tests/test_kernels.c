@@ -59,6 +59,18 @@ static void *xmalloc(size_t n) {
     return p;
 }
 
+/* t_shared's paths, freed at exit (so that LeakSanitizer stays quiet) */
+static char *g_paths[512]; /* about 35 lookups per ISA */
+static int g_n_paths;
+static void free_paths(void) {
+    for (int i = 0; i < g_n_paths; i++) free(g_paths[i]);
+}
+static const char *shared(const char *rel) {
+    const char *p = t_shared(rel);
+    if (p && g_n_paths < 512) g_paths[g_n_paths++] = (char *)p;
+    return p;
+}
+
 /* the weight types with a dot product, and the activation formats */
 static const qlm_type WTYPES[] = {QLM_TYPE_Q4_0, QLM_TYPE_Q4_1, QLM_TYPE_Q5_0, QLM_TYPE_Q5_1,
                                   QLM_TYPE_Q8_0, QLM_TYPE_Q4_K, QLM_TYPE_Q5_K, QLM_TYPE_Q6_K,
@@ -431,7 +443,7 @@ static void test_models(const char *isa) {
     for (int i = 0; i < N; i++) ids[i] = i < 5 ? prompt[i] : (int32_t)(3 + (i * 211 + 17) % 509);
     const char *saved = qlm_isa_name();
     for (size_t mi = 0; mi < sizeof MODELS / sizeof MODELS[0]; mi++) {
-        const char *path = t_shared(MODELS[mi]);
+        const char *path = shared(MODELS[mi]);
         const char *base = strrchr(MODELS[mi], '/') + 1;
         t_case("%s: logits of %s vs scalar path (max |dlogit| <= %g)", isa, base, MODEL_BOUND[mi]);
         if (!path) { t_skip("%s absent in ../shared", MODELS[mi]); continue; }
@@ -519,7 +531,7 @@ static void test_references(const char *isa) {
         const double bound = REFS[i].bound;
         t_case("%s: %s vs %s logits (max |dlogit| <= %g, top-1 >= 95%%)", isa, base,
                REFS[i].ref ? REFS[i].ref : "llama.cpp", bound);
-        const char *m = t_shared(mp), *tk = t_shared(tp), *lg = t_shared(lp);
+        const char *m = shared(mp), *tk = shared(tp), *lg = shared(lp);
         if (!m || !tk || !lg) { t_skip("reference data absent in ../shared"); continue; }
         int32_t ids[512];
         int n = read_ids(tk, ids, 512);
@@ -570,8 +582,8 @@ static void test_references(const char *isa) {
  * float rounding: the two kernels sum in different orders. */
 static void test_batch_vs_single(const char *isa) {
     t_case("%s: batch of 40 vs token by token (stories260K F32 and Q4_0 mix, f32 KV)", isa);
-    const char *paths[2] = {t_shared("models/stories260K/stories260K.gguf"),
-                            t_shared("models/stories260K/quant/stories260K.llamaquant-TQ2_0.mix-Q4_0.gguf")};
+    const char *paths[2] = {shared("models/stories260K/stories260K.gguf"),
+                            shared("models/stories260K/quant/stories260K.llamaquant-TQ2_0.mix-Q4_0.gguf")};
     if (!paths[0] || !paths[1]) { t_skip("models absent in ../shared"); return; }
     const char *saved = qlm_isa_name();
     qlm_error err = {0};
@@ -611,6 +623,7 @@ static void test_batch_vs_single(const char *isa) {
 
 int main(void) {
     verbose = getenv("QLM_TEST_VERBOSE") != NULL;
+    atexit(free_paths);
     test_forced_isa();
     for (int i = 0; i < N_ISAS; i++) {
         const qlm_kernels *k = qlm_kernels_for(ISAS[i]);
