@@ -59,17 +59,8 @@ static void *xmalloc(size_t n) {
     return p;
 }
 
-/* t_shared's paths, freed at exit (so that LeakSanitizer stays quiet) */
-static char *g_paths[512]; /* about 35 lookups per ISA */
-static int g_n_paths;
-static void free_paths(void) {
-    for (int i = 0; i < g_n_paths; i++) free(g_paths[i]);
-}
-static const char *shared(const char *rel) {
-    const char *p = t_shared(rel);
-    if (p && g_n_paths < 512) g_paths[g_n_paths++] = (char *)p;
-    return p;
-}
+/* t_shared keeps its paths until exit itself */
+static const char *shared(const char *rel) { return t_shared(rel); }
 
 /* the weight types with a dot product, and the activation formats */
 static const qlm_type WTYPES[] = {QLM_TYPE_Q4_0, QLM_TYPE_Q4_1, QLM_TYPE_Q5_0, QLM_TYPE_Q5_1,
@@ -623,7 +614,6 @@ static void test_batch_vs_single(const char *isa) {
 
 int main(void) {
     verbose = getenv("QLM_TEST_VERBOSE") != NULL;
-    atexit(free_paths);
     test_forced_isa();
     for (int i = 0; i < N_ISAS; i++) {
         const qlm_kernels *k = qlm_kernels_for(ISAS[i]);
