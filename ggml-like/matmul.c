@@ -39,6 +39,8 @@ static void quantize_task(void *arg, int ith, int nth) {
 
 /* Rows per tile: weights of a tile stay in L1/L2 while every token uses them. */
 #define ROW_TILE 16
+/* Software prefetch distance in the weight stream (bytes). */
+#define PREFETCH_AHEAD 4096
 
 static void dot_task(void *arg, int ith, int nth) {
     matmul_job *j = arg;
@@ -54,7 +56,15 @@ static void dot_task(void *arg, int ith, int nth) {
         for (int t = 0; t < j->n_tok; t++) {
             const void *a = (const char *)j->act + (size_t)t * j->act_row;
             float *yt = j->y + (size_t)t * j->ldy;
-            for (int64_t r = r0; r < r1; r++) dot(n_in, &yt[r], qlm_tensor_row(W, r), a);
+            for (int64_t r = r0; r < r1; r++) {
+                if (t == 0) {
+                    /* weights stream from memory once: ask for the bytes ~4 KiB ahead
+                     * (the hardware prefetcher alone leaves the dots waiting on misses) */
+                    const char *pf = (const char *)qlm_tensor_row(W, r) + PREFETCH_AHEAD;
+                    for (size_t o = 0; o < W->row_size; o += 64) __builtin_prefetch(pf + o);
+                }
+                dot(n_in, &yt[r], qlm_tensor_row(W, r), a);
+            }
         }
     }
 }

@@ -354,19 +354,34 @@ gemv_chunk(qtype qt, const uint8_t *row, int c, int nb, const prow *A, __m512 *f
     chunk_finish(&o, A, c, facc, NT, affine);
 }
 
+#ifndef PF_DIST
+#define PF_DIST 4096
+#endif
+
 /* nr rows x NT tokens; nb blocks of B values per row (sub-blocks for K-quants). */
 static inline __attribute__((always_inline)) void
 gemv(qtype qt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride,
      float *y, int64_t ldy, const int NT) {
     const int B = qt == T_Q6_K ? 16 : 32;
     const int nb = (int)(n / B), nfull = nb / 16 * 16;
+    /* bytes of weights per chunk of 16 blocks (sub-blocks) */
+    static const int chunk_bytes[] = {[T_Q4_0] = 288, [T_Q4_1] = 320, [T_Q5_0] = 352, [T_Q5_1] = 384,
+                                      [T_Q8_0] = 544, [T_Q4_K] = 288, [T_Q5_K] = 352, [T_Q6_K] = 210};
+    const int cb = chunk_bytes[qt];
     prow A[3];
     for (int t = 0; t < NT; t++) A[t] = prow_of(a + (size_t)t * a_stride, n, B);
     for (int r = 0; r < nr; r++) {
         const uint8_t *row = w + (size_t)r * w_stride;
         __m512 facc[3];
         for (int t = 0; t < NT; t++) facc[t] = _mm512_setzero_ps();
-        for (int c = 0; c < nfull; c += 16) gemv_chunk(qt, row, c, nb, A, facc, NT, true);
+        for (int c = 0; c < nfull; c += 16) {
+            /* The weights stream from memory once: the hardware prefetcher alone leaves
+             * this loop waiting on misses, so ask for the bytes PF_DIST ahead (the rows
+             * of a matrix are contiguous; prefetches past its end are harmless). */
+            const uint8_t *pf = row + (size_t)cb * (size_t)(c / 16) + PF_DIST;
+            for (int o = 0; o < cb; o += 64) _mm_prefetch((const char *)pf + o, _MM_HINT_T0);
+            gemv_chunk(qt, row, c, nb, A, facc, NT, true);
+        }
         if (nfull < nb) gemv_chunk(qt, row, nfull, nb, A, facc, NT, false);
         for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = _mm512_reduce_add_ps(facc[t]);
     }
@@ -809,9 +824,13 @@ gemv_float(qlm_type wt, int64_t n, int nr, const uint8_t *w, size_t w_stride, co
             const void *row = w + (size_t)r * w_stride;
             __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
             int64_t i = 0;
-            for (; i + 64 <= n; i += 64)
+            const size_t esz = wt == QLM_TYPE_F32 ? 4 : 2;
+            for (; i + 64 <= n; i += 64) {
+                const char *pf = (const char *)row + (size_t)i * esz + PF_DIST; /* see gemv() */
+                for (size_t o = 0; o < 64 * esz; o += 64) _mm_prefetch(pf + o, _MM_HINT_T0);
                 for (int k = 0; k < 4; k++)
                     acc[k] = _mm512_fmadd_ps(ld_w16(row, i + 16 * k, wt, 16), _mm512_load_ps(x + i + 16 * k), acc[k]);
+            }
             for (; i < n; i += 16) /* activations are zero-padded */
                 acc[0] = _mm512_fmadd_ps(ld_w16(row, i, wt, n - i), _mm512_loadu_ps(x + i), acc[0]);
             y[(size_t)t * ldy + r] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
