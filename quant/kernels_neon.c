@@ -219,8 +219,13 @@ static void dequant_bf16(const void *vx, float *y, int64_t n) {
     for (; i < n; i++) y[i] = qlm_bf16_to_f32(x[i]);
 }
 
+/* quant/attn_neon.c */
+void qlm_neon_attn(const float *q, float *out, size_t q_stride, int n_tok, int n_q, const void *k,
+                   const void *v, size_t kv_stride, int n_pos, int hd, float scale, bool f16, float *scores);
+
 bool qlm_kernels_fill_neon(qlm_kernels *k) {
     const bool dp = qlm_cpu_get()->dotprod;
+    k->attn = qlm_neon_attn;
     k->from_float[QLM_TYPE_Q8_0] = quant_q8_0;
     k->from_float[QLM_TYPE_Q8_1] = quant_q8_1;
     k->from_float[QLM_TYPE_Q8_K] = quant_q8_k;
