@@ -36,7 +36,9 @@ static void prep_q8_0_blocks(const float *x, void *dst, int64_t n, int bias, boo
         float df;
         int sum = qlm_avx2_q8_block(x + 32 * b, qs, &df);
         d[b] = x86_f16(x86_to_f16(df));
-        e[b] = -bias * sum;
+        /* in 64 bits: NaN activations (from a malformed file) give a meaningless sum
+         * that must not overflow */
+        e[b] = (int32_t)((int64_t)-bias * sum);
         if (nib4) {
             int8_t *g = q + 128 * (b / 4) + 16 * (b % 4);
             memcpy(g, qs, 16);
