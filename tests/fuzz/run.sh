@@ -58,7 +58,7 @@ for n in $names; do
     stamp=build-fuzz/logs/$n.start
     touch "$stamp"
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
-    "$bin" -max_total_time="$secs" -runs="${FUZZ_RUNS:--1}" -timeout=10 -rss_limit_mb=4096 -max_len="$(max_len "$n")" \
+    "$bin" -max_total_time="$secs" -runs="${FUZZ_RUNS:--1}" -seed="${FUZZ_SEED:-0}" -timeout=10 -rss_limit_mb=4096 -max_len="$(max_len "$n")" \
         -print_final_stats=1 -artifact_prefix="build-fuzz/artifacts/$n/" "${dict[@]}" "${keep[@]}" \
         "build-fuzz/corpus/$n" "build-fuzz/seeds/$n" > "$log" 2>&1
     rc=$?
