@@ -63,15 +63,17 @@ for n in $names; do
         "build-fuzz/corpus/$n" "build-fuzz/seeds/$n" > "$log" 2>&1
     rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
-    if [ -z "$runs" ]; then # fork mode: the last status line, "#RUNS: cov: ... exec/s N ..."
+    took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log")
+    if [ -z "$runs" ]; then # fork mode: the last status line, "#RUNS: cov: ... time: Ns ..."
         last=$(grep -E '^#[0-9]+: cov:' "$log" | tail -n 1)
         runs=$(printf '%s' "$last" | sed -n 's/^#\([0-9]*\):.*/\1/p')
-        rate=$(printf '%s' "$last" | sed -n 's/.*exec\/s \([0-9]*\).*/\1/p')
+        took=$(printf '%s' "$last" | sed -n 's/.* time: \([0-9]*\)s.*/\1/p')
     fi
+    took=${took:-$secs}
+    rate=$(( ${runs:-0} / (took > 0 ? took : 1) ))
     new=$(find "build-fuzz/artifacts/$n" -type f ! -name '*.txt' -newer "$stamp")
     found=$(printf '%s' "$new" | grep -c . || true)
-    echo "fuzz_$n: ${runs:-?} runs in ${secs}s (${rate:-?}/s), corpus $(ls "build-fuzz/corpus/$n" | wc -l) files, exit $rc"
+    echo "fuzz_$n: ${runs:-?} runs in ${took}s (${rate}/s), corpus $(ls "build-fuzz/corpus/$n" | wc -l) files, exit $rc"
     unknown=0
     for a in $new; do
         if known "$n" "$bin" "$a"; then
