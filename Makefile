@@ -3,6 +3,7 @@
 #   make                 ./qlm and libqlm.a
 #   make test            build and run every test; ends with "N passed, N failed"
 #   make demo            write a story with the 260K-parameter TinyStories model
+#   make bench-tokenize  tokenizer throughput on 1 MiB of mixed text (bench/tokenize_bench.c)
 #   make SAN=1 test      the same tests under AddressSanitizer + UBSan (in build-san/)
 #   make fuzz            libFuzzer harnesses (tests/fuzz/) with clang, ASan and UBSan, as
 #                        build-fuzz/fuzz_NAME; see tests/fuzz/README.md
@@ -42,7 +43,8 @@ FLAGS_neon   = -march=armv8.2-a+dotprod+fp16
 endif
 
 LIB_SRC  := $(wildcard ggml-like/*.c quant/*.c model/*.c)
-CLI_SRC  := $(wildcard cli/*.c bench/*.c server/*.c)
+# bench/tokenize_bench.c is a program of its own (make bench-tokenize), not part of ./qlm
+CLI_SRC  := $(filter-out bench/tokenize_bench.c,$(wildcard cli/*.c bench/*.c server/*.c))
 TEST_SRC := $(wildcard tests/test_*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -61,7 +63,9 @@ else
 QLM_BIN = qlm
 endif
 
-.PHONY: all test demo clean fuzz fuzz-bins
+SHARED  ?= ../shared
+
+.PHONY: all test demo clean fuzz fuzz-bins bench-tokenize
 all: $(QLM_BIN) libqlm.a
 
 $(BUILD)/%.o: %.c
@@ -105,6 +109,18 @@ test: $(QLM_BIN) $(TEST_BIN)
 
 demo: $(QLM_BIN)
 	@sh scripts/demo.sh ./$(QLM_BIN)
+
+$(BUILD)/bench/tokenize_bench: bench/tokenize_bench.c $(BUILD)/libqlm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< $(BUILD)/libqlm.a $(LDLIBS)
+
+# imports the three Hugging Face tokenizers of $(SHARED)/tokenizers, then times them and
+# llama.cpp's LLaMA SentencePiece vocabulary
+bench-tokenize: $(QLM_BIN) $(BUILD)/bench/tokenize_bench
+	@for t in llama3 qwen3 gemma3; do \
+	    ./$(QLM_BIN) convert --vocab-only $(SHARED)/tokenizers/$$t -o $(BUILD)/bench/$$t.gguf || exit 1; done
+	$(BUILD)/bench/tokenize_bench $(BUILD)/bench/llama3.gguf $(BUILD)/bench/qwen3.gguf $(BUILD)/bench/gemma3.gguf \
+	    $(SHARED)/vocab/ggml-vocab-llama-spm.gguf
 
 clean:
 	rm -rf build build-san build-fuzz qlm libqlm.a tests/out

@@ -65,3 +65,24 @@ bool flag_float(const char *cmd, const char *flag, const char *v, double lo, dou
     cli_error(cmd, "bad value for %s: '%s' (expected a number from %g to %g)", flag, v, lo, hi);
     return false;
 }
+
+char *read_whole_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, n = 0, k;
+    char *buf = malloc(cap);
+    while (buf && (k = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += k;
+        if (n + 1 == cap) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb) { free(buf); buf = NULL; }
+            else buf = nb;
+        }
+    }
+    bool bad = ferror(f);
+    fclose(f);
+    if (bad || !buf) { free(buf); return NULL; }
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}

@@ -4,6 +4,7 @@
 #define QLM_CLI_ARGS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Print "qlm CMD: message" to stderr. */
@@ -24,5 +25,13 @@ const char *flag_value(const char *cmd, int argc, char **argv, int *i);
 /* Common flag parsers that print "qlm CMD: bad value for FLAG: VALUE (expected ...)". */
 bool flag_int(const char *cmd, const char *flag, const char *v, long long lo, long long hi, long long *out);
 bool flag_float(const char *cmd, const char *flag, const char *v, double lo, double hi, double *out);
+
+/* Read a whole file (binary); NULL on failure (errno says why). *len gets its size; the
+ * buffer has one extra NUL byte after the data. */
+char *read_whole_file(const char *path, size_t *len);
+
+/* Read a whole file (binary); NULL on failure (errno says why). *len gets its size; the
+ * buffer has one extra NUL byte after the data. */
+char *read_whole_file(const char *path, size_t *len);
 
 #endif

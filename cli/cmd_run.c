@@ -41,28 +41,6 @@ static double now_s(void) {
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Read a whole prompt file; NULL (and a message) on failure. */
-static char *read_text_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    size_t k;
-    while (buf && (k = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += k;
-        if (n == cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (!nb) { free(buf); buf = NULL; }
-            else buf = nb;
-        }
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    if (bad) { free(buf); return NULL; }
-    *len = n;
-    return buf;
-}
-
 typedef struct {
     const char *model, *prompt, *prompt_file;
     long long n_predict, top_k, threads, ctx, repeat_last_n;
@@ -120,7 +98,7 @@ int cmd_run(int argc, char **argv) {
 
     char *prompt_buf = NULL;
     size_t prompt_len = o.prompt ? strlen(o.prompt) : 0;
-    if (o.prompt_file && !(prompt_buf = read_text_file(o.prompt_file, &prompt_len))) {
+    if (o.prompt_file && !(prompt_buf = read_whole_file(o.prompt_file, &prompt_len))) {
         cli_error("run", "cannot read prompt file '%s'", o.prompt_file);
         return 1;
     }

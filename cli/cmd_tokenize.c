@@ -21,25 +21,6 @@ static const char *TOKENIZE_USAGE =
     "      --pieces       one token per line: its id and its text\n"
     "  -h, --help         this text\n";
 
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, n = 0, k;
-    char *buf = malloc(cap);
-    while (buf && (k = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += k;
-        if (n == cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (!nb) { free(buf); buf = NULL; }
-            else buf = nb;
-        }
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    if (bad) { free(buf); return NULL; }
-    *len = n;
-    return buf;
-}
 
 /* A piece in single quotes: printable UTF-8 as is, control bytes and bytes that are not
  * part of a valid UTF-8 sequence escaped, so the line is unambiguous. */
@@ -84,7 +65,7 @@ int cmd_tokenize(int argc, char **argv) {
 
     size_t len = prompt ? strlen(prompt) : 0;
     char *buf = NULL;
-    if (file && !(buf = read_file(file, &len))) {
+    if (file && !(buf = read_whole_file(file, &len))) {
         cli_error(cmd, "cannot read '%s'", file);
         return 1;
     }

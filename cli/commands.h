@@ -5,6 +5,7 @@
 #define QLM_CLI_COMMANDS_H
 
 int cmd_run(int argc, char **argv);
+int cmd_template(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_logits(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
@@ -12,5 +13,7 @@ int cmd_convert(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

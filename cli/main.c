@@ -13,6 +13,7 @@ typedef struct {
 
 static const command COMMANDS[] = {
     {"run", cmd_run, "generate text from a prompt"},
+    {"template", cmd_template, "render a chat template into a prompt (as transformers does)"},
     {"info", cmd_info, "print a GGUF file's metadata and tensor table"},
     {"logits", cmd_logits, "write the raw logits of a token sequence"},
     {"tokenize", cmd_tokenize, "print the token ids of a text"},
@@ -20,6 +21,8 @@ static const command COMMANDS[] = {
     {"chat", cmd_chat, "talk to a model in the terminal"},
     {"serve", cmd_serve, "OpenAI-compatible local HTTP server"},
     {"quantize", cmd_quantize, "convert a GGUF model's weights to another type"},
+    {"synth", cmd_synth, "write a random-weight GGUF of a real model's shape"},
+    {"bench", cmd_bench, "measure prompt and generation speed as llama-bench does"},
 };
 
 static void usage(FILE *f) {

@@ -5,6 +5,10 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 static unsigned long long xgetbv0(void) {
     unsigned eax, edx;
@@ -26,6 +30,7 @@ static void detect(qlm_cpu_features *f) {
     if (__get_cpuid_max(0, NULL) < 7) return;
     __cpuid_count(7, 0, a, b, c, d);
     f->avx2 = b & (1u << 5);
+    f->bmi2 = b & (1u << 8);
     if (zmm_ok) {
         f->avx512f = b & (1u << 16);
         f->avx512dq = b & (1u << 17);
@@ -33,6 +38,27 @@ static void detect(qlm_cpu_features *f) {
         f->avx512vl = b & (1u << 31);
         f->avx512vnni = c & (1u << 11);
     }
+    /* AMX: CPUID AMX-TILE (edx 24) and AMX-INT8 (edx 25) and the tile state enabled in
+     * XCR0 (bits 17, 18). Linux also wants a per-process request before the first use
+     * (qlm_cpu_amx_request): it enlarges signal frames, so it is made only when a tile
+     * kernel is about to run. */
+#if defined(__linux__) && defined(__x86_64__)
+    f->amx_int8 = (xcr0 & 0x60000) == 0x60000 && (d & (1u << 24)) && (d & (1u << 25));
+#endif
+}
+
+static bool g_amx_granted;
+static void amx_request(void) {
+#if defined(__linux__) && defined(__x86_64__)
+    g_amx_granted = syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* tile data */) == 0;
+#endif
+}
+
+bool qlm_cpu_amx_request(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    if (!qlm_cpu_get()->amx_int8) return false;
+    pthread_once(&once, amx_request);
+    return g_amx_granted;
 }
 #elif defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>
@@ -54,6 +80,10 @@ static void detect(qlm_cpu_features *f) {
 }
 #else
 static void detect(qlm_cpu_features *f) { (void)f; }
+#endif
+
+#if !(defined(__x86_64__) || defined(__i386__))
+bool qlm_cpu_amx_request(void) { return false; }
 #endif
 
 static qlm_cpu_features g_features;

@@ -6,11 +6,17 @@
 #include <stdbool.h>
 
 typedef struct {
-    bool avx2, fma, f16c;                         /* x86 "avx2" path needs all three */
+    bool avx2, fma, f16c, bmi2;                   /* x86 "avx2" path needs all four */
     bool avx512f, avx512bw, avx512vl, avx512dq, avx512vnni;
+    bool amx_int8;     /* AMX tiles with int8 products, state enabled by the OS */
     bool neon, dotprod;                           /* ARM64 */
 } qlm_cpu_features;
 
 const qlm_cpu_features *qlm_cpu_get(void);
+
+/* Ask the OS (once per process) for the AMX tile state; true when tiles may be used.
+ * Call right before the first tile instruction, not earlier: on Linux the request
+ * enlarges every signal frame of the process. */
+bool qlm_cpu_amx_request(void);
 
 #endif

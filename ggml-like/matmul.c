@@ -1,12 +1,16 @@
 #include "matmul.h"
+#include "scratch.h"
 
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* Q8_K rows are the largest per element (292 bytes per 256 values); f32 is 4 per value:
- * reserve the larger of the two for any type. */
+/* Per token: the larger of a prepared gemm row (f32 at most: 4 bytes per value plus
+ * padding) and a vec_dot row (Q8_K, the largest activation format, is 1.14 bytes per
+ * value); +64 to align the start to a cache line. */
 size_t qlm_matmul_scratch_size(int64_t n_in, int n_tok) {
-    size_t per_row = (size_t)n_in * 4 + 512;
-    return per_row * (size_t)n_tok + 64;
+    return qlm_gemm_act_size(QLM_TYPE_F32, n_in) * (size_t)(n_tok > 0 ? n_tok : 1) + 64;
 }
 
 typedef struct {
@@ -16,10 +20,13 @@ typedef struct {
     float *y;
     int64_t ldy;
     int n_tok;
-    qlm_type act_type;
-    void *act;          /* quantized activations [n_tok][act_row] */
+    qlm_type act_type;  /* vec_dot path: the activation format */
+    void *act;          /* converted activations [n_tok][act_row] */
     size_t act_row;
+    bool local_prep;    /* gemm path: each thread prepares its tokens itself */
 } matmul_job;
+
+/* ---- vec_dot path (tables or types without a gemm kernel) ------------------------- */
 
 static void quantize_task(void *arg, int ith, int nth) {
     matmul_job *j = arg;
@@ -32,6 +39,8 @@ static void quantize_task(void *arg, int ith, int nth) {
 
 /* Rows per tile: weights of a tile stay in L1/L2 while every token uses them. */
 #define ROW_TILE 16
+/* Software prefetch distance in the weight stream (bytes). */
+#define PREFETCH_AHEAD 4096
 
 static void dot_task(void *arg, int ith, int nth) {
     matmul_job *j = arg;
@@ -47,15 +56,85 @@ static void dot_task(void *arg, int ith, int nth) {
         for (int t = 0; t < j->n_tok; t++) {
             const void *a = (const char *)j->act + (size_t)t * j->act_row;
             float *yt = j->y + (size_t)t * j->ldy;
-            for (int64_t r = r0; r < r1; r++) dot(n_in, &yt[r], qlm_tensor_row(W, r), a);
+            for (int64_t r = r0; r < r1; r++) {
+                if (t == 0) {
+                    /* weights stream from memory once: ask for the bytes ~4 KiB ahead
+                     * (the hardware prefetcher alone leaves the dots waiting on misses) */
+                    const char *pf = (const char *)qlm_tensor_row(W, r) + PREFETCH_AHEAD;
+                    for (size_t o = 0; o < W->row_size; o += 64) __builtin_prefetch(pf + o);
+                }
+                dot(n_in, &yt[r], qlm_tensor_row(W, r), a);
+            }
         }
     }
 }
 
+/* ---- gemm path ------------------------------------------------------------------ */
+
+static void prep_task(void *arg, int ith, int nth) {
+    matmul_job *j = arg;
+    long lo, hi;
+    qlm_split(j->n_tok, ith, nth, &lo, &hi);
+    int64_t n_in = j->W->ne[0];
+    qlm_gemm_prep_fn prep = j->k->gemm_prep[j->W->type];
+    for (long t = lo; t < hi; t++) prep(j->x + t * n_in, (char *)j->act + t * j->act_row, n_in);
+}
+
+/* Batches whose prepared rows fit this (token generation: one row of up to ~12k
+ * values) are prepared by each thread on its own stack. */
+#define LOCAL_PREP_BYTES (32 * 1024)
+
+/* Rows are split across threads in whole 16-row panels, so each weight row is read by
+ * one thread only. A matrix too small to give every thread a few panels is split by
+ * tokens instead (every thread then reads all of it, which is cheap when it is small). */
+#define PANEL 16
+#define MIN_PANELS_PER_THREAD 8
+
+static void gemm_task(void *arg, int ith, int nth) {
+    matmul_job *j = arg;
+    const qlm_tensor *W = j->W;
+    int64_t n_in = W->ne[0], n_rows = W->ne[1];
+    long panels = (long)((n_rows + PANEL - 1) / PANEL);
+    long r_lo = 0, r_hi = panels, t_lo = 0, t_hi = j->n_tok;
+    if (panels >= (long)MIN_PANELS_PER_THREAD * nth || j->n_tok < 2 * nth * 8)
+        qlm_split(panels, ith, nth, &r_lo, &r_hi);
+    else {
+        /* token ranges in multiples of 8 (the micro-kernels' column count) */
+        qlm_split((j->n_tok + 7) / 8, ith, nth, &t_lo, &t_hi);
+        t_lo *= 8;
+        t_hi = t_hi * 8 < j->n_tok ? t_hi * 8 : j->n_tok;
+    }
+    int64_t row0 = r_lo * PANEL, row1 = r_hi * PANEL < n_rows ? r_hi * PANEL : n_rows;
+    if (row1 <= row0 || t_hi <= t_lo) return;
+    const char *act = (const char *)j->act + (size_t)t_lo * j->act_row;
+    _Alignas(64) char own[LOCAL_PREP_BYTES];
+    if (j->local_prep) {
+        /* a small batch: this thread prepares the activations itself (all threads do
+         * the same few microseconds of work) instead of waiting at a barrier */
+        for (long t = t_lo; t < t_hi; t++)
+            j->k->gemm_prep[W->type](j->x + t * n_in, own + (size_t)(t - t_lo) * j->act_row, n_in);
+        act = own;
+    }
+    void *work = qlm_thread_scratch(QLM_SCRATCH_GEMM, QLM_GEMM_WORK_SIZE(n_in, t_hi - t_lo)); /* NULL: kernels cope */
+    j->k->gemm[W->type](n_in, (int)(row1 - row0), (int)(t_hi - t_lo), qlm_tensor_row(W, row0),
+                        W->row_size, act, j->act_row, j->y + (size_t)t_lo * j->ldy + row0, j->ldy, work);
+}
+
+
+
 void qlm_matmul(qlm_pool *pool, const qlm_kernels *k, const qlm_tensor *W, const float *x,
                 float *y, int64_t ldy, int n_tok, void *scratch) {
     const qlm_type_traits *tt = qlm_type_get(W->type);
-    matmul_job j = {k, W, x, y, ldy, n_tok, tt->vec_dot_type, scratch, 0};
+    /* the kernels want cache-line-aligned activation rows */
+    void *act = (void *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+    matmul_job j = {k, W, x, y, ldy, n_tok, tt->vec_dot_type, act, 0, false};
+    if (k->gemm[W->type] && n_tok >= k->gemm_min_tokens) {
+        j.act_row = qlm_gemm_act_size(W->type, W->ne[0]);
+        j.local_prep = qlm_pool_size(pool) > 1 && j.act_row * (size_t)n_tok <= LOCAL_PREP_BYTES;
+        if (!j.local_prep) qlm_pool_run(pool, prep_task, &j);
+        qlm_pool_run(pool, gemm_task, &j);
+        return;
+    }
     if (j.act_type == QLM_TYPE_F32) {
         j.act = (void *)x; /* already in the dot's format */
         j.act_row = (size_t)W->ne[0] * sizeof(float);

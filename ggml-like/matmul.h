@@ -1,8 +1,10 @@
 /* Quantized matrix products: y = W x for a batch of tokens.
  *
- * The activations are converted once to the weight type's vec_dot_type (Q8_0 for
- * Q4_0, Q8_K for K-quants, ...), as llama.cpp does, then each thread takes a range of
- * weight rows and computes them for every token while those rows are hot in cache. */
+ * The activations are converted once per call, as llama.cpp does: to the weight type's
+ * vec_dot_type (Q8_0 for Q4_0, Q8_K for K-quants, ...) for the vec_dot path, or to the
+ * kernel table's prepared layout for its gemm (see kernels.h). Then the threads split
+ * the weight rows (or, for small matrices, the tokens) and each runs the kernel on its
+ * part, so every weight row is read once per call while the activations stay in cache. */
 #ifndef QLM_MATMUL_H
 #define QLM_MATMUL_H
 

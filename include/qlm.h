@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+struct tm;
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -202,6 +204,26 @@ void qlm_sampler_accept(qlm_sampler *s, int32_t token);
 qlm_status qlm_chat_format(const qlm_model *m, const char *messages_json, size_t len,
                            bool add_generation_prompt, char **out, size_t *out_len, qlm_error *err);
 
+/* Render any Jinja chat template (for `qlm template` and tools that check templates). */
+typedef struct {
+    const char *template_text;  /* NULL: the chat template of the GGUF at gguf_path */
+    size_t template_len;
+    const char *gguf_path;      /* the model whose template / BOS / EOS texts are used; may be NULL */
+    const char *vars_json;      /* a JSON array (the messages) or an object (all variables) */
+    size_t vars_len;
+    bool add_generation_prompt; /* true: set it; false: the object's value, else false */
+    const char *bos_token;      /* NULL: the object's bos_token, else the model's, else "" */
+    const char *eos_token;      /* likewise */
+    const struct tm *now;       /* what strftime_now formats; NULL: local time */
+} qlm_template_params;
+
+/* On success *out is malloc'd text. A template that raises or fails gives
+ * QLM_ERR_FORMAT and a message "Type: text" (with the template line when known), e.g.
+ * "TemplateError: System role not supported". Unreadable or malformed inputs give the
+ * reader's error. */
+qlm_status qlm_template_render(const qlm_template_params *p, char **out, size_t *out_len,
+                               qlm_error *err);
+
 /* ---- conversion ---------------------------------------------------------------------- */
 
 /* Progress of long work: `done` of `total` steps, `what` names the current one. */
@@ -212,11 +234,19 @@ typedef struct {
     int n_threads;              /* 0: physical cores */
     qlm_progress_fn progress;   /* may be NULL */
     void *progress_data;
+    bool vocab_only;            /* write only the tokenizer (no tensors; see below) */
 } qlm_convert_params;
 
 /* Convert a Hugging Face checkpoint folder (config.json + model.safetensors or shards)
  * to a GGUF file llama.cpp can also read. Streams tensor by tensor; writes a temp file
- * and renames it when complete; never touches the input. */
+ * and renames it when complete; never touches the input.
+ * The vocabulary (tokenizer.ggml.*, as llama.cpp's converter writes it) comes from the
+ * folder's tokenizer.json (byte-level BPE, or SentencePiece-style BPE such as Gemma's),
+ * or else its tokenizer.model (a SentencePiece BPE model), with tokenizer_config.json's
+ * special tokens and chat template; a folder without them converts without a
+ * vocabulary. With vocab_only, only the folder's tokenizer files (and config.json, when
+ * present, for the architecture name and vocab_size) are read, and the file holds the
+ * vocabulary and no tensors: qlm_model_load loads it with vocab_only. */
 qlm_status qlm_convert_hf(const char *hf_dir, const char *out_gguf, const qlm_convert_params *p,
                           qlm_error *err);
 
@@ -265,6 +295,79 @@ const char *qlm_quantize_type_names(void);
  * tensor without allow_requantize), QLM_ERR_FORMAT / QLM_ERR_IO / QLM_ERR_NOMEM. */
 qlm_status qlm_quantize_file(const char *in, const char *out, const qlm_quantize_params *p,
                              qlm_error *err);
+
+/* ==== benchmarking: synthetic models, bandwidth, traffic (qlm synth, qlm bench) ======= */
+
+/* Bytes of weight data that generating one token reads: every tensor in full, except the
+ * token (and learned position) embedding tables, of which one row is read per token. A
+ * tied embedding that also serves as the output head is read in full. This is the
+ * numerator of the tg roofline: tokens/s <= read bandwidth / this. */
+uint64_t qlm_model_weight_bytes_per_token(const qlm_model *m);
+
+/* Read bandwidth of this machine: n_threads threads each sum their share of a buffer of
+ * `bytes` (allocated and first touched by the same threads, so pages sit near them),
+ * `reps` times, with a SIMD kernel (AVX-512 / AVX2 when the CPU has it). 1 GB = 1e9 bytes.
+ * `bytes` should be several times the last-level cache or the figure is the cache's. */
+typedef struct {
+    double best_gbps, median_gbps, worst_gbps;
+    size_t bytes;
+    int n_threads, reps;
+    const char *kernel;     /* "avx512", "avx2", "scalar" */
+} qlm_bandwidth;
+qlm_status qlm_measure_read_bandwidth(int n_threads, size_t bytes, int reps, qlm_bandwidth *out,
+                                      qlm_error *err);
+
+/* A random-weight GGUF with the shape, metadata and tokenizer of a real model, for
+ * benchmarks anyone can reproduce without downloads. The vocabulary is SentencePiece-
+ * style ("llama": <unk>, <s>, </s>, the 256 byte tokens, then filler pieces) so that
+ * llama.cpp loads the file as well. Weights are N(0, 0.02) rows, quantized with the
+ * reference quantizers; norms are 1. */
+typedef struct {
+    const char *arch;       /* "llama" or "qwen2" */
+    const char *name;       /* general.name; NULL: "synth" (named shapes: "synth-" + shape) */
+    int n_embd, n_layer, n_head, n_head_kv, n_ff, n_vocab, n_ctx;
+    float rope_theta, norm_eps;
+    bool qkv_bias;          /* Q/K/V biases (qwen2) */
+    bool tied_embd;         /* no output.weight: the token embedding is the head */
+    /* Weight type or mix, as llama-quantize names it: F32, F16, BF16, Q8_0, Q4_0, Q4_1,
+     * Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M (Q4_K / Q5_K: every
+     * matrix but the head in that type; general.file_type says Q4_K_S / Q5_K_S).
+     * As llama-quantize does, a quantized type puts the output head in Q6_K (Q8_0 stays
+     * Q8_0), the _M mixes give some attn_v / ffn_down layers Q6_K and Q4_K_S some Q5_K;
+     * a row that the type's blocks do not divide falls back (Q4_K->Q5_0, Q5_K->Q5_1,
+     * Q6_K->Q8_0, then F16). 1-D tensors are F32. (These are llama-quantize's main rules;
+     * Q4_K and Q5_K here are single types, not its aliases of the _M mixes.) */
+    const char *type;
+    bool pure;              /* every matrix in the base type (fallbacks still apply) */
+    uint64_t seed;
+    int n_threads;          /* 0: physical cores */
+    qlm_progress_fn progress;
+    void *progress_data;
+} qlm_synth_params;
+
+/* Fill *p with a named shape and defaults (type F16, seed 1): tinyllama-1.1b, llama2-7b,
+ * llama3-8b, qwen2.5-0.5b, stories260k. QLM_ERR_INVALID_ARG for an unknown name. */
+qlm_status qlm_synth_shape(const char *shape, qlm_synth_params *p, qlm_error *err);
+const char *qlm_synth_shape_names(void);   /* comma-separated, for usage texts */
+const char *qlm_synth_type_names(void);
+
+/* One tensor of the file qlm_synth would write, in file order. */
+typedef struct {
+    char name[64];
+    uint32_t type;          /* ggml type id */
+    int n_dims;
+    int64_t ne[2];          /* ne[0] = row length */
+    uint64_t nbytes;
+} qlm_synth_tensor;
+
+/* The tensor list for p without writing anything: returns the count (writing at most
+ * cap entries to out, which may be NULL), or -1 with err filled for invalid params. */
+int qlm_synth_plan(const qlm_synth_params *p, qlm_synth_tensor *out, int cap, qlm_error *err);
+
+/* Write the file (temp file + rename). Progress is reported per tensor. */
+qlm_status qlm_synth(const qlm_synth_params *p, const char *path, qlm_error *err);
+
+/* ==== end of benchmarking section ===================================================== */
 
 #ifdef __cplusplus
 }

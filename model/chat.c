@@ -8,6 +8,7 @@
 #include "jinja.h"
 #include "json.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,5 +99,89 @@ qlm_status qlm_chat_format(const qlm_model *m, const char *messages_json, size_t
     if (out_len) *out_len = n;
     qlm_tmpl_free(t);
     qlm_json_free(doc);
+    return rc;
+}
+
+/* The NUL-terminated text of the token whose id is under key_id, or NULL. */
+static char *gguf_token_text(const qlm_gguf *g, const char *key_id) {
+    uint32_t id, type;
+    uint64_t n;
+    const qlm_gguf_kv *kv;
+    if (!qlm_gguf_get_u32(g, key_id, &id)) return NULL;
+    if (!qlm_gguf_get_arr(g, "tokenizer.ggml.tokens", &type, &n, &kv) || type != GGUF_TYPE_STRING || id >= n)
+        return NULL;
+    return strndup(kv->arr_strs[id].ptr, kv->arr_strs[id].len);
+}
+
+qlm_status qlm_template_render(const qlm_template_params *p, char **out, size_t *out_len,
+                               qlm_error *err) {
+    *out = NULL;
+    if (out_len) *out_len = 0;
+    qlm_gguf *g = NULL;
+    qlm_json_doc *doc = NULL;
+    qlm_tmpl *t = NULL;
+    char *model_bos = NULL, *model_eos = NULL;
+    qlm_tmpl_diag diag;
+    const char *src = p->template_text;
+    size_t src_len = p->template_len;
+    qlm_status rc = QLM_OK;
+    if (p->gguf_path) {
+        if ((rc = qlm_gguf_open(p->gguf_path, &g, err))) goto done;
+        model_bos = gguf_token_text(g, "tokenizer.ggml.bos_token_id");
+        model_eos = gguf_token_text(g, "tokenizer.ggml.eos_token_id");
+        if (!src) {
+            qlm_str s;
+            if (!qlm_gguf_get_str(g, "tokenizer.chat_template", &s) || s.len == 0) {
+                rc = qlm_set_error(err, QLM_ERR_UNSUPPORTED, "%s has no tokenizer.chat_template", p->gguf_path);
+                goto done;
+            }
+            src = s.ptr;
+            src_len = (size_t)s.len;
+        }
+    }
+    if (!src) { rc = qlm_set_error(err, QLM_ERR_INVALID_ARG, "no template given"); goto done; }
+    if ((rc = qlm_tmpl_compile(src, src_len, &t, err, &diag))) {
+        if (diag.line && err) {
+            char was[sizeof err->message];
+            memcpy(was, err->message, sizeof was);
+            qlm_set_error(err, rc, "line %d: %s: %.440s", diag.line, diag.type, was);
+        }
+        goto done;
+    }
+    if ((rc = qlm_json_parse(p->vars_json ? p->vars_json : "[]", p->vars_json ? p->vars_len : 2, NULL, &doc, err))) goto done;
+    const qlm_json *root = qlm_json_root(doc);
+    if (root->type != QLM_JSON_ARRAY && root->type != QLM_JSON_OBJECT) {
+        rc = qlm_set_error(err, QLM_ERR_INVALID_ARG, "expected a JSON array of messages or an object of variables");
+        goto done;
+    }
+    const qlm_json *ctx = root->type == QLM_JSON_OBJECT ? root : NULL;
+    /* explicit values override the object's; the object's override the model's tokens */
+    qlm_tmpl_var vars[4];
+    int nv = 0;
+    if (!ctx) vars[nv++] = (qlm_tmpl_var){.name = "messages", .json = root};
+    if (p->add_generation_prompt || !qlm_json_get(ctx, "add_generation_prompt"))
+        vars[nv++] = (qlm_tmpl_var){.name = "add_generation_prompt", .boolean = p->add_generation_prompt};
+    if (p->bos_token || !qlm_json_get(ctx, "bos_token"))
+        vars[nv++] = (qlm_tmpl_var){.name = "bos_token", .str = p->bos_token ? p->bos_token : model_bos ? model_bos : ""};
+    if (p->eos_token || !qlm_json_get(ctx, "eos_token"))
+        vars[nv++] = (qlm_tmpl_var){.name = "eos_token", .str = p->eos_token ? p->eos_token : model_eos ? model_eos : ""};
+    qlm_tmpl_opts opts = {.now = p->now};
+    size_t n = 0;
+    if ((rc = qlm_tmpl_render(t, ctx, vars, nv, &opts, out, &n, err, &diag))) {
+        if (err) {
+            char was[sizeof err->message];
+            memcpy(was, err->message, sizeof was);
+            if (diag.raised || !diag.line) qlm_set_error(err, rc, "%s: %.440s", diag.type[0] ? diag.type : "error", was);
+            else qlm_set_error(err, rc, "%s: %.420s (template line %d)", diag.type, was, diag.line);
+        }
+        goto done;
+    }
+    if (out_len) *out_len = n;
+done:
+    qlm_tmpl_free(t);
+    qlm_json_free(doc);
+    free(model_bos);
+    free(model_eos);
+    qlm_gguf_close(g);
     return rc;
 }

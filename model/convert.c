@@ -8,6 +8,7 @@
 #include "qlm.h"
 #include "convert_internal.h"
 #include "gguf_write.h"
+#include "hf_tokenizer.h"
 #include "json.h"
 #include "safetensors.h"
 #include "../ggml-like/error.h"
@@ -190,7 +191,8 @@ static void read_rope(const qlm_json *cfg, hf_hparams *hp) {
     double prf = 1.0;
     getd(cfg, "partial_rotary_factor", &prf);
     getd(full, "partial_rotary_factor", &prf);
-    hp->n_rot = (int64_t)(hp->head_dim * prf);
+    /* checked here, before the conversion to an integer (read_config rejects 0) */
+    hp->n_rot = prf > 0.0 && prf <= 1.0 ? (int64_t)(hp->head_dim * prf) : 0;
     const char *type = qlm_json_str(qlm_json_get(full, "rope_type"));
     if (!type) type = qlm_json_str(qlm_json_get(full, "type"));
     if (type && !strcmp(type, "llama3")) {
@@ -212,7 +214,8 @@ static qlm_status read_config(const qlm_json *cfg, const conv_arch *a, hf_hparam
         !geti(cfg, "vocab_size", &hp->n_vocab))
         return qlm_set_error(err, QLM_ERR_FORMAT, "config.json lacks the model dimensions (hidden size, layers, heads, vocab_size)");
     if (gpt2) {
-        if (!geti(cfg, "n_inner", &hp->n_ff)) hp->n_ff = 4 * hp->n_embd; /* null n_inner */
+        /* null n_inner: 4 x n_embd (0, rejected below, when n_embd is out of range) */
+        if (!geti(cfg, "n_inner", &hp->n_ff)) hp->n_ff = hp->n_embd > 0 && hp->n_embd <= (1 << 20) ? 4 * hp->n_embd : 0;
         if (!geti(cfg, "n_positions", &hp->n_ctx)) hp->n_ctx = 1024;
         hp->eps = 1e-5;
         getd(cfg, "layer_norm_epsilon", &hp->eps);
@@ -224,12 +227,25 @@ static qlm_status read_config(const qlm_json *cfg, const conv_arch *a, hf_hparam
         getd(cfg, "rms_norm_eps", &hp->eps);
     }
     if (!geti(cfg, "num_key_value_heads", &hp->n_head_kv)) hp->n_head_kv = hp->n_head;
-    if (hp->n_embd < 1 || hp->n_layer < 1 || hp->n_layer > 4096 || hp->n_head < 1 || hp->n_head_kv < 1 ||
-        hp->n_head % hp->n_head_kv || hp->n_ff < 1 || hp->n_vocab < 1)
-        return qlm_set_error(err, QLM_ERR_FORMAT, "config.json has inconsistent dimensions");
+    /* bounds far above any real model keep every product below (products of three of
+     * these stay under 2^62, so no size computation can overflow) */
+    if (hp->n_embd < 1 || hp->n_embd > (1 << 20) || hp->n_layer < 1 || hp->n_layer > 4096 ||
+        hp->n_head < 1 || hp->n_head > 4096 || hp->n_head_kv < 1 || hp->n_head % hp->n_head_kv ||
+        hp->n_ff < 1 || hp->n_ff > (1 << 22) || hp->n_vocab < 1 || hp->n_vocab > (1 << 24) ||
+        hp->n_ctx < 1 || hp->n_ctx > (1 << 26))
+        return qlm_set_error(err, QLM_ERR_FORMAT, "config.json has inconsistent or out-of-range dimensions");
     if (!geti(cfg, "head_dim", &hp->head_dim)) hp->head_dim = hp->n_embd / hp->n_head;
-    if (hp->head_dim < 2 || hp->head_dim % 2) return qlm_set_error(err, QLM_ERR_FORMAT, "invalid head_dim %lld", (long long)hp->head_dim);
+    if (hp->head_dim < 2 || hp->head_dim > 4096 || hp->head_dim % 2)
+        return qlm_set_error(err, QLM_ERR_FORMAT, "invalid head_dim %lld", (long long)hp->head_dim);
     read_rope(cfg, hp);
+    if (hp->n_rot < 2 || hp->n_rot % 2)
+        return qlm_set_error(err, QLM_ERR_FORMAT, "partial_rotary_factor leaves no even number of rotated dimensions");
+    if (!(hp->rope_theta > 0 && hp->rope_theta < 1e30) || !(hp->rope_theta_swa > 0 && hp->rope_theta_swa < 1e30) ||
+        !(hp->eps >= 0 && hp->eps < 1))
+        return qlm_set_error(err, QLM_ERR_FORMAT, "config.json has an invalid rope_theta or norm epsilon");
+    if (hp->llama3_rope && !(hp->rs_factor >= 1 && hp->rs_factor < 1e6 && hp->rs_low > 0 && hp->rs_high > hp->rs_low &&
+                             hp->rs_high < 1e6 && hp->rs_orig_ctx >= 1 && hp->rs_orig_ctx < 1e9))
+        return qlm_set_error(err, QLM_ERR_FORMAT, "config.json has invalid llama3 rope_scaling values");
     hp->tied = gpt2 || !strcmp(a->gguf_arch, "gemma3");
     qlm_json_bool(qlm_json_get(cfg, "tie_word_embeddings"), &hp->tied);
     const char *dt = qlm_json_str(qlm_json_get(cfg, "dtype"));
@@ -239,6 +255,8 @@ static qlm_status read_config(const qlm_json *cfg, const conv_arch *a, hf_hparam
         hp->swa_layer = calloc((size_t)hp->n_layer, sizeof *hp->swa_layer);
         if (!hp->swa_layer) return qlm_set_error(err, QLM_ERR_NOMEM, "out of memory");
         geti(cfg, "sliding_window", &hp->sliding_window);
+        if (hp->sliding_window < 0 || hp->sliding_window > (1 << 26))
+            return qlm_set_error(err, QLM_ERR_FORMAT, "config.json has an invalid sliding_window");
         const qlm_json *lt = qlm_json_get(cfg, "layer_types");
         int64_t pattern = 6;
         geti(cfg, "sliding_window_pattern", &pattern);
@@ -248,7 +266,7 @@ static qlm_status read_config(const qlm_json *cfg, const conv_arch *a, hf_hparam
             hp->swa_layer[il] = t ? !strcmp(t, "sliding_attention") : pattern > 0 && (il + 1) % pattern != 0;
         }
         double qpas;
-        if (getd(cfg, "query_pre_attn_scalar", &qpas) && qpas > 0) hp->attn_scale = 1.0 / sqrt(qpas);
+        if (getd(cfg, "query_pre_attn_scalar", &qpas) && qpas > 1e-6 && qpas < 1e12) hp->attn_scale = 1.0 / sqrt(qpas);
     }
     return QLM_OK;
 }
@@ -535,6 +553,7 @@ qlm_status qlm_convert_hf(const char *dir, const char *out_path, const qlm_conve
     qlm_convert_params dp = {0};
     const qlm_convert_params *p = params ? params : &dp;
     if (!is_dir(dir)) return qlm_set_error(err, QLM_ERR_IO, "'%s' is not a directory", dir);
+    if (p->vocab_only) return qlm_hf_vocab_only(dir, out_path, err);
     const char *tname = p->out_type ? p->out_type : "f16";
     int tid = qlm_type_from_name(tname);
     const qlm_type_traits *ot = tid >= 0 ? qlm_type_get((uint32_t)tid) : NULL;
@@ -692,6 +711,8 @@ qlm_status qlm_convert_hf(const char *dir, const char *out_path, const qlm_conve
         if (hp.attn_scale > 0) qlm_gguf_w_f32(w, K("attention.scale"), (float)hp.attn_scale);
     }
 #undef K
+    bool have_vocab; /* the folder's tokenizer, when it has one */
+    if ((rc = qlm_hf_tokenizer_add(w, dir, hp.n_vocab, &have_vocab, err))) goto done;
     for (int i = 0; i < n_plan; i++) {
         if (qlm_gguf_w_add_tensor(w, plan[i].name, plan[i].type, plan[i].n_dims, plan[i].ne) < 0) {
             rc = qlm_set_error(err, QLM_ERR_FORMAT, "tensor '%s' cannot be written as %s", plan[i].name, qlm_type_name(plan[i].type));

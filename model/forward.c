@@ -136,66 +136,41 @@ static void qkv_post_task(void *arg, int ith, int nth) {
     }
 }
 
-/* One (token, head) pair per work item: scores against the cached positions the token
- * may see (all earlier ones, or the last n_swa on a sliding-window layer), softmax,
- * weighted sum of values. With an f16 cache the query and the probabilities are
- * rounded to f16 first, as llama.cpp's f16 matrix products do, so the results track
- * its reference logits. */
+/* One (block of ATTN_TOKENS tokens, KV head) pair per work item: the query heads
+ * sharing that KV head (GQA) attend to the cached positions each token may see (all
+ * earlier ones, or the last n_swa on a sliding-window layer) through the kernel table's
+ * attention, which converts the K/V rows once for the whole item (see kernels.h for the
+ * f16 rounding that tracks llama.cpp). Items are dealt out round-robin: with a causal
+ * mask later tokens see more positions, so contiguous ranges would leave the threads
+ * with the early tokens idle. */
+#define ATTN_TOKENS 8
+
 static void attention_task(void *arg, int ith, int nth) {
     fwd_job *j = arg;
     qlm_context *c = j->c;
     const qlm_hparams *hp = &c->m->hp;
     int hd = hp->head_dim, kv_dim = hp->n_head_kv * hd, q_dim = hp->n_head * hd;
     int group = hp->n_head / hp->n_head_kv;
-    float scale = hp->attn_scale;
     float *scores = c->scores + (size_t)ith * c->n_ctx;
     bool f16 = c->kv_type == QLM_KV_F16;
     size_t layer_off = (size_t)j->layer * c->n_ctx * kv_dim;
-    float qh[hd];
-    long lo, hi;
-    qlm_split((long)j->n * hp->n_head, ith, nth, &lo, &hi);
-    for (long w = lo; w < hi; w++) {
-        int i = (int)(w / hp->n_head), h = (int)(w % hp->n_head);
-        int kvh = h / group, end = j->pos0 + i + 1;
-        int start = j->L->swa && hp->n_swa > 0 && end > hp->n_swa ? end - hp->n_swa : 0;
-        int n_pos = end - start;
-        const float *q = c->q + (size_t)i * q_dim + (size_t)h * hd;
-        float *out = c->att + (size_t)i * q_dim + (size_t)h * hd;
-        size_t head_off = layer_off + (size_t)start * kv_dim + (size_t)kvh * hd;
-        if (f16) {
-            for (int e = 0; e < hd; e++) qh[e] = qlm_f16_to_f32(qlm_f32_to_f16(q[e]));
-            const qlm_f16 *kc = (const qlm_f16 *)c->k_cache + head_off;
-            for (int t = 0; t < n_pos; t++) {
-                const qlm_f16 *kt = kc + (size_t)t * kv_dim;
-                float s = 0.0f;
-                for (int e = 0; e < hd; e++) s += qh[e] * qlm_f16_to_f32(kt[e]);
-                scores[t] = s * scale;
-            }
-        } else {
-            const float *kc = (const float *)c->k_cache + head_off;
-            for (int t = 0; t < n_pos; t++) {
-                const float *kt = kc + (size_t)t * kv_dim;
-                float s = 0.0f;
-                for (int e = 0; e < hd; e++) s += q[e] * kt[e];
-                scores[t] = s * scale;
-            }
-        }
-        qlm_softmax(scores, n_pos);
-        memset(out, 0, (size_t)hd * sizeof(float));
-        if (f16) {
-            const qlm_f16 *vc = (const qlm_f16 *)c->v_cache + head_off;
-            for (int t = 0; t < n_pos; t++) {
-                float p = qlm_f16_to_f32(qlm_f32_to_f16(scores[t]));
-                const qlm_f16 *vt = vc + (size_t)t * kv_dim;
-                for (int e = 0; e < hd; e++) out[e] += p * qlm_f16_to_f32(vt[e]);
-            }
-        } else {
-            const float *vc = (const float *)c->v_cache + head_off;
-            for (int t = 0; t < n_pos; t++) {
-                float p = scores[t];
-                const float *vt = vc + (size_t)t * kv_dim;
-                for (int e = 0; e < hd; e++) out[e] += p * vt[e];
-            }
+    long n_blocks = (j->n + ATTN_TOKENS - 1) / ATTN_TOKENS;
+    long n_items = n_blocks * hp->n_head_kv;
+    for (long w = ith; w < n_items; w += nth) {
+        int blk = (int)(w / hp->n_head_kv), kvh = (int)(w % hp->n_head_kv);
+        int i0 = blk * ATTN_TOKENS, i1 = i0 + ATTN_TOKENS < j->n ? i0 + ATTN_TOKENS : j->n;
+        for (int i = i0; i < i1;) {
+            /* a sliding window moves the first visible position: such tokens go alone */
+            int end = j->pos0 + i + 1;
+            bool window = j->L->swa && hp->n_swa > 0 && j->pos0 + i1 > hp->n_swa;
+            int start = window && end > hp->n_swa ? end - hp->n_swa : 0;
+            int nt = window ? 1 : i1 - i;
+            size_t qo = (size_t)i * q_dim + (size_t)kvh * group * hd;
+            size_t off = (layer_off + (size_t)start * kv_dim + (size_t)kvh * hd) * c->kv_elt;
+            c->kern->attn(c->q + qo, c->att + qo, (size_t)q_dim, nt, group, (const char *)c->k_cache + off,
+                          (const char *)c->v_cache + off, (size_t)kv_dim, end - start, hd,
+                          hp->attn_scale, f16, scores);
+            i += nt;
         }
     }
 }

@@ -10,22 +10,31 @@
  * by code point), list, tuple, dict (insertion-ordered), None, bool, Jinja's Undefined
  * (prints as "", errors on attribute access or arithmetic), namespace, macros.
  *
- * Statements: if/elif/else, for (loop.*, else, break/continue, unpacking, `if` filter),
- * set (plain, tuple, namespace attribute, block form), macro (defaults, varargs, kwargs,
- * caller), call blocks, filter blocks, with, raw, print, generation (rendered as is).
- * Not supported (an error when parsed): extends, block, include, import, from,
- * autoescape, recursive loops.
+ * Statements: if/elif/else, for (loop.*, else, break/continue, unpacking, `if` filter,
+ * recursive), set (plain, tuple, namespace attribute, block form), macro (defaults,
+ * varargs, kwargs, caller), call blocks, filter blocks, with, raw, print, generation
+ * (transformers' tag: rendered as is). Any other tag is Jinja2's "Encountered unknown
+ * tag" error; extends, block, include, import, from and autoescape (which need a loader
+ * or autoescaping) are refused when compiled. cycler(), joiner() and lipsum() exist but
+ * fail when called.
+ *
+ * Like Jinja2, map/select/reject/selectattr/rejectattr/unique/batch/items return
+ * one-shot generators (always true, no length, not JSON-serializable), dict.items() /
+ * keys() / values() return views and range() a range: templates that trip over this in
+ * Python (e.g. `tools|map(attribute='function')|tojson`) fail here the same way.
  *
  * Errors carry the message text Jinja2 gives (for raise_exception: the message itself)
  * and its Python exception class. A render is bounded: output size, live memory,
  * evaluation steps and call depth all have limits, so a runaway template ends with an
  * error, never a crash or a hang.
  *
- * Known differences from Python: integers are 64-bit (overflow is an error); case
- * mapping (upper/lower/title/capitalize) covers ASCII, Latin-1, Latin Extended-A,
- * Greek and Cyrillic without context rules (no final sigma); repr() treats only common
- * non-printable code points as such; filters that return generators in Jinja (map,
- * select, ...) return lists.
+ * Known differences from Python: integers are 64-bit (overflow is an error; JSON
+ * integers beyond int64 become floats); case mapping (upper/lower/title/capitalize)
+ * covers ASCII, Latin-1, Latin Extended-A, Greek, Cyrillic, Armenian and fullwidth
+ * Latin, without context rules (no final sigma); repr() treats only common
+ * non-printable code points as such; the repr of functions and generators has no
+ * address; attributes of numbers (x.real) are undefined; a surrogate pair written as
+ * two \u escapes in a template string literal becomes one character.
  */
 #ifndef QLM_JINJA_H
 #define QLM_JINJA_H
@@ -57,7 +66,8 @@ typedef struct {
     const struct tm *now;   /* what strftime_now formats; NULL: the local time */
     size_t max_output;      /* bytes of output (also the longest string); 0: 64 MiB */
     size_t max_memory;      /* bytes of live values; 0: 512 MiB */
-    uint64_t max_steps;     /* statements + expressions evaluated; 0: 50 million */
+    uint64_t max_steps;     /* units of work (statements, expressions, elements); 0: 10
+                               million (a tool-calling template needs a few thousand) */
     int max_call_depth;     /* nested macro calls; 0: 200 */
 } qlm_tmpl_opts;
 

@@ -36,7 +36,24 @@ static jv *scope_find(jscope *sc, const jstr *name) {
 
 jlist *jr_iter_list(jrender *r, jv v) {
     switch (v.t) {
-    case JV_LIST: JLIST(v)->h.rc++; return JLIST(v);
+    case JV_LIST: {
+        jlist *l = JLIST(v);
+        if (jl_oneshot(l)) {
+            /* iterating a generator exhausts it for every holder of it */
+            jlist *c = jl_new(r, 0);
+            c->v = l->v;
+            c->n = l->n;
+            c->cap = l->cap;
+            c->h.depth = l->h.depth;
+            jr_account(r, &c->h, (ptrdiff_t)(l->cap * sizeof(jv)));
+            jr_account(r, &l->h, -(ptrdiff_t)(l->cap * sizeof(jv)));
+            l->v = NULL;
+            l->n = l->cap = 0;
+            return c;
+        }
+        l->h.rc++;
+        return l;
+    }
     case JV_UNDEF: return jl_new(r, 0);
     case JV_DICT: {
         jdict *d = JDICT(v);
@@ -129,7 +146,7 @@ jv jr_getitem(jrender *r, jv obj, jv key) {
         }
         break;
     case JV_LIST:
-        if (jv_is_intlike(key)) {
+        if (jv_is_intlike(key) && (jl_seq(JLIST(obj)) || JLIST(obj)->kind == JL_RANGE)) {
             if (norm_index(jv_as_int(key), JLIST(obj)->n, &k)) return jv_retain(JLIST(obj)->v[k]);
             return jv_undef_attr(r, obj, key);
         }
@@ -137,6 +154,7 @@ jv jr_getitem(jrender *r, jv obj, jv key) {
     case JV_STR:
         if (jv_is_intlike(key)) {
             jstr *s = JSTR(obj);
+            if (!s->ascii) jr_work(r, s->len); /* finding a code point scans the string */
             if (norm_index(jv_as_int(key), jstr_cplen(s), &k)) {
                 size_t a = jstr_cpoff(s, k), b = jstr_cpoff(s, k + 1);
                 return jv_str(r, s->s + a, b - a);
@@ -162,24 +180,14 @@ jv jr_getitem(jrender *r, jv obj, jv key) {
     return jv_undef_attr(r, obj, key);
 }
 
-/* Python slice semantics: start/stop/step may be None. */
+/* obj[start:stop:step] with Python's semantics (None allowed). Jinja compiles slices
+ * to a plain Python subscript, bypassing its getitem: errors are Python's own. */
 static jv do_slice(jrender *r, jv obj, jv start, jv stop, jv step) {
     if (obj.t == JV_UNDEF) jr_fail_undef(r, obj);
-    if (obj.t != JV_LIST && obj.t != JV_STR) {
-        jbufobj *t = jr_buf(r);
-        qlm_buf_puts(&t->b, "slice(");
-        jv_write_repr(r, &t->b, start);
-        qlm_buf_puts(&t->b, ", ");
-        jv_write_repr(r, &t->b, stop);
-        qlm_buf_puts(&t->b, ", ");
-        jv_write_repr(r, &t->b, step);
-        qlm_buf_puts(&t->b, ")");
-        char tr[64];
-        jv_object_type_repr(obj, tr, sizeof tr);
-        jv u = jv_undef(r, "%s has no element %s", tr, qlm_buf_cstr(&t->b));
-        jobj_release(r, &t->h);
-        return u;
-    }
+    if (obj.t == JV_DICT) jr_fail(r, "TypeError", "unhashable type: 'slice'");
+    if ((obj.t != JV_LIST && obj.t != JV_STR) ||
+        (obj.t == JV_LIST && !jl_seq(JLIST(obj)) && JLIST(obj)->kind != JL_RANGE))
+        jr_fail(r, "TypeError", "'%s' object is not subscriptable", jv_type_name(obj));
     jv idx[3] = {start, stop, step};
     for (int i = 0; i < 3; i++)
         if (idx[i].t != JV_NONE && !jv_is_intlike(idx[i]))
@@ -187,6 +195,7 @@ static jv do_slice(jrender *r, jv obj, jv start, jv stop, jv step) {
     int64_t st = step.t == JV_NONE ? 1 : jv_as_int(step);
     if (st == 0) jr_fail(r, "ValueError", "slice step cannot be zero");
     bool is_str = obj.t == JV_STR;
+    if (is_str) jr_work(r, JSTR(obj)->len);
     int64_t len = (int64_t)(is_str ? jstr_cplen(JSTR(obj)) : JLIST(obj)->n);
     int64_t lower = st > 0 ? 0 : -1, upper = st > 0 ? len : len - 1;
     int64_t a, b;
@@ -221,8 +230,13 @@ static jv do_slice(jrender *r, jv obj, jv start, jv stop, jv step) {
         return res;
     }
     jlist *src = JLIST(obj), *l = jl_new(r, 0);
-    l->tuple = src->tuple;
+    l->kind = src->kind;
     for (int64_t i = a; st > 0 ? i < b : i > b; i += st) jl_push(r, l, jv_retain(src->v[i]));
+    if (src->kind == JL_RANGE) { /* a slice of a range is a range */
+        l->rstart = src->rstart + a * src->rstep;
+        l->rstop = src->rstart + b * src->rstep;
+        l->rstep = src->rstep * st;
+    }
     return jv_obj(JV_LIST, l);
 }
 
@@ -267,7 +281,7 @@ static jv repeat(jrender *r, jv seq, int64_t times) {
     if (src->n && (uint64_t)times > (r->mem_limit / sizeof(jv)) / src->n)
         jr_fail_code(r, QLM_ERR_UNSUPPORTED, "MemoryError", "list too long");
     jlist *l = jl_new(r, 0);
-    l->tuple = src->tuple;
+    l->kind = src->kind;
     for (int64_t i = 0; i < times; i++)
         for (size_t k = 0; k < src->n; k++) jl_push(r, l, jv_retain(src->v[k]));
     return jv_obj(JV_LIST, l);
@@ -301,6 +315,8 @@ jv jr_binop(jrender *r, int op, jv a, jv b) {
     static const char *const sym[] = {[OPX_ADD] = "+", [OPX_SUB] = "-", [OPX_MUL] = "*", [OPX_DIV] = "/",
                                       [OPX_FLOORDIV] = "//", [OPX_MOD] = "%", [OPX_POW] = "** or pow()"};
     if (a.t == JV_UNDEF) jr_fail_undef(r, a);
+    /* str % x is str's own formatting, which reads an Undefined as an empty mapping */
+    if (op == OPX_MOD && a.t == JV_STR) return jr_percent_format(r, a, b);
     if (b.t == JV_UNDEF) jr_fail_undef(r, b);
     bool nums = jv_is_num(a) && jv_is_num(b), ints = jv_is_intlike(a) && jv_is_intlike(b);
     switch (op) {
@@ -330,16 +346,16 @@ jv jr_binop(jrender *r, int op, jv a, jv b) {
             res.safe = a.safe || b.safe;
             return res;
         }
-        if (a.t == JV_LIST && b.t == JV_LIST && JLIST(a)->tuple == JLIST(b)->tuple) {
+        if (a.t == JV_LIST && b.t == JV_LIST && jl_seq(JLIST(a)) && JLIST(a)->kind == JLIST(b)->kind) {
             jlist *x = JLIST(a), *y = JLIST(b), *l = jl_new(r, x->n + y->n);
-            l->tuple = x->tuple;
+            l->kind = x->kind;
             for (size_t i = 0; i < x->n; i++) jl_push(r, l, jv_retain(x->v[i]));
             for (size_t i = 0; i < y->n; i++) jl_push(r, l, jv_retain(y->v[i]));
             return jv_obj(JV_LIST, l);
         }
         if (a.t == JV_STR && !a.safe)
             jr_fail(r, "TypeError", "can only concatenate str (not \"%s\") to str", jv_type_name(b));
-        if (a.t == JV_LIST)
+        if (a.t == JV_LIST && jl_seq(JLIST(a)))
             jr_fail(r, "TypeError", "can only concatenate %s (not \"%s\") to %s", jv_type_name(a),
                     jv_type_name(b), jv_type_name(a));
         unsupported(r, "+", a, b);
@@ -358,16 +374,25 @@ jv jr_binop(jrender *r, int op, jv a, jv b) {
             return jv_int(z);
         }
         if (nums) return jv_float(jv_as_f(a) * jv_as_f(b));
-        if ((a.t == JV_STR || a.t == JV_LIST) && jv_is_intlike(b)) return repeat(r, a, jv_as_int(b));
-        if ((b.t == JV_STR || b.t == JV_LIST) && jv_is_intlike(a)) return repeat(r, b, jv_as_int(a));
-        if ((a.t == JV_STR || a.t == JV_LIST) && jv_is_num(b))
-            jr_fail(r, "TypeError", "can't multiply sequence by non-int of type '%s'", jv_type_name(b));
-        if ((b.t == JV_STR || b.t == JV_LIST) && jv_is_num(a))
+        {
+            bool sa = a.t == JV_STR || (a.t == JV_LIST && jl_seq(JLIST(a)));
+            bool sb = b.t == JV_STR || (b.t == JV_LIST && jl_seq(JLIST(b)));
+            if (sa && jv_is_intlike(b)) return repeat(r, a, jv_as_int(b));
+            if (sb && jv_is_intlike(a)) return repeat(r, b, jv_as_int(a));
+            /* Markup.__mul__ insists on an int first */
+            if (a.t == JV_STR && a.safe && !jv_is_intlike(b))
+                jr_fail(r, "TypeError", "'%s' object cannot be interpreted as an integer", jv_type_name(b));
+            /* a sequence times anything but an int */
+            if (sa) jr_fail(r, "TypeError", "can't multiply sequence by non-int of type '%s'", jv_type_name(b));
+            if (sb) jr_fail(r, "TypeError", "can't multiply sequence by non-int of type '%s'", jv_type_name(a));
+        }
+        if ((b.t == JV_STR || (b.t == JV_LIST && jl_seq(JLIST(b)))) && jv_is_num(a))
             jr_fail(r, "TypeError", "can't multiply sequence by non-int of type '%s'", jv_type_name(a));
         unsupported(r, "*", a, b);
     case OPX_DIV:
         if (nums) {
-            if (jv_as_f(b) == 0.0) jr_fail(r, "ZeroDivisionError", "division by zero");
+            /* Python 3.11's messages */
+            if (jv_as_f(b) == 0.0) jr_fail(r, "ZeroDivisionError", ints ? "division by zero" : "float division by zero");
             if (ints) return jv_float((double)jv_as_int(a) / (double)jv_as_int(b));
             return jv_float(jv_as_f(a) / jv_as_f(b));
         }
@@ -397,7 +422,7 @@ jv jr_binop(jrender *r, int op, jv a, jv b) {
             return jv_int(m);
         }
         if (nums) {
-            if (jv_as_f(b) == 0.0) jr_fail(r, "ZeroDivisionError", "float modulo by zero");
+            if (jv_as_f(b) == 0.0) jr_fail(r, "ZeroDivisionError", "float modulo");
             double m;
             float_floordiv(jv_as_f(a), jv_as_f(b), &m);
             return jv_float(m);
@@ -441,15 +466,23 @@ static bool compare(jrender *r, int op, jv a, jv b) {
         bool found = false;
         switch (b.t) {
         case JV_STR:
-            if (a.t == JV_UNDEF) jr_fail_undef(r, a);
             if (a.t != JV_STR)
                 jr_fail(r, "TypeError", "'in <string>' requires string as left operand, not %s", jv_type_name(a));
+            jr_work(r, JSTR(b)->len);
             found = JSTR(a)->len == 0 ||
                     memmem(JSTR(b)->s, JSTR(b)->len, JSTR(a)->s, JSTR(a)->len) != NULL;
             break;
-        case JV_LIST:
-            for (size_t i = 0; i < JLIST(b)->n && !found; i++) found = jv_eq(r, JLIST(b)->v[i], a);
+        case JV_LIST: {
+            jlist *l = JLIST(b);
+            size_t i = 0;
+            for (; i < l->n && !found; i++) found = jv_eq(r, l->v[i], a);
+            if (jl_oneshot(l)) { /* `in` consumes a generator up to the match */
+                for (size_t k = 0; k < i; k++) jv_release(r, l->v[k]);
+                memmove(l->v, l->v + i, (l->n - i) * sizeof(jv));
+                l->n -= i;
+            }
             break;
+        }
         case JV_DICT: found = jd_get(r, JDICT(b), a) != NULL; break;
         case JV_UNDEF: found = false; break; /* iterating an Undefined yields nothing */
         default: jr_fail(r, "TypeError", "argument of type '%s' is not iterable", jv_type_name(b));
@@ -585,7 +618,7 @@ static jv call_macro(jrender *r, jfunc *f, jargs *a) {
     jlist *varargs = NULL;
     if (flags & MF_VARARGS) {
         varargs = jl_new(r, 0);
-        varargs->tuple = true;
+        varargs->kind = JL_TUPLE;
         for (int i = np; i < a->npos; i++) jl_push(r, varargs, jv_retain(a->pos[i]));
     } else if (a->npos > np) {
         jr_fail(r, "TypeError", "macro '%s' takes not more than %d argument(s)", f->name, np);
@@ -626,8 +659,11 @@ static jv call_macro(jrender *r, jfunc *f, jargs *a) {
     return res;
 }
 
+static jv call_loop(jrender *r, jloop *l, jargs *a);
+
 jv jr_call(jrender *r, jv fn, jargs *a) {
     if (fn.t == JV_UNDEF) jr_fail_undef(r, fn);
+    if (fn.t == JV_LOOP) return call_loop(r, JLOOP(fn), a);
     if (fn.t != JV_FUNC) jr_fail(r, "TypeError", "'%s' object is not callable", jv_type_name(fn));
     jfunc *f = JFUNC(fn);
     switch (f->fk) {
@@ -688,11 +724,7 @@ static jv eval_filter(jrender *r, const jnode *n, jscope *sc, const jv *input) {
 
 /* ---- expressions ----------------------------------------------------------------------- */
 
-static void count_step(jrender *r) {
-    if (++r->steps > r->max_steps)
-        jr_fail_code(r, QLM_ERR_UNSUPPORTED, "RuntimeError",
-                     "template exceeded the limit of %llu evaluation steps", (unsigned long long)r->max_steps);
-}
+static void count_step(jrender *r) { jr_tick(r); }
 
 jv jr_eval(jrender *r, const jnode *n, jscope *sc) {
     count_step(r);
@@ -711,7 +743,7 @@ jv jr_eval(jrender *r, const jnode *n, jscope *sc) {
     case N_LIST:
     case N_TUPLE: {
         jlist *l = jl_new(r, (size_t)n->nv);
-        l->tuple = n->kind == N_TUPLE;
+        l->kind = n->kind == N_TUPLE ? JL_TUPLE : JL_LIST;
         for (int i = 0; i < n->nv; i++) jl_push(r, l, jr_eval(r, n->v[i], sc));
         res = jv_obj(JV_LIST, l);
         break;
@@ -864,8 +896,7 @@ static void assign(jrender *r, const jnode *target, jv val, jscope *sc) {
         return;
     }
     case N_TUPLE: {
-        if (val.t == JV_UNDEF) jr_fail_undef(r, val);
-        if (val.t != JV_LIST && val.t != JV_STR && val.t != JV_DICT)
+        if (val.t != JV_LIST && val.t != JV_STR && val.t != JV_DICT && val.t != JV_UNDEF)
             jr_fail(r, "TypeError", "cannot unpack non-iterable %s object", jv_type_name(val));
         jlist *l = jr_iter_list(r, val);
         if (l->n < (size_t)target->nv)
@@ -881,10 +912,9 @@ static void assign(jrender *r, const jnode *target, jv val, jscope *sc) {
     }
 }
 
-static void exec_for(jrender *r, const jnode *n, jscope *sc) {
-    jv iterv = jr_eval(r, n->b, sc);
+/* Run for-loop n over iterv in scope sc (depth > 1: a recursive loop(...) call). */
+static void run_loop(jrender *r, const jnode *n, jv iterv, jscope *sc, int depth) {
     jlist *items = jr_iter_list(r, iterv);
-    jv_release(r, iterv);
     if (n->c) { /* {% for x in xs if cond %}: filter first, loop.* counts what is left */
         jlist *kept = jl_new(r, 0);
         for (size_t i = 0; i < items->n; i++) {
@@ -909,20 +939,56 @@ static void exec_for(jrender *r, const jnode *n, jscope *sc) {
     }
     jloop *L = jr_alloc(r, K_LOOP, sizeof(jloop));
     L->items = items; /* takes the reference */
+    L->depth = depth;
+    if (n->op) { /* recursive: loop(x) runs this loop again over x */
+        L->node = n;
+        L->scope = sc;
+        sc->h.rc++;
+    }
     jv loopv = jv_obj(JV_LOOP, L);
     jv loop_name = jv_strz(r, "loop");
+    jscope *it = NULL;
     for (size_t i = 0; i < items->n; i++) {
         L->i = i;
-        jscope *it = jscope_new(r, sc);
+        /* each iteration starts with fresh variables; the scope object itself is
+         * reused unless something (a macro defined in the body) still holds it */
+        if (it && it->h.rc == 1) jd_clear(r, it->vars);
+        else {
+            if (it) jobj_release(r, &it->h);
+            it = jscope_new(r, sc);
+        }
         assign(r, n->a, jv_retain(items->v[i]), it);
         jscope_set(r, it, loop_name, jv_retain(loopv));
         jr_exec(r, n->v, n->nv, it);
-        jobj_release(r, &it->h);
         if (r->flow == FLOW_BREAK) { r->flow = FLOW_NONE; break; }
         if (r->flow == FLOW_CONTINUE) r->flow = FLOW_NONE;
     }
+    if (it) jobj_release(r, &it->h);
     jv_release(r, loop_name);
     jv_release(r, loopv);
+}
+
+static void exec_for(jrender *r, const jnode *n, jscope *sc) {
+    jv iterv = jr_eval(r, n->b, sc);
+    run_loop(r, n, iterv, sc, 1);
+    jv_release(r, iterv);
+}
+
+/* loop(x) in a recursive for loop: the loop's body over x, one level deeper */
+static jv call_loop(jrender *r, jloop *l, jargs *a) {
+    if (!l->node) jr_fail(r, "TypeError", "The loop must have the 'recursive' marker to be called recursively.");
+    if (a->npos != 1 || a->nkw) jr_fail(r, "TypeError", "loop() takes exactly one argument");
+    if (++r->call_depth > r->max_call_depth)
+        jr_fail_code(r, QLM_ERR_UNSUPPORTED, "RecursionError", "maximum recursion depth exceeded (%d nested calls)", r->max_call_depth);
+    jbufobj *out = jr_buf(r);
+    qlm_buf *saved = r->out;
+    r->out = &out->b;
+    run_loop(r, l->node, a->pos[0], l->scope, l->depth + 1);
+    r->out = saved;
+    jv res = jv_str_buf(r, &out->b);
+    jobj_release(r, &out->h);
+    r->call_depth--;
+    return res;
 }
 
 static void out_write(jrender *r, jv v) {
@@ -971,6 +1037,10 @@ static void exec_one(jrender *r, const jnode *n, jscope *sc) {
         jscope *inner = jscope_new(r, sc);
         jv s = render_body(r, n->v, n->nv, inner);
         jobj_release(r, &inner->h);
+        if (r->flow) { /* break/continue inside: the block never finishes, nothing is set */
+            jv_release(r, s);
+            break;
+        }
         if (n->c) {
             jv f = eval_filter(r, n->c, sc, &s);
             jv_release(r, s);
@@ -1000,6 +1070,10 @@ static void exec_one(jrender *r, const jnode *n, jscope *sc) {
     }
     case S_FILTERBLOCK: {
         jv s = render_body(r, n->v, n->nv, sc);
+        if (r->flow) { /* break/continue inside: the block's text is dropped */
+            jv_release(r, s);
+            break;
+        }
         jv f = eval_filter(r, n->a, sc, &s);
         jv_release(r, s);
         out_write(r, f);
@@ -1037,12 +1111,14 @@ qlm_status qlm_tmpl_render(const qlm_tmpl *t, const qlm_json *ctx, const qlm_tmp
     if (!t) return qlm_set_error(err, QLM_ERR_INVALID_ARG, "template: NULL template");
     if (ctx && ctx->type != QLM_JSON_OBJECT)
         return qlm_set_error(err, QLM_ERR_INVALID_ARG, "template: the context must be a JSON object");
+    for (int i = 0; i < n_vars; i++)
+        if (!vars[i].name) return qlm_set_error(err, QLM_ERR_INVALID_ARG, "template: variable %d has no name", i);
     jrender *r = calloc(1, sizeof *r);
     if (!r) return qlm_set_error(err, QLM_ERR_NOMEM, "out of memory");
     r->live.next = r->live.prev = &r->live;
     r->max_output = opts && opts->max_output ? opts->max_output : (64u << 20);
     r->mem_limit = opts && opts->max_memory ? opts->max_memory : ((size_t)512 << 20);
-    r->max_steps = opts && opts->max_steps ? opts->max_steps : 50000000ull;
+    r->max_steps = opts && opts->max_steps ? opts->max_steps : 10000000ull;
     r->max_call_depth = opts && opts->max_call_depth > 0 ? opts->max_call_depth : 200;
     if (opts && opts->now) r->now = *opts->now;
     else {

@@ -91,9 +91,15 @@ static jv attr_get(jrender *r, jv item, jv attribute, jv dflt, bool lower) {
 
 static jv list_of(jlist *l) { return jv_obj(JV_LIST, l); }
 
+/* The filters written as Python generator functions (map, select, unique, ...) */
+static jv gen_of(jlist *l) {
+    l->kind = JL_GEN;
+    return jv_obj(JV_LIST, l);
+}
+
 static jv pair(jrender *r, jv a, jv b) {
     jlist *p = jl_new(r, 2);
-    p->tuple = true;
+    p->kind = JL_TUPLE;
     jl_push(r, p, a);
     jl_push(r, p, b);
     return list_of(p);
@@ -123,11 +129,13 @@ static void sort_by_keys(jrender *r, jv *v, jv *keys, size_t n, bool reverse, jv
 static jlist *sorted_list(jrender *r, jlist *items, jlist *keys, bool reverse) {
     jlist *out = jl_new(r, items->n);
     for (size_t i = 0; i < items->n; i++) jl_push(r, out, jv_retain(items->v[i]));
-    jlist *tmp = jl_new(r, 2 * items->n);
-    for (size_t i = 0; i < 2 * items->n; i++) jl_push(r, tmp, jv_none());
-    sort_by_keys(r, out->v, keys->v, out->n, reverse, tmp->v, tmp->v + items->n);
-    tmp->n = 0; /* holds borrowed copies only */
-    jobj_release(r, &tmp->h);
+    if (items->n >= 2) { /* (with fewer, the scratch list would have no storage at all) */
+        jlist *tmp = jl_new(r, 2 * items->n);
+        for (size_t i = 0; i < 2 * items->n; i++) jl_push(r, tmp, jv_none());
+        sort_by_keys(r, out->v, keys->v, out->n, reverse, tmp->v, tmp->v + items->n);
+        tmp->n = 0; /* holds borrowed copies only */
+        jobj_release(r, &tmp->h);
+    }
     jobj_release(r, &keys->h);
     return out;
 }
@@ -138,7 +146,6 @@ typedef jv (*filter_fn)(jrender *r, jv in, jargs *a, jscope *sc);
 
 static jv f_abs(jrender *r, jv in, jargs *a, jscope *sc) {
     ja_check(r, a, 0, NULL, "do_abs");
-    if (in.t == JV_UNDEF) jr_fail_undef(r, in);
     if (in.t == JV_FLOAT) return jv_float(fabs(in.u.f));
     if (jv_is_intlike(in)) {
         int64_t x = jv_as_int(in);
@@ -153,7 +160,12 @@ static jv f_attr(jrender *r, jv in, jargs *a, jscope *sc) {
     ja_check(r, a, 1, kw, "do_attr");
     jv name = ja_get(r, a, 0, "name", jv_undef0());
     if (name.t != JV_STR) return jv_undef_attr(r, in, name);
-    return jr_getattr(r, in, name);
+    /* only Python attributes (no item lookup): methods, namespace and loop attributes */
+    if (in.t == JV_NS || in.t == JV_LOOP) return jr_getattr(r, in, name);
+    if (in.t == JV_UNDEF) jr_fail_undef(r, in);
+    if ((in.t == JV_STR || in.t == JV_DICT || in.t == JV_LIST) && jb_method_id(in, JSTR(name)->s) >= 0)
+        return jr_getattr(r, in, name);
+    return jv_undef_attr(r, in, name);
 }
 
 static jv f_batch(jrender *r, jv in, jargs *a, jscope *sc) {
@@ -174,7 +186,7 @@ static jv f_batch(jrender *r, jv in, jargs *a, jscope *sc) {
         jl_push(r, out, list_of(cur));
     }
     jobj_release(r, &items->h);
-    return list_of(out);
+    return gen_of(out);
 }
 
 static jv f_capitalize(jrender *r, jv in, jargs *a, jscope *sc) {
@@ -263,6 +275,14 @@ static jv f_forceescape(jrender *r, jv in, jargs *a, jscope *sc) {
 
 static jv f_first(jrender *r, jv in, jargs *a, jscope *sc) {
     ja_check(r, a, 0, NULL, "do_first");
+    if (in.t == JV_LIST && jl_oneshot(JLIST(in))) { /* next(iter(gen)) takes one item */
+        jlist *g = JLIST(in);
+        if (!g->n) return jv_undef(r, "No first item, sequence was empty.");
+        jv res = g->v[0];
+        memmove(g->v, g->v + 1, (g->n - 1) * sizeof(jv));
+        g->n--;
+        return res;
+    }
     jlist *l = jr_iter_list(r, in);
     jv res = l->n ? jv_retain(l->v[0]) : jv_undef(r, "No first item, sequence was empty.");
     jobj_release(r, &l->h);
@@ -271,8 +291,8 @@ static jv f_first(jrender *r, jv in, jargs *a, jscope *sc) {
 
 static jv f_last(jrender *r, jv in, jargs *a, jscope *sc) {
     ja_check(r, a, 0, NULL, "do_last");
-    if (in.t == JV_UNDEF) jr_fail_undef(r, in);
-    if (in.t != JV_LIST && in.t != JV_STR && in.t != JV_DICT)
+    if (in.t == JV_UNDEF) return jv_undef(r, "No last item, sequence was empty.");
+    if ((in.t != JV_LIST && in.t != JV_STR && in.t != JV_DICT) || (in.t == JV_LIST && jl_oneshot(JLIST(in))))
         jr_fail(r, "TypeError", "'%s' object is not reversible", jv_type_name(in));
     jlist *l = jr_iter_list(r, in);
     jv res = l->n ? jv_retain(l->v[l->n - 1]) : jv_undef(r, "No last item, sequence was empty.");
@@ -384,7 +404,7 @@ static jv f_format(jrender *r, jv in, jargs *a, jscope *sc) {
         args = jv_obj(JV_DICT, d);
     } else {
         jlist *l = jl_new(r, (size_t)a->npos);
-        l->tuple = true;
+        l->kind = JL_TUPLE;
         for (int i = 0; i < a->npos; i++) jl_push(r, l, jv_retain(a->pos[i]));
         args = list_of(l);
     }
@@ -429,7 +449,12 @@ static jv f_indent(jrender *r, jv in, jargs *a, jscope *sc) {
     jv width = ja_get(r, a, 0, "width", jv_int(4));
     bool first = jv_truthy(ja_get(r, a, 1, "first", jv_bool(false)));
     bool blank = jv_truthy(ja_get(r, a, 2, "blank", jv_bool(false)));
+    /* do_indent starts with `s += "\n"` and then calls s.splitlines() */
     if (in.t == JV_UNDEF) jr_fail_undef(r, in);
+    if (in.t == JV_LIST && JLIST(in)->kind == JL_LIST)
+        jr_fail(r, "AttributeError", "'list' object has no attribute 'splitlines'");
+    if (in.t == JV_LIST && JLIST(in)->kind == JL_TUPLE)
+        jr_fail(r, "TypeError", "can only concatenate tuple (not \"str\") to tuple");
     if (in.t != JV_STR) jr_fail(r, "TypeError", "unsupported operand type(s) for +=: '%s' and 'str'", jv_type_name(in));
     jbufobj *ind = jr_buf(r);
     if (width.t == JV_STR) qlm_buf_put(&ind->b, JSTR(width)->s, JSTR(width)->len);
@@ -466,12 +491,12 @@ static jv f_indent(jrender *r, jv in, jargs *a, jscope *sc) {
 
 static jv f_items(jrender *r, jv in, jargs *a, jscope *sc) {
     ja_check(r, a, 0, NULL, "do_items");
-    if (in.t == JV_UNDEF) return list_of(jl_new(r, 0));
+    if (in.t == JV_UNDEF) return gen_of(jl_new(r, 0));
     if (in.t != JV_DICT) jr_fail(r, "TypeError", "Can only get item pairs from a mapping.");
     jdict *d = JDICT(in);
     jlist *l = jl_new(r, d->n);
     for (size_t i = 0; i < d->n; i++) jl_push(r, l, pair(r, jv_retain(d->keys[i]), jv_retain(d->vals[i])));
-    return list_of(l);
+    return gen_of(l);
 }
 
 static jv f_join(jrender *r, jv in, jargs *a, jscope *sc) {
@@ -499,7 +524,9 @@ static jv f_length(jrender *r, jv in, jargs *a, jscope *sc) {
     switch (in.t) {
     case JV_UNDEF: return jv_int(0);
     case JV_STR: return jv_int((int64_t)jstr_cplen(JSTR(in)));
-    case JV_LIST: return jv_int((int64_t)JLIST(in)->n);
+    case JV_LIST:
+        if (jl_oneshot(JLIST(in))) jr_fail(r, "TypeError", "object of type '%s' has no len()", jv_type_name(in));
+        return jv_int((int64_t)JLIST(in)->n);
     case JV_DICT: return jv_int((int64_t)JDICT(in)->n);
     case JV_LOOP: return jv_int((int64_t)JLOOP(in)->items->n);
     default: jr_fail(r, "TypeError", "object of type '%s' has no len()", jv_type_name(in));
@@ -555,6 +582,7 @@ static jv f_title(jrender *r, jv in, jargs *a, jscope *sc) {
 
 /* map(attribute=..., default=...) or map('filter', args...) */
 static jv f_map(jrender *r, jv in, jargs *a, jscope *sc) {
+    if (!jv_truthy(in)) return gen_of(jl_new(r, 0)); /* `if value:` in sync_do_map */
     jlist *items = jr_iter_list(r, in), *out = jl_new(r, items->n);
     jv attr = ja_get(r, a, -1, "attribute", jv_undef0());
     bool by_attr = a->npos == 0 && attr.t != JV_UNDEF;
@@ -574,13 +602,13 @@ static jv f_map(jrender *r, jv in, jargs *a, jscope *sc) {
         for (size_t i = 0; i < items->n; i++) jl_push(r, out, jb_filter(r, name->s, items->v[i], &sub, sc));
     }
     jobj_release(r, &items->h);
-    return list_of(out);
+    return gen_of(out);
 }
 
 /* select / reject / selectattr / rejectattr */
 static jv select_reject(jrender *r, jv in, jargs *a, bool select, bool by_attr) {
     jlist *out = jl_new(r, 0);
-    if (!jv_truthy(in)) return list_of(out);
+    if (!jv_truthy(in)) return gen_of(out);
     int off = 0;
     jv attr = jv_none();
     if (by_attr) {
@@ -600,7 +628,7 @@ static jv select_reject(jrender *r, jv in, jargs *a, bool select, bool by_attr) 
         if (t == select) jl_push(r, out, jv_retain(items->v[i]));
     }
     jobj_release(r, &items->h);
-    return list_of(out);
+    return gen_of(out);
 }
 
 static jv f_select(jrender *r, jv in, jargs *a, jscope *sc) { return select_reject(r, in, a, true, false); }
@@ -675,9 +703,30 @@ static jv f_reverse(jrender *r, jv in, jargs *a, jscope *sc) {
         }
         return take_buf(r, t);
     }
+    /* reversed(value) where possible (an iterator), else list(value) reversed */
+    const char *it = NULL;
+    if (in.t != JV_LIST && in.t != JV_DICT && in.t != JV_UNDEF)
+        jr_fail(r, "FilterArgumentError", "argument must be iterable");
+    if (in.t == JV_UNDEF) it = "reversed";
+    else if (in.t == JV_DICT) it = "dict_reversekeyiterator";
+    else if (in.t == JV_LIST) {
+        switch (JLIST(in)->kind) {
+        case JL_LIST: it = "list_reverseiterator"; break;
+        case JL_TUPLE: it = "reversed"; break;
+        case JL_RANGE: it = "range_iterator"; break;
+        case JL_KEYS: it = "dict_reversekeyiterator"; break;
+        case JL_VALUES: it = "dict_reversevalueiterator"; break;
+        case JL_ITEMS: it = "dict_reverseitemiterator"; break;
+        default: break;
+        }
+    }
     jlist *l = jr_iter_list(r, in), *c = jl_new(r, l->n);
     for (size_t i = l->n; i-- > 0;) jl_push(r, c, jv_retain(l->v[i]));
     jobj_release(r, &l->h);
+    if (it) {
+        c->kind = JL_ITER;
+        c->iter_name = it;
+    }
     return list_of(c);
 }
 
@@ -689,7 +738,6 @@ static jv f_round(jrender *r, jv in, jargs *a, jscope *sc) {
     const char *m = method.t == JV_STR ? JSTR(method)->s : "common";
     if (strcmp(m, "common") && strcmp(m, "ceil") && strcmp(m, "floor"))
         jr_fail(r, "FilterArgumentError", "method must be common, ceil or floor");
-    if (in.t == JV_UNDEF) jr_fail_undef(r, in);
     if (!jv_is_num(in)) jr_fail(r, "TypeError", "type %s doesn't define __round__ method", jv_type_name(in));
     if (!strcmp(m, "common")) {
         if (jv_is_intlike(in)) return jv_int(jv_as_int(in)); /* round(int, n) stays an int */
@@ -726,7 +774,7 @@ static jv f_sort(jrender *r, jv in, jargs *a, jscope *sc) {
         if (attr.t == JV_STR && memchr(JSTR(attr)->s, ',', JSTR(attr)->len)) {
             /* make_multi_attrgetter: several attributes give a key tuple */
             jlist *kt = jl_new(r, 0);
-            kt->tuple = true;
+            kt->kind = JL_TUPLE;
             jlist *parts = js_split(r, attr, jv_strz(r, ","), -1, false);
             for (size_t p = 0; p < parts->n; p++) jl_push(r, kt, attr_get(r, items->v[i], parts->v[p], jv_none(), !cs));
             jobj_release(r, &parts->h);
@@ -807,7 +855,17 @@ static jv f_truncate(jrender *r, jv in, jargs *a, jscope *sc) {
     jv endv = ja_get(r, a, 2, "end", jv_undef0());
     jv leewayv = ja_get(r, a, 3, "leeway", jv_none());
     int64_t leeway = leewayv.t == JV_NONE ? 5 : arg_int(r, leewayv, "leeway");
-    jv sv = soft_str(r, in);
+    if (in.t == JV_UNDEF) return jv_retain(in); /* len(Undefined) is 0 */
+    if (in.t != JV_STR) {
+        /* do_truncate works on the value itself: len(s) first */
+        size_t n;
+        if (in.t == JV_LIST && !jl_oneshot(JLIST(in))) n = JLIST(in)->n;
+        else if (in.t == JV_DICT) n = JDICT(in)->n;
+        else jr_fail(r, "TypeError", "object of type '%s' has no len()", jv_type_name(in));
+        if ((int64_t)n <= length + leeway) return jv_retain(in);
+        jr_fail(r, "TypeError", "truncate needs a string, not %s", jv_type_name(in));
+    }
+    jv sv = jv_retain(in);
     jstr *s = JSTR(sv);
     const char *end = endv.t == JV_STR ? JSTR(endv)->s : "...";
     int64_t endlen = (int64_t)(endv.t == JV_STR ? jstr_cplen(JSTR(endv)) : 3);
@@ -847,7 +905,7 @@ static jv f_unique(jrender *r, jv in, jargs *a, jscope *sc) {
     }
     jobj_release(r, &seen->h);
     jobj_release(r, &items->h);
-    return list_of(out);
+    return gen_of(out);
 }
 
 static jv f_wordcount(jrender *r, jv in, jargs *a, jscope *sc) {
@@ -935,7 +993,9 @@ bool jb_test(jrender *r, const char *name, jv v, jargs *a) {
     if (!strcmp(name, "mapping")) return v.t == JV_DICT;
     if (!strcmp(name, "iterable"))
         return v.t == JV_STR || v.t == JV_LIST || v.t == JV_DICT || v.t == JV_UNDEF || v.t == JV_LOOP;
-    if (!strcmp(name, "sequence")) return v.t == JV_STR || v.t == JV_LIST || v.t == JV_DICT || v.t == JV_UNDEF;
+    if (!strcmp(name, "sequence"))
+        return v.t == JV_STR || v.t == JV_DICT || v.t == JV_UNDEF ||
+               (v.t == JV_LIST && (jl_seq(JLIST(v)) || JLIST(v)->kind == JL_RANGE));
     if (!strcmp(name, "callable")) return v.t == JV_FUNC || v.t == JV_UNDEF || v.t == JV_LOOP;
     if (!strcmp(name, "escaped")) return v.t == JV_STR && v.safe;
     if (!strcmp(name, "lower") || !strcmp(name, "upper")) {
@@ -1102,6 +1162,10 @@ jv jb_call_global(jrender *r, jfunc *f, jargs *a) {
             jr_fail(r, "OverflowError", "Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).");
         jlist *l = jl_new(r, (size_t)n);
         for (int64_t i = 0; i < n; i++) jl_push(r, l, jv_int(start + i * step));
+        l->kind = JL_RANGE;
+        l->rstart = start;
+        l->rstop = stop;
+        l->rstep = step;
         return list_of(l);
     }
     case G_DICT: return jv_obj(JV_DICT, make_dict(r, a, "dict"));
@@ -1113,8 +1177,12 @@ jv jb_call_global(jrender *r, jfunc *f, jargs *a) {
         return jv_obj(JV_NS, ns);
     }
     case G_RAISE: {
-        /* transformers: raise TemplateError(message) */
-        jv msg = a->npos ? a->pos[0] : a->nkw ? a->kwv[0] : jv_undef0();
+        /* transformers: def raise_exception(message): raise TemplateError(message) */
+        static const char *const kw[] = {"message", NULL};
+        ja_check(r, a, 1, kw, "raise_exception");
+        if (a->npos + a->nkw < 1)
+            jr_fail(r, "TypeError", "raise_exception() missing 1 required positional argument: 'message'");
+        jv msg = a->npos ? a->pos[0] : a->kwv[0];
         jbufobj *t = jr_buf(r);
         jv_write_str(r, &t->b, msg);
         r->raised = true;

@@ -62,12 +62,22 @@ typedef struct {
     char s[];       /* NUL-terminated */
 } jstr;
 
+/* A JV_LIST is any Python sequence or iterator; the kind decides how it behaves:
+ * Jinja's map/select/... return one-shot generators (always true, no len(), not JSON
+ * serializable), dict.items() returns a view, range() a range. */
+enum { JL_LIST = 0, JL_TUPLE, JL_GEN, JL_ITER, JL_KEYS, JL_VALUES, JL_ITEMS, JL_RANGE };
+
 typedef struct {
     jobj h;
-    bool tuple;
+    uint8_t kind;          /* JL_* */
+    const char *iter_name; /* JL_ITER: its Python type ("list_reverseiterator", ...) */
+    int64_t rstart, rstop, rstep; /* JL_RANGE: the arguments, for repr */
     size_t n, cap;
     jv *v;
 } jlist;
+
+static inline bool jl_seq(const jlist *l) { return l->kind == JL_LIST || l->kind == JL_TUPLE; }
+static inline bool jl_oneshot(const jlist *l) { return l->kind == JL_GEN || l->kind == JL_ITER; }
 
 typedef struct {
     jobj h;
@@ -103,6 +113,9 @@ typedef struct {
     size_t i;
     bool changed_set;
     jv changed_last;
+    int depth;           /* 1 for the outer loop; +1 per loop(...) call of a recursive loop */
+    const jnode *node;   /* recursive loops: the for statement and its scope, for loop(x) */
+    jscope *scope;
 } jloop;
 
 struct jscope {
@@ -277,6 +290,18 @@ _Noreturn void jr_fail_code(jrender *r, qlm_status code, const char *type, const
 /* Raise the error that using undefined value u gives. */
 _Noreturn void jr_fail_undef(jrender *r, jv u);
 
+/* Count one unit of work against max_steps (statements, expressions, and the elements
+ * builtins touch: a loop over range(100000) inside another costs what it does). */
+_Noreturn void jr_fail_steps(jrender *r);
+static inline void jr_tick(jrender *r) {
+    if (++r->steps > r->max_steps) jr_fail_steps(r);
+}
+/* Work proportional to a byte count (string building and scanning): one step per 64. */
+static inline void jr_work(jrender *r, size_t bytes) {
+    r->steps += bytes >> 6;
+    if (r->steps > r->max_steps) jr_fail_steps(r);
+}
+
 /* objects (jinja_value.c) */
 void *jr_alloc(jrender *r, uint8_t kind, size_t size);
 void jr_account(jrender *r, jobj *o, ptrdiff_t delta);
@@ -302,6 +327,7 @@ jdict *jd_new(jrender *r);
 void jd_set(jrender *r, jdict *d, jv key, jv val);  /* takes ownership of key and val */
 jv *jd_get(jrender *r, const jdict *d, jv key);     /* borrowed; NULL when absent */
 jv *jd_get_s(const jdict *d, const char *s, size_t n);
+void jd_clear(jrender *r, jdict *d);  /* remove all members (keeps the storage) */
 jns *jns_new(jrender *r);
 jbufobj *jr_buf(jrender *r);  /* a temporary output buffer with the output limit */
 

@@ -245,7 +245,10 @@ static jstr *decode_string(lexer *L, size_t a, size_t b, int line) {
             j = i + 2 + (size_t)nd;
             break;
         }
-        case 'N': qlm_buf_free(&o); jc_fail(L->c, line, "\\N{...} escapes are not supported");
+        case 'N':
+            qlm_buf_free(&o);
+            if (j >= b || s[j] != '{') jc_fail(L->c, line, "malformed \\N character escape");
+            jc_fail(L->c, line, "\\N{...} escapes (Unicode character names) are not supported by qlm");
         default:
             if (cp >= '0' && cp <= '7') {
                 v = 0;
@@ -287,9 +290,12 @@ static jstr *decode_string(lexer *L, size_t a, size_t b, int line) {
         i = j;
     }
     if (pending_hi) buf_put_cp(&o, 0xFFFD);
-    if (o.oom) { L->c->code = QLM_ERR_NOMEM; jc_fail(L->c, line, "out of memory"); }
-    jstr *r = jc_str(L->c, qlm_buf_cstr(&o), o.len);
+    jstr *r = o.oom ? NULL : jstr_immortal(jc_alloc, L->c->arena, qlm_buf_cstr(&o), o.len);
     qlm_buf_free(&o);
+    if (!r) {
+        L->c->code = QLM_ERR_NOMEM;
+        jc_fail(L->c, line, "out of memory");
+    }
     return r;
 }
 

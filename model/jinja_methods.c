@@ -217,8 +217,9 @@ static jlist *split_ws(jrender *r, jstr *s, int64_t maxsplit, bool right) {
 /* str.split / str.rsplit */
 jlist *js_split(jrender *r, jv sv, jv sep, int64_t maxsplit, bool right) {
     jstr *s = JSTR(sv);
-    if (sep.t == JV_NONE || sep.t == JV_UNDEF) return split_ws(r, s, maxsplit, right);
-    jstr *p = want_str(r, sep, "separator");
+    if (sep.t == JV_NONE) return split_ws(r, s, maxsplit, right);
+    if (sep.t != JV_STR) jr_fail(r, "TypeError", "must be str or None, not %s", jv_type_name(sep));
+    jstr *p = JSTR(sep);
     if (p->len == 0) jr_fail(r, "ValueError", "empty separator");
     if (maxsplit < 0) maxsplit = INT64_MAX;
     jlist *l = jl_new(r, 0);
@@ -305,6 +306,7 @@ jv js_center(jrender *r, jv sv, int64_t width) { return js_pad(r, sv, width, " "
 
 /* Code-point index of the first (or last) occurrence of sub in s[start:end], or -1. */
 static int64_t js_find(jrender *r, jstr *s, jstr *sub, jargs *a, int first_arg, bool last) {
+    jr_work(r, s->len);
     int64_t n = (int64_t)jstr_cplen(s);
     jv st = ja_get(r, a, first_arg, NULL, jv_none()), en = ja_get(r, a, first_arg + 1, NULL, jv_none());
     int64_t x = st.t == JV_NONE ? 0 : want_int(r, st, "start");
@@ -337,6 +339,7 @@ static int64_t js_find(jrender *r, jstr *s, jstr *sub, jargs *a, int first_arg, 
 }
 
 static bool affix_match(jrender *r, jstr *s, jv what, jargs *a, bool end) {
+    if (!s->ascii) jr_work(r, s->len);
     int64_t n = (int64_t)jstr_cplen(s);
     jv st = ja_get(r, a, 1, NULL, jv_none()), en = ja_get(r, a, 2, NULL, jv_none());
     int64_t x = st.t == JV_NONE ? 0 : want_int(r, st, "start");
@@ -348,7 +351,7 @@ static bool affix_match(jrender *r, jstr *s, jv what, jargs *a, bool end) {
     size_t bx = jstr_cpoff(s, (size_t)x), by = x > y ? bx : jstr_cpoff(s, (size_t)y);
     jv *cands = &what;
     size_t nc = 1;
-    if (what.t == JV_LIST && JLIST(what)->tuple) {
+    if (what.t == JV_LIST && JLIST(what)->kind == JL_TUPLE) {
         cands = JLIST(what)->v;
         nc = JLIST(what)->n;
     } else if (what.t != JV_STR) {
@@ -410,6 +413,21 @@ static void fmt_one(jrender *r, qlm_buf *b, jv v, const char *flags, int64_t wid
         jbufobj *t = jr_buf(r);
         if (type == 's') jv_write_str(r, &t->b, v);
         else jv_write_repr(r, &t->b, v);
+        if (type == 'a') { /* ascii(): non-ASCII code points escaped */
+            jbufobj *q = jr_buf(r);
+            const char *s = qlm_buf_cstr(&t->b);
+            for (size_t i = 0; i < t->b.len;) {
+                uint32_t c;
+                size_t j = utf8_next(s, t->b.len, i, &c);
+                if (c < 0x80) qlm_buf_putc(&q->b, (char)c);
+                else if (c <= 0xFF) qlm_buf_printf(&q->b, "\\x%02x", c);
+                else if (c <= 0xFFFF) qlm_buf_printf(&q->b, "\\u%04x", c);
+                else qlm_buf_printf(&q->b, "\\U%08x", c);
+                i = j;
+            }
+            jobj_release(r, &t->h);
+            t = q;
+        }
         size_t n = t->b.len;
         if (prec >= 0) {
             size_t k = 0, cps = 0;
@@ -461,8 +479,11 @@ jv jr_percent_format(jrender *r, jv fmtv, jv args) {
     jstr *f = JSTR(fmtv);
     jv *items = &args;
     size_t nitems = 1, next = 0;
-    bool is_map = args.t == JV_DICT;
-    if (args.t == JV_LIST && JLIST(args)->tuple) {
+    /* Python treats any non-tuple with __getitem__ (dict, list) as a mapping here: its
+     * unused "arguments" are not an error */
+    bool is_map = args.t == JV_DICT || args.t == JV_UNDEF ||
+                  (args.t == JV_LIST && JLIST(args)->kind != JL_TUPLE && !jl_oneshot(JLIST(args)));
+    if (args.t == JV_LIST && JLIST(args)->kind == JL_TUPLE) {
         items = JLIST(args)->v;
         nitems = JLIST(args)->n;
     }
@@ -475,7 +496,7 @@ jv jr_percent_format(jrender *r, jv fmtv, jv args) {
         jv val = jv_undef0();
         bool have = false;
         if (f->s[i] == '(') {
-            if (!is_map) jr_fail(r, "TypeError", "format requires a mapping");
+            if (args.t != JV_DICT) jr_fail(r, "TypeError", "format requires a mapping");
             size_t e = i + 1;
             int depth = 1;
             while (e < f->len && depth) { if (f->s[e] == '(') depth++; else if (f->s[e] == ')') depth--; if (depth) e++; }
@@ -518,7 +539,7 @@ jv jr_percent_format(jrender *r, jv fmtv, jv args) {
             jr_fail(r, "ValueError", "unsupported format character '%c' (0x%x) at index %zu", type, (unsigned)(unsigned char)type, i - 1);
         if (type == 'u') type = 'd';
         if (!have) {
-            if (is_map && nitems == 1) val = args;
+            if (is_map) val = args;
             else {
                 if (next >= nitems) jr_fail(r, "TypeError", "not enough arguments for format string");
                 val = items[next++];
@@ -604,7 +625,7 @@ static jv str_format(jrender *r, jstr *f, jargs *a) {
         if (k < fl && fs[k] == ':') { spec = fs + k + 1; sl = fl - k - 1; }
         if (conv == 'r' || conv == 'a') {
             jbufobj *q = jr_buf(r);
-            jv_write_repr(r, &q->b, val);
+            fmt_one(r, &q->b, val, "", 0, -1, conv);
             jv s = take_buf(r, q);
             jv_release(r, val);
             val = s;
@@ -731,7 +752,12 @@ int jb_method_id(jv self, const char *name) {
     switch (self.t) {
     case JV_STR: i = find_name(str_methods, name); return i < 0 ? -1 : M_STR_FIRST + i;
     case JV_DICT: i = find_name(dict_methods, name); return i < 0 ? -1 : MD_GET + i;
-    case JV_LIST: i = find_name(list_methods, name); return i < 0 ? -1 : ML_COUNT + i;
+    case JV_LIST:
+        /* tuples have count and index; views, ranges and generators none of these */
+        if (JLIST(self)->kind == JL_LIST) i = find_name(list_methods, name);
+        else if (JLIST(self)->kind == JL_TUPLE || JLIST(self)->kind == JL_RANGE) i = strcmp(name, "copy") ? find_name(list_methods, name) : -1;
+        else i = -1;
+        return i < 0 ? -1 : ML_COUNT + i;
     case JV_LOOP: i = find_name(loop_methods, name); return i < 0 ? -1 : MO_CYCLE + i;
     default: return -1;
     }
@@ -739,7 +765,7 @@ int jb_method_id(jv self, const char *name) {
 
 bool jb_method_unsafe(jv self, const char *name) {
     if (self.t == JV_DICT) return find_name(dict_unsafe, name) >= 0;
-    if (self.t == JV_LIST) return find_name(list_unsafe, name) >= 0;
+    if (self.t == JV_LIST) return JLIST(self)->kind == JL_LIST && find_name(list_unsafe, name) >= 0;
     return false;
 }
 
@@ -789,7 +815,7 @@ static bool str_all(jstr *s, int pred) {
 
 static jv tuple3(jrender *r, jv a, jv b, jv c) {
     jlist *l = jl_new(r, 3);
-    l->tuple = true;
+    l->kind = JL_TUPLE;
     jl_push(r, l, a);
     jl_push(r, l, b);
     jl_push(r, l, c);
@@ -813,7 +839,8 @@ static jv str_method(jrender *r, jv self, int id, jargs *a) {
     case MS_RSTRIP: {
         ja_check(r, a, 1, NO_KW, id == MS_STRIP ? "strip" : id == MS_LSTRIP ? "lstrip" : "rstrip");
         jv chars = ja_get(r, a, 0, NULL, none);
-        const jstr *cs = chars.t == JV_NONE ? NULL : want_str(r, chars, "strip arg");
+        if (chars.t != JV_NONE && chars.t != JV_STR) jr_fail(r, "TypeError", "strip arg must be None or str");
+        const jstr *cs = chars.t == JV_NONE ? NULL : JSTR(chars);
         return js_strip(r, self, cs, id == MS_STRIP ? 0 : id == MS_LSTRIP ? 1 : 2);
     }
     case MS_SPLIT:
@@ -848,14 +875,16 @@ static jv str_method(jrender *r, jv self, int id, jargs *a) {
     case MS_RINDEX: {
         ja_check(r, a, 3, NO_KW, "find");
         if (a->npos < 1) jr_fail(r, "TypeError", "find() takes at least 1 argument (0 given)");
-        int64_t k = js_find(r, s, want_str(r, a->pos[0], "substring"), a, 1, id == MS_RFIND || id == MS_RINDEX);
+        if (a->pos[0].t != JV_STR) jr_fail(r, "TypeError", "must be str, not %s", jv_type_name(a->pos[0]));
+        int64_t k = js_find(r, s, JSTR(a->pos[0]), a, 1, id == MS_RFIND || id == MS_RINDEX);
         if (k < 0 && (id == MS_INDEX || id == MS_RINDEX)) jr_fail(r, "ValueError", "substring not found");
         return jv_int(k);
     }
     case MS_COUNT: {
         ja_check(r, a, 3, NO_KW, "count");
         if (a->npos < 1) jr_fail(r, "TypeError", "count() takes at least 1 argument (0 given)");
-        jstr *sub = want_str(r, a->pos[0], "substring");
+        if (a->pos[0].t != JV_STR) jr_fail(r, "TypeError", "must be str, not %s", jv_type_name(a->pos[0]));
+        jstr *sub = JSTR(a->pos[0]);
         if (!sub->len) return jv_int((int64_t)jstr_cplen(s) + 1);
         int64_t n = 0;
         for (size_t i = 0;;) {
@@ -935,7 +964,8 @@ static jv str_method(jrender *r, jv self, int id, jargs *a) {
     case MS_RPARTITION: {
         ja_check(r, a, 1, NO_KW, "partition");
         if (a->npos < 1) jr_fail(r, "TypeError", "partition() takes exactly one argument (0 given)");
-        jstr *sep = want_str(r, a->pos[0], "separator");
+        if (a->pos[0].t != JV_STR) jr_fail(r, "TypeError", "must be str, not %s", jv_type_name(a->pos[0]));
+        jstr *sep = JSTR(a->pos[0]);
         if (!sep->len) jr_fail(r, "ValueError", "empty separator");
         const char *hit = NULL;
         if (id == MS_PARTITION) hit = memmem(s->s, s->len, sep->s, sep->len);
@@ -982,8 +1012,8 @@ jv jb_loop_attr(jrender *r, jloop *l, const char *name, bool *found) {
     if (!strcmp(name, "first")) return jv_bool(i == 0);
     if (!strcmp(name, "last")) return jv_bool(i + 1 == n);
     if (!strcmp(name, "length")) return jv_int((int64_t)n);
-    if (!strcmp(name, "depth")) return jv_int(1);
-    if (!strcmp(name, "depth0")) return jv_int(0);
+    if (!strcmp(name, "depth")) return jv_int(l->depth);
+    if (!strcmp(name, "depth0")) return jv_int(l->depth - 1);
     if (!strcmp(name, "previtem"))
         return i > 0 ? jv_retain(l->items->v[i - 1]) : jv_undef(r, "there is no previous item");
     if (!strcmp(name, "nextitem"))
@@ -1007,12 +1037,13 @@ jv jb_call_method(jrender *r, jv self, int id, jargs *a) {
         ja_check(r, a, 0, NO_KW, id == MD_ITEMS ? "items" : id == MD_KEYS ? "keys" : "values");
         jdict *d = JDICT(self);
         jlist *l = jl_new(r, d->n);
+        l->kind = id == MD_KEYS ? JL_KEYS : id == MD_VALUES ? JL_VALUES : JL_ITEMS;
         for (size_t i = 0; i < d->n; i++) {
             if (id == MD_KEYS) jl_push(r, l, jv_retain(d->keys[i]));
             else if (id == MD_VALUES) jl_push(r, l, jv_retain(d->vals[i]));
             else {
                 jlist *p = jl_new(r, 2);
-                p->tuple = true;
+                p->kind = JL_TUPLE;
                 jl_push(r, p, jv_retain(d->keys[i]));
                 jl_push(r, p, jv_retain(d->vals[i]));
                 jl_push(r, l, jv_obj(JV_LIST, p));
@@ -1041,7 +1072,7 @@ jv jb_call_method(jrender *r, jv self, int id, jargs *a) {
         if (id == ML_INDEX) {
             jbufobj *t = jr_buf(r);
             jv_write_repr(r, &t->b, a->pos[0]);
-            jr_fail(r, "ValueError", "%s is not in %s", qlm_buf_cstr(&t->b), JLIST(self)->tuple ? "tuple" : "list");
+            jr_fail(r, "ValueError", "%s is not in %s", qlm_buf_cstr(&t->b), JLIST(self)->kind == JL_TUPLE ? "tuple" : "list");
         }
         return jv_int(n);
     }

@@ -841,7 +841,7 @@ static jnode *parse_for(parser *p) {
     expect_name(p, "in");
     n->b = parse_tuple(p, false, false, END_RECURSIVE, false);
     if (skip_name(p, "if")) n->c = parse_expression(p, true);
-    if (skip_name(p, "recursive")) jc_fail(p->c, t->line, "recursive for loops are not supported");
+    if (skip_name(p, "recursive")) n->op = 1;
     p->loop_depth++;
     n->v = parse_statements(p, END_FOR, false, &n->nv);
     p->loop_depth--;
@@ -893,6 +893,10 @@ static void parse_signature(parser *p, jnode *n) {
         }
         names[nn++] = arg->s;
         push(p, &defaults, dflt);
+        if (!dflt && !strcmp(JSTR(arg->s)->s, "caller")) {
+            snprintf(p->c->type, sizeof p->c->type, "TemplateAssertionError");
+            jc_fail(p->c, arg->line, "When defining macros or call blocks the special \"caller\" argument must be omitted or be given a default.");
+        }
     }
     expect_op(p, O_RPAREN);
     n->names = names;

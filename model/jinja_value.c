@@ -34,6 +34,11 @@ _Noreturn void jr_fail_code(jrender *r, qlm_status code, const char *type, const
     longjmp(r->jb, 1);
 }
 
+_Noreturn void jr_fail_steps(jrender *r) {
+    jr_fail_code(r, QLM_ERR_UNSUPPORTED, "RuntimeError", "template exceeded the limit of %llu evaluation steps",
+                 (unsigned long long)r->max_steps);
+}
+
 _Noreturn void jr_fail_undef(jrender *r, jv u) {
     if (u.t == JV_UNDEF && u.u.o) {
         jstr *m = JSTR(u);
@@ -123,6 +128,7 @@ void jobj_release(jrender *r, jobj *o) {
         jloop *l = (jloop *)o;
         jobj_release(r, &l->items->h);
         jv_release(r, l->changed_last);
+        if (l->scope) jobj_release(r, &l->scope->h);
         break;
     }
     case K_SCOPE: {
@@ -162,6 +168,7 @@ static bool all_ascii(const char *s, size_t n) {
 }
 
 jv jv_str(jrender *r, const char *s, size_t n) {
+    jr_work(r, n);
     if (n > r->max_output)
         jr_fail_code(r, QLM_ERR_UNSUPPORTED, "MemoryError", "string longer than %zu bytes", r->max_output);
     jstr *o = jr_alloc(r, K_STR, sizeof(jstr) + n + 1);
@@ -207,16 +214,18 @@ jv jv_undef(jrender *r, const char *fmt, ...) {
 jv jv_undef_attr(jrender *r, jv obj, jv name) {
     char tr[64];
     jv_object_type_repr(obj, tr, sizeof tr);
-    qlm_buf b = {.limit = 400};
+    jbufobj *t = jr_buf(r); /* tracked: freed even if the repr below raises */
+    t->b.limit = 400;       /* a long key is cut, the message stays one line */
     if (name.t == JV_STR) {
-        repr_str(&b, tr, strlen(tr));
-        qlm_buf_puts(&b, " has no attribute ");
+        repr_str(&t->b, tr, strlen(tr));
+        qlm_buf_puts(&t->b, " has no attribute ");
     } else {
-        qlm_buf_printf(&b, "%s has no element ", tr);
+        qlm_buf_printf(&t->b, "%s has no element ", tr);
     }
-    jv_write_repr(r, &b, name);
-    jv u = jv_undef(r, "%s", qlm_buf_cstr(&b));
-    qlm_buf_free(&b);
+    jv_write_repr(r, &t->b, name);
+    if (t->b.oom) jr_fail_code(r, QLM_ERR_NOMEM, "MemoryError", "out of memory");
+    jv u = jv_undef(r, "%s", qlm_buf_cstr(&t->b));
+    jobj_release(r, &t->h);
     return u;
 }
 
@@ -267,6 +276,7 @@ jlist *jl_new(jrender *r, size_t cap) {
 }
 
 void jl_push(jrender *r, jlist *l, jv v) {
+    jr_tick(r);
     if (l->n == l->cap) {
         size_t cap = l->cap;
         void *arr = l->v;
@@ -314,12 +324,13 @@ static uint64_t jv_hash(jrender *r, jv v, int depth) {
     }
     case JV_STR: return hash_bytes(JSTR(v)->s, JSTR(v)->len);
     case JV_LIST:
-        if (JLIST(v)->tuple) {
+        if (JLIST(v)->kind == JL_TUPLE || JLIST(v)->kind == JL_RANGE) {
             if (depth > JR_MAX_VDEPTH) jr_fail(r, "RecursionError", "maximum recursion depth exceeded");
             uint64_t h = 0x345678;
             for (size_t i = 0; i < JLIST(v)->n; i++) h = mix64(h ^ jv_hash(r, JLIST(v)->v[i], depth + 1));
             return h;
         }
+        if (jl_oneshot(JLIST(v))) return mix64((uint64_t)(uintptr_t)v.u.o); /* hashed by identity */
         break;
     case JV_FUNC:
     case JV_NS:
@@ -332,9 +343,11 @@ static uint64_t jv_hash(jrender *r, jv v, int depth) {
 bool jv_hashable(jv v) {
     if (v.t == JV_DICT) return false;
     if (v.t == JV_LIST) {
-        if (!JLIST(v)->tuple) return false;
-        for (size_t i = 0; i < JLIST(v)->n; i++)
-            if (!jv_hashable(JLIST(v)->v[i])) return false;
+        jlist *l = JLIST(v);
+        if (jl_oneshot(l) || l->kind == JL_RANGE) return true;
+        if (l->kind != JL_TUPLE) return false;
+        for (size_t i = 0; i < l->n; i++)
+            if (!jv_hashable(l->v[i])) return false;
     }
     return true;
 }
@@ -436,6 +449,18 @@ void jd_set(jrender *r, jdict *d, jv key, jv val) {
     }
 }
 
+void jd_clear(jrender *r, jdict *d) {
+    if (!d) return;
+    size_t n = d->n;
+    d->n = 0; /* first, so that releasing cannot reach half-cleared members */
+    for (size_t i = 0; i < n; i++) {
+        jv_release(r, d->keys[i]);
+        jv_release(r, d->vals[i]);
+    }
+    if (d->idx) memset(d->idx, 0, d->icap * sizeof *d->idx);
+    d->h.depth = 1;
+}
+
 jns *jns_new(jrender *r) {
     jns *n = jr_alloc(r, K_NS, sizeof(jns));
     n->h.depth = 1;
@@ -453,7 +478,7 @@ bool jv_truthy(jv v) {
     case JV_INT: return v.u.i != 0;
     case JV_FLOAT: return v.u.f != 0.0;
     case JV_STR: return JSTR(v)->len != 0;
-    case JV_LIST: return JLIST(v)->n != 0;
+    case JV_LIST: return jl_oneshot(JLIST(v)) || JLIST(v)->n != 0;
     case JV_DICT: return JDICT(v)->n != 0;
     default: return true;
     }
@@ -487,6 +512,7 @@ static int num_cmp(jv a, jv b) {
 }
 
 static bool eq_depth(jrender *r, jv a, jv b, int depth) {
+    jr_tick(r);
     if (depth > JR_MAX_VDEPTH) jr_fail(r, "RecursionError", "maximum recursion depth exceeded in comparison");
     if (jv_is_num(a) && jv_is_num(b)) return num_cmp(a, b) == 0;
     if (a.t != b.t) return false;
@@ -497,7 +523,7 @@ static bool eq_depth(jrender *r, jv a, jv b, int depth) {
     case JV_LIST: {
         jlist *x = JLIST(a), *y = JLIST(b);
         if (x == y) return true;
-        if (x->tuple != y->tuple || x->n != y->n) return false;
+        if (x->kind != y->kind || jl_oneshot(x) || x->n != y->n) return false;
         for (size_t i = 0; i < x->n; i++)
             if (!eq_depth(r, x->v[i], y->v[i], depth + 1)) return false;
         return true;
@@ -519,6 +545,7 @@ static bool eq_depth(jrender *r, jv a, jv b, int depth) {
 bool jv_eq(jrender *r, jv a, jv b) { return eq_depth(r, a, b, 0); }
 
 static int cmp_depth(jrender *r, jv a, jv b, const char *op, int depth) {
+    jr_tick(r);
     if (depth > JR_MAX_VDEPTH) jr_fail(r, "RecursionError", "maximum recursion depth exceeded in comparison");
     if (a.t == JV_UNDEF) jr_fail_undef(r, a);
     if (b.t == JV_UNDEF) jr_fail_undef(r, b);
@@ -532,7 +559,7 @@ static int cmp_depth(jrender *r, jv a, jv b, const char *op, int depth) {
         if (c) return c < 0 ? -1 : 1;
         return JSTR(a)->len < JSTR(b)->len ? -1 : JSTR(a)->len > JSTR(b)->len;
     }
-    if (a.t == JV_LIST && b.t == JV_LIST && JLIST(a)->tuple == JLIST(b)->tuple) {
+    if (a.t == JV_LIST && b.t == JV_LIST && jl_seq(JLIST(a)) && JLIST(a)->kind == JLIST(b)->kind) {
         jlist *x = JLIST(a), *y = JLIST(b);
         for (size_t i = 0; i < x->n && i < y->n; i++)
             if (!eq_depth(r, x->v[i], y->v[i], depth + 1)) return cmp_depth(r, x->v[i], y->v[i], op, depth + 1);
@@ -554,7 +581,17 @@ const char *jv_type_name(jv v) {
     case JV_INT: return "int";
     case JV_FLOAT: return "float";
     case JV_STR: return v.safe ? "Markup" : "str";
-    case JV_LIST: return JLIST(v)->tuple ? "tuple" : "list";
+    case JV_LIST:
+        switch (JLIST(v)->kind) {
+        case JL_TUPLE: return "tuple";
+        case JL_GEN: return "generator";
+        case JL_ITER: return JLIST(v)->iter_name ? JLIST(v)->iter_name : "iterator";
+        case JL_KEYS: return "dict_keys";
+        case JL_VALUES: return "dict_values";
+        case JL_ITEMS: return "dict_items";
+        case JL_RANGE: return "range";
+        default: return "list";
+        }
     case JV_DICT: return "dict";
     case JV_NS: return "Namespace";
     case JV_FUNC: {
@@ -759,13 +796,22 @@ static void write_depth(jrender *r, qlm_buf *b, jv v, bool repr, int depth) {
         return;
     case JV_LIST: {
         jlist *l = JLIST(v);
-        qlm_buf_putc(b, l->tuple ? '(' : '[');
+        if (jl_oneshot(l)) { qlm_buf_printf(b, "<%s object>", jv_type_name(v)); return; }
+        if (l->kind == JL_RANGE) {
+            if (l->rstep == 1) qlm_buf_printf(b, "range(%lld, %lld)", (long long)l->rstart, (long long)l->rstop);
+            else qlm_buf_printf(b, "range(%lld, %lld, %lld)", (long long)l->rstart, (long long)l->rstop, (long long)l->rstep);
+            return;
+        }
+        bool tuple = l->kind == JL_TUPLE;
+        if (l->kind >= JL_KEYS) qlm_buf_printf(b, "%s(", jv_type_name(v));
+        qlm_buf_putc(b, tuple ? '(' : '[');
         for (size_t i = 0; i < l->n; i++) {
             if (i) qlm_buf_puts(b, ", ");
             write_depth(r, b, l->v[i], true, depth + 1);
         }
-        if (l->tuple && l->n == 1) qlm_buf_putc(b, ',');
-        qlm_buf_putc(b, l->tuple ? ')' : ']');
+        if (tuple && l->n == 1) qlm_buf_putc(b, ',');
+        qlm_buf_putc(b, tuple ? ')' : ']');
+        if (l->kind >= JL_KEYS) qlm_buf_putc(b, ')');
         return;
     }
     case JV_DICT: write_dict_body(r, b, JDICT(v), depth); return;
@@ -888,6 +934,7 @@ static void tojson_depth(jrender *r, qlm_buf *b, jv v, const jjson_opts *o, int 
     case JV_STR: qlm_json_put_str(b, JSTR(v)->s, JSTR(v)->len, o->ensure_ascii); return;
     case JV_LIST: {
         jlist *l = JLIST(v);
+        if (!jl_seq(l)) jr_fail(r, "TypeError", "Object of type %s is not JSON serializable", jv_type_name(v));
         if (!l->n) { qlm_buf_puts(b, "[]"); return; }
         qlm_buf_putc(b, '[');
         for (size_t i = 0; i < l->n; i++) {

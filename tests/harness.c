@@ -121,3 +121,25 @@ const char *t_qlm(void) {
     const char *q = getenv("QLM");
     return (q && *q) ? q : "./qlm";
 }
+
+int t_json_ints(const char *json, const char *key, int32_t *out, int cap) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\"", key);
+    const char *p = strstr(json, pat);
+    if (!p || !(p = strchr(p + strlen(pat), '['))) return -1;
+    int n = 0;
+    for (p++; *p && *p != ']' && n < cap;) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p) { p++; continue; }
+        out[n++] = (int32_t)v;
+        p = end;
+    }
+    return n;
+}
+
+int t_argmax(const float *x, int n) {
+    int b = 0;
+    for (int i = 1; i < n; i++) if (x[i] > x[b]) b = i;
+    return b;
+}

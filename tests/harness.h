@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 void t_case(const char *fmt, ...);
 void t_fail(const char *file, int line, const char *fmt, ...);
@@ -26,6 +27,11 @@ int t_done(void); /* ends the last case; returns the process exit code */
 const char *t_shared(const char *rel);
 /* Read a whole file; NULL on failure. */
 void *t_read_file(const char *path, size_t *size);
+/* The integers of the array after "key" in a small JSON text (test-only reader; the
+ * reference files are trusted). Returns the count, or -1 when the key is absent. */
+int t_json_ints(const char *json, const char *key, int32_t *out, int cap);
+/* Index of the largest value (the first on ties). */
+int t_argmax(const float *x, int n);
 /* A scratch directory for this test program (tests/out/PROGRAM), created on demand. */
 const char *t_tmpdir(void);
 /* Path of the qlm binary under test ($QLM or ./qlm). */

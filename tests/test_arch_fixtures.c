@@ -20,25 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The int array after "key": in a small JSON file (test-only reader). */
-static int json_ints(const char *json, const char *key, int32_t *out, int cap) {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\"", key);
-    const char *p = strstr(json, pat);
-    if (!p) return -1;
-    p = strchr(p + strlen(pat), '[');
-    if (!p) return -1;
-    p++;
-    int n = 0;
-    while (*p && *p != ']' && n < cap) {
-        char *end;
-        long v = strtol(p, &end, 10);
-        if (end == p) { p++; continue; }
-        out[n++] = (int32_t)v;
-        p = end;
-    }
-    return n;
-}
 
 /* Copy a GGUF setting "ARCH.rope.freq_bf16" = false. */
 static bool copy_with_f32_rope(const char *src, const char *dst, const char *arch) {
@@ -61,11 +42,6 @@ static bool copy_with_f32_rope(const char *src, const char *dst, const char *arc
     return ok;
 }
 
-static int argmax(const float *x, int n) {
-    int b = 0;
-    for (int i = 1; i < n; i++) if (x[i] > x[b]) b = i;
-    return b;
-}
 
 static void check_model(const char *arch, const char *path, const char *json, const float *ref,
                         int n_ref_rows, double bound, double at_least, int min_top1, bool greedy) {
@@ -80,7 +56,7 @@ static void check_model(const char *arch, const char *path, const char *json, co
     cp.n_threads = 2;
     if (qlm_context_new(m, &cp, &c, &err) != QLM_OK) { T_CHECK(0, "%s", err.message); qlm_model_free(m); return; }
     int32_t ids[256];
-    int n = json_ints(json, "input_ids", ids, 256);
+    int n = t_json_ints(json, "input_ids", ids, 256);
     T_CHECK(n == n_ref_rows, "%d input ids, %d reference rows", n, n_ref_rows);
     if (n == n_ref_rows && qlm_eval(c, ids, n, true, &err) == QLM_OK) {
         double worst = 0;
@@ -91,7 +67,7 @@ static void check_model(const char *arch, const char *path, const char *json, co
                 double diff = fabs((double)mine[v] - want[v]);
                 if (!(diff <= worst)) worst = diff;
             }
-            top1 += argmax(mine, d.n_vocab) == argmax(want, d.n_vocab);
+            top1 += t_argmax(mine, d.n_vocab) == t_argmax(want, d.n_vocab);
         }
         T_CHECK(worst <= bound, "%s: max |dlogit| %g > %g", arch, worst, bound);
         T_CHECK(worst >= at_least, "%s: max |dlogit| %g < %g: the setting had no effect", arch, worst, at_least);
@@ -99,13 +75,13 @@ static void check_model(const char *arch, const char *path, const char *json, co
     }
     if (greedy) {
         int32_t prompt[256], want[64], got[64];
-        int np = json_ints(json, "greedy_prompt_ids", prompt, 256);
-        int nw = json_ints(json, "greedy_new_ids", want, 64);
+        int np = t_json_ints(json, "greedy_prompt_ids", prompt, 256);
+        int nw = t_json_ints(json, "greedy_new_ids", want, 64);
         T_CHECK(np > 0 && nw > 0, "reference.json lacks greedy ids");
         qlm_context_truncate(c, 0);
         if (np > 0 && nw > 0 && qlm_eval(c, prompt, np, false, &err) == QLM_OK) {
             for (int i = 0; i < nw; i++) {
-                got[i] = argmax(qlm_logits(c, 0), d.n_vocab);
+                got[i] = t_argmax(qlm_logits(c, 0), d.n_vocab);
                 if (qlm_eval(c, &got[i], 1, false, &err) != QLM_OK) break;
             }
             T_CHECK(!memcmp(got, want, (size_t)nw * sizeof *got), "%s: greedy continuation differs", arch);

@@ -222,31 +222,7 @@ static void test_fixture_rmse(void) {
     }
 }
 
-/* The int array after "key": in a small JSON file (test-only reader). */
-static int json_ints(const char *json, const char *key, int32_t *out, int cap) {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\"", key);
-    const char *p = strstr(json, pat);
-    if (!p) return -1;
-    p = strchr(p + strlen(pat), '[');
-    if (!p) return -1;
-    p++;
-    int n = 0;
-    while (*p && *p != ']' && n < cap) {
-        char *end;
-        long v = strtol(p, &end, 10);
-        if (end == p) { p++; continue; }
-        out[n++] = (int32_t)v;
-        p = end;
-    }
-    return n;
-}
 
-static int argmax(const float *x, int n) {
-    int b = 0;
-    for (int i = 1; i < n; i++) if (x[i] > x[b]) b = i;
-    return b;
-}
 
 /* All-position logits of ids[0..n) in a fresh context; NULL on failure. */
 static float *eval_logits(const char *path, const int32_t *ids, int n, int *n_vocab, qlm_error *err) {
@@ -283,7 +259,7 @@ static logit_cmp compare_logits(const float *base, const float *q, int n, int nv
     double se = 0, ss = 0;
     for (int i = 0; i < n; i++) {
         const float *x = base + (size_t)i * nv, *y = q + (size_t)i * nv;
-        int b = argmax(x, nv), a = argmax(y, nv);
+        int b = t_argmax(x, nv), a = t_argmax(y, nv);
         double second = -INFINITY, mean = 0;
         for (int v = 0; v < nv; v++) {
             if (v != b && x[v] > second) second = x[v];
@@ -373,7 +349,7 @@ static void test_fixture_logits(void) {
         if (!src || !refj) { t_skip("fixtures absent in ../shared/fixtures"); continue; }
         char *json = t_read_file(refj, NULL);
         int32_t ids[256];
-        int n = json ? json_ints(json, "input_ids", ids, 256) : -1;
+        int n = json ? t_json_ints(json, "input_ids", ids, 256) : -1;
         free(json);
         if (n != 64) { T_CHECK(0, "%d input_ids", n); continue; }
         qlm_error err = {0};

@@ -797,6 +797,180 @@ static void test_utf8_edges(void) {
     unload(&ds);
 }
 
+/* ---- property: decode(encode(s)) == s over random text ----------------------------------- */
+
+typedef struct {
+    uint64_t s;
+} rng;
+
+static uint32_t rnd(rng *r, uint32_t n) { /* xorshift64*, seeded: the same strings every run */
+    r->s ^= r->s >> 12;
+    r->s ^= r->s << 25;
+    r->s ^= r->s >> 27;
+    return (uint32_t)(((r->s * 0x2545F4914F6CDD1Dull) >> 32) % n);
+}
+
+/* A random code point from a mix of classes real text has: ASCII (letters, digits,
+ * punctuation, white space), Latin-1 and other alphabets, combining marks, CJK, emoji,
+ * and anything else of the BMP or the supplementary planes (no surrogates). */
+static uint32_t random_cp(rng *r) {
+    switch (rnd(r, 12)) {
+    case 0: case 1: case 2: return 0x20 + rnd(r, 95);            /* printable ASCII */
+    case 3: { static const uint32_t ws[] = {' ', ' ', '\n', '\t', '\r', 0x0B, 0x0C, 0xA0, 0x3000, 0x2009};
+              return ws[rnd(r, 10)]; }
+    case 4: return '0' + rnd(r, 10);
+    case 5: return 0xA1 + rnd(r, 0x24F - 0xA1);                  /* Latin-1, Latin Extended */
+    case 6: return 0x370 + rnd(r, 0x52F - 0x370);                /* Greek, Cyrillic */
+    case 7: return 0x300 + rnd(r, 0x70);                         /* combining marks */
+    case 8: return 0x4E00 + rnd(r, 0x9FFF - 0x4E00);             /* CJK */
+    case 9: return 0x1F300 + rnd(r, 0x1FAFF - 0x1F300);          /* emoji */
+    case 10: { uint32_t c = 1 + rnd(r, 0xFFFD); return c >= 0xD800 && c < 0xE000 ? 0xE000 + (c & 0xFF) : c; }
+    default: return 0x10000 + rnd(r, 0x10FFFF - 0x10000);
+    }
+}
+
+/* Which bytes the vocabulary gives back when a text holds them alone: all 256 where
+ * every byte has a token (SentencePiece's <0xXX>, byte-level BPE's byte symbols), fewer
+ * where the vocabulary lacks some (Falcon has no token for 0x03 or 0xF2, StarCoder none
+ * for 0xF1) or spells them with user-defined tokens that decode to their own text
+ * (DeepSeek's 0xC0 0xC1 0xF5..0xFF). Such bytes cannot come back in any tokenizer. */
+static int spellable_bytes(const qlm_vocab *v, bool ok[256]) {
+    int n_ok = 0;
+    for (int b = 0; b < 256; b++) {
+        char c = (char)b;
+        int n;
+        int32_t *ids = tok(v, &c, 1, 0, &n);
+        size_t bl = 0;
+        char *back = ids ? detok(v, ids, n, false, &bl) : NULL;
+        const char *p = back;
+        if (back && v->kind == QLM_VOCAB_SPM && v->add_space_prefix && bl && p[0] == ' ') { p++; bl--; }
+        ok[b] = back && bl == 1 && p[0] == c;
+        n_ok += ok[b];
+        free(back);
+        free(ids);
+    }
+    return n_ok;
+}
+
+/* Random valid UTF-8 of up to 48 characters whose bytes the vocabulary can spell
+ * (U+2581 excluded for SentencePiece, which decodes it as the space it stands for).
+ * Returns the byte length. */
+static size_t random_utf8(rng *r, char *out, const bool ok[256], bool no_2581) {
+    size_t n = 0, chars = rnd(r, 49);
+    for (size_t i = 0; i < chars; i++) {
+        char enc[4];
+        int l = 0;
+        for (int tries = 0; tries < 50; tries++) {
+            uint32_t cp = random_cp(r);
+            if (no_2581 && cp == 0x2581) continue;
+            l = qlm_uc_utf8_encode(cp, enc);
+            bool fine = true;
+            for (int k = 0; k < l; k++) fine = fine && ok[(uint8_t)enc[k]];
+            if (fine) break;
+            l = 0;
+        }
+        memcpy(out + n, enc, (size_t)l);
+        n += (size_t)l;
+    }
+    return n;
+}
+
+static void test_random_roundtrip(void) {
+    t_case("property: decode(encode(s)) == s for 3000 random UTF-8 strings per byte-complete vocabulary");
+    /* every vocabulary that can spell any byte: SentencePiece with byte tokens, byte-level BPE */
+    static const char *const files[] = {
+        "vocab/ggml-vocab-llama-spm.gguf", "vocab/ggml-vocab-phi-3.gguf", "models/stories260K/stories260K.gguf",
+        "vocab/ggml-vocab-gpt-2.gguf", "vocab/ggml-vocab-falcon.gguf", "vocab/ggml-vocab-mpt.gguf",
+        "vocab/ggml-vocab-starcoder.gguf", "vocab/ggml-vocab-refact.gguf", "vocab/ggml-vocab-deepseek-coder.gguf",
+        "vocab/ggml-vocab-deepseek-llm.gguf"};
+    char s[48 * 4 + 8];
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        loaded l;
+        if (!load(files[f], &l)) continue;
+        bool spm = !strcmp(qlm_vocab_model_name(l.v), "llama");
+        bool ok[256];
+        int n_ok = spellable_bytes(l.v, ok);
+        rng r = {0x9E3779B97F4A7C15ull + f};
+        int bad = 0;
+        for (int i = 0; i < 3000; i++) {
+            size_t len = random_utf8(&r, s, ok, spm);
+            int n;
+            int32_t *ids = tok(l.v, s, len, 0, &n);
+            size_t bl = 0;
+            char *back = ids ? detok(l.v, ids, n, false, &bl) : NULL;
+            const char *b = back;
+            if (back && spm && l.v->add_space_prefix && bl && b[0] == ' ') { b++; bl--; }
+            if (!back || bl != len || memcmp(b, s, len)) {
+                if (!bad) {
+                    char hex[200];
+                    size_t k = 0;
+                    for (size_t j = 0; j < len && k + 4 < sizeof hex; j++) k += (size_t)snprintf(hex + k, sizeof hex - k, "%02x", (uint8_t)s[j]);
+                    T_CHECK(0, "%s: string %d (%s) does not come back", files[f], i, hex);
+                }
+                bad++;
+            }
+            free(back);
+            free(ids);
+        }
+        printf("# %s: %d/3000 round trips fail (%d of 256 bytes spellable)\n", files[f], bad, n_ok);
+        unload(&l);
+    }
+}
+
+static void test_random_bytes(void) {
+    t_case("property: random invalid UTF-8 never crashes; byte-level BPE gives every byte back");
+    static const char *const files[] = {
+        "vocab/ggml-vocab-llama-spm.gguf", "vocab/ggml-vocab-phi-3.gguf", "models/stories260K/stories260K.gguf",
+        "vocab/ggml-vocab-gpt-2.gguf", "vocab/ggml-vocab-falcon.gguf", "vocab/ggml-vocab-mpt.gguf",
+        "vocab/ggml-vocab-starcoder.gguf", "vocab/ggml-vocab-refact.gguf", "vocab/ggml-vocab-deepseek-coder.gguf",
+        "vocab/ggml-vocab-deepseek-llm.gguf", "vocab/ggml-vocab-bert-bge.gguf"};
+    char s[64];
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        loaded l;
+        if (!load(files[f], &l)) continue;
+        /* SentencePiece turns spaces into U+2581 before cutting characters, so a broken
+         * sequence can swallow part of one (see test_utf8_edges), and WordPiece drops
+         * bytes: only byte-level BPE gives any byte string back, made of the bytes its
+         * vocabulary can spell at all */
+        bool exact = !strcmp(qlm_vocab_model_name(l.v), "gpt2");
+        bool ok[256];
+        spellable_bytes(l.v, ok);
+        uint8_t alphabet[256];
+        int n_alpha = 0;
+        for (int b = 0; b < 256; b++)
+            if (ok[b] || !exact) alphabet[n_alpha++] = (uint8_t)b;
+        rng r = {0xD1B54A32D192ED03ull + f};
+        int bad = 0, bad_ids = 0;
+        for (int i = 0; i < 1000; i++) {
+            size_t len = rnd(&r, sizeof s);
+            for (size_t j = 0; j < len; j++) {
+                /* bias towards the bytes that make and break UTF-8 sequences */
+                uint32_t c = rnd(&r, 4);
+                uint8_t byte = c == 0 ? (uint8_t)(0x80 + rnd(&r, 64)) : c == 1 ? (uint8_t)(0xC0 + rnd(&r, 64))
+                               : c == 2 ? (uint8_t)(' ' + rnd(&r, 3)) : (uint8_t)rnd(&r, 256);
+                s[j] = (char)(ok[byte] || !exact ? byte : alphabet[rnd(&r, (uint32_t)n_alpha)]);
+            }
+            unsigned flags = i % 3 == 0 ? 0 : i % 3 == 1 ? QLM_TOK_PARSE_SPECIAL : QLM_TOK_ADD_BOS;
+            int n;
+            int32_t *ids = tok(l.v, s, len, flags, &n);
+            if (!ids || n < 0) { bad_ids++; free(ids); continue; }
+            for (int k = 0; k < n; k++)
+                if (ids[k] < 0 || ids[k] >= qlm_vocab_size(l.v)) bad_ids++;
+            if (exact && flags == 0) {
+                size_t bl;
+                char *back = detok(l.v, ids, n, false, &bl);
+                if (!back || bl != len || memcmp(back, s, len)) bad++;
+                free(back);
+            }
+            free(ids);
+        }
+        T_CHECK(bad_ids == 0, "%s: %d bad results or ids", files[f], bad_ids);
+        T_CHECK(bad == 0, "%s: %d byte strings do not come back", files[f], bad);
+        printf("# %s: 1000 random byte strings%s, %d failures\n", files[f], exact ? " (round trip checked)" : "", bad + bad_ids);
+        unload(&l);
+    }
+}
+
 /* ---- malformed vocabularies -------------------------------------------------------------- */
 
 typedef void (*body_fn)(img *b);
@@ -999,6 +1173,8 @@ int main(void) {
     test_token_bytes();
     test_detok();
     test_utf8_edges();
+    test_random_roundtrip();
+    test_random_bytes();
     test_malformed();
     test_unicode();
     return t_done();

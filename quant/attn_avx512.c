@@ -1,0 +1,195 @@
+/* Attention with AVX-512 (qlm_attn_fn, ggml-like/kernels.h). Same steps and roundings
+ * as qlm_attn_ref; sums in vector lanes, exp by polynomial.
+ *
+ * For the group's positions, K is converted once to f32 and transposed (kt[e][t]), so
+ * the scores of 16 positions are hd broadcast-FMAs with the query, lane = position, and
+ * no horizontal sums; V is converted once, in rows, and the weighted sum runs with
+ * lane = element. Both conversions are shared by the group's query heads. */
+#include "../ggml-like/kernels.h"
+
+#if defined(__x86_64__) && defined(__AVX512F__)
+#include "../ggml-like/scratch.h"
+#include "kernels_x86.h"
+#include "simd_avx512.h"
+#include "simd_x86.h"
+
+#include <math.h>
+
+/* e^x for x <= 0 (see attn_avx2.c) */
+static inline __m512 exp16(__m512 x) {
+    x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.0f)), _mm512_set1_ps(-87.3f));
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.0f / 720);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+static inline __mmask16 first(int k) { return (__mmask16)(k >= 16 ? 0xFFFF : k <= 0 ? 0 : (1u << k) - 1); }
+
+/* 16 values of row t of an f16/f32 matrix from element e, masked to m */
+static inline __m512 load16(const void *base, size_t stride, int t, int e, __mmask16 m, bool f16) {
+    if (f16) return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, (const qlm_f16 *)base + (size_t)t * stride + e));
+    return _mm512_maskz_loadu_ps(m, (const float *)base + (size_t)t * stride + e);
+}
+
+
+/* kt[e][t] (ld = np16 positions per row, zero past n_pos) from K rows */
+static void k_transposed(const void *k, size_t stride, int n_pos, int np16, int hd, bool f16, float *kt) {
+    for (int t0 = 0; t0 < np16; t0 += 16) {
+        for (int e0 = 0; e0 < hd; e0 += 16) {
+            const __mmask16 m = first(hd - e0);
+            __m512 r[16];
+            for (int i = 0; i < 16; i++)
+                r[i] = t0 + i < n_pos ? load16(k, stride, t0 + i, e0, m, f16) : _mm512_setzero_ps();
+            avx512_transpose16(r);
+            for (int i = 0; i < 16 && e0 + i < hd; i++) _mm512_store_ps(kt + (size_t)(e0 + i) * np16 + t0, r[i]);
+        }
+    }
+}
+
+/* Scores of 64 positions from t0 (masked to n) for one query: four FMA chains. */
+static inline void scores64(const float *qh, const float *kt, int ld, int t0, int n, int hd, float scale, float *out) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    const float *kr = kt + t0;
+    for (int e = 0; e < hd; e++, kr += ld) {
+        const __m512 qe = _mm512_set1_ps(qh[e]);
+        a0 = _mm512_fmadd_ps(qe, _mm512_load_ps(kr), a0);
+        a1 = _mm512_fmadd_ps(qe, _mm512_load_ps(kr + 16), a1);
+        a2 = _mm512_fmadd_ps(qe, _mm512_load_ps(kr + 32), a2);
+        a3 = _mm512_fmadd_ps(qe, _mm512_load_ps(kr + 48), a3);
+    }
+    const __m512 sc = _mm512_set1_ps(scale);
+    _mm512_mask_storeu_ps(out + t0, first(n - t0), _mm512_mul_ps(a0, sc));
+    _mm512_mask_storeu_ps(out + t0 + 16, first(n - t0 - 16), _mm512_mul_ps(a1, sc));
+    _mm512_mask_storeu_ps(out + t0 + 32, first(n - t0 - 32), _mm512_mul_ps(a2, sc));
+    _mm512_mask_storeu_ps(out + t0 + 48, first(n - t0 - 48), _mm512_mul_ps(a3, sc));
+}
+
+/* softmax over n scores, then (f16 cache) rounded to f16 as the reference does */
+static void softmax16(float *s, int n, bool f16) {
+    __m512 vmx = _mm512_set1_ps(-INFINITY);
+    for (int t0 = 0; t0 < n; t0 += 16) vmx = _mm512_max_ps(vmx, _mm512_mask_loadu_ps(vmx, first(n - t0), s + t0));
+    const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(vmx));
+    __m512 vsum = _mm512_setzero_ps();
+    for (int t0 = 0; t0 < n; t0 += 16) {
+        const __mmask16 m = first(n - t0);
+        const __m512 p = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, s + t0), mx));
+        _mm512_mask_storeu_ps(s + t0, m, p);
+        vsum = _mm512_add_ps(vsum, _mm512_maskz_mov_ps(m, p));
+    }
+    const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(vsum));
+    for (int t0 = 0; t0 < n; t0 += 16) {
+        const __mmask16 m = first(n - t0);
+        __m512 p = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, s + t0), inv);
+        if (f16) p = _mm512_cvtph_ps(_mm512_cvtps_ph(p, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        _mm512_mask_storeu_ps(s + t0, m, p);
+    }
+}
+
+/* o[0..hd) += sum over t in [t0, t1) of p[t] V[t] (V rows of hd16 floats) */
+static inline void pv_chunk(const float *p, const float *vf, int hd16, int hd, int t0, int t1, float *o) {
+    if (hd == 64) {
+        __m512 a0 = _mm512_loadu_ps(o), a1 = _mm512_loadu_ps(o + 16), a2 = _mm512_loadu_ps(o + 32), a3 = _mm512_loadu_ps(o + 48);
+        __m512 b0 = _mm512_setzero_ps(), b1 = b0, b2 = b0, b3 = b0;
+        int t = t0;
+        for (; t + 2 <= t1; t += 2) {
+            const __m512 p0 = _mm512_set1_ps(p[t]), p1 = _mm512_set1_ps(p[t + 1]);
+            const float *v0 = vf + (size_t)t * 64, *v1 = v0 + 64;
+            a0 = _mm512_fmadd_ps(p0, _mm512_load_ps(v0), a0);
+            a1 = _mm512_fmadd_ps(p0, _mm512_load_ps(v0 + 16), a1);
+            a2 = _mm512_fmadd_ps(p0, _mm512_load_ps(v0 + 32), a2);
+            a3 = _mm512_fmadd_ps(p0, _mm512_load_ps(v0 + 48), a3);
+            b0 = _mm512_fmadd_ps(p1, _mm512_load_ps(v1), b0);
+            b1 = _mm512_fmadd_ps(p1, _mm512_load_ps(v1 + 16), b1);
+            b2 = _mm512_fmadd_ps(p1, _mm512_load_ps(v1 + 32), b2);
+            b3 = _mm512_fmadd_ps(p1, _mm512_load_ps(v1 + 48), b3);
+        }
+        if (t < t1) {
+            const __m512 p0 = _mm512_set1_ps(p[t]);
+            const float *v0 = vf + (size_t)t * 64;
+            a0 = _mm512_fmadd_ps(p0, _mm512_load_ps(v0), a0);
+            a1 = _mm512_fmadd_ps(p0, _mm512_load_ps(v0 + 16), a1);
+            a2 = _mm512_fmadd_ps(p0, _mm512_load_ps(v0 + 32), a2);
+            a3 = _mm512_fmadd_ps(p0, _mm512_load_ps(v0 + 48), a3);
+        }
+        _mm512_storeu_ps(o, _mm512_add_ps(a0, b0));
+        _mm512_storeu_ps(o + 16, _mm512_add_ps(a1, b1));
+        _mm512_storeu_ps(o + 32, _mm512_add_ps(a2, b2));
+        _mm512_storeu_ps(o + 48, _mm512_add_ps(a3, b3));
+        return;
+    }
+    for (int e0 = 0; e0 < hd16; e0 += 16) {
+        const __mmask16 m = first(hd - e0);
+        __m512 a0 = _mm512_maskz_loadu_ps(m, o + e0), a1 = _mm512_setzero_ps();
+        int t = t0;
+        for (; t + 2 <= t1; t += 2) {
+            a0 = _mm512_fmadd_ps(_mm512_set1_ps(p[t]), _mm512_load_ps(vf + (size_t)t * hd16 + e0), a0);
+            a1 = _mm512_fmadd_ps(_mm512_set1_ps(p[t + 1]), _mm512_load_ps(vf + (size_t)(t + 1) * hd16 + e0), a1);
+        }
+        if (t < t1) a0 = _mm512_fmadd_ps(_mm512_set1_ps(p[t]), _mm512_load_ps(vf + (size_t)t * hd16 + e0), a0);
+        _mm512_mask_storeu_ps(o + e0, m, _mm512_add_ps(a0, a1));
+    }
+}
+
+/* Positions are taken in chunks of CHUNK, so a chunk of K (and later of V) stays in L1
+ * while every token and head of the call uses it; scores of all (token, head) pairs go
+ * to scratch in between. */
+#define CHUNK 64
+
+void qlm_avx512_attn(const float *q, float *out, size_t q_stride, int n_tok, int n_q, const void *k,
+                     const void *v, size_t kv_stride, int n_pos, int hd, float scale, bool f16, float *scores) {
+    const int n_all = n_pos + n_tok - 1; /* positions the last token sees */
+    const int ld = (n_all + CHUNK - 1) / CHUNK * CHUNK, hd16 = (hd + 15) / 16 * 16;
+    const size_t n_pairs = (size_t)n_tok * n_q;
+    const size_t floats = (size_t)hd * ld + (size_t)n_all * hd16 + n_pairs * ld + n_pairs * hd + 16;
+    float *kt = qlm_thread_scratch(QLM_SCRATCH_ATTN, floats * sizeof(float));
+    if (!kt) { /* out of memory: the reference needs no scratch */
+        qlm_attn_ref(q, out, q_stride, n_tok, n_q, k, v, kv_stride, n_pos, hd, scale, f16, scores);
+        return;
+    }
+    float *vf = kt + (size_t)hd * ld;          /* rows of hd16 floats, zero-padded */
+    float *sc = vf + (size_t)n_all * hd16;     /* [pair][ld] scores, then probabilities */
+    float *qh = sc + n_pairs * ld;             /* [pair][hd] queries (f16-rounded) */
+    k_transposed(k, kv_stride, n_all, ld, hd, f16, kt);
+    for (int t = 0; t < n_all; t++)
+        for (int e0 = 0; e0 < hd16; e0 += 16)
+            _mm512_store_ps(vf + (size_t)t * hd16 + e0, load16(v, kv_stride, t, e0, first(hd - e0), f16));
+    for (int i = 0; i < n_tok; i++)
+        for (int h = 0; h < n_q; h++) {
+            const float *qr = q + i * q_stride + (size_t)h * hd;
+            float *d = qh + ((size_t)i * n_q + h) * hd;
+            for (int e = 0; e < hd; e++) d[e] = f16 ? x86_f16(x86_to_f16(qr[e])) : qr[e];
+        }
+    for (int c0 = 0; c0 < n_all; c0 += CHUNK)
+        for (int i = 0; i < n_tok; i++) {
+            if (c0 >= n_pos + i) continue;
+            for (int h = 0; h < n_q; h++) {
+                const size_t pr = (size_t)i * n_q + h;
+                scores64(qh + pr * hd, kt, ld, c0, n_pos + i, hd, scale, sc + pr * ld);
+            }
+        }
+    for (int i = 0; i < n_tok; i++)
+        for (int h = 0; h < n_q; h++) {
+            softmax16(sc + ((size_t)i * n_q + h) * ld, n_pos + i, f16);
+            memset(out + i * q_stride + (size_t)h * hd, 0, (size_t)hd * sizeof(float));
+        }
+    for (int c0 = 0; c0 < n_all; c0 += CHUNK)
+        for (int i = 0; i < n_tok; i++) {
+            const int n = n_pos + i;
+            if (c0 >= n) continue;
+            const int c1 = c0 + CHUNK < n ? c0 + CHUNK : n;
+            for (int h = 0; h < n_q; h++)
+                pv_chunk(sc + ((size_t)i * n_q + h) * ld, vf, hd16, hd, c0, c1, out + i * q_stride + (size_t)h * hd);
+        }
+    (void)scores;
+}
+#endif

@@ -1,0 +1,171 @@
+/* AMX (tile) matrix products for prompt batches, used by the AVX-512 gemm kernels
+ * (quant/gemm_avx512.c) on CPUs with AMX-INT8 whose OS grants the tile state (see
+ * ggml-like/cpu_features.c). Only this file is compiled with AMX enabled.
+ *
+ * The weight panels are the ones the VNNI micro-kernels use: per block of 32 (16 for
+ * Q6_K) values, 16 rows x 4 bytes per k-group, which is exactly AMX's layout for the
+ * second operand (B: K/4 rows of 16 columns x 4 bytes). The levels are first shifted
+ * down by the type's bias so that they are signed (TDPBSSD multiplies signed bytes) and
+ * no activation-sum correction is needed. The first operand (A) is 16 tokens x one
+ * block of activations in natural order, loaded straight from the prepared rows with
+ * their stride. One TDPBSSD per block gives a 16 x 16 tile of int32 sums; the tile is
+ * stored and AVX-512 scales it into 16 float accumulators (one per token, 16 rows
+ * wide): convert, multiply the row scales by the token's block scale, FMA.
+ *
+ * A tile product covers only one block (32 values) because every block has its own
+ * scales; that uses half of what one TDPBSSD could do (64 values), and the float
+ * epilogue, not the tile unit, sets the pace: about 3 vector instructions per 16
+ * outputs per block, against 8 vpdpbusd plus those 3 on the VNNI path. */
+#include "../ggml-like/kernels.h"
+
+#if defined(__x86_64__) && defined(__AVX512F__) && defined(__AVX512VNNI__)
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("amx-tile,amx-int8"))), apply_to = function)
+#else
+#pragma GCC target("amx-tile,amx-int8")
+#endif
+#include <immintrin.h>
+#include <string.h>
+
+#include "kernels_x86.h"
+#include "simd_avx512.h"
+
+typedef struct {
+    uint8_t palette, start_row, reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} tile_config;
+
+/* Tiles 0-3: C (tokens x 16 rows of int32); 4, 6: A (tokens x K bytes); 5, 7: B
+ * (K/4 rows of 64 bytes). */
+static void configure(int tokens, int kbytes) {
+    tile_config c;
+    memset(&c, 0, sizeof c);
+    c.palette = 1;
+    for (int i = 0; i < 4; i++) {
+        c.rows[i] = (uint8_t)tokens;
+        c.colsb[i] = 64;
+    }
+    c.rows[4] = c.rows[6] = (uint8_t)tokens;
+    c.colsb[4] = c.colsb[6] = (uint16_t)kbytes;
+    c.rows[5] = c.rows[7] = (uint8_t)(kbytes / 4);
+    c.colsb[5] = c.colsb[7] = 64;
+    _tile_loadconfig(&c);
+}
+
+/* The 16 token accumulators are named variables, not an array: the tile intrinsics
+ * count as memory accesses for the compiler, and an array would be kept in memory. */
+#define FACC_LIST(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+#define FACC_DECL(t) __m512 f##t = _mm512_setzero_ps();
+/* f_t += (C[t] as float) * ws * d[t] (+ wm * e[t] for affine types) */
+#define FACC_STEP(t)                                                                              \
+    f##t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(cb + 16 * t)),                    \
+                           _mm512_mul_ps(ws, _mm512_set1_ps(dt[t])), f##t);                        \
+    if (affine) f##t = _mm512_fmadd_ps(wm, _mm512_set1_ps(et[t]), f##t);
+#define EPILOGUE(cbuf_, rec_, dt_, et_)                                                           \
+    do {                                                                                          \
+        const int32_t *cb = (cbuf_);                                                              \
+        const float *dt = (dt_), *et = (et_);                                                     \
+        const __m512 ws = _mm512_load_ps((rec_) + 64 * J);                                        \
+        const __m512 wm = affine ? _mm512_load_ps((rec_) + 64 * J + 64) : _mm512_setzero_ps();    \
+        FACC_LIST(FACC_STEP)                                                                      \
+    } while (0)
+#define FACC_STORE(t) if (t < ntok) _mm512_mask_storeu_ps(y + (size_t)t * ldy, m, f##t);
+
+/* One panel (16 rows) x one tile of up to 16 tokens over nb blocks (even). a: token 0's
+ * natural-order levels; dt/et: per block, the 16 tokens' scales and corrections. Two
+ * sets of tiles alternate; each tile store follows its own product at once (stores
+ * retire in order, and a block's sums can be loaded only after its store retired).
+ * Measured here: 293 GMAC/s on Q4_0 against 248 with four C tiles and the epilogues
+ * grouped after the products; the tile unit and the vector units overlap little. */
+static inline __attribute__((always_inline)) void
+panel_tile(int nb, const uint8_t *panel, const int J, const bool affine, const int8_t *a, size_t a_stride,
+           int kbytes, const float *dt0, const float *et0, int ntok, float *y, int64_t ldy, int nrows) {
+    _Alignas(64) int32_t cbuf[2][256];
+    FACC_LIST(FACC_DECL)
+    const size_t rec = 64 * (size_t)J + 64 + (affine ? 64 : 0);
+    _tile_zero(0);
+    _tile_loadd(4, a, (long)a_stride);
+    _tile_loadd(5, panel, 64);
+    _tile_dpbssd(0, 4, 5);
+    _tile_stored(0, cbuf[0], 64);
+    for (int b = 0; b < nb; b += 2) {
+        _tile_zero(1);
+        _tile_loadd(6, a + (size_t)kbytes * (b + 1), (long)a_stride);
+        _tile_loadd(7, panel + rec * (size_t)(b + 1), 64);
+        _tile_dpbssd(1, 6, 7);
+        _tile_stored(1, cbuf[1], 64);
+        EPILOGUE(cbuf[0], panel + rec * (size_t)b, dt0 + 16 * b, et0 + 16 * b);
+        if (b + 2 < nb) {
+            _tile_zero(0);
+            _tile_loadd(4, a + (size_t)kbytes * (b + 2), (long)a_stride);
+            _tile_loadd(5, panel + rec * (size_t)(b + 2), 64);
+            _tile_dpbssd(0, 4, 5);
+            _tile_stored(0, cbuf[0], 64);
+        }
+        EPILOGUE(cbuf[1], panel + rec * (size_t)(b + 1), dt0 + 16 * (b + 1), et0 + 16 * (b + 1));
+    }
+    const __mmask16 m = (__mmask16)((1u << nrows) - 1);
+    FACC_LIST(FACC_STORE)
+}
+
+
+/* dst[16 b + t] = float at src + t * stride + 4 b, for t < ntok (0 beyond), b < nb */
+static void transpose_cols(const uint8_t *src, size_t stride, int ntok, int nb, float *dst) {
+    for (int b0 = 0; b0 < nb; b0 += 16) {
+        const int w = nb - b0 < 16 ? nb - b0 : 16;
+        const __mmask16 m = (__mmask16)((1u << w) - 1);
+        __m512 r[16];
+        for (int t = 0; t < 16; t++)
+            r[t] = t < ntok ? _mm512_maskz_loadu_ps(m, src + (size_t)t * stride + 4 * (size_t)b0) : _mm512_setzero_ps();
+        avx512_transpose16(r);
+        for (int k = 0; k < w; k++) _mm512_store_ps(dst + 16 * (size_t)(b0 + k), r[k]);
+    }
+}
+
+void qlm_amx_prepare_scales(const uint8_t *a, size_t a_stride, int nt, int nb, size_t doff, size_t eoff,
+                            bool affine, float *dt, float *et) {
+    for (int t0 = 0; t0 < nt; t0 += 16) {
+        const int ntok = nt - t0 < 16 ? nt - t0 : 16;
+        const uint8_t *row = a + (size_t)t0 * a_stride;
+        transpose_cols(row + doff, a_stride, ntok, nb, dt + (size_t)nb * (size_t)t0);
+        if (affine) transpose_cols(row + eoff, a_stride, ntok, nb, et + (size_t)nb * (size_t)t0);
+    }
+}
+
+void qlm_amx_gemm_chunk(const qlm_amx_job *j) {
+    const size_t rec = 64 * (size_t)j->J + 64 + (j->affine ? 64 : 0);
+    /* signed levels: shift the stored unsigned ones down by the type's bias */
+    if (j->bias) {
+        const __m512i bias = _mm512_set1_epi8((char)j->bias);
+        for (int p = 0; p < j->np; p++)
+            for (int b = 0; b < j->nb; b++) {
+                uint8_t *r = j->panels + j->panel_bytes * (size_t)p + rec * (size_t)b;
+                for (int k = 0; k < j->J; k++)
+                    _mm512_store_si512(r + 64 * k, _mm512_sub_epi8(_mm512_load_si512(r + 64 * k), bias));
+            }
+    }
+    const int kbytes = 4 * j->J;
+    int configured = -1;
+    for (int t0 = 0; t0 < j->nt; t0 += 16) {
+        const int ntok = j->nt - t0 < 16 ? j->nt - t0 : 16;
+        if (ntok != configured) { configure(ntok, kbytes); configured = ntok; }
+        const float *dt = j->dt + (size_t)j->nb * (size_t)t0, *et = j->et + (size_t)j->nb * (size_t)t0;
+        const int8_t *a = (const int8_t *)j->a + (size_t)t0 * j->a_stride + j->qoff;
+        for (int p = 0; p < j->np; p++) {
+            const int rows = j->nr - 16 * p < 16 ? j->nr - 16 * p : 16;
+            float *yp = j->y + (size_t)t0 * j->ldy + 16 * p;
+            const uint8_t *pan = j->panels + j->panel_bytes * (size_t)p;
+            if (j->affine)
+                panel_tile(j->nb, pan, j->J, true, a, j->a_stride, kbytes, dt, et, ntok, yp, j->ldy, rows);
+            else
+                panel_tile(j->nb, pan, j->J, false, a, j->a_stride, kbytes, dt, et, ntok, yp, j->ldy, rows);
+        }
+    }
+    _tile_release(); /* back to the init state: cheap context switches */
+}
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#endif
+#endif

@@ -1,0 +1,341 @@
+/* AVX2 matrix-matrix products (qlm_gemm_fn, ggml-like/kernels.h) over the x86 prepared
+ * activations (quant/kernels_x86.h). The AVX2 table sends batches of fewer than
+ * gemm_min_tokens tokens to vec_dot instead; these kernels still accept any count.
+ *
+ * Weights are repacked, 8 rows at a time, into panels with lane = row (each 32-bit lane
+ * holds 4 consecutive levels of one row) and per-block float scales. The micro-kernel
+ * computes 8 rows x 4 tokens: per k-group of 4 values, one vpmaddubsw per token (the
+ * levels are unsigned, the activation bytes signed, broadcast from memory) leaves pairs
+ * of products summed in int16 lanes; several k-groups are added in int16 (as many as
+ * the type's largest level allows without saturating: 8 for 4-bit levels, 4 for 5-bit,
+ * 2 for 6-bit), then vpmaddwd with ones widens to int32, and per block one conversion,
+ * scale product and FMA accumulate in float. Q8_0 levels are signed: their sign moves
+ * onto the activations (vpsignb) and each product is widened at once.
+ *
+ * Panels are built for chunks of 64 blocks on the stack, so no scratch is needed and a
+ * chunk of weights stays in L1 while every token passes over it. */
+#include "../ggml-like/kernels.h"
+
+#if defined(__x86_64__) && defined(__AVX2__)
+#include "kernels_x86.h"
+#include "simd_x86.h"
+
+#define ROWS 8      /* rows per panel (one ymm lane each) */
+#define TOK 4       /* tokens per micro-kernel call */
+#define KCH 64      /* blocks per panel chunk */
+
+/* ---- per-type unpacking: a unit (block, or super-block for K-quants) of one row into
+ * levels in natural order, with each block's scale and (affine types) offset ---------- */
+
+static inline __m256i nib32(const uint8_t *qs) {
+    const __m128i q = _mm_loadu_si128((const __m128i *)qs);
+    const __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(q), _mm_srli_epi16(q, 4), 1);
+    return _mm256_and_si256(v, _mm256_set1_epi8(15));
+}
+
+/* bit 4 of the 32 levels of a Q5_0/Q5_1 block, as 0x10 bytes */
+static inline __m256i q5_bits(const uint8_t qh[4]) {
+    uint32_t h;
+    memcpy(&h, qh, 4);
+    __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)h),
+                                    _mm256_setr_epi64x(0, 0x0101010101010101LL, 0x0202020202020202LL, 0x0303030303030303LL));
+    const __m256i bit = _mm256_set1_epi64x(0x8040201008040201LL);
+    v = _mm256_cmpeq_epi8(_mm256_and_si256(v, bit), bit);
+    return _mm256_and_si256(v, _mm256_set1_epi8(0x10));
+}
+
+static void up_q4_0(const void *b, uint8_t *lv, float *ws, float *wm) {
+    const block_q4_0 *x = b;
+    _mm256_store_si256((__m256i *)lv, nib32(x->qs));
+    ws[0] = x86_f16(x->d);
+    (void)wm;
+}
+
+static void up_q4_1(const void *b, uint8_t *lv, float *ws, float *wm) {
+    const block_q4_1 *x = b;
+    _mm256_store_si256((__m256i *)lv, nib32(x->qs));
+    ws[0] = x86_f16(x->d);
+    wm[0] = x86_f16(x->m);
+}
+
+static void up_q5_0(const void *b, uint8_t *lv, float *ws, float *wm) {
+    const block_q5_0 *x = b;
+    _mm256_store_si256((__m256i *)lv, _mm256_or_si256(nib32(x->qs), q5_bits(x->qh)));
+    ws[0] = x86_f16(x->d);
+    (void)wm;
+}
+
+static void up_q5_1(const void *b, uint8_t *lv, float *ws, float *wm) {
+    const block_q5_1 *x = b;
+    _mm256_store_si256((__m256i *)lv, _mm256_or_si256(nib32(x->qs), q5_bits(x->qh)));
+    ws[0] = x86_f16(x->d);
+    wm[0] = x86_f16(x->m);
+}
+
+static void up_q8_0(const void *b, uint8_t *lv, float *ws, float *wm) {
+    const block_q8_0 *x = b; /* signed levels, kept as they are */
+    _mm256_store_si256((__m256i *)lv, _mm256_loadu_si256((const __m256i *)x->qs));
+    ws[0] = x86_f16(x->d);
+    (void)wm;
+}
+
+static void up_kq(const void *b, uint8_t *lv, float *ws, float *wm, bool q5) {
+    const uint8_t *p = b;
+    qlm_f16 d, dmin;
+    memcpy(&d, p, 2);
+    memcpy(&dmin, p + 2, 2);
+    uint8_t sc[8], mn[8];
+    x86_kq_scales(p + 4, sc, mn);
+    const uint8_t *qs = p + (q5 ? 48 : 16);
+    const __m256i m4 = _mm256_set1_epi8(15), h16 = _mm256_set1_epi8(16);
+    const __m256i qh = q5 ? _mm256_loadu_si256((const __m256i *)(p + 16)) : _mm256_setzero_si256();
+    for (int c = 0; c < 4; c++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+        __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+        if (q5) { /* bit 4 of sub-block s is bit s of qh[l] */
+            const __m256i b0 = _mm256_set1_epi8((char)(1 << (2 * c))), b1 = _mm256_set1_epi8((char)(2 << (2 * c)));
+            lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, b0), b0), h16));
+            hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, b1), b1), h16));
+        }
+        _mm256_store_si256((__m256i *)(lv + 64 * c), lo);
+        _mm256_store_si256((__m256i *)(lv + 64 * c + 32), hi);
+    }
+    const float fd = x86_f16(d), fm = x86_f16(dmin);
+    for (int j = 0; j < 8; j++) { ws[j] = fd * sc[j]; wm[j] = -fm * mn[j]; }
+}
+
+static void up_q4_k(const void *b, uint8_t *lv, float *ws, float *wm) { up_kq(b, lv, ws, wm, false); }
+static void up_q5_k(const void *b, uint8_t *lv, float *ws, float *wm) { up_kq(b, lv, ws, wm, true); }
+
+static void up_q6_k(const void *b, uint8_t *lv, float *ws, float *wm) {
+    const block_q6_k *x = b;
+    const __m256i m4 = _mm256_set1_epi8(15), m3 = _mm256_set1_epi8(3);
+    for (int h = 0; h < 2; h++) {
+        const __m256i l0 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * h));
+        const __m256i l1 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * h + 32));
+        const __m256i hb = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * h));
+        uint8_t *o = lv + 128 * h;
+        _mm256_store_si256((__m256i *)o, _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m3), 4)));
+        _mm256_store_si256((__m256i *)(o + 32), _mm256_or_si256(_mm256_and_si256(l1, m4),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m3), 4)));
+        _mm256_store_si256((__m256i *)(o + 64), _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m3), 4)));
+        _mm256_store_si256((__m256i *)(o + 96), _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m3), 4)));
+    }
+    const float d = x86_f16(x->d);
+    for (int j = 0; j < 16; j++) ws[j] = d * x->scales[j];
+    (void)wm;
+}
+
+typedef void (*unpack_fn)(const void *b, uint8_t *lv, float *ws, float *wm);
+
+/* ---- type descriptions ------------------------------------------------------------ */
+
+typedef enum { ORD_NIB4, ORD_KQ, ORD_NAT32, ORD_NAT16 } act_order;
+
+typedef struct {
+    unpack_fn unpack;
+    int blk, unit;         /* values per block and per unpacked unit */
+    size_t unit_bytes;
+    act_order order;
+    int group;             /* k-groups summed in int16 before widening */
+    bool affine, sign;     /* sign: signed levels (Q8_0) */
+} gtype;
+
+/* Activation offset of k-group j of block bb (0..3) within its group of 4 blocks. */
+static inline __attribute__((always_inline)) int aoff(act_order o, int bb, int j) {
+    switch (o) {
+    case ORD_NIB4: return 16 * bb + (j < 4 ? 4 * j : 64 + 4 * (j - 4));
+    case ORD_KQ: return (bb == 0 ? 0 : bb == 1 ? 64 : bb == 2 ? 32 : 96) + 4 * j;
+    case ORD_NAT32: return 32 * bb + 4 * j;
+    default: return 16 * bb + 4 * j;
+    }
+}
+
+/* ---- panels --------------------------------------------------------------------- */
+
+/* record per block: J vectors of levels (lane r = 4 levels of row r), 8 scales,
+ * [8 offsets] */
+#define REC(J, aff) (32 * (J) + 32 + ((aff) ? 32 : 0))
+
+static inline void transpose4x4(__m256i *a0, __m256i *a1, __m256i *a2, __m256i *a3) {
+    const __m256i t0 = _mm256_unpacklo_epi32(*a0, *a1), t1 = _mm256_unpackhi_epi32(*a0, *a1);
+    const __m256i t2 = _mm256_unpacklo_epi32(*a2, *a3), t3 = _mm256_unpackhi_epi32(*a2, *a3);
+    *a0 = _mm256_unpacklo_epi64(t0, t2);
+    *a1 = _mm256_unpackhi_epi64(t0, t2);
+    *a2 = _mm256_unpacklo_epi64(t1, t3);
+    *a3 = _mm256_unpackhi_epi64(t1, t3);
+}
+
+/* rows r and r+4, 16 bytes at off: the two 128-bit lanes */
+static inline __m256i rows2(const uint8_t (*lv)[256], int r, size_t off) {
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_load_si128((const __m128i *)(lv[r] + off))),
+                                   _mm_load_si128((const __m128i *)(lv[r + 4] + off)), 1);
+}
+
+/* Blocks [b0, b1) (whole units) of up to 8 rows into panel records. */
+static void repack(const uint8_t *w, size_t w_stride, int nrows, int b0, int b1, uint8_t *panel, const gtype *g) {
+    _Alignas(32) uint8_t lv[ROWS][256];
+    _Alignas(32) float ws[ROWS][16], wm[ROWS][16];
+    const int J = g->blk / 4, bpu = g->unit / g->blk;
+    const size_t rec = REC(J, g->affine);
+    memset(lv, 0, sizeof lv);
+    memset(ws, 0, sizeof ws);
+    memset(wm, 0, sizeof wm);
+    for (int u = b0 / bpu; u < b1 / bpu; u++) {
+        for (int r = 0; r < nrows; r++) g->unpack(w + (size_t)r * w_stride + g->unit_bytes * (size_t)u, lv[r], ws[r], wm[r]);
+        for (int bl = 0; bl < bpu; bl++) {
+            uint8_t *pr = panel + rec * (size_t)(u * bpu + bl - b0);
+            for (int h = 0; h < J / 4; h++) {
+                const size_t off = (size_t)(g->blk * bl + 16 * h);
+                __m256i a0 = rows2(lv, 0, off), a1 = rows2(lv, 1, off), a2 = rows2(lv, 2, off), a3 = rows2(lv, 3, off);
+                transpose4x4(&a0, &a1, &a2, &a3);
+                _mm256_store_si256((__m256i *)(pr + 32 * (4 * h + 0)), a0);
+                _mm256_store_si256((__m256i *)(pr + 32 * (4 * h + 1)), a1);
+                _mm256_store_si256((__m256i *)(pr + 32 * (4 * h + 2)), a2);
+                _mm256_store_si256((__m256i *)(pr + 32 * (4 * h + 3)), a3);
+            }
+            float *ps = (float *)(pr + 32 * J);
+            for (int r = 0; r < ROWS; r++) ps[r] = ws[r][bl];
+            if (g->affine) for (int r = 0; r < ROWS; r++) ps[ROWS + r] = wm[r][bl];
+        }
+    }
+}
+
+/* ---- micro-kernel --------------------------------------------------------------- */
+
+static inline int32_t ld32(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static inline float ldf(const int8_t *p) {
+    float v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* 8 rows x C tokens over blocks [b0, b1) (multiples of 4); adds to y when acc_y. */
+static inline __attribute__((always_inline)) void
+micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt, size_t doff, size_t eoff,
+      float *y, int64_t ldy, int nrows, const int C, const act_order o, const int J, const int G,
+      const bool affine, const bool sign) {
+    __m256 facc[TOK];
+    const int8_t *q[TOK];
+    const __m256i rmask = _mm256_cmpgt_epi32(_mm256_set1_epi32(nrows), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int t = 0; t < C; t++) {
+        facc[t] = acc_y ? _mm256_maskload_ps(y + (size_t)t * ldy, rmask) : _mm256_setzero_ps();
+        q[t] = qt[t];
+    }
+    const size_t rec = REC(J, affine);
+    const int gsz = J * 16;
+    for (int b = b0; b < b1; b += 4) {
+        const size_t gq = (size_t)gsz * (size_t)(b / 4);
+        _Pragma("GCC unroll 4") for (int bb = 0; bb < 4; bb++) {
+            const uint8_t *pr = panel + rec * (size_t)(b - b0 + bb);
+            const size_t bi = 4 * (size_t)(b + bb);
+            __m256i acc[TOK], s16[TOK];
+            for (int t = 0; t < C; t++)
+                acc[t] = (affine || sign) ? _mm256_setzero_si256() : _mm256_set1_epi32(ld32(q[t] + eoff + bi));
+            _Pragma("GCC unroll 8") for (int j = 0; j < J; j++) {
+                const __m256i w = _mm256_load_si256((const __m256i *)(pr + 32 * j));
+                const __m256i wa = sign ? _mm256_sign_epi8(w, w) : w;
+                _Pragma("GCC unroll 4") for (int t = 0; t < C; t++) {
+                    __m256i a = _mm256_set1_epi32(ld32(q[t] + gq + aoff(o, bb, j)));
+                    if (sign) a = _mm256_sign_epi8(a, w);
+                    const __m256i p = _mm256_maddubs_epi16(wa, a);
+                    s16[t] = j % G == 0 ? p : _mm256_add_epi16(s16[t], p);
+                    if (j % G == G - 1) acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(s16[t], ones));
+                }
+            }
+            const __m256 ws = _mm256_load_ps((const float *)(pr + 32 * J));
+            for (int t = 0; t < C; t++) {
+                const __m256 sc = _mm256_mul_ps(ws, _mm256_set1_ps(ldf(q[t] + doff + bi)));
+                facc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[t]), sc, facc[t]);
+                if (affine)
+                    facc[t] = _mm256_fmadd_ps(_mm256_load_ps((const float *)(pr + 32 * J + 32)),
+                                              _mm256_set1_ps(ldf(q[t] + eoff + bi)), facc[t]);
+            }
+        }
+    }
+    for (int t = 0; t < C; t++) _mm256_maskstore_ps(y + (size_t)t * ldy, rmask, facc[t]);
+}
+
+#define MICRO_CASES(o, J, G, aff, sg)                                                              \
+    switch (c) {                                                                                   \
+    case 1: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, 1, o, J, G, aff, sg); break; \
+    case 2: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, 2, o, J, G, aff, sg); break; \
+    case 3: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, 3, o, J, G, aff, sg); break; \
+    default: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, 4, o, J, G, aff, sg); break; \
+    }
+
+/* One entry point per type: constants into the micro-kernel so each is compiled for
+ * its type. */
+#define DEFINE_GEMM(name, gt, o, J, G, aff, sg)                                                    \
+    static void name(int64_t n, int nr, int nt, const void *w, size_t w_stride, const void *a,     \
+                     size_t a_stride, float *y, int64_t ldy, void *work) {                         \
+        (void)work;                                                                                \
+        const gtype *g = &gt;                                                                      \
+        const int nb = (int)(n / g->blk), nb4 = (nb + 3) / 4 * 4;                                  \
+        const size_t nq = x86_prep_nq(n), doff = nq, eoff = nq + 4 * (nq / (size_t)g->blk);       \
+        _Alignas(32) uint8_t panel[(size_t)KCH * REC(8, true)];                                    \
+        const int8_t *qt[TOK];                                                                     \
+        for (int r0 = 0; r0 < nr; r0 += ROWS) {                                                    \
+            const int rows = nr - r0 < ROWS ? nr - r0 : ROWS;                                      \
+            for (int k0 = 0; k0 < nb4; k0 += KCH) {                                                \
+                const int k1 = nb4 - k0 < KCH ? nb4 : k0 + KCH;                                    \
+                const int kr = k1 < nb ? k1 : nb; /* real blocks in this chunk */                 \
+                repack((const uint8_t *)w + (size_t)r0 * w_stride, w_stride, rows, k0, kr, panel, g); \
+                memset(panel + (size_t)REC(J, aff) * (size_t)(kr - k0), 0, (size_t)REC(J, aff) * (size_t)(k1 - kr)); \
+                for (int t0 = 0; t0 < nt; t0 += TOK) {                                             \
+                    const int c = nt - t0 < TOK ? nt - t0 : TOK;                                   \
+                    for (int t = 0; t < c; t++) qt[t] = (const int8_t *)a + (size_t)(t0 + t) * a_stride; \
+                    float *yp = y + (size_t)t0 * ldy + r0;                                         \
+                    MICRO_CASES(o, J, G, aff, sg)                                                  \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+/* Chunks hold whole units: 64 blocks of 32 = 8 super-blocks; 64 sub-blocks of 16 = 4. */
+static const gtype G_Q4_0 = {up_q4_0, 32, 32, sizeof(block_q4_0), ORD_NIB4, 8, false, false};
+static const gtype G_Q4_1 = {up_q4_1, 32, 32, sizeof(block_q4_1), ORD_NIB4, 8, true, false};
+static const gtype G_Q5_0 = {up_q5_0, 32, 32, sizeof(block_q5_0), ORD_NIB4, 4, false, false};
+static const gtype G_Q5_1 = {up_q5_1, 32, 32, sizeof(block_q5_1), ORD_NIB4, 4, true, false};
+static const gtype G_Q8_0 = {up_q8_0, 32, 32, sizeof(block_q8_0), ORD_NAT32, 1, false, true};
+static const gtype G_Q4_K = {up_q4_k, 32, 256, sizeof(block_q4_k), ORD_KQ, 8, true, false};
+static const gtype G_Q5_K = {up_q5_k, 32, 256, sizeof(block_q5_k), ORD_KQ, 4, true, false};
+static const gtype G_Q6_K = {up_q6_k, 16, 256, sizeof(block_q6_k), ORD_NAT16, 2, false, false};
+
+DEFINE_GEMM(gemm_q4_0, G_Q4_0, ORD_NIB4, 8, 8, false, false)
+DEFINE_GEMM(gemm_q4_1, G_Q4_1, ORD_NIB4, 8, 8, true, false)
+DEFINE_GEMM(gemm_q5_0, G_Q5_0, ORD_NIB4, 8, 4, false, false)
+DEFINE_GEMM(gemm_q5_1, G_Q5_1, ORD_NIB4, 8, 4, true, false)
+DEFINE_GEMM(gemm_q8_0, G_Q8_0, ORD_NAT32, 8, 1, false, true)
+DEFINE_GEMM(gemm_q4_k, G_Q4_K, ORD_KQ, 8, 8, true, false)
+DEFINE_GEMM(gemm_q5_k, G_Q5_K, ORD_KQ, 8, 4, true, false)
+DEFINE_GEMM(gemm_q6_k, G_Q6_K, ORD_NAT16, 4, 2, false, false)
+
+void qlm_avx2_fill_gemm(qlm_kernels *k) {
+    k->gemm_min_tokens = 4;
+    k->gemm_prep[QLM_TYPE_Q4_0] = qlm_x86_prep_q4_0;
+    k->gemm[QLM_TYPE_Q4_0] = gemm_q4_0;
+    k->gemm_prep[QLM_TYPE_Q4_1] = qlm_x86_prep_q4_1;
+    k->gemm[QLM_TYPE_Q4_1] = gemm_q4_1;
+    k->gemm_prep[QLM_TYPE_Q5_0] = qlm_x86_prep_q5_0;
+    k->gemm[QLM_TYPE_Q5_0] = gemm_q5_0;
+    k->gemm_prep[QLM_TYPE_Q5_1] = qlm_x86_prep_q5_1;
+    k->gemm[QLM_TYPE_Q5_1] = gemm_q5_1;
+    k->gemm_prep[QLM_TYPE_Q8_0] = qlm_x86_prep_q8_0;
+    k->gemm[QLM_TYPE_Q8_0] = gemm_q8_0;
+    k->gemm_prep[QLM_TYPE_Q4_K] = qlm_x86_prep_q4_k;
+    k->gemm[QLM_TYPE_Q4_K] = gemm_q4_k;
+    k->gemm_prep[QLM_TYPE_Q5_K] = qlm_x86_prep_q4_k;
+    k->gemm[QLM_TYPE_Q5_K] = gemm_q5_k;
+    k->gemm_prep[QLM_TYPE_Q6_K] = qlm_x86_prep_q6_k;
+    k->gemm[QLM_TYPE_Q6_K] = gemm_q6_k;
+}
+#endif

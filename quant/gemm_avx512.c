@@ -1,0 +1,950 @@
+/* AVX-512 VNNI matrix products (qlm_gemm_fn, ggml-like/kernels.h) over activations
+ * prepared as described in quant/kernels_x86.h.
+ *
+ * Two algorithms, picked by the number of tokens:
+ *
+ *  - Matrix-vector (1..3 tokens, token generation): each weight row is read once and
+ *    unpacked in registers with lane = position in the row; vpdpbusd sums 4 products
+ *    per 32-bit lane, so after a group of 4 blocks each block's dot product sits in 4
+ *    lanes. Four groups are reduced together (reduce4) into one vector of 16 block
+ *    sums, which the per-block scales multiply in one go. Up to 3 tokens share the
+ *    unpacking. The cost per block is what matters here (the loop must keep up with
+ *    memory bandwidth), so the activation layout is arranged for this loop.
+ *
+ *  - Matrix-matrix (4+ tokens, prompts): 16 weight rows are repacked into a panel with
+ *    lane = row (each 32-bit lane holds 4 consecutive levels of one row), with their
+ *    per-block float scales. The micro-kernel computes 16 rows x C tokens: per block,
+ *    8 vpdpbusd per token, each taking its 4 activation bytes as an embedded broadcast
+ *    from memory, then one conversion, one scale product and one FMA into the token's
+ *    float accumulator. The 8 weight vectors of a block stay in registers for all C
+ *    tokens, so the loop is bound by vpdpbusd throughput (at most 8 of every 11 vector
+ *    instructions are products). Repacking costs a few instructions per weight, paid
+ *    once per panel and spread over all the tokens.
+ *
+ * Block types share three micro-kernels: symmetric blocks of 32 (Q4_0, Q5_0, Q8_0: the
+ * int32 accumulator starts at the prepared -bias*sum(q)), affine blocks of 32 (Q4_1,
+ * Q5_1 and the sub-blocks of Q4_K/Q5_K: a second FMA adds the min term) and symmetric
+ * blocks of 16 (Q6_K). Only the repacking differs by type. */
+#include "../ggml-like/kernels.h"
+
+#if defined(__x86_64__) && defined(__AVX512F__) && defined(__AVX512VNNI__)
+#include "kernels_x86.h"
+#include "simd_x86.h"
+#include "simd_avx512.h"
+#include "../ggml-like/cpu_features.h"
+
+#include <stdlib.h>
+
+/* ---- prepared activations -------------------------------------------------------- */
+
+typedef struct {
+    const int8_t *q;
+    const float *d;
+    const void *e;
+} prow;
+
+static inline prow prow_of(const void *row, int64_t n, int B) {
+    size_t nq = x86_prep_nq(n);
+    prow p = {row, (const float *)((const char *)row + nq), NULL};
+    p.e = p.d + nq / (size_t)B;
+    return p;
+}
+
+static inline __mmask64 bytes_mask(int64_t bytes) {
+    return bytes >= 64 ? ~(__mmask64)0 : bytes <= 0 ? 0 : (((__mmask64)1 << bytes) - 1);
+}
+
+/* Four vectors holding 4 partial sums per block (lanes 4b..4b+3 of vector g belong to
+ * block 4g+b) -> one vector of the 16 block sums. */
+static inline __m512i reduce4(__m512i a0, __m512i a1, __m512i a2, __m512i a3) {
+    const __m512i ia = _mm512_setr_epi32(0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29);
+    const __m512i ib = _mm512_setr_epi32(2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31);
+    const __m512i ic = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i id = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    __m512i t01 = _mm512_add_epi32(_mm512_permutex2var_epi32(a0, ia, a1), _mm512_permutex2var_epi32(a0, ib, a1));
+    __m512i t23 = _mm512_add_epi32(_mm512_permutex2var_epi32(a2, ia, a3), _mm512_permutex2var_epi32(a2, ib, a3));
+    return _mm512_add_epi32(_mm512_permutex2var_epi32(t01, ic, t23), _mm512_permutex2var_epi32(t01, id, t23));
+}
+
+static inline __m512i dp(__m512i acc, __m512i w, const int8_t *a) {
+    return _mm512_dpbusd_epi32(acc, w, _mm512_load_si512((const void *)a));
+}
+
+/* ---- matrix-vector ------------------------------------------------------------------
+ *
+ * A chunk is 16 blocks (16 sub-blocks for K-quants). Each type's chunk function leaves
+ * per token four "group" vectors, lanes 4b..4b+3 of vector g holding partial sums of
+ * block 4g+b, and the 16 blocks' weight scales (and offsets) as floats; the shared code
+ * reduces, applies the activation scales and corrections, and accumulates. `full`:
+ * all 16 blocks exist (the row's last chunk may be short; loads there are masked so
+ * nothing past the row is read, and the missing blocks count as zero). */
+typedef struct {
+    __m512i acc[3][4];
+    __m512 ws, wm;
+} chunk_out;
+
+static inline __m512i zero(void) { return _mm512_setzero_si512(); }
+
+/* The f16 words at word w0 + k*stride (k = 0..3) of the group loads l0, l1 (l1 starting
+ * off2 bytes in), into lanes 4g..4g+3 of the 16-word vector acc. */
+static inline __attribute__((always_inline)) __m512i
+gather4_f16(__m512i acc, __m512i l0, __m512i l1, int g, int w0, int stride, int off2) {
+    _Alignas(64) int16_t ix[32] = {0};
+    for (int k = 0; k < 4; k++) {
+        const int src = w0 + k * stride;
+        ix[4 * g + k] = (int16_t)(src < 32 ? src : 32 + src - off2 / 2);
+    }
+    const __mmask32 m = (__mmask32)(0xFu << (4 * g));
+    if (w0 + 3 * stride < 32) /* all in the first load (Q4_0, Q4_1): one merging permute */
+        return _mm512_mask_permutexvar_epi16(acc, m, _mm512_load_si512(ix), l0);
+    return _mm512_mask_mov_epi16(acc, m, _mm512_permutex2var_epi16(l0, _mm512_load_si512(ix), l1));
+}
+
+/* 4 blocks of the nibble formats: from two loads of the group (the second `off2` bytes
+ * in), the 64 qs bytes in block order (word index table idxq), then low and high
+ * nibbles. */
+static inline void nib_group(__m512i l0, __m512i l1, __m512i idxq, __m512i *lo, __m512i *hi) {
+    const __m512i m4 = _mm512_set1_epi8(15);
+    const __m512i q = _mm512_permutex2var_epi16(l0, idxq, l1);
+    *lo = _mm512_and_si512(q, m4);
+    *hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+}
+
+/* Word indices of the 4 x 16 qs bytes of a group of 4 blocks of `bsz` bytes with qs at
+ * byte qoff, given a second load `off2` bytes in. */
+static inline __m512i qs_index(int bsz, int qoff, int off2) {
+    _Alignas(64) int16_t ix[32];
+    for (int i = 0; i < 32; i++) {
+        int src = (bsz * (i / 8) + qoff) / 2 + i % 8;
+        ix[i] = (int16_t)(src < 32 ? src : 32 + src - off2 / 2);
+    }
+    return _mm512_load_si512(ix);
+}
+
+/* Loads of group g of a chunk: `full` or the number of blocks left decide masking. */
+static inline __attribute__((always_inline)) bool
+group_loads(const uint8_t *row, int c, int g, int nb, int bsz, int off2, bool full, __m512i *l0, __m512i *l1) {
+    const int left = full ? 4 : nb - c - 4 * g;
+    if (left <= 0) return false;
+    const uint8_t *p = row + (size_t)bsz * (size_t)(c + 4 * g);
+    if (left >= 4) {
+        *l0 = _mm512_loadu_si512(p);
+        *l1 = _mm512_loadu_si512(p + off2);
+    } else {
+        *l0 = _mm512_maskz_loadu_epi8(bytes_mask(bsz * left), p);
+        *l1 = _mm512_maskz_loadu_epi8(bytes_mask(bsz * left - off2), p + off2);
+    }
+    return true;
+}
+
+/* bit 4 of the levels of Q5_0/Q5_1: per 16-byte lane b of lo (hi), bits 0..15
+ * (16..31) of block b's qh word, gathered into words 8b, 8b+1 of qhw. */
+static inline void q5_high(__m512i qhw, __m512i *lo, __m512i *hi) {
+    const __m512i sel_lo = _mm512_set4_epi32(0x01010101, 0x01010101, 0, 0);
+    const __m512i sel_hi = _mm512_set4_epi32(0x03030303, 0x03030303, 0x02020202, 0x02020202);
+    const __m512i bits = _mm512_set1_epi64(0x8040201008040201LL);
+    const __m512i h16 = _mm512_set1_epi8(16);
+    __mmask64 klo = _mm512_test_epi8_mask(_mm512_shuffle_epi8(qhw, sel_lo), bits);
+    __mmask64 khi = _mm512_test_epi8_mask(_mm512_shuffle_epi8(qhw, sel_hi), bits);
+    *lo = _mm512_mask_add_epi8(*lo, klo, *lo, h16);
+    *hi = _mm512_mask_add_epi8(*hi, khi, *hi, h16);
+}
+
+/* Word index table putting block b's qh words (at byte qhoff of a bsz-byte block) at
+ * words 8b, 8b+1. */
+static inline __m512i qh_index(int bsz, int qhoff, int off2) {
+    _Alignas(64) int16_t ix[32];
+    for (int i = 0; i < 32; i++) {
+        int src = (bsz * (i / 8) + qhoff) / 2 + (i % 8 == 1);
+        ix[i] = (int16_t)(src < 32 ? src : 32 + src - off2 / 2);
+    }
+    return _mm512_load_si512(ix);
+}
+
+/* Q4_0, Q4_1, Q5_0, Q5_1: groups of 4 blocks, activations in NIB4 order. */
+static inline __attribute__((always_inline)) void
+chunk_nib(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const int NT, const bool full,
+          const int bsz, const int qoff, const int qhoff, const bool affine) {
+    const int off2 = bsz * 4 - 64; /* the second load ends where the group does */
+    const __m512i idxq = qs_index(bsz, qoff, off2);
+    const __m512i idxh = qhoff ? qh_index(bsz, qhoff, off2) : zero();
+    __m512i dwh = zero(), dmh = zero();
+    _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++) {
+        __m512i l0, l1, lo, hi;
+        if (!group_loads(row, c, g, nb, bsz, off2, full, &l0, &l1)) {
+            for (int t = 0; t < NT; t++) o->acc[t][g] = zero();
+            continue;
+        }
+        nib_group(l0, l1, idxq, &lo, &hi);
+        if (qhoff) q5_high(_mm512_permutex2var_epi16(l0, idxh, l1), &lo, &hi);
+        _Pragma("GCC unroll 4") for (int t = 0; t < NT; t++) {
+            const int8_t *aq = A[t].q + 32 * (size_t)c + 128 * g;
+            o->acc[t][g] = dp(dp(zero(), lo, aq), hi, aq + 64);
+        }
+        dwh = gather4_f16(dwh, l0, l1, g, 0, bsz / 2, off2);
+        if (affine) dmh = gather4_f16(dmh, l0, l1, g, 1, bsz / 2, off2);
+    }
+    o->ws = _mm512_cvtph_ps(_mm512_castsi512_si256(dwh));
+    if (affine) o->wm = _mm512_cvtph_ps(_mm512_castsi512_si256(dmh));
+}
+
+/* Q8_0: pairs of blocks (68 bytes) give 8 lanes per block; two pairs fold into a group
+ * vector of 4 lanes per block. */
+static inline __attribute__((always_inline)) void
+chunk_q8_0(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const int NT, const bool full) {
+    _Alignas(64) static const int16_t ixq[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+                                                 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32 + 30, 32 + 31};
+    const __m512i idxq = _mm512_load_si512(ixq);
+    const __m512i fa = _mm512_setr_epi32(0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
+    const __m512i fb = _mm512_setr_epi32(4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    __m512i dwh = zero();
+    _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++) {
+        __m512i pacc[3][2];
+        _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++) {
+            const int b = c + 4 * g + 2 * h, left = full ? 2 : nb - b;
+            if (left <= 0) {
+                for (int t = 0; t < NT; t++) pacc[t][h] = zero();
+                continue;
+            }
+            const uint8_t *p = row + 34 * (size_t)b;
+            __m512i l0, l1;
+            if (left >= 2) {
+                l0 = _mm512_loadu_si512(p);
+                l1 = _mm512_loadu_si512(p + 4);
+            } else {
+                l0 = _mm512_maskz_loadu_epi8(bytes_mask(34), p);
+                l1 = _mm512_maskz_loadu_epi8(bytes_mask(30), p + 4);
+            }
+            const __m512i w = _mm512_xor_si512(_mm512_permutex2var_epi16(l0, idxq, l1), flip);
+            _Pragma("GCC unroll 4") for (int t = 0; t < NT; t++)
+                pacc[t][h] = dp(zero(), w, A[t].q + 32 * (size_t)b);
+            /* scales of blocks b, b+1 at words 0 and 17, into lanes 4g+2h.. */
+            const __m512i ix = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                                17, 0, 17, 0, 17, 0, 17, 0, 17, 0, 17, 0, 17, 0, 17, 0);
+            dwh = _mm512_mask_permutexvar_epi16(dwh, (__mmask32)(0x3u << (4 * g + 2 * h)), ix, l0);
+        }
+        for (int t = 0; t < NT; t++)
+            o->acc[t][g] = _mm512_add_epi32(_mm512_permutex2var_epi32(pacc[t][0], fa, pacc[t][1]),
+                                            _mm512_permutex2var_epi32(pacc[t][0], fb, pacc[t][1]));
+    }
+    o->ws = _mm512_cvtph_ps(_mm512_castsi512_si256(dwh));
+}
+
+/* The 6-bit scales and mins of a Q4_K/Q5_K super-block (12 bytes at s) as bytes:
+ * sc[0..7] in w[0..1], m[0..7] in w[2..3] (layout in quant/blocks.h). */
+static inline void kq_scale_words(const uint8_t *s, uint32_t w[4]) {
+    uint32_t u0, u1, u2;
+    memcpy(&u0, s, 4);
+    memcpy(&u1, s + 4, 4);
+    memcpy(&u2, s + 8, 4);
+    w[0] = u0 & 0x3f3f3f3f;
+    w[1] = (u2 & 0x0f0f0f0f) | ((u0 >> 6) & 0x03030303) << 4;
+    w[2] = u1 & 0x3f3f3f3f;
+    w[3] = ((u2 >> 4) & 0x0f0f0f0f) | ((u1 >> 6) & 0x03030303) << 4;
+}
+
+/* Q4_K / Q5_K: a chunk is two super-blocks. Each 64 bytes of qs give low nibbles (sub-
+ * blocks 2c, 2c+2) and high nibbles (2c+1, 2c+3), 8 lanes each; folded into a group
+ * vector of the 4 sub-blocks in order. */
+static inline __attribute__((always_inline)) void
+chunk_kq(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const int NT, const bool q5) {
+    const int bsz = q5 ? 176 : 144, qoff = q5 ? 48 : 16;
+    const __m512i m4 = _mm512_set1_epi8(15), h16 = _mm512_set1_epi8(16);
+    const __m512i fa = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
+    const __m512i fb = _mm512_setr_epi32(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
+    uint32_t sw[2][4] = {{0}};
+    uint16_t dd[2] = {0}, dm[2] = {0};
+    _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++) {
+        const int sb_i = c / 8 + h;
+        if (sb_i >= nb / 8) {
+            for (int t = 0; t < NT; t++) o->acc[t][2 * h] = o->acc[t][2 * h + 1] = zero();
+            continue;
+        }
+        const uint8_t *sb = row + (size_t)bsz * (size_t)sb_i;
+        kq_scale_words(sb + 4, sw[h]);
+        memcpy(&dd[h], sb, 2);
+        memcpy(&dm[h], sb + 2, 2);
+        __m512i qh2 = zero();
+        if (q5) qh2 = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(sb + 16)));
+        _Pragma("GCC unroll 2") for (int k = 0; k < 2; k++) { /* chunks 2k, 2k+1 */
+            const __m512i q = _mm512_loadu_si512(sb + qoff + 64 * k);
+            __m512i lo = _mm512_and_si512(q, m4), hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+            if (q5) { /* bit 4 of sub-block s is bit s of qh[l] */
+                const __m512i blo = _mm512_inserti64x4(_mm512_set1_epi8((char)(1 << (4 * k))),
+                                                       _mm256_set1_epi8((char)(1 << (4 * k + 2))), 1);
+                const __m512i bhi = _mm512_inserti64x4(_mm512_set1_epi8((char)(2 << (4 * k))),
+                                                       _mm256_set1_epi8((char)(2 << (4 * k + 2))), 1);
+                lo = _mm512_mask_add_epi8(lo, _mm512_test_epi8_mask(qh2, blo), lo, h16);
+                hi = _mm512_mask_add_epi8(hi, _mm512_test_epi8_mask(qh2, bhi), hi, h16);
+            }
+            _Pragma("GCC unroll 4") for (int t = 0; t < NT; t++) {
+                const int8_t *aq = A[t].q + 32 * (size_t)c + 256 * h + 128 * k;
+                const __m512i al = dp(zero(), lo, aq), ah = dp(zero(), hi, aq + 64);
+                o->acc[t][2 * h + k] = _mm512_add_epi32(_mm512_permutex2var_epi32(al, fa, ah),
+                                                        _mm512_permutex2var_epi32(al, fb, ah));
+            }
+        }
+    }
+    /* lanes 0-7: first super-block's sub-blocks, 8-15: the second's */
+    const __m512 d = _mm512_cvtph_ps(_mm256_set_m128i(_mm_set1_epi16((short)dd[1]), _mm_set1_epi16((short)dd[0])));
+    const __m512 dmin = _mm512_cvtph_ps(_mm256_set_m128i(_mm_set1_epi16((short)dm[1]), _mm_set1_epi16((short)dm[0])));
+    const __m128i sc = _mm_setr_epi32((int)sw[0][0], (int)sw[0][1], (int)sw[1][0], (int)sw[1][1]);
+    const __m128i mn = _mm_setr_epi32((int)sw[0][2], (int)sw[0][3], (int)sw[1][2], (int)sw[1][3]);
+    o->ws = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(sc)), d);
+    o->wm = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(mn)), _mm512_sub_ps(_mm512_setzero_ps(), dmin));
+}
+
+/* Q6_K: a chunk is one super-block (16 sub-blocks of 16). Each 64 bytes of ql with
+ * their 2-bit highs give 64 levels in natural order: 4 lanes per sub-block already. */
+static inline __attribute__((always_inline)) void
+chunk_q6_k(const uint8_t *row, int c, const prow *A, chunk_out *o, const int NT) {
+    const uint8_t *sb = row + 210 * (size_t)(c / 16);
+    const __m512i m4 = _mm512_set1_epi8(15), m30 = _mm512_set1_epi8(0x30);
+    const __m512i shl = _mm512_setr_epi64(4, 4, 4, 4, 2, 2, 2, 2), shr = _mm512_setr_epi64(0, 0, 0, 0, 2, 2, 2, 2);
+    _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++) {
+        const __m512i ql = _mm512_loadu_si512(sb + 64 * h);
+        const __m512i qh2 = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(sb + 128 + 32 * h)));
+        /* levels = nibble | 2 high bits << 4: low nibbles take qh bits 0-1 (first 32)
+         * and 2-3 (next 32), high nibbles bits 4-5 and 6-7 */
+        const __m512i lo = _mm512_ternarylogic_epi64(ql, m4, _mm512_and_si512(_mm512_sllv_epi64(qh2, shl), m30), 0xEA);
+        const __m512i hi = _mm512_ternarylogic_epi64(_mm512_srli_epi16(ql, 4), m4,
+                                                     _mm512_and_si512(_mm512_srlv_epi64(qh2, shr), m30), 0xEA);
+        _Pragma("GCC unroll 4") for (int t = 0; t < NT; t++) {
+            const int8_t *aq = A[t].q + 16 * (size_t)c + 128 * h;
+            o->acc[t][2 * h] = dp(zero(), lo, aq);
+            o->acc[t][2 * h + 1] = dp(zero(), hi, aq + 64);
+        }
+    }
+    qlm_f16 d;
+    memcpy(&d, sb + 208, 2);
+    const __m512 sc = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(sb + 192))));
+    o->ws = _mm512_mul_ps(sc, _mm512_set1_ps(x86_f16(d)));
+}
+
+/* The shared part: reduce, scale, accumulate. e is int32 (-bias*sum) for symmetric
+ * types, float (min term) for affine ones. */
+static inline __attribute__((always_inline)) void
+chunk_finish(const chunk_out *o, const prow *A, int c, __m512 *facc, const int NT, const bool affine) {
+    _Pragma("GCC unroll 4") for (int t = 0; t < NT; t++) {
+        __m512i s = reduce4(o->acc[t][0], o->acc[t][1], o->acc[t][2], o->acc[t][3]);
+        if (!affine) s = _mm512_add_epi32(s, _mm512_load_si512((const int32_t *)A[t].e + c));
+        const __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(s), _mm512_load_ps(A[t].d + c));
+        facc[t] = _mm512_fmadd_ps(f, o->ws, facc[t]);
+        if (affine) facc[t] = _mm512_fmadd_ps(o->wm, _mm512_load_ps((const float *)A[t].e + c), facc[t]);
+    }
+}
+
+typedef enum { T_Q4_0, T_Q4_1, T_Q5_0, T_Q5_1, T_Q8_0, T_Q4_K, T_Q5_K, T_Q6_K } qtype;
+
+static inline __attribute__((always_inline)) void
+gemv_chunk(qtype qt, const uint8_t *row, int c, int nb, const prow *A, __m512 *facc, const int NT, const bool full) {
+    chunk_out o;
+    switch (qt) {
+    case T_Q4_0: chunk_nib(row, c, nb, A, &o, NT, full, 18, 2, 0, false); break;
+    case T_Q4_1: chunk_nib(row, c, nb, A, &o, NT, full, 20, 4, 0, true); break;
+    case T_Q5_0: chunk_nib(row, c, nb, A, &o, NT, full, 22, 6, 2, false); break;
+    case T_Q5_1: chunk_nib(row, c, nb, A, &o, NT, full, 24, 8, 4, true); break;
+    case T_Q8_0: chunk_q8_0(row, c, nb, A, &o, NT, full); break;
+    case T_Q4_K: chunk_kq(row, c, nb, A, &o, NT, false); break;
+    case T_Q5_K: chunk_kq(row, c, nb, A, &o, NT, true); break;
+    case T_Q6_K: chunk_q6_k(row, c, A, &o, NT); break;
+    }
+    const bool affine = qt == T_Q4_1 || qt == T_Q5_1 || qt == T_Q4_K || qt == T_Q5_K;
+    chunk_finish(&o, A, c, facc, NT, affine);
+}
+
+#ifndef PF_DIST
+#define PF_DIST 4096
+#endif
+
+/* nr rows x NT tokens; nb blocks of B values per row (sub-blocks for K-quants). */
+static inline __attribute__((always_inline)) void
+gemv(qtype qt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride,
+     float *y, int64_t ldy, const int NT) {
+    const int B = qt == T_Q6_K ? 16 : 32;
+    const int nb = (int)(n / B), nfull = nb / 16 * 16;
+    /* bytes of weights per chunk of 16 blocks (sub-blocks) */
+    static const int chunk_bytes[] = {[T_Q4_0] = 288, [T_Q4_1] = 320, [T_Q5_0] = 352, [T_Q5_1] = 384,
+                                      [T_Q8_0] = 544, [T_Q4_K] = 288, [T_Q5_K] = 352, [T_Q6_K] = 210};
+    const int cb = chunk_bytes[qt];
+    prow A[3];
+    for (int t = 0; t < NT; t++) A[t] = prow_of(a + (size_t)t * a_stride, n, B);
+    for (int r = 0; r < nr; r++) {
+        const uint8_t *row = w + (size_t)r * w_stride;
+        __m512 facc[3];
+        for (int t = 0; t < NT; t++) facc[t] = _mm512_setzero_ps();
+        for (int c = 0; c < nfull; c += 16) {
+            /* The weights stream from memory once: the hardware prefetcher alone leaves
+             * this loop waiting on misses, so ask for the bytes PF_DIST ahead (the rows
+             * of a matrix are contiguous; prefetches past its end are harmless). */
+            const uint8_t *pf = row + (size_t)cb * (size_t)(c / 16) + PF_DIST;
+            for (int o = 0; o < cb; o += 64) _mm_prefetch((const char *)pf + o, _MM_HINT_T0);
+            gemv_chunk(qt, row, c, nb, A, facc, NT, true);
+        }
+        if (nfull < nb) gemv_chunk(qt, row, nfull, nb, A, facc, NT, false);
+        for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = _mm512_reduce_add_ps(facc[t]);
+    }
+}
+
+/* ---- GEMM panels and micro-kernels ------------------------------------------------ */
+
+/* Where the activation bytes of k-group j (4 values) of block bb (0..3) of a group of
+ * 4 blocks sit, relative to the group's start in a prepared row (groups are 128 values;
+ * 64 for blocks of 16). */
+typedef enum { ORD_NIB4, ORD_KQ, ORD_NAT32, ORD_NAT16 } act_order;
+
+static inline __attribute__((always_inline)) int aoff(act_order o, int bb, int j) {
+    switch (o) {
+    case ORD_NIB4: return 16 * bb + (j < 4 ? 4 * j : 64 + 4 * (j - 4)); /* halves */
+    case ORD_KQ: return (bb == 0 ? 0 : bb == 1 ? 64 : bb == 2 ? 32 : 96) + 4 * j; /* s0 s2 s1 s3 */
+    case ORD_NAT32: return 32 * bb + 4 * j;
+    default: return 16 * bb + 4 * j;
+    }
+}
+
+#define MAX_C 8 /* tokens per micro-kernel call (registers: 8 weights + 2 x 8 accumulators) */
+
+/* Panel record per block: J vectors of levels (lane r = 4 levels of row r), the 16 row
+ * scales, and for affine types the 16 row offsets. Panels hold whole groups of 4
+ * blocks (the padding records are zero). */
+#define REC_BYTES(J, affine) (64 * (J) + 64 + ((affine) ? 64 : 0))
+
+/* acc += w . (4 bytes at p, broadcast). Written in assembly because compilers load the
+ * broadcast into a register first: the embedded {1to16} form is one fused uop instead
+ * of two, and the micro-kernel is bound by instruction throughput. */
+static inline __m512i dp_bcast(__m512i acc, __m512i w, const int8_t *p) {
+    __asm__("vpdpbusd %[m]%{1to16%}, %[w], %[acc]" : [acc] "+v"(acc) : [w] "v"(w), [m] "m"(*(const int32_t *)p));
+    return acc;
+}
+
+#ifndef NO_ASM_BCAST
+#define DPB dp_bcast
+#else
+#define DPB(acc, w, p) _mm512_dpbusd_epi32(acc, w, _mm512_set1_epi32(ld32(p)))
+#endif
+
+static inline int32_t ld32(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static inline float ldf(const int8_t *p) {
+    float v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* 16 rows x C tokens over blocks [b0, b1) (multiples of 4), added to y when acc is
+ * set. q[t]: token t's prepared row; its scales and corrections are doff and eoff bytes
+ * further. The C token chains advance together (one k-group of every token, then the
+ * next), so C independent vpdpbusd chains hide the instruction's latency. y: row 0 of
+ * token 0; nrows <= 16 rows are read and written. */
+static inline __attribute__((always_inline)) void
+micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt, size_t doff, size_t eoff,
+      float *y, int64_t ldy, int nrows, const int C, const act_order o, const int J, const bool affine) {
+    __m512 facc[MAX_C];
+    const int8_t *q[MAX_C];
+    const __mmask16 m = (__mmask16)((1u << nrows) - 1);
+    _Pragma("GCC unroll 16") for (int t = 0; t < C; t++) {
+        facc[t] = acc_y ? _mm512_maskz_loadu_ps(m, y + (size_t)t * ldy) : _mm512_setzero_ps();
+        q[t] = qt[t];
+    }
+    const size_t rec = REC_BYTES(J, affine);
+    const int gsz = J * 16; /* values per group of 4 blocks */
+    for (int b = b0; b < b1; b += 4) {
+        const size_t g = (size_t)gsz * (size_t)(b / 4);
+        _Pragma("GCC unroll 4") for (int bb = 0; bb < 4; bb++) {
+            const uint8_t *pr = panel + rec * (size_t)(b + bb);
+            const size_t bi = 4 * (size_t)(b + bb);
+            __m512i acc[MAX_C];
+            _Pragma("GCC unroll 16") for (int t = 0; t < C; t++)
+                acc[t] = affine ? _mm512_setzero_si512() : _mm512_set1_epi32(ld32(q[t] + eoff + bi));
+            _Pragma("GCC unroll 8") for (int j = 0; j < J; j++) {
+                const __m512i w = _mm512_load_si512(pr + 64 * j);
+                _Pragma("GCC unroll 16") for (int t = 0; t < C; t++)
+                    acc[t] = DPB(acc[t], w, q[t] + g + aoff(o, bb, j));
+            }
+            const __m512 ws = _mm512_load_ps(pr + 64 * J);
+            _Pragma("GCC unroll 16") for (int t = 0; t < C; t++) {
+                const __m512 sc = _mm512_mul_ps(ws, _mm512_set1_ps(ldf(q[t] + doff + bi)));
+                facc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[t]), sc, facc[t]);
+            }
+            if (affine) {
+                const __m512 wm = _mm512_load_ps(pr + 64 * J + 64);
+                _Pragma("GCC unroll 16") for (int t = 0; t < C; t++)
+                    facc[t] = _mm512_fmadd_ps(wm, _mm512_set1_ps(ldf(q[t] + eoff + bi)), facc[t]);
+            }
+        }
+    }
+    _Pragma("GCC unroll 16") for (int t = 0; t < C; t++) _mm512_mask_storeu_ps(y + (size_t)t * ldy, m, facc[t]);
+}
+
+/* Dispatch to a micro-kernel compiled for this many tokens. */
+#define MICRO_SWITCH(c, ...)                                            \
+    switch (c) {                                                        \
+    case 1: micro(__VA_ARGS__, 1, ORDER, J_, AFF); break;              \
+    case 2: micro(__VA_ARGS__, 2, ORDER, J_, AFF); break;              \
+    case 3: micro(__VA_ARGS__, 3, ORDER, J_, AFF); break;              \
+    case 4: micro(__VA_ARGS__, 4, ORDER, J_, AFF); break;              \
+    case 5: micro(__VA_ARGS__, 5, ORDER, J_, AFF); break;              \
+    case 6: micro(__VA_ARGS__, 6, ORDER, J_, AFF); break;              \
+    case 7: micro(__VA_ARGS__, 7, ORDER, J_, AFF); break;              \
+    default: micro(__VA_ARGS__, 8, ORDER, J_, AFF); break;             \
+    }
+
+/* ---- repacking ------------------------------------------------------------------- */
+
+/* A unit is what one row contributes per step: a block of 32 (Q4_0..Q8_0) or a
+ * super-block of 256 (K-quants). unpack_* writes its levels (unsigned, per block in the
+ * order the activations pair with them: natural order within each block) and each
+ * block's scale and, for affine types, offset. */
+#define UNIT_MAX 256
+
+static inline __m256i nib32(const uint8_t *qs) { /* low nibbles, then high */
+    const __m128i q = _mm_loadu_si128((const __m128i *)qs);
+    const __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(q), _mm_srli_epi16(q, 4), 1);
+    return _mm256_and_si256(v, _mm256_set1_epi8(15));
+}
+
+static inline __m256i q5_bit4(__m256i v, const uint8_t qh[4]) {
+    uint32_t h;
+    memcpy(&h, qh, 4);
+    return _mm256_mask_add_epi8(v, (__mmask32)h, v, _mm256_set1_epi8(16));
+}
+
+static void unpack_q4_0(const void *blk, uint8_t *lv, float *ws, float *wm) {
+    const block_q4_0 *x = blk;
+    _mm256_store_si256((__m256i *)lv, nib32(x->qs));
+    ws[0] = x86_f16(x->d);
+    (void)wm;
+}
+
+static void unpack_q4_1(const void *blk, uint8_t *lv, float *ws, float *wm) {
+    const block_q4_1 *x = blk;
+    _mm256_store_si256((__m256i *)lv, nib32(x->qs));
+    ws[0] = x86_f16(x->d);
+    wm[0] = x86_f16(x->m);
+}
+
+static void unpack_q5_0(const void *blk, uint8_t *lv, float *ws, float *wm) {
+    const block_q5_0 *x = blk;
+    _mm256_store_si256((__m256i *)lv, q5_bit4(nib32(x->qs), x->qh));
+    ws[0] = x86_f16(x->d);
+    (void)wm;
+}
+
+static void unpack_q5_1(const void *blk, uint8_t *lv, float *ws, float *wm) {
+    const block_q5_1 *x = blk;
+    _mm256_store_si256((__m256i *)lv, q5_bit4(nib32(x->qs), x->qh));
+    ws[0] = x86_f16(x->d);
+    wm[0] = x86_f16(x->m);
+}
+
+static void unpack_q8_0(const void *blk, uint8_t *lv, float *ws, float *wm) {
+    const block_q8_0 *x = blk; /* q + 128: unsigned; the activations carry -128 sum(a) */
+    const __m256i q = _mm256_loadu_si256((const __m256i *)x->qs);
+    _mm256_store_si256((__m256i *)lv, _mm256_xor_si256(q, _mm256_set1_epi8((char)0x80)));
+    ws[0] = x86_f16(x->d);
+    (void)wm;
+}
+
+static void unpack_q4_k(const void *blk, uint8_t *lv, float *ws, float *wm) {
+    const block_q4_k *x = blk;
+    uint8_t sc[8], mn[8];
+    x86_kq_scales(x->scales, sc, mn);
+    const float d = x86_f16(x->d), dmin = x86_f16(x->dmin);
+    const __m256i m4 = _mm256_set1_epi8(15);
+    for (int c = 0; c < 4; c++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * c));
+        _mm256_store_si256((__m256i *)(lv + 64 * c), _mm256_and_si256(q, m4));
+        _mm256_store_si256((__m256i *)(lv + 64 * c + 32), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4));
+    }
+    for (int j = 0; j < 8; j++) { ws[j] = d * sc[j]; wm[j] = -dmin * mn[j]; }
+}
+
+static void unpack_q5_k(const void *blk, uint8_t *lv, float *ws, float *wm) {
+    const block_q5_k *x = blk;
+    uint8_t sc[8], mn[8];
+    x86_kq_scales(x->scales, sc, mn);
+    const float d = x86_f16(x->d), dmin = x86_f16(x->dmin);
+    const __m256i m4 = _mm256_set1_epi8(15), h16 = _mm256_set1_epi8(16);
+    const __m256i qh = _mm256_loadu_si256((const __m256i *)x->qh);
+    for (int c = 0; c < 4; c++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * c));
+        const __mmask32 k0 = _mm256_test_epi8_mask(qh, _mm256_set1_epi8((char)(1 << (2 * c))));
+        const __mmask32 k1 = _mm256_test_epi8_mask(qh, _mm256_set1_epi8((char)(2 << (2 * c))));
+        const __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+        _mm256_store_si256((__m256i *)(lv + 64 * c), _mm256_mask_add_epi8(lo, k0, lo, h16));
+        _mm256_store_si256((__m256i *)(lv + 64 * c + 32), _mm256_mask_add_epi8(hi, k1, hi, h16));
+    }
+    for (int j = 0; j < 8; j++) { ws[j] = d * sc[j]; wm[j] = -dmin * mn[j]; }
+}
+
+static void unpack_q6_k(const void *blk, uint8_t *lv, float *ws, float *wm) {
+    const block_q6_k *x = blk; /* levels 0..63; the activations carry -32 sum(a) */
+    const __m256i m4 = _mm256_set1_epi8(15), m3 = _mm256_set1_epi8(3);
+    for (int h = 0; h < 2; h++) {
+        const __m256i l0 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * h));
+        const __m256i l1 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * h + 32));
+        const __m256i hb = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * h));
+        uint8_t *o = lv + 128 * h;
+        _mm256_store_si256((__m256i *)o, _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m3), 4)));
+        _mm256_store_si256((__m256i *)(o + 32), _mm256_or_si256(_mm256_and_si256(l1, m4),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m3), 4)));
+        _mm256_store_si256((__m256i *)(o + 64), _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m3), 4)));
+        _mm256_store_si256((__m256i *)(o + 96), _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m3), 4)));
+    }
+    const float d = x86_f16(x->d);
+    for (int j = 0; j < 16; j++) ws[j] = d * x->scales[j];
+    (void)wm;
+}
+
+typedef void (*unpack_fn)(const void *blk, uint8_t *lv, float *ws, float *wm);
+
+/* In-lane 4x4 transpose of 32-bit elements across four vectors. */
+static inline void transpose4(__m512i *a0, __m512i *a1, __m512i *a2, __m512i *a3) {
+    const __m512i t0 = _mm512_unpacklo_epi32(*a0, *a1), t1 = _mm512_unpackhi_epi32(*a0, *a1);
+    const __m512i t2 = _mm512_unpacklo_epi32(*a2, *a3), t3 = _mm512_unpackhi_epi32(*a2, *a3);
+    *a0 = _mm512_unpacklo_epi64(t0, t2);
+    *a1 = _mm512_unpackhi_epi64(t0, t2);
+    *a2 = _mm512_unpacklo_epi64(t1, t3);
+    *a3 = _mm512_unpackhi_epi64(t1, t3);
+}
+
+/* 16 bytes of rows k, k+4, k+8, k+12 (at byte offset off of each) as the four 128-bit
+ * lanes of one vector; after transpose4 of k = 0..3, vector j lane r holds dword j of
+ * row r. */
+static inline __m512i rows4(const uint8_t *lv, size_t row_bytes, int k, size_t off) {
+    __m512i v = _mm512_castsi128_si512(_mm_load_si128((const __m128i *)(lv + row_bytes * k + off)));
+    v = _mm512_inserti32x4(v, _mm_load_si128((const __m128i *)(lv + row_bytes * (k + 4) + off)), 1);
+    v = _mm512_inserti32x4(v, _mm_load_si128((const __m128i *)(lv + row_bytes * (k + 8) + off)), 2);
+    return _mm512_inserti32x4(v, _mm_load_si128((const __m128i *)(lv + row_bytes * (k + 12) + off)), 3);
+}
+
+/* Repack up to 16 rows of nb blocks of BLK values (units of `unit` values, unit_bytes
+ * in the file) into panel records: J = BLK/4 level vectors, scales, [offsets]. */
+/* Q4_0, the most common prompt case, straight from the rows: 4 rows' qs per vector,
+ * nibbles split in registers, no staging buffer. */
+static void repack_q4_0(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel) {
+    static const block_q4_0 zero_block;
+    const size_t rec = REC_BYTES(8, false);
+    const __m512i m4 = _mm512_set1_epi8(15);
+    for (int b = 0; b < nb; b++) {
+        const block_q4_0 *x[16];
+        for (int r = 0; r < 16; r++) x[r] = r < nrows ? (const block_q4_0 *)(w + (size_t)r * w_stride) + b : &zero_block;
+        __m512i lo[4], hi[4];
+        for (int k = 0; k < 4; k++) { /* rows k, k+4, k+8, k+12 in the four lanes */
+            __m512i v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)x[k]->qs));
+            v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)x[k + 4]->qs), 1);
+            v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)x[k + 8]->qs), 2);
+            v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)x[k + 12]->qs), 3);
+            lo[k] = _mm512_and_si512(v, m4);
+            hi[k] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+        }
+        transpose4(&lo[0], &lo[1], &lo[2], &lo[3]);
+        transpose4(&hi[0], &hi[1], &hi[2], &hi[3]);
+        uint8_t *pr = panel + rec * (size_t)b;
+        for (int k = 0; k < 4; k++) {
+            _mm512_store_si512(pr + 64 * k, lo[k]);
+            _mm512_store_si512(pr + 64 * (4 + k), hi[k]);
+        }
+        float *ps = (float *)(pr + 512);
+        for (int r = 0; r < 16; r++) ps[r] = x86_f16(x[r]->d);
+    }
+}
+
+static void repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unpack_fn unpack,
+                   int blk, int unit, size_t unit_bytes, bool affine) {
+    if (unpack == unpack_q4_0) {
+        repack_q4_0(w, w_stride, nrows, nb, panel);
+        return;
+    }
+    _Alignas(64) uint8_t lv[16][UNIT_MAX];
+    _Alignas(64) float ws[16][16], wm[16][16];
+    const int J = blk / 4, bpu = unit / blk;
+    const size_t rec = REC_BYTES(J, affine);
+    memset(lv, 0, sizeof lv);
+    memset(ws, 0, sizeof ws);
+    memset(wm, 0, sizeof wm);
+    for (int u = 0; u < nb / bpu; u++) {
+        for (int r = 0; r < nrows; r++) unpack(w + (size_t)r * w_stride + unit_bytes * (size_t)u, lv[r], ws[r], wm[r]);
+        for (int bl = 0; bl < bpu; bl++) {
+            uint8_t *pr = panel + rec * (size_t)(u * bpu + bl);
+            for (int h = 0; h < J / 4; h++) { /* 16 values = 4 k-groups at a time */
+                __m512i a0 = rows4(lv[0], UNIT_MAX, 0, (size_t)(blk * bl + 16 * h));
+                __m512i a1 = rows4(lv[0], UNIT_MAX, 1, (size_t)(blk * bl + 16 * h));
+                __m512i a2 = rows4(lv[0], UNIT_MAX, 2, (size_t)(blk * bl + 16 * h));
+                __m512i a3 = rows4(lv[0], UNIT_MAX, 3, (size_t)(blk * bl + 16 * h));
+                transpose4(&a0, &a1, &a2, &a3);
+                _mm512_store_si512(pr + 64 * (4 * h + 0), a0);
+                _mm512_store_si512(pr + 64 * (4 * h + 1), a1);
+                _mm512_store_si512(pr + 64 * (4 * h + 2), a2);
+                _mm512_store_si512(pr + 64 * (4 * h + 3), a3);
+            }
+            float *ps = (float *)(pr + 64 * J);
+            for (int r = 0; r < 16; r++) ps[r] = ws[r][bl];
+            if (affine) for (int r = 0; r < 16; r++) ps[16 + r] = wm[r][bl];
+        }
+    }
+}
+
+/* ---- the gemm entry points ------------------------------------------------------- */
+
+/* Tokens from which the repacked matrix-matrix path beats the matrix-vector loop, and
+ * from which AMX tiles (16 tokens each) beat the VNNI micro-kernels. */
+#define GEMM_MIN_TOKENS 4
+#define AMX_MIN_TOKENS 16
+
+bool qlm_avx512_use_amx;
+
+#define GEMM_BODY(UNPACK, BLK, UNIT, UNIT_BYTES)                                                                 \
+    const int nb = (int)(n / (BLK));                                                           \
+    const int nb4 = (nb + 3) / 4 * 4;                                                          \
+    const size_t panel_bytes = (size_t)REC_BYTES(J_, AFF) * (size_t)nb4;                       \
+    const bool amx = qlm_avx512_use_amx && nt >= AMX_MIN_TOKENS && qlm_cpu_amx_request();     \
+    /* AMX: every token tile's block scales and corrections, transposed once per call */     \
+    const size_t nt16 = ((size_t)nt + 15) / 16 * 16;                                         \
+    const size_t dt_bytes = amx ? ((size_t)nb4 * 8 * nt16 + 63) / 64 * 64 : 0;                 \
+    int panels = work ? (int)((QLM_GEMM_WORK_SIZE(n, nt) - dt_bytes) / panel_bytes) : 0;      \
+    if (panels > 4) panels = 4;                                                                \
+    float *dt_all = work;                       /* then the panels */                         \
+    uint8_t *pwork = work ? (uint8_t *)work + dt_bytes : NULL;                                 \
+    const uint8_t *W = w;                                                                      \
+    const uint8_t *Aq = a;                                                                     \
+    if (nt < GEMM_MIN_TOKENS || panels < 1) {                                                  \
+        for (int t0 = 0; t0 < nt; t0 += 3) {                                                   \
+            int c = nt - t0 < 3 ? nt - t0 : 3;                                                 \
+            GEMV_CALL(c, n, nr, W, w_stride, Aq + (size_t)t0 * a_stride, a_stride,             \
+                      y + (size_t)t0 * ldy, ldy);                                              \
+        }                                                                                      \
+        return;                                                                                \
+    }                                                                                          \
+    const size_t nq = x86_prep_nq(n), doff = nq, eoff = nq + 4 * (nq / (BLK));                \
+    const int8_t *qt[MAX_C];                                                                   \
+    if (amx)                                                                                   \
+        qlm_amx_prepare_scales(Aq, a_stride, nt, nb4, doff, eoff, AFF, dt_all, dt_all + (size_t)nb4 * nt16); \
+    for (int r0 = 0; r0 < nr; r0 += 16 * panels) {                                             \
+        int np = (nr - r0 + 15) / 16;                                                          \
+        if (np > panels) np = panels;                                                          \
+        for (int p = 0; p < np; p++) {                                                         \
+            int rows = nr - r0 - 16 * p < 16 ? nr - r0 - 16 * p : 16;                          \
+            uint8_t *pan = pwork + panel_bytes * (size_t)p;                                    \
+            repack(W + (size_t)(r0 + 16 * p) * w_stride, w_stride, rows, nb, pan, UNPACK,     \
+                   BLK, UNIT, UNIT_BYTES, AFF);                                                \
+            memset(pan + (size_t)REC_BYTES(J_, AFF) * nb, 0, (size_t)REC_BYTES(J_, AFF) * (nb4 - nb)); \
+        }                                                                                      \
+        if (amx) {                                                                             \
+            const qlm_amx_job job = {pwork, panel_bytes, np, nr - r0 < 16 * np ? nr - r0 : 16 * np, \
+                                     nb4, J_, AFF, AMX_BIAS, Aq, a_stride,                     \
+                                     AMX_NATURAL ? x86_prep_qn(n) : 0, nt, y + r0, ldy,        \
+                                     dt_all, dt_all + (size_t)nb4 * nt16};                     \
+            qlm_amx_gemm_chunk(&job);                                                          \
+            continue;                                                                          \
+        }                                                                                      \
+        for (int t0 = 0; t0 < nt; t0 += MAX_C) {                                               \
+            int c = nt - t0 < MAX_C ? nt - t0 : MAX_C;                                         \
+            for (int t = 0; t < c; t++) qt[t] = (const int8_t *)(Aq + (size_t)(t0 + t) * a_stride); \
+            for (int p = 0; p < np; p++) {                                                     \
+                int rows = nr - r0 - 16 * p < 16 ? nr - r0 - 16 * p : 16;                      \
+                const uint8_t *pan = pwork + panel_bytes * (size_t)p;                          \
+                float *yp = y + (size_t)t0 * ldy + r0 + 16 * p;                                \
+                MICRO_SWITCH(c, 0, nb4, false, pan, qt, doff, eoff, yp, ldy, rows)             \
+            }                                                                                  \
+        }                                                                                      \
+    }
+
+#define GEMV_CALL(c, ...)                                   \
+    do {                                                    \
+        if (c == 1) gemv(QT, __VA_ARGS__, 1);               \
+        else if (c == 2) gemv(QT, __VA_ARGS__, 2);          \
+        else gemv(QT, __VA_ARGS__, 3);                      \
+    } while (0)
+
+#define DEFINE_GEMM(name, qt, order, j, aff, unpack, blk, unit, unit_bytes, bias, natural)       \
+    static void name(int64_t n, int nr, int nt, const void *w, size_t w_stride, const void *a,   \
+                     size_t a_stride, float *y, int64_t ldy, void *work) {                       \
+        const qtype QT = qt;                                                                      \
+        const int AMX_BIAS = bias;                                                               \
+        const bool AMX_NATURAL = natural;                                                        \
+        GEMM_BODY(unpack, blk, unit, unit_bytes)                                                 \
+    }
+
+#define ORDER ORD_NIB4
+#define J_ 8
+#define AFF false
+DEFINE_GEMM(gemm_q4_0, T_Q4_0, ORD_NIB4, 8, false, unpack_q4_0, 32, 32, sizeof(block_q4_0), 8, true)
+DEFINE_GEMM(gemm_q5_0, T_Q5_0, ORD_NIB4, 8, false, unpack_q5_0, 32, 32, sizeof(block_q5_0), 16, true)
+#undef AFF
+#define AFF true
+DEFINE_GEMM(gemm_q4_1, T_Q4_1, ORD_NIB4, 8, true, unpack_q4_1, 32, 32, sizeof(block_q4_1), 0, true)
+DEFINE_GEMM(gemm_q5_1, T_Q5_1, ORD_NIB4, 8, true, unpack_q5_1, 32, 32, sizeof(block_q5_1), 0, true)
+#undef ORDER
+#define ORDER ORD_KQ
+DEFINE_GEMM(gemm_q4_k, T_Q4_K, ORD_KQ, 8, true, unpack_q4_k, 32, 256, sizeof(block_q4_k), 0, true)
+DEFINE_GEMM(gemm_q5_k, T_Q5_K, ORD_KQ, 8, true, unpack_q5_k, 32, 256, sizeof(block_q5_k), 0, true)
+#undef ORDER
+#undef AFF
+#define ORDER ORD_NAT32
+#define AFF false
+DEFINE_GEMM(gemm_q8_0, T_Q8_0, ORD_NAT32, 8, false, unpack_q8_0, 32, 32, sizeof(block_q8_0), 128, false)
+#undef ORDER
+#undef J_
+#define ORDER ORD_NAT16
+#define J_ 4
+DEFINE_GEMM(gemm_q6_k, T_Q6_K, ORD_NAT16, 4, false, unpack_q6_k, 16, 256, sizeof(block_q6_k), 32, false)
+#undef ORDER
+#undef J_
+#undef AFF
+#undef GEMV_CALL
+
+/* ---- float weights (F32, F16, BF16) ------------------------------------------------ */
+
+/* 16 values of row p (F32/F16/BF16) from index i as floats; masked to `left` values. */
+static inline __m512 ld_w16(const void *p, int64_t i, qlm_type t, int64_t left) {
+    const __mmask16 m = (__mmask16)(left >= 16 ? 0xFFFF : (1u << left) - 1);
+    switch (t) {
+    case QLM_TYPE_F16: return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, (const qlm_f16 *)p + i));
+    case QLM_TYPE_BF16:
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, (const qlm_bf16 *)p + i)), 16));
+    default: return _mm512_maskz_loadu_ps(m, (const float *)p + i);
+    }
+}
+
+/* matrix-vector: per row, 4 independent accumulators over 64 values per step */
+static inline __attribute__((always_inline)) void
+gemv_float(qlm_type wt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride,
+           float *y, int64_t ldy, int nt) {
+    for (int t = 0; t < nt; t++) {
+        const float *x = (const float *)(a + (size_t)t * a_stride);
+        for (int r = 0; r < nr; r++) {
+            const void *row = w + (size_t)r * w_stride;
+            __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+            int64_t i = 0;
+            const size_t esz = wt == QLM_TYPE_F32 ? 4 : 2;
+            for (; i + 64 <= n; i += 64) {
+                const char *pf = (const char *)row + (size_t)i * esz + PF_DIST; /* see gemv() */
+                for (size_t o = 0; o < 64 * esz; o += 64) _mm_prefetch(pf + o, _MM_HINT_T0);
+                for (int k = 0; k < 4; k++)
+                    acc[k] = _mm512_fmadd_ps(ld_w16(row, i + 16 * k, wt, 16), _mm512_load_ps(x + i + 16 * k), acc[k]);
+            }
+            for (; i < n; i += 16) /* activations are zero-padded */
+                acc[0] = _mm512_fmadd_ps(ld_w16(row, i, wt, n - i), _mm512_loadu_ps(x + i), acc[0]);
+            y[(size_t)t * ldy + r] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+        }
+    }
+}
+
+/* Panel: for each value k, the 16 rows' weights as floats (lane = row). Built with
+ * 16x16 transposes. */
+static void repack_float(qlm_type wt, const uint8_t *w, size_t w_stride, int nrows, int64_t n, float *panel) {
+    for (int64_t k0 = 0; k0 < n; k0 += 16) {
+        __m512 v[16];
+        for (int r = 0; r < 16; r++)
+            v[r] = r < nrows ? ld_w16(w + (size_t)r * w_stride, k0, wt, n - k0) : _mm512_setzero_ps();
+        /* transpose 16x16: v[r][k] -> panel[k0 + k][r] */
+        avx512_transpose16(v);
+        for (int k = 0; k < 16 && k0 + k < n; k++) _mm512_store_ps(panel + (k0 + k) * 16, v[k]);
+    }
+}
+
+/* 16 rows x C tokens: one FMA per 16 multiply-adds, the activation broadcast from memory. */
+static inline __attribute__((always_inline)) void
+micro_float(int64_t n, const float *panel, const float *const *xt, float *y, int64_t ldy, int nrows, const int C) {
+    __m512 facc[MAX_C];
+    const float *x[MAX_C];
+    _Pragma("GCC unroll 16") for (int t = 0; t < C; t++) { facc[t] = _mm512_setzero_ps(); x[t] = xt[t]; }
+    for (int64_t k = 0; k < n; k++) {
+        const __m512 wv = _mm512_load_ps(panel + 16 * k);
+        _Pragma("GCC unroll 16") for (int t = 0; t < C; t++) facc[t] = _mm512_fmadd_ps(wv, _mm512_set1_ps(x[t][k]), facc[t]);
+    }
+    const __mmask16 m = (__mmask16)((1u << nrows) - 1);
+    _Pragma("GCC unroll 16") for (int t = 0; t < C; t++) _mm512_mask_storeu_ps(y + (size_t)t * ldy, m, facc[t]);
+}
+
+static inline __attribute__((always_inline)) void
+gemm_float(qlm_type wt, int64_t n, int nr, int nt, const void *w, size_t w_stride, const void *a,
+           size_t a_stride, float *y, int64_t ldy, void *work) {
+    const size_t panel_bytes = (size_t)n * 64 + 64;
+    int panels = work ? (int)(QLM_GEMM_WORK_SIZE(n, nt) / panel_bytes) : 0;
+    if (panels > 4) panels = 4;
+    if (nt < GEMM_MIN_TOKENS || panels < 1) {
+        gemv_float(wt, n, nr, w, w_stride, a, a_stride, y, ldy, nt);
+        return;
+    }
+    const float *xt[MAX_C];
+    for (int r0 = 0; r0 < nr; r0 += 16 * panels) {
+        int np = (nr - r0 + 15) / 16;
+        if (np > panels) np = panels;
+        for (int p = 0; p < np; p++) {
+            int rows = nr - r0 - 16 * p < 16 ? nr - r0 - 16 * p : 16;
+            repack_float(wt, (const uint8_t *)w + (size_t)(r0 + 16 * p) * w_stride, w_stride, rows, n,
+                         (float *)((uint8_t *)work + panel_bytes * (size_t)p));
+        }
+        for (int t0 = 0; t0 < nt; t0 += MAX_C) {
+            int c = nt - t0 < MAX_C ? nt - t0 : MAX_C;
+            for (int t = 0; t < c; t++) xt[t] = (const float *)((const uint8_t *)a + (size_t)(t0 + t) * a_stride);
+            for (int p = 0; p < np; p++) {
+                int rows = nr - r0 - 16 * p < 16 ? nr - r0 - 16 * p : 16;
+                const float *pan = (const float *)((const uint8_t *)work + panel_bytes * (size_t)p);
+                float *yp = y + (size_t)t0 * ldy + r0 + 16 * p;
+                switch (c) {
+                case 1: micro_float(n, pan, xt, yp, ldy, rows, 1); break;
+                case 2: micro_float(n, pan, xt, yp, ldy, rows, 2); break;
+                case 3: micro_float(n, pan, xt, yp, ldy, rows, 3); break;
+                case 4: micro_float(n, pan, xt, yp, ldy, rows, 4); break;
+                case 5: micro_float(n, pan, xt, yp, ldy, rows, 5); break;
+                case 6: micro_float(n, pan, xt, yp, ldy, rows, 6); break;
+                case 7: micro_float(n, pan, xt, yp, ldy, rows, 7); break;
+                default: micro_float(n, pan, xt, yp, ldy, rows, 8); break;
+                }
+            }
+        }
+    }
+}
+
+static void gemm_f32(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as, float *y,
+                     int64_t ldy, void *work) {
+    gemm_float(QLM_TYPE_F32, n, nr, nt, w, ws, a, as, y, ldy, work);
+}
+static void gemm_f16(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as, float *y,
+                     int64_t ldy, void *work) {
+    gemm_float(QLM_TYPE_F16, n, nr, nt, w, ws, a, as, y, ldy, work);
+}
+static void gemm_bf16(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as, float *y,
+                      int64_t ldy, void *work) {
+    gemm_float(QLM_TYPE_BF16, n, nr, nt, w, ws, a, as, y, ldy, work);
+}
+
+void qlm_avx512_fill_gemm(qlm_kernels *k) {
+    /* QLM_AMX=0 keeps the VNNI kernels on an AMX machine (for comparisons) */
+    const char *amx_env = getenv("QLM_AMX");
+    qlm_avx512_use_amx = qlm_cpu_get()->amx_int8 && !(amx_env && !strcmp(amx_env, "0"));
+    k->gemm_min_tokens = 1; /* the matrix-vector loop beats vec_dot */
+    k->gemm_prep[QLM_TYPE_Q4_0] = qlm_x86_prep_q4_0;
+    k->gemm[QLM_TYPE_Q4_0] = gemm_q4_0;
+    k->gemm_prep[QLM_TYPE_Q4_1] = qlm_x86_prep_q4_1;
+    k->gemm[QLM_TYPE_Q4_1] = gemm_q4_1;
+    k->gemm_prep[QLM_TYPE_Q5_0] = qlm_x86_prep_q5_0;
+    k->gemm[QLM_TYPE_Q5_0] = gemm_q5_0;
+    k->gemm_prep[QLM_TYPE_Q5_1] = qlm_x86_prep_q5_1;
+    k->gemm[QLM_TYPE_Q5_1] = gemm_q5_1;
+    k->gemm_prep[QLM_TYPE_Q8_0] = qlm_x86_prep_q8_0;
+    k->gemm[QLM_TYPE_Q8_0] = gemm_q8_0;
+    k->gemm_prep[QLM_TYPE_Q4_K] = qlm_x86_prep_q4_k;
+    k->gemm[QLM_TYPE_Q4_K] = gemm_q4_k;
+    k->gemm_prep[QLM_TYPE_Q5_K] = qlm_x86_prep_q4_k;
+    k->gemm[QLM_TYPE_Q5_K] = gemm_q5_k;
+    k->gemm_prep[QLM_TYPE_Q6_K] = qlm_x86_prep_q6_k;
+    k->gemm[QLM_TYPE_Q6_K] = gemm_q6_k;
+    k->gemm_prep[QLM_TYPE_F32] = qlm_x86_prep_f32;
+    k->gemm[QLM_TYPE_F32] = gemm_f32;
+    k->gemm_prep[QLM_TYPE_F16] = qlm_x86_prep_f16;
+    k->gemm[QLM_TYPE_F16] = gemm_f16;
+    k->gemm_prep[QLM_TYPE_BF16] = qlm_x86_prep_f32;
+    k->gemm[QLM_TYPE_BF16] = gemm_bf16;
+}
+#endif

@@ -1,0 +1,91 @@
+/* Functions shared between the x86 kernel files (internal). Those named qlm_avx2_* need
+ * AVX2+FMA+F16C+BMI2, qlm_avx512_* also AVX-512 F/BW/VL/DQ+VNNI: call them only from
+ * tables installed after the matching run-time check (ggml-like/kernels.c). */
+#ifndef QLM_KERNELS_X86_H
+#define QLM_KERNELS_X86_H
+
+#include "../ggml-like/kernels.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One Q8_0/Q8_1 block of 32 (llama.cpp's x86 rounding): levels to qs, d = amax/127
+ * (not yet rounded to f16); returns the sum of the levels. */
+int qlm_avx2_q8_block(const float *x, int8_t *qs, float *d);
+void qlm_avx2_quant_q8_0(const float *x, void *y, int64_t n);
+void qlm_avx2_quant_q8_1(const float *x, void *y, int64_t n);
+void qlm_avx2_quant_q8_k(const float *x, void *y, int64_t n);
+void qlm_avx2_quant_f16(const float *x, void *y, int64_t n);
+void qlm_avx2_dequant_f16(const void *x, float *y, int64_t n);
+void qlm_avx2_dequant_bf16(const void *x, float *y, int64_t n);
+
+/* ---- prepared activation rows (qlm_gemm_prep_fn) for the x86 gemm kernels ----------
+ *
+ * For a quantized weight type, a row of n values is three arrays:
+ *   int8  q[nq]      levels, nq = n rounded up to 512 (the kernels read 512 at a time)
+ *   float d[nq / B]  the activation scale of each block of B values (B = 32; 16 for Q6_K)
+ *   e[nq / B]        a per-block correction, int32 or float by type (below)
+ * Everything past n is zero. q's order within each 128 values matches how the weight
+ * bytes unpack, so that one load of weights meets one load of activations:
+ *   Q4_0 Q4_1 Q5_0 Q5_1  per 4 blocks: values 0..15 of each, then 16..31 of each
+ *                        (the low and the high nibbles of their 4 x 16 qs bytes)
+ *   Q4_K Q5_K            per 128 values: sub-blocks 2c, 2c+2, 2c+1, 2c+3 (the low and
+ *                        high nibbles of 64 qs bytes)
+ *   Q8_0 Q6_K            natural order
+ * e: int32 -bias * sum(q) for weights kept as unsigned levels (Q4_0: bias 8, Q5_0: 16,
+ * Q8_0: 128 (q_w ^ 0x80), Q6_K: 32 per 16); float s of Q8_1 for Q4_1/Q5_1; float
+ * d * sum(q) of the sub-block for Q4_K/Q5_K (their min term).
+ * The reordered types then repeat the levels in natural order (int8 qn[nq]), which the
+ * AMX kernels load as tiles of 32 consecutive bytes per token. 
+ * Float weight types: n floats (rounded to f16 values for F16), zero-padded to nq. */
+static inline size_t x86_prep_nq(int64_t n) { return ((size_t)n + 511) / 512 * 512; }
+/* byte offset of the natural-order levels in a prepared row (reordered types only) */
+static inline size_t x86_prep_qn(int64_t n) { size_t nq = x86_prep_nq(n); return nq + nq / 4; }
+
+void qlm_x86_prep_q4_0(const float *x, void *dst, int64_t n);
+void qlm_x86_prep_q4_1(const float *x, void *dst, int64_t n);
+void qlm_x86_prep_q5_0(const float *x, void *dst, int64_t n);
+void qlm_x86_prep_q5_1(const float *x, void *dst, int64_t n);
+void qlm_x86_prep_q8_0(const float *x, void *dst, int64_t n);
+void qlm_x86_prep_q4_k(const float *x, void *dst, int64_t n); /* also Q5_K */
+void qlm_x86_prep_q6_k(const float *x, void *dst, int64_t n);
+void qlm_x86_prep_f32(const float *x, void *dst, int64_t n);  /* also BF16 */
+void qlm_x86_prep_f16(const float *x, void *dst, int64_t n);
+
+void qlm_avx2_attn(const float *q, float *out, size_t q_stride, int n_tok, int n_q, const void *k,
+                   const void *v, size_t kv_stride, int n_pos, int hd, float scale, bool f16, float *scores);
+
+/* AMX tiles for one chunk of up to 4 panels of 16 weight rows (quant/gemm_amx_avx512.c):
+ * all nt tokens, written to y; leaves the tile state released. The panels (VNNI
+ * layout) are modified in place (levels made signed by subtracting bias). */
+typedef struct {
+    uint8_t *panels;       /* np panels, panel_bytes apart */
+    size_t panel_bytes;
+    int np, nr;            /* panels and rows (nr <= 16 * np) */
+    int nb, J;             /* blocks per panel (even), k-groups per block (8 or 4) */
+    bool affine;
+    int bias;              /* subtracted from the stored levels (0: affine types) */
+    const uint8_t *a;      /* prepared activation rows, a_stride apart */
+    size_t a_stride, qoff; /* byte offset of the natural-order levels in a row */
+    int nt;
+    float *y;
+    int64_t ldy;
+    const float *dt, *et;  /* from qlm_amx_prepare_scales */
+} qlm_amx_job;
+void qlm_amx_gemm_chunk(const qlm_amx_job *j);
+/* Per tile of 16 tokens, the nb blocks' activation scales (doff) and, for affine types,
+ * corrections (eoff) as [tile][block][16 tokens] floats (0 past nt), for the tile
+ * kernels' broadcasts. */
+void qlm_amx_prepare_scales(const uint8_t *a, size_t a_stride, int nt, int nb, size_t doff, size_t eoff,
+                            bool affine, float *dt, float *et);
+/* Whether the AVX-512 gemm kernels use AMX (set by qlm_kernels_fill_avx512 from the CPU
+ * features; tests switch it to cover both). */
+extern bool qlm_avx512_use_amx;
+
+void qlm_avx512_attn(const float *q, float *out, size_t q_stride, int n_tok, int n_q, const void *k,
+                     const void *v, size_t kv_stride, int n_pos, int hd, float scale, bool f16, float *scores);
+
+void qlm_avx2_fill_gemm(qlm_kernels *k);
+void qlm_avx512_fill_gemm(qlm_kernels *k);
+
+#endif

@@ -1,0 +1,51 @@
+/* Helpers shared by the x86 kernel files (internal). Include only from files compiled
+ * with -mavx2 (and up): everything here is static inline. */
+#ifndef QLM_SIMD_X86_H
+#define QLM_SIMD_X86_H
+
+#if defined(__x86_64__) && defined(__AVX2__)
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "blocks.h"
+
+/* f16 <-> f32 with the F16C instructions (round to nearest even, like qlm_f32_to_f16). */
+static inline float x86_f16(qlm_f16 h) { return _cvtsh_ss(h); }
+static inline qlm_f16 x86_to_f16(float f) {
+    return (qlm_f16)_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
+static inline float hsum8_ps(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static inline int hsum8_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    return _mm_cvtsi128_si32(s);
+}
+
+static inline float hmax8_ps(__m256 v) {
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_max_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* Q4_K/Q5_K: the 6-bit scales (and, when mins != NULL, mins) of the 8 sub-blocks. */
+static inline void x86_kq_scales(const uint8_t s[12], uint8_t sc[8], uint8_t mn[8]) {
+    for (int j = 0; j < 4; j++) {
+        sc[j] = s[j] & 63;
+        mn[j] = s[j + 4] & 63;
+        sc[j + 4] = (uint8_t)((s[j + 8] & 15) | ((s[j] >> 6) << 4));
+        mn[j + 4] = (uint8_t)((s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4));
+    }
+}
+
+#endif
+#endif
