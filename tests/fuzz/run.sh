@@ -17,7 +17,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:?usage: run.sh SECONDS [NAME ...]}
 shift
-names=${*:-gguf json safetensors config http tokenizer template}
+names=${*:-gguf json safetensors config http tokenizer template hf_tokenizer}
 
 # per-target input size limits: large enough for the seeds' structure, small enough
 # that each run stays fast
@@ -28,6 +28,7 @@ max_len() {
         http) echo 20000 ;;   # the 16 KiB head limit must be reachable
         tokenizer) echo 512 ;;
         template) echo 16384 ;;  # the largest real template is 12.5 KB
+        hf_tokenizer) echo 131072 ;;  # cut-down real tokenizer.json files are up to ~100 KB
         *) echo 4096 ;;
     esac
 }
