@@ -16,7 +16,7 @@ static const struct {
 } TARGETS[] = {
     {"gguf", fuzz_gguf},           {"json", fuzz_json}, {"safetensors", fuzz_safetensors},
     {"config", fuzz_config},       {"http", fuzz_http}, {"tokenizer", fuzz_tokenizer},
-    {"template", fuzz_template},
+    {"template", fuzz_template},     {"hf_tokenizer", fuzz_hf_tokenizer},
 };
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }

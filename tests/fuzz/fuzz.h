@@ -26,6 +26,7 @@ int fuzz_config(const uint8_t *data, size_t size);
 int fuzz_tokenizer(const uint8_t *data, size_t size);
 int fuzz_http(const uint8_t *data, size_t size);
 int fuzz_template(const uint8_t *data, size_t size);
+int fuzz_hf_tokenizer(const uint8_t *data, size_t size);
 
 #ifdef QLM_LIBFUZZER
 #define FUZZ_MAIN(fn) \

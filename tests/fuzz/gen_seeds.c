@@ -8,6 +8,10 @@
  *                                 (mode byte 0), and each conversation of its cases file
  *                                 (SHARED/chat-templates/NAME.cases.json) as a context
  *                                 for that template (mode byte 1, template index)
+ *   OUT/hf_tokenizer/...          fuzz_hf_tokenizer inputs: the real tokenizer.json files
+ *                                 of SHARED/tokenizers (mode byte 0) and the LLaMA-2
+ *                                 tokenizer.model (mode byte 1), cut down to their first
+ *                                 tokens (the merges and added tokens that fit them)
  * The real files in ../shared are megabytes; mutating those wastes most of each run on
  * tensor data. Usage: gen_seeds OUT [SHARED] (the OUT/NAME folders must exist). */
 #include "../../model/gguf_write.h"
@@ -426,14 +430,18 @@ static void gen_safetensors(void) {
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static void write_seed(const char *name, const uint8_t *prefix, size_t np, const char *text, size_t n) {
+static void write_seed_in(const char *dir, const char *name, const uint8_t *prefix, size_t np, const char *text, size_t n) {
     char path[1024];
-    snprintf(path, sizeof path, "%s/template/%s", g_out, name);
+    snprintf(path, sizeof path, "%s/%s/%s", g_out, dir, name);
     FILE *f = fopen(path, "wb");
     if (!f) die(path, NULL);
     fwrite(prefix, 1, np, f);
     fwrite(text, 1, n, f);
     fclose(f);
+}
+
+static void write_seed(const char *name, const uint8_t *prefix, size_t np, const char *text, size_t n) {
+    write_seed_in("template", name, prefix, np, text, n);
 }
 
 /* Template i of the sorted *.jinja list is the one fuzz_template picks with index i. */
@@ -490,6 +498,187 @@ static void gen_templates(const char *shared) {
     for (int i = 0; i < n; i++) free(names[i]);
 }
 
+/* ---- Hugging Face tokenizer files, cut down ------------------------------------------ */
+
+#define KEEP_IDS 600
+
+/* A small set of strings (the kept token texts), open addressing. */
+typedef struct { const char *s[4096]; uint32_t n[4096]; } strset;
+
+static uint32_t str_hash(const char *s, size_t n) {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 16777619u;
+    return h;
+}
+static void set_add(strset *t, const char *s, size_t n) {
+    for (uint32_t i = str_hash(s, n) & 4095;; i = (i + 1) & 4095)
+        if (!t->s[i]) { t->s[i] = s; t->n[i] = (uint32_t)n; return; }
+}
+static bool set_has(const strset *t, const char *s, size_t n) {
+    for (uint32_t i = str_hash(s, n) & 4095; t->s[i]; i = (i + 1) & 4095)
+        if (t->n[i] == n && !memcmp(t->s[i], s, n)) return true;
+    return false;
+}
+
+/* A merge's two parts, from "left right" or ["left", "right"]. */
+static bool merge_parts(const qlm_json *m, const char **l, size_t *ll, const char **r, size_t *rl) {
+    if (m->type == QLM_JSON_STRING) {
+        const char *sp = memchr(m->str, ' ', m->len);
+        if (!sp) return false;
+        *l = m->str; *ll = (size_t)(sp - m->str);
+        *r = sp + 1; *rl = m->len - *ll - 1;
+        return true;
+    }
+    const qlm_json *a = qlm_json_at(m, 0), *b = qlm_json_at(m, 1);
+    if (!qlm_json_str(a) || !qlm_json_str(b)) return false;
+    *l = a->str; *ll = a->len; *r = b->str; *rl = b->len;
+    return true;
+}
+
+/* tokenizer.json with only the ids below KEEP_IDS, the merges among them, and the first
+ * added tokens above (renumbered from KEEP_IDS); everything else as it was. */
+static void cut_tokenizer_json(const char *src, const char *seed) {
+    qlm_json_doc *doc = NULL;
+    if (qlm_json_parse_file(src, NULL, &doc, NULL) != QLM_OK) return;
+    const qlm_json *root = qlm_json_root(doc), *model = qlm_json_get(root, "model");
+    const qlm_json *vocab = qlm_json_get(model, "vocab"), *merges = qlm_json_get(model, "merges");
+    if (!vocab || !merges) { qlm_json_free(doc); return; }
+    static strset kept;
+    memset(&kept, 0, sizeof kept);
+    qlm_json_write_opts wo = {-1, false, true};
+    qlm_buf b = {0};
+    qlm_buf_puts(&b, "{");
+    for (size_t i = 0; i < qlm_json_len(root); i++) {
+        const qlm_json *k = qlm_json_key(root, i), *v = qlm_json_val(root, i);
+        if (i) qlm_buf_puts(&b, ",");
+        qlm_json_put_str(&b, k->str, k->len, false);
+        qlm_buf_puts(&b, ":");
+        if (!strcmp(k->str, "added_tokens")) {
+            qlm_buf_puts(&b, "[");
+            int n_out = 0, renum = KEEP_IDS;
+            for (size_t t = 0; t < qlm_json_len(v); t++) {
+                const qlm_json *at = qlm_json_at(v, t);
+                int64_t id;
+                if (!qlm_json_i64(qlm_json_get(at, "id"), &id)) continue;
+                if ((id >= KEEP_IDS && renum >= KEEP_IDS + 8) || n_out >= 48) continue;
+                if (n_out++) qlm_buf_puts(&b, ",");
+                qlm_buf_puts(&b, "{");
+                for (size_t f = 0; f < qlm_json_len(at); f++) {
+                    const qlm_json *fk = qlm_json_key(at, f);
+                    if (f) qlm_buf_puts(&b, ",");
+                    qlm_json_put_str(&b, fk->str, fk->len, false);
+                    qlm_buf_puts(&b, ":");
+                    if (!strcmp(fk->str, "id")) qlm_buf_printf(&b, "%lld", (long long)(id < KEEP_IDS ? id : renum++));
+                    else qlm_json_write(&b, qlm_json_val(at, f), &wo);
+                }
+                qlm_buf_puts(&b, "}");
+            }
+            qlm_buf_puts(&b, "]");
+        } else if (!strcmp(k->str, "model")) {
+            qlm_buf_puts(&b, "{");
+            for (size_t f = 0; f < qlm_json_len(model); f++) {
+                const qlm_json *fk = qlm_json_key(model, f), *fv = qlm_json_val(model, f);
+                if (f) qlm_buf_puts(&b, ",");
+                qlm_json_put_str(&b, fk->str, fk->len, false);
+                qlm_buf_puts(&b, ":");
+                if (fv == vocab) {
+                    qlm_buf_puts(&b, "{");
+                    int n_out = 0;
+                    for (size_t t = 0; t < qlm_json_len(vocab); t++) {
+                        int64_t id;
+                        const qlm_json *tk = qlm_json_key(vocab, t);
+                        if (!qlm_json_i64(qlm_json_val(vocab, t), &id) || id >= KEEP_IDS) continue;
+                        set_add(&kept, tk->str, tk->len);
+                        if (n_out++) qlm_buf_puts(&b, ",");
+                        qlm_json_put_str(&b, tk->str, tk->len, false);
+                        qlm_buf_printf(&b, ":%lld", (long long)id);
+                    }
+                    qlm_buf_puts(&b, "}");
+                } else if (fv == merges) {
+                    /* vocab comes before merges in these files, so `kept` is complete */
+                    qlm_buf_puts(&b, "[");
+                    int n_out = 0;
+                    char joined[512];
+                    for (size_t t = 0; t < qlm_json_len(merges); t++) {
+                        const qlm_json *m = qlm_json_at(merges, t);
+                        const char *l, *r;
+                        size_t ll, rl;
+                        if (!merge_parts(m, &l, &ll, &r, &rl) || ll + rl > sizeof joined) continue;
+                        memcpy(joined, l, ll);
+                        memcpy(joined + ll, r, rl);
+                        if (!set_has(&kept, l, ll) || !set_has(&kept, r, rl) || !set_has(&kept, joined, ll + rl)) continue;
+                        if (n_out++) qlm_buf_puts(&b, ",");
+                        qlm_json_write(&b, m, &wo);
+                    }
+                    qlm_buf_puts(&b, "]");
+                } else {
+                    qlm_json_write(&b, fv, &wo);
+                }
+            }
+            qlm_buf_puts(&b, "}");
+        } else {
+            qlm_json_write(&b, v, &wo);
+        }
+    }
+    qlm_buf_puts(&b, "}");
+    write_seed_in("hf_tokenizer", seed, (const uint8_t *)"\0", 1, qlm_buf_cstr(&b), b.len);
+    qlm_buf_free(&b);
+    qlm_json_free(doc);
+}
+
+/* Protobuf varint; false at the end or on a malformed one. */
+static bool pb_var(const uint8_t **p, const uint8_t *end, uint64_t *v) {
+    *v = 0;
+    for (int sh = 0; sh < 64 && *p < end; sh += 7) {
+        uint8_t c = *(*p)++;
+        *v |= (uint64_t)(c & 0x7f) << sh;
+        if (!(c & 0x80)) return true;
+    }
+    return false;
+}
+
+/* tokenizer.model with only its first KEEP_IDS pieces (top-level field 1); the specs
+ * and everything else copied as they are. */
+static void cut_tokenizer_model(const char *src, const char *seed) {
+    FILE *f = fopen(src, "rb");
+    if (!f) return;
+    static uint8_t in[1 << 21];
+    size_t n = fread(in, 1, sizeof in, f);
+    fclose(f);
+    qlm_buf b = {0};
+    const uint8_t *p = in, *end = in + n;
+    int pieces = 0;
+    while (p < end) {
+        const uint8_t *start = p;
+        uint64_t key, len = 0;
+        if (!pb_var(&p, end, &key)) break;
+        switch (key & 7) {
+        case 0: if (!pb_var(&p, end, &len)) p = end; break;
+        case 1: p += 8; break;
+        case 2: if (!pb_var(&p, end, &len) || len > (uint64_t)(end - p)) { p = end; break; } p += len; break;
+        case 5: p += 4; break;
+        default: p = end;
+        }
+        if (p > end) break;
+        if (key >> 3 == 1 && pieces++ >= KEEP_IDS) continue;
+        qlm_buf_put(&b, start, (size_t)(p - start));
+    }
+    write_seed_in("hf_tokenizer", seed, (const uint8_t *)"\1", 1, b.p ? b.p : "", b.len);
+    qlm_buf_free(&b);
+}
+
+static void gen_hf(const char *shared) {
+    static const char *const names[] = {"llama3", "qwen3", "gemma3"};
+    char path[1024], seed[64];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%s/tokenizers/%s/tokenizer.json", shared, names[i]);
+        snprintf(seed, sizeof seed, "json-%s", names[i]);
+        cut_tokenizer_json(path, seed);
+    }
+    snprintf(path, sizeof path, "%s/tokenizer-vectors/llama2-tokenizer.model", shared);
+    cut_tokenizer_model(path, "model-llama2");
+}
+
 int main(int argc, char **argv) {
     if (argc != 2 && argc != 3) {
         fprintf(stderr, "usage: gen_seeds OUT_DIR [SHARED_DIR]\n");
@@ -507,6 +696,9 @@ int main(int argc, char **argv) {
     gen_all_types();
     gen_v1();
     gen_safetensors();
-    if (argc == 3) gen_templates(argv[2]);
+    if (argc == 3) {
+        gen_templates(argv[2]);
+        gen_hf(argv[2]);
+    }
     return 0;
 }

@@ -17,7 +17,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:?usage: run.sh SECONDS [NAME ...]}
 shift
-names=${*:-gguf json safetensors config http tokenizer template}
+names=${*:-gguf json safetensors config http tokenizer template hf_tokenizer}
 
 # per-target input size limits: large enough for the seeds' structure, small enough
 # that each run stays fast
@@ -28,6 +28,7 @@ max_len() {
         http) echo 20000 ;;   # the 16 KiB head limit must be reachable
         tokenizer) echo 512 ;;
         template) echo 16384 ;;  # the largest real template is 12.5 KB
+        hf_tokenizer) echo 131072 ;;  # cut-down real tokenizer.json files are up to ~100 KB
         *) echo 4096 ;;
     esac
 }
@@ -63,15 +64,17 @@ for n in $names; do
         "build-fuzz/corpus/$n" "build-fuzz/seeds/$n" > "$log" 2>&1
     rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
-    if [ -z "$runs" ]; then # fork mode: the last status line, "#RUNS: cov: ... exec/s N ..."
+    took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log")
+    if [ -z "$runs" ]; then # fork mode: the last status line, "#RUNS: cov: ... time: Ns ..."
         last=$(grep -E '^#[0-9]+: cov:' "$log" | tail -n 1)
         runs=$(printf '%s' "$last" | sed -n 's/^#\([0-9]*\):.*/\1/p')
-        rate=$(printf '%s' "$last" | sed -n 's/.*exec\/s \([0-9]*\).*/\1/p')
+        took=$(printf '%s' "$last" | sed -n 's/.* time: \([0-9]*\)s.*/\1/p')
     fi
+    took=${took:-$secs}
+    rate=$(( ${runs:-0} / (took > 0 ? took : 1) ))
     new=$(find "build-fuzz/artifacts/$n" -type f ! -name '*.txt' -newer "$stamp")
     found=$(printf '%s' "$new" | grep -c . || true)
-    echo "fuzz_$n: ${runs:-?} runs in ${secs}s (${rate:-?}/s), corpus $(ls "build-fuzz/corpus/$n" | wc -l) files, exit $rc"
+    echo "fuzz_$n: ${runs:-?} runs in ${took}s (${rate}/s), corpus $(ls "build-fuzz/corpus/$n" | wc -l) files, exit $rc"
     unknown=0
     for a in $new; do
         if known "$n" "$bin" "$a"; then

@@ -9,11 +9,12 @@ SHARED=${QLM_SHARED:-../shared}
 OUT=build-fuzz/seeds
 [ -x build-fuzz/gen_seeds ] || { echo "seed.sh: run 'make fuzz' first" >&2; exit 1; }
 rm -rf "$OUT"
-for n in gguf json safetensors config tokenizer http template; do mkdir -p "$OUT/$n"; done
+for n in gguf json safetensors config tokenizer http template hf_tokenizer; do mkdir -p "$OUT/$n"; done
 export LC_ALL=C
 
 # gguf, safetensors: generated tiny files of every kind the readers know; template: the
-# real chat templates and their cases' conversations
+# real chat templates and their cases' conversations; hf_tokenizer: the real
+# tokenizer.json / tokenizer.model files cut down to their first 600 tokens
 build-fuzz/gen_seeds "$OUT" "$SHARED"
 
 # copy FILE as seed DIR/NAME when it exists and is small (a seed of megabytes slows
@@ -79,6 +80,11 @@ w template t-filters '\x00{{ messages | map(attribute="role") | join("|") }} {{ 
 w template t-raise '\x00{% if messages[0].role == "system" %}{{ raise_exception("no system") }}{% endif %}{{ strftime_now("%Y-%m-%d") }}'
 w template t-call '\x00{% macro w() %}[{{ caller() }}]{% endmacro %}{% call w() %}in{% endcall %}{% filter upper %}up{% endfilter %}{% raw %}{{ x }}{% endraw %}{%- if true -%}  trim  {%- endif -%}'
 
-for n in gguf json safetensors config tokenizer http template; do
+# hf_tokenizer (mode byte 0 = tokenizer.json): the older layouts and the families' markers
+w hf_tokenizer json-no-type '\x00{"added_tokens": null, "model": {"vocab": {"a": 0, "b": 1, "ab": 2, "\\u0120": 3}, "merges": ["a b"]}, "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": true}, "decoder": {"type": "ByteLevel"}}'
+w hf_tokenizer json-metaspace '\x00{"added_tokens": [{"id": 0, "content": "<unk>", "special": true}, {"id": 5, "content": "<|im_end|>", "special": false}], "normalizer": null, "pre_tokenizer": {"type": "Metaspace", "replacement": "\\u2581", "prepend_scheme": "first", "split": false}, "decoder": {"type": "Metaspace"}, "model": {"type": "BPE", "unk_token": "<unk>", "byte_fallback": true, "vocab": {"<unk>": 0, "<0x41>": 1, "\\u2581": 2, "a": 3, "\\u2581a": 4}, "merges": [["\\u2581", "a"]]}}'
+w hf_tokenizer json-starcoder '\x00{"pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Digits", "individual_digits": true}, {"type": "ByteLevel", "add_prefix_space": false, "use_regex": true}]}, "model": {"type": "BPE", "ignore_merges": false, "vocab": {"1": 0, "2": 1, "12": 2}, "merges": ["1 2"]}}'
+
+for n in gguf json safetensors config tokenizer http template hf_tokenizer; do
     echo "seeds/$n: $(ls "$OUT/$n" | wc -l) files"
 done
