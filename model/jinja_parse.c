@@ -1127,6 +1127,47 @@ static jnode **subparse(parser *p, const char *const *end, int *count) {
 
 /* ---- compile --------------------------------------------------------------------------- */
 
+/* The evaluator walks the tree recursively, so a tree's height is its stack depth. The
+ * parser limits nesting (brackets, blocks) but builds chains such as 1+1+...+1 or
+ * x|trim|trim|... in loops, as left-deep trees of any height: check the height of the
+ * whole tree here, without recursion. */
+#define MAX_TREE_HEIGHT 256
+
+typedef struct { const jnode *n; int h; } hstack_item;
+
+static void check_height(jcomp *c, jnode **body, int nbody) {
+    size_t cap = nbody > 64 ? (size_t)nbody : 64, top = 0;
+    hstack_item *st = malloc(cap * sizeof *st);
+    if (!st) jc_fail(c, 0, "out of memory");
+    for (int i = 0; i < nbody; i++) st[top++] = (hstack_item){body[i], 1};
+    while (top) {
+        hstack_item it = st[--top];
+        if (!it.n) continue;
+        if (it.h > MAX_TREE_HEIGHT) {
+            int line = it.n->line;
+            free(st);
+            jc_fail(c, line, "expression or block nested too deeply (more than %d levels)", MAX_TREE_HEIGHT);
+        }
+        size_t need = top + 4 + (size_t)(it.n->nv > 0 ? it.n->nv : 0) + (size_t)(it.n->nw > 0 ? it.n->nw : 0);
+        if (need > cap) {
+            size_t ncap = cap;
+            while (ncap < need) ncap *= 2;
+            hstack_item *ns = realloc(st, ncap * sizeof *st);
+            if (!ns) { free(st); jc_fail(c, 0, "out of memory"); }
+            st = ns;
+            cap = ncap;
+        }
+        const jnode *kids[4] = {it.n->a, it.n->b, it.n->c, it.n->d};
+        for (int k = 0; k < 4; k++)
+            if (kids[k]) st[top++] = (hstack_item){kids[k], it.h + 1};
+        for (int k = 0; k < it.n->nv; k++)
+            if (it.n->v[k]) st[top++] = (hstack_item){it.n->v[k], it.h + 1};
+        for (int k = 0; k < it.n->nw; k++)
+            if (it.n->w[k]) st[top++] = (hstack_item){it.n->w[k], it.h + 1};
+    }
+    free(st);
+}
+
 #define MAX_TEMPLATE (16u << 20)
 
 qlm_status qlm_tmpl_compile(const char *src, size_t len, qlm_tmpl **out, qlm_error *err,
@@ -1203,6 +1244,7 @@ qlm_status qlm_tmpl_compile(const char *src, size_t len, qlm_tmpl **out, qlm_err
     parser p = {.c = c};
     int nbody = 0;
     jnode **body = subparse(&p, NULL, &nbody);
+    check_height(c, body, nbody);
     t->body = body;
     t->nbody = nbody;
     free(c->toks);

@@ -191,6 +191,9 @@ int server_run(const server_config *cfg) {
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    /* chat templates are evaluated on these threads, by recursion (model/jinja_impl.h
+     * JR_MAX_CDEPTH): ask for Linux's usual 8 MB, as macOS gives threads 512 KB */
+    pthread_attr_setstacksize(&attr, 8u << 20);
     while (!g_stop) {
         struct pollfd p = {.fd = lfd, .events = POLLIN};
         int r = poll(&p, 1, 200);

@@ -695,6 +695,30 @@ static void test_limits(void) {
     for (int i = 0; i < 3000; i++) k += (size_t)sprintf(deep + k, "not ");
     sprintf(deep + k, "1 }}");
     expect_limit("3000 chained nots", deep, &small, "TemplateSyntaxError", "nested too deeply");
+    /* left-deep chains are built by loops in the parser, so only the tree-height check
+     * stops them (found by fuzz_template: 4000 links overflowed the evaluator's stack) */
+    const char *links[] = {"+1", "|trim", ".x", "[0]", " and 1", "**1"};
+    for (size_t l = 0; l < sizeof links / sizeof *links; l++) {
+        k = (size_t)sprintf(deep, "{{ 1");
+        for (int i = 0; i < 4000 && k < 19000; i++) k += (size_t)sprintf(deep + k, "%s", links[l]);
+        sprintf(deep + k, " }}");
+        char name[64];
+        snprintf(name, sizeof name, "a chain of '%s'", links[l]);
+        expect_limit(name, deep, &small, "TemplateSyntaxError", "nested too deeply");
+    }
+    /* each recursive call adds the height of the macro's body to the evaluator's depth:
+     * the depth limit, not the stack, must end this (default options) */
+    k = (size_t)sprintf(deep, "{%% macro f(n) %%}{{ 1");
+    for (int i = 0; i < 250; i++) k += (size_t)sprintf(deep + k, "+1");
+    sprintf(deep + k, "+f(n) }}{%% endmacro %%}{{ f(0) }}");
+    expect_limit("recursion through a 250-high macro body", deep, NULL, "RecursionError", "recursion depth");
+    t_case("jinja limits: a 200-long chain still renders");
+    k = (size_t)sprintf(deep, "{{ 1");
+    for (int i = 0; i < 200; i++) k += (size_t)sprintf(deep + k, "+1");
+    sprintf(deep + k, " }}");
+    char *got = render(deep, NULL, &small, NULL, NULL);
+    T_CHECK(strcmp(got, "201") == 0, "got %s", got);
+    free(got);
     free(deep);
 }
 
