@@ -4,6 +4,7 @@
 #   make test            build and run every test; ends with "N passed, N failed"
 #   make demo            write a story with the 260K-parameter TinyStories model
 #   make bench-tokenize  tokenizer throughput on 1 MiB of mixed text (bench/tokenize_bench.c)
+#   make bench-rmse      build/bench/quant_rmse: per-tensor quantization error (bench/quant_rmse.c)
 #   make SAN=1 test      the same tests under AddressSanitizer + UBSan (in build-san/)
 #   make fuzz            libFuzzer harnesses (tests/fuzz/) with clang, ASan and UBSan, as
 #                        build-fuzz/fuzz_NAME; see tests/fuzz/README.md
@@ -43,8 +44,9 @@ FLAGS_neon   = -march=armv8.2-a+dotprod+fp16
 endif
 
 LIB_SRC  := $(wildcard ggml-like/*.c quant/*.c model/*.c)
-# bench/tokenize_bench.c is a program of its own (make bench-tokenize), not part of ./qlm
-CLI_SRC  := $(filter-out bench/tokenize_bench.c,$(wildcard cli/*.c bench/*.c server/*.c))
+# bench/tokenize_bench.c and bench/quant_rmse.c are programs of their own (make
+# bench-tokenize, make bench-rmse), not part of ./qlm
+CLI_SRC  := $(filter-out bench/tokenize_bench.c bench/quant_rmse.c,$(wildcard cli/*.c bench/*.c server/*.c))
 TEST_SRC := $(wildcard tests/test_*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -65,7 +67,7 @@ endif
 
 SHARED  ?= ../shared
 
-.PHONY: all test demo clean fuzz fuzz-bins bench-tokenize
+.PHONY: all test demo clean fuzz fuzz-bins bench-tokenize bench-rmse
 all: $(QLM_BIN) libqlm.a
 
 $(BUILD)/%.o: %.c
@@ -113,6 +115,12 @@ demo: $(QLM_BIN)
 $(BUILD)/bench/tokenize_bench: bench/tokenize_bench.c $(BUILD)/libqlm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< $(BUILD)/libqlm.a $(LDLIBS)
+
+$(BUILD)/bench/quant_rmse: bench/quant_rmse.c $(BUILD)/libqlm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< $(BUILD)/libqlm.a $(LDLIBS)
+
+bench-rmse: $(BUILD)/bench/quant_rmse
 
 # imports the three Hugging Face tokenizers of $(SHARED)/tokenizers, then times them and
 # llama.cpp's LLaMA SentencePiece vocabulary
