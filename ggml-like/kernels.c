@@ -3,6 +3,7 @@
 #include "kernels.h"
 #include "cpu_features.h"
 #include "error.h"
+#include "ops.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@ static void fill_scalar(qlm_kernels *k) {
         k->to_float[t] = tt->to_float;
     }
     k->attn = qlm_attn_ref;
+    k->silu_mul = qlm_silu_mul;
 }
 
 static void init(void) {

@@ -59,6 +59,7 @@ typedef struct {
     qlm_gemm_fn gemm[QLM_TYPE_COUNT];            /* by weight type; set with gemm_prep */
     int gemm_min_tokens;                         /* batches smaller than this use vec_dot */
     qlm_attn_fn attn;                            /* never NULL */
+    void (*silu_mul)(float *g, const float *u, int n); /* never NULL: g = silu(g) * u */
 } qlm_kernels;
 
 /* Bytes of one prepared activation row (a multiple of 64): large enough for every

@@ -19,7 +19,7 @@ void qlm_layernorm(float *out, const float *x, const float *w, const float *b, i
     for (int i = 0; i < n; i++) out[i] = (x[i] - mean) * scale * w[i] + (b ? b[i] : 0.0f);
 }
 
-void qlm_rope(float *x, int pos, const qlm_rope_cfg *cfg) {
+void qlm_rope_angles(float *cs, int pos, const qlm_rope_cfg *cfg) {
     int half = cfg->n_rot / 2;
     for (int i = 0; i < half; i++) {
         /* f_i computed directly (not by repeated multiplication) so the angle carries
@@ -28,13 +28,27 @@ void qlm_rope(float *x, int pos, const qlm_rope_cfg *cfg) {
         if (cfg->div) freq /= cfg->div[i];
         if (cfg->freq_bf16) freq = qlm_bf16_to_f32(qlm_f32_to_bf16(freq));
         float theta = (float)pos * freq;
-        float c = cosf(theta), s = sinf(theta);
+        cs[2 * i] = cosf(theta);
+        cs[2 * i + 1] = sinf(theta);
+    }
+}
+
+void qlm_rope_apply(float *x, const float *cs, const qlm_rope_cfg *cfg) {
+    int half = cfg->n_rot / 2;
+    for (int i = 0; i < half; i++) {
+        float c = cs[2 * i], s = cs[2 * i + 1];
         int a = cfg->neox ? i : 2 * i;
         int b = cfg->neox ? i + half : 2 * i + 1;
         float x0 = x[a], x1 = x[b];
         x[a] = x0 * c - x1 * s;
         x[b] = x0 * s + x1 * c;
     }
+}
+
+void qlm_rope(float *x, int pos, const qlm_rope_cfg *cfg) {
+    float cs[QLM_ROPE_MAX_ROT];
+    qlm_rope_angles(cs, pos, cfg);
+    qlm_rope_apply(x, cs, cfg);
 }
 
 void qlm_softmax(float *x, int n) {

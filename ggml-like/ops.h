@@ -24,6 +24,11 @@ typedef struct {
                            checkpoint in bf16 (its inv_freq buffer is cast with the model) */
 } qlm_rope_cfg;
 void qlm_rope(float *x, int pos, const qlm_rope_cfg *cfg);
+/* The same in two steps, so that the heads of a token share one set of angles:
+ * cs[2i], cs[2i+1] = cos, sin of theta_i (n_rot floats), then the rotation. */
+#define QLM_ROPE_MAX_ROT 4096 /* = the largest head_dim model.c accepts */
+void qlm_rope_angles(float *cs, int pos, const qlm_rope_cfg *cfg);
+void qlm_rope_apply(float *x, const float *cs, const qlm_rope_cfg *cfg);
 
 /* In-place softmax over n values; returns nothing, max-subtracted for stability. */
 void qlm_softmax(float *x, int n);

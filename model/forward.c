@@ -122,8 +122,10 @@ static void qkv_post_task(void *arg, int ith, int nth) {
         }
         if (mode != QLM_ROPE_NONE) {
             qlm_rope_cfg rc = {hp->n_rot, L->rope_theta, mode == QLM_ROPE_NEOX, freq_div, hp->rope_freq_bf16};
-            for (int h = 0; h < hp->n_head; h++) qlm_rope(q + h * hd, pos, &rc);
-            for (int h = 0; h < hp->n_head_kv; h++) qlm_rope(k + h * hd, pos, &rc);
+            float cs[QLM_ROPE_MAX_ROT]; /* n_rot <= head_dim <= 4096 (model.c) */
+            qlm_rope_angles(cs, pos, &rc);
+            for (int h = 0; h < hp->n_head; h++) qlm_rope_apply(q + h * hd, cs, &rc);
+            for (int h = 0; h < hp->n_head_kv; h++) qlm_rope_apply(k + h * hd, cs, &rc);
         }
         size_t off = ((size_t)j->layer * c->n_ctx + (size_t)pos) * kv_dim;
         if (c->kv_type == QLM_KV_F16) {
@@ -204,7 +206,7 @@ static void ffn_act_task(void *arg, int ith, int nth) {
             add_bias(g, &L->b_gate, 1, ff, ff);
             add_bias(u, &L->b_up, 1, ff, ff);
         }
-        if (kind == QLM_FFN_SWIGLU) qlm_silu_mul(g, u, ff);
+        if (kind == QLM_FFN_SWIGLU) c->kern->silu_mul(g, u, ff);
         else qlm_gelu_mul(g, u, ff);
         if (fused) memmove(c->hb2 + i * ff, g, (size_t)ff * sizeof *g); /* compact rows */
     }

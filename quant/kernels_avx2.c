@@ -9,6 +9,7 @@
  * made with SIMD activations). Q8_K and F16 match the reference bit for bit. The AVX-512
  * table reuses these quantizers, so both x86 paths quantize identically. */
 #include "../ggml-like/kernels.h"
+#include "../ggml-like/ops_simd.h"
 
 #if defined(__x86_64__) && defined(__AVX2__)
 #include "kernels_x86.h"
@@ -395,6 +396,7 @@ bool qlm_kernels_fill_avx2(qlm_kernels *k) {
     k->vec_dot[QLM_TYPE_BF16] = dot_bf16;
     qlm_avx2_fill_gemm(k);
     k->attn = qlm_avx2_attn;
+    k->silu_mul = qlm_avx2_silu_mul;
     return true;
 }
 #else

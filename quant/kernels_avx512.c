@@ -5,6 +5,7 @@
  * activations, 4 products summed per 32-bit lane) and adds the gemm kernels
  * (quant/gemm_avx512.c). */
 #include "../ggml-like/kernels.h"
+#include "../ggml-like/ops_simd.h"
 
 #if defined(__x86_64__) && defined(__AVX512F__) && defined(__AVX512VNNI__)
 #include "kernels_x86.h"
@@ -253,6 +254,7 @@ bool qlm_kernels_fill_avx512(qlm_kernels *k) {
     k->vec_dot[QLM_TYPE_F16] = dot_f16;
     k->vec_dot[QLM_TYPE_BF16] = dot_bf16;
     k->attn = qlm_avx512_attn;
+    k->silu_mul = qlm_avx512_silu_mul;
     qlm_avx512_fill_gemm(k);
     return true;
 }

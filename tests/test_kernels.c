@@ -6,6 +6,7 @@
  * Set QLM_TEST_VERBOSE=1 to print the measured figures. Figures measured 2026-11-26 on
  * an Intel Xeon (Emerald Rapids, gcc 12 -O2) are in the comments beside each bound. */
 #include "harness.h"
+#include "../ggml-like/ops.h"
 #include "qlm.h"
 
 #include "../ggml-like/fp16.h"
@@ -612,6 +613,42 @@ static void test_batch_vs_single(const char *isa) {
     qlm_isa_set(saved, NULL);
 }
 
+/* The vector SiLU against the scalar one (libm expf): values over the whole range,
+ * tails and specials. Measured on AVX-512 and AVX2: max relative difference 2.15e-7
+ * (2 ulp) away from zero crossings; bound 1e-6 relative plus 1e-30 absolute. */
+static void test_silu(const qlm_kernels *k, const char *isa) {
+    t_case("%s: silu_mul matches the scalar SiLU", isa);
+    enum { N = 4099 }; /* odd: exercises the scalar tail */
+    float *g = xmalloc(N * sizeof *g), *ref = xmalloc(N * sizeof *ref), *u = xmalloc(N * sizeof *u);
+    for (int i = 0; i < N; i++) {
+        /* -110..110 in fine steps, then random scales */
+        g[i] = i < 2200 ? -110.0f + 0.1f * (float)i : (float)(rng_unif() * 2 - 1) * (i % 3 == 0 ? 8.0f : 0.5f);
+        u[i] = i % 7 == 0 ? -1.5f : 1.0f;
+    }
+    /* not -inf: the scalar gives NaN (-inf / inf), the vector code -inf (its exp is clamped) */
+    g[17] = INFINITY; g[18] = -1e30f; g[19] = NAN; g[20] = 0.0f; g[21] = -0.0f; g[22] = 1e-30f; g[23] = -88.5f;
+    float *x0 = xmalloc(N * sizeof *x0);
+    memcpy(ref, g, N * sizeof *g);
+    memcpy(x0, g, N * sizeof *g);
+    qlm_silu_mul(ref, u, N);
+    k->silu_mul(g, u, N);
+    double worst = 0;
+    int bad = -1;
+    for (int i = 0; i < N; i++) {
+        if (isnan(ref[i]) || isnan(g[i])) {
+            if (isnan(ref[i]) != isnan(g[i]) && bad < 0) bad = i;
+            continue;
+        }
+        double d = fabs((double)g[i] - ref[i]);
+        if (d > 1e-6 * fabs(ref[i]) + 1e-30 && bad < 0) bad = i;
+        if (ref[i] != 0 && d / fabs(ref[i]) > worst && fabs(ref[i]) > 1e-30) worst = d / fabs(ref[i]);
+    }
+    if (verbose) fprintf(stderr, "  %s silu: max relative difference %.3g\n", isa, worst);
+    T_CHECK(bad < 0, "x=%g: %.9g, scalar %.9g", bad < 0 ? 0.0 : (double)x0[bad], bad < 0 ? 0.0 : (double)g[bad],
+            bad < 0 ? 0.0 : (double)ref[bad]);
+    free(g); free(ref); free(u); free(x0);
+}
+
 int main(void) {
     verbose = getenv("QLM_TEST_VERBOSE") != NULL;
     test_forced_isa();
@@ -636,6 +673,7 @@ int main(void) {
 #endif
         test_matmul(k, ISAS[i]);
         test_attention(k, ISAS[i]);
+        test_silu(k, ISAS[i]);
         test_models(ISAS[i]);
         test_references(ISAS[i]);
         test_batch_vs_single(ISAS[i]);
