@@ -23,7 +23,6 @@ typedef struct {
     qlm_type act_type;  /* vec_dot path: the activation format */
     void *act;          /* converted activations [n_tok][act_row] */
     size_t act_row;
-    bool local_prep;    /* gemm path: each thread prepares its tokens itself */
 } matmul_job;
 
 /* ---- vec_dot path (tables or types without a gemm kernel) ------------------------- */
@@ -71,15 +70,6 @@ static void dot_task(void *arg, int ith, int nth) {
 
 /* ---- gemm path ------------------------------------------------------------------ */
 
-static void prep_task(void *arg, int ith, int nth) {
-    matmul_job *j = arg;
-    long lo, hi;
-    qlm_split(j->n_tok, ith, nth, &lo, &hi);
-    int64_t n_in = j->W->ne[0];
-    qlm_gemm_prep_fn prep = j->k->gemm_prep[j->W->type];
-    for (long t = lo; t < hi; t++) prep(j->x + t * n_in, (char *)j->act + t * j->act_row, n_in);
-}
-
 /* Batches whose prepared rows fit this (token generation: one row of up to ~12k
  * values) are prepared by each thread on its own stack. */
 #define LOCAL_PREP_BYTES (32 * 1024)
@@ -89,52 +79,75 @@ static void prep_task(void *arg, int ith, int nth) {
  * tokens instead (every thread then reads all of it, which is cheap when it is small). */
 #define PANEL 16
 #define MIN_PANELS_PER_THREAD 8
+#define MAX_FUSED 4
+
+/* Several matrices that multiply the same activations (q, k, v; gate, up) in one
+ * parallel step: the activations are prepared once, and the threads split the panels of
+ * all of them as one sequence. */
+typedef struct {
+    const qlm_kernels *k;
+    int nw;
+    const qlm_tensor *W[MAX_FUSED];
+    float *y[MAX_FUSED];
+    int64_t ldy[MAX_FUSED];
+    long panels[MAX_FUSED];
+    long total_panels;
+    const float *x;
+    int n_tok;
+    void *act;
+    size_t act_row;
+    bool local_prep;
+} gemm_job;
+
+static void gemm_prep_task(void *arg, int ith, int nth) {
+    gemm_job *j = arg;
+    long lo, hi;
+    qlm_split(j->n_tok, ith, nth, &lo, &hi);
+    int64_t n_in = j->W[0]->ne[0];
+    qlm_gemm_prep_fn prep = j->k->gemm_prep[j->W[0]->type];
+    for (long t = lo; t < hi; t++) prep(j->x + t * n_in, (char *)j->act + t * j->act_row, n_in);
+}
 
 static void gemm_task(void *arg, int ith, int nth) {
-    matmul_job *j = arg;
-    const qlm_tensor *W = j->W;
-    int64_t n_in = W->ne[0], n_rows = W->ne[1];
-    long panels = (long)((n_rows + PANEL - 1) / PANEL);
-    long r_lo = 0, r_hi = panels, t_lo = 0, t_hi = j->n_tok;
-    if (panels >= (long)MIN_PANELS_PER_THREAD * nth || j->n_tok < 2 * nth * 8)
-        qlm_split(panels, ith, nth, &r_lo, &r_hi);
+    gemm_job *j = arg;
+    int64_t n_in = j->W[0]->ne[0];
+    long p_lo = 0, p_hi = j->total_panels, t_lo = 0, t_hi = j->n_tok;
+    if (j->total_panels >= (long)MIN_PANELS_PER_THREAD * nth || j->n_tok < 2 * nth * 8)
+        qlm_split(j->total_panels, ith, nth, &p_lo, &p_hi);
     else {
         /* token ranges in multiples of 8 (the micro-kernels' column count) */
         qlm_split((j->n_tok + 7) / 8, ith, nth, &t_lo, &t_hi);
         t_lo *= 8;
         t_hi = t_hi * 8 < j->n_tok ? t_hi * 8 : j->n_tok;
     }
-    int64_t row0 = r_lo * PANEL, row1 = r_hi * PANEL < n_rows ? r_hi * PANEL : n_rows;
-    if (row1 <= row0 || t_hi <= t_lo) return;
+    if (p_hi <= p_lo || t_hi <= t_lo) return;
     const char *act = (const char *)j->act + (size_t)t_lo * j->act_row;
     _Alignas(64) char own[LOCAL_PREP_BYTES];
     if (j->local_prep) {
         /* a small batch: this thread prepares the activations itself (all threads do
          * the same few microseconds of work) instead of waiting at a barrier */
         for (long t = t_lo; t < t_hi; t++)
-            j->k->gemm_prep[W->type](j->x + t * n_in, own + (size_t)(t - t_lo) * j->act_row, n_in);
+            j->k->gemm_prep[j->W[0]->type](j->x + t * n_in, own + (size_t)(t - t_lo) * j->act_row, n_in);
         act = own;
     }
     void *work = qlm_thread_scratch(QLM_SCRATCH_GEMM, QLM_GEMM_WORK_SIZE(n_in, t_hi - t_lo)); /* NULL: kernels cope */
-    j->k->gemm[W->type](n_in, (int)(row1 - row0), (int)(t_hi - t_lo), qlm_tensor_row(W, row0),
-                        W->row_size, act, j->act_row, j->y + (size_t)t_lo * j->ldy + row0, j->ldy, work);
+    /* this thread's panels [p_lo, p_hi) of the concatenated matrices */
+    long base = 0;
+    for (int m = 0; m < j->nw; base += j->panels[m], m++) {
+        long a = p_lo > base ? p_lo - base : 0, b = p_hi - base < j->panels[m] ? p_hi - base : j->panels[m];
+        if (b <= a) continue;
+        const qlm_tensor *W = j->W[m];
+        int64_t row0 = a * PANEL, row1 = b * PANEL < W->ne[1] ? b * PANEL : W->ne[1];
+        j->k->gemm[W->type](n_in, (int)(row1 - row0), (int)(t_hi - t_lo), qlm_tensor_row(W, row0), W->row_size,
+                            act, j->act_row, j->y[m] + (size_t)t_lo * j->ldy[m] + row0, j->ldy[m], work);
+    }
 }
 
-
-
-void qlm_matmul(qlm_pool *pool, const qlm_kernels *k, const qlm_tensor *W, const float *x,
-                float *y, int64_t ldy, int n_tok, void *scratch) {
+/* The vec_dot path, one matrix. */
+static void matmul_vec_dot(qlm_pool *pool, const qlm_kernels *k, const qlm_tensor *W, const float *x,
+                           float *y, int64_t ldy, int n_tok, void *act) {
     const qlm_type_traits *tt = qlm_type_get(W->type);
-    /* the kernels want cache-line-aligned activation rows */
-    void *act = (void *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
-    matmul_job j = {k, W, x, y, ldy, n_tok, tt->vec_dot_type, act, 0, false};
-    if (k->gemm[W->type] && n_tok >= k->gemm_min_tokens) {
-        j.act_row = qlm_gemm_act_size(W->type, W->ne[0]);
-        j.local_prep = qlm_pool_size(pool) > 1 && j.act_row * (size_t)n_tok <= LOCAL_PREP_BYTES;
-        if (!j.local_prep) qlm_pool_run(pool, prep_task, &j);
-        qlm_pool_run(pool, gemm_task, &j);
-        return;
-    }
+    matmul_job j = {k, W, x, y, ldy, n_tok, tt->vec_dot_type, act, 0};
     if (j.act_type == QLM_TYPE_F32) {
         j.act = (void *)x; /* already in the dot's format */
         j.act_row = (size_t)W->ne[0] * sizeof(float);
@@ -143,4 +156,43 @@ void qlm_matmul(qlm_pool *pool, const qlm_kernels *k, const qlm_tensor *W, const
         qlm_pool_run(pool, quantize_task, &j);
     }
     qlm_pool_run(pool, dot_task, &j);
+}
+
+static bool uses_gemm(const qlm_kernels *k, const qlm_tensor *W, int n_tok) {
+    return k->gemm[W->type] && n_tok >= k->gemm_min_tokens;
+}
+
+void qlm_matmul_fused(qlm_pool *pool, const qlm_kernels *k, int nw, const qlm_tensor *const *W, const float *x,
+                      float *const *y, const int64_t *ldy, int n_tok, void *scratch) {
+    /* the kernels want cache-line-aligned activation rows */
+    void *act = (void *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+    for (int i = 0; i < nw;) {
+        if (!uses_gemm(k, W[i], n_tok)) {
+            matmul_vec_dot(pool, k, W[i], x, y[i], ldy[i], n_tok, act);
+            i++;
+            continue;
+        }
+        /* a run of matrices whose activations are prepared alike */
+        gemm_job j = {.k = k, .x = x, .n_tok = n_tok, .act = act};
+        j.act_row = qlm_gemm_act_size(W[i]->type, W[i]->ne[0]);
+        while (i < nw && j.nw < MAX_FUSED && uses_gemm(k, W[i], n_tok) && W[i]->ne[0] == W[0]->ne[0] &&
+               (j.nw == 0 || (k->gemm_prep[W[i]->type] == k->gemm_prep[j.W[0]->type] &&
+                              qlm_gemm_act_size(W[i]->type, W[i]->ne[0]) == j.act_row))) {
+            j.W[j.nw] = W[i];
+            j.y[j.nw] = y[i];
+            j.ldy[j.nw] = ldy[i];
+            j.panels[j.nw] = (long)((W[i]->ne[1] + PANEL - 1) / PANEL);
+            j.total_panels += j.panels[j.nw];
+            j.nw++;
+            i++;
+        }
+        j.local_prep = qlm_pool_size(pool) > 1 && j.act_row * (size_t)n_tok <= LOCAL_PREP_BYTES;
+        if (!j.local_prep) qlm_pool_run(pool, gemm_prep_task, &j);
+        qlm_pool_run(pool, gemm_task, &j);
+    }
+}
+
+void qlm_matmul(qlm_pool *pool, const qlm_kernels *k, const qlm_tensor *W, const float *x,
+                float *y, int64_t ldy, int n_tok, void *scratch) {
+    qlm_matmul_fused(pool, k, 1, &W, x, &y, &ldy, n_tok, scratch);
 }

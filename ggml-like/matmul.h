@@ -21,4 +21,12 @@ size_t qlm_matmul_scratch_size(int64_t n_in, int n_tok);
 void qlm_matmul(qlm_pool *pool, const qlm_kernels *k, const qlm_tensor *W, const float *x,
                 float *y, int64_t ldy, int n_tok, void *scratch);
 
+/* y[i] = W[i] x for nw matrices (at most 4 share one step) that multiply the same
+ * activations, e.g. q, k and v: matrices whose gemm prepares activations alike share
+ * one preparation and one parallel step (the threads split their panels as one
+ * sequence); the others run as qlm_matmul would. All W[i] have ne0 = n_in; y[i] is
+ * [n_tok][ldy[i]]; scratch as for qlm_matmul. */
+void qlm_matmul_fused(qlm_pool *pool, const qlm_kernels *k, int nw, const qlm_tensor *const *W, const float *x,
+                      float *const *y, const int64_t *ldy, int n_tok, void *scratch);
+
 #endif

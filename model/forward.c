@@ -255,9 +255,11 @@ void qlm_forward(qlm_context *c, const int32_t *tokens, int n, bool all_logits, 
         if (L->wqkv.data) {
             matmul(c, &L->wqkv, c->xb, c->qkv, n);  /* [n][q_dim + 2 kv_dim] */
         } else {
-            matmul(c, &L->wq, c->xb, c->q, n);      /* [n][q_dim]  */
-            matmul(c, &L->wk, c->xb, c->k, n);      /* [n][kv_dim] */
-            matmul(c, &L->wv, c->xb, c->v, n);      /* [n][kv_dim] */
+            /* q [n][q_dim], k [n][kv_dim], v [n][kv_dim]: one step, one activation prep */
+            const qlm_tensor *W[3] = {&L->wq, &L->wk, &L->wv};
+            float *Y[3] = {c->q, c->k, c->v};
+            int64_t ld[3] = {L->wq.ne[1], L->wk.ne[1], L->wv.ne[1]};
+            qlm_matmul_fused(c->pool, c->kern, 3, W, c->xb, Y, ld, n, c->mm_scratch);
         }
         qlm_pool_run(c->pool, qkv_post_task, &j);
         qlm_pool_run(c->pool, attention_task, &j);
@@ -272,8 +274,11 @@ void qlm_forward(qlm_context *c, const int32_t *tokens, int n, bool all_logits, 
         if (m->arch->ffn == QLM_FFN_GELU) {
             matmul(c, &L->w_up, c->xb, c->hb, n);   /* [n][n_ff] */
         } else if (L->w_gate.data) {
-            matmul(c, &L->w_gate, c->xb, c->hb, n); /* [n][n_ff] */
-            matmul(c, &L->w_up, c->xb, c->hb2, n);  /* [n][n_ff] */
+            /* gate -> hb [n][n_ff], up -> hb2 [n][n_ff], in one step */
+            const qlm_tensor *W[2] = {&L->w_gate, &L->w_up};
+            float *Y[2] = {c->hb, c->hb2};
+            int64_t ld[2] = {L->w_gate.ne[1], L->w_up.ne[1]};
+            qlm_matmul_fused(c->pool, c->kern, 2, W, c->xb, Y, ld, n, c->mm_scratch);
         } else {
             matmul(c, &L->w_up, c->xb, c->hb, n);   /* [n][2 n_ff] = gate | up */
         }

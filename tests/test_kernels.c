@@ -346,6 +346,59 @@ static void test_matmul(const qlm_kernels *k, const char *isa) {
     }
 }
 
+/* qlm_matmul_fused must give, bit for bit, what separate qlm_matmul calls give: the
+ * same kernels on the same prepared activations, only split across threads otherwise.
+ * A Q4_K_M-like trio (two Q4_K matrices share a prep, Q6_K prepares its own). */
+static void test_matmul_fused(const qlm_kernels *k, const char *isa) {
+    t_case("%s: qlm_matmul_fused (Q4_K, Q4_K, Q6_K; 1..2 threads; 1..70 tokens) == separate qlm_matmul", isa);
+    const int64_t n = 512;
+    const qlm_type types[3] = {QLM_TYPE_Q4_K, QLM_TYPE_Q4_K, QLM_TYPE_Q6_K};
+    const int64_t rows[3] = {300, 40, 40};
+    uint8_t *wq[3];
+    qlm_tensor W[3];
+    float *w = xmalloc(n * 4);
+    rng_seed(91);
+    for (int m = 0; m < 3; m++) {
+        size_t rs = qlm_row_size(types[m], n);
+        wq[m] = xmalloc(rs * rows[m]);
+        for (int r = 0; r < rows[m]; r++) { fill_data(w, n, 0.05); qlm_type_get(types[m])->from_float(w, wq[m] + rs * r, n); }
+        W[m] = (qlm_tensor){.data = wq[m], .type = types[m], .ne = {n, rows[m]}, .row_size = rs};
+    }
+    const int toks[] = {1, 2, 5, 33, 70};
+    int diff = 0;
+    for (int nth = 1; nth <= 2; nth++) {
+        qlm_pool *pool = qlm_pool_new(nth);
+        for (int ki = 0; ki < 5; ki++) {
+            int nt = toks[ki];
+            float *x = xmalloc((size_t)n * nt * 4), *y[3], *ref[3];
+            fill_data(x, n * nt, 1.0);
+            void *scratch = xmalloc(qlm_matmul_scratch_size(n, nt));
+            int64_t ld[3];
+            for (int m = 0; m < 3; m++) {
+                ld[m] = rows[m] + 3; /* a gap after each row of y */
+                y[m] = xmalloc((size_t)ld[m] * nt * 4);
+                ref[m] = xmalloc((size_t)ld[m] * nt * 4);
+                memset(y[m], 0, (size_t)ld[m] * nt * 4);
+                memset(ref[m], 0, (size_t)ld[m] * nt * 4);
+                qlm_matmul(pool, k, &W[m], x, ref[m], ld[m], nt, scratch);
+            }
+            const qlm_tensor *Wp[3] = {&W[0], &W[1], &W[2]};
+            qlm_matmul_fused(pool, k, 3, Wp, x, y, ld, nt, scratch);
+            for (int m = 0; m < 3; m++) {
+                diff += memcmp(y[m], ref[m], (size_t)ld[m] * nt * 4) != 0;
+                free(y[m]);
+                free(ref[m]);
+            }
+            free(x);
+            free(scratch);
+        }
+        qlm_pool_free(pool);
+    }
+    T_CHECK(diff == 0, "%d of 30 outputs differ", diff);
+    for (int m = 0; m < 3; m++) free(wq[m]);
+    free(w);
+}
+
 /* ---- 6. attention head ------------------------------------------------------------ */
 
 static void test_attention(const qlm_kernels *k, const char *isa) {
@@ -672,6 +725,7 @@ int main(void) {
         }
 #endif
         test_matmul(k, ISAS[i]);
+        test_matmul_fused(k, ISAS[i]);
         test_attention(k, ISAS[i]);
         test_silu(k, ISAS[i]);
         test_models(ISAS[i]);
