@@ -16,6 +16,13 @@
 #include <strings.h>
 #include <time.h>
 
+/* CPU affinity (Linux, glibc's _GNU_SOURCE interface, which the Makefile enables) */
+#if defined(__linux__) && defined(CPU_SETSIZE)
+#define PEAK_PIN 1
+#else
+#define PEAK_PIN 0
+#endif
+
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -54,7 +61,7 @@ typedef struct {
     double t_start, t_end[1024];
     uint64_t macs[1024]; /* per thread */
     int32_t sink[1024];
-#if defined(__linux__)
+#if PEAK_PIN
     bool pinned[1024];
     cpu_set_t old_mask[1024];
 #endif
@@ -66,7 +73,7 @@ typedef struct {
  * 2-core machine every 2-thread run took as long as two 1-thread runs). The kernels' threads
  * stay unpinned; a % of peak far below what one thread gets shows that effect. */
 static void pin_task(void *arg, int ith, int nth) {
-#if defined(__linux__)
+#if PEAK_PIN
     peak_job *j = arg;
     cpu_set_t allowed, one;
     if (sched_getaffinity(0, sizeof allowed, &allowed) || CPU_COUNT(&allowed) < nth) return;
@@ -81,7 +88,7 @@ static void pin_task(void *arg, int ith, int nth) {
 }
 
 static void unpin_task(void *arg, int ith, int nth) {
-#if defined(__linux__)
+#if PEAK_PIN
     peak_job *j = arg;
     (void)nth;
     if (j->pinned[ith]) sched_setaffinity(0, sizeof j->old_mask[ith], &j->old_mask[ith]);
