@@ -1,10 +1,14 @@
 /* Kernel microbenchmark, for `qlm bench --kernels` (the bench command itself lives in
  * cli/). Times the matrix-vector product (token generation: weights streamed from
  * memory once per token) and the matrix-matrix product (prompt processing) of each
- * weight type on each kernel path this CPU supports. Not used by the tests. */
+ * weight type on each kernel path this CPU supports, and sets them against two
+ * ceilings measured with the same threads: the read bandwidth (qlm_measure_read_bandwidth
+ * over the bytes a matrix-vector pass streams) and the path's int8
+ * multiply-add peak (ggml-like/peak.h; none for scalar). */
 #ifndef QLM_BENCH_KERNELS_H
 #define QLM_BENCH_KERNELS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -16,12 +20,17 @@ typedef struct {
     int tokens;            /* matrix-matrix batch (0: 512) */
     int64_t stream_mib;    /* matrix-vector: weights streamed per pass (0: 512 MiB, far
                             * more than the caches, so this is memory bandwidth) */
-    double seconds;        /* minimum time per measurement (0: 0.5) */
+    double seconds;        /* minimum time per measurement, and the time of the int8
+                            * peak probe (0: 0.5) */
+    bool no_legend;        /* leave out the two legend lines (for runs after the first) */
 } qlm_bench_kernels_params;
 
-/* Print one line per (path, type): matvec GB/s of weights and ms per pass, matmul
- * GFLOP/s (2 flops per multiply-add) and ms. Returns 0, or -1 (with a message on out)
- * on bad parameters or out of memory. */
+/* Print a legend, then per path a header line (int8 peak in G MAC/s and GOP/s, read
+ * bandwidth) and one line per type: matvec GB/s of weights, % of the bandwidth and ms
+ * per pass, matmul GFLOP/s (2 per multiply-add), % of the int8 peak (quantized types
+ * only: "-" for F16/BF16/F32 and paths without a probe) and ms. Returns 0, or -1 with a
+ * "qlm bench: ..." line on stderr on bad parameters (an unknown type, a path this CPU
+ * or build lacks) or out of memory. */
 int qlm_bench_kernels(FILE *out, const qlm_bench_kernels_params *p);
 
 #endif

@@ -19,7 +19,8 @@ static void usage(FILE *f) {
         "usage: qlm bench -m FILE [-m FILE...] [-p N,..] [-n N,..] [-t N,..] [-r N]\n"
         "                 [-b N] [-ub N] [--kv f16|f32] [-o md|json|csv] [--bw GBPS]\n"
         "       qlm bench --membw [-t N,..] [-r N] [--bw-mib MIB] [-o md|json|csv]\n"
-        "       qlm bench --kernels\n"
+        "       qlm bench --kernels [-t N,..] [--isa NAME] [--type T] [--tokens N]\n"
+        "                 [--stream-mib MIB] [--seconds S]\n"
         "\n"
         "Measures prompt processing (ppN: one N-token prompt into an empty context) and\n"
         "generation (tgN: N tokens one at a time from an empty context) as llama-bench\n"
@@ -45,7 +46,19 @@ static void usage(FILE *f) {
         "      --no-warmup          skip the warm-up runs\n"
         "      --membw              only measure read bandwidth, for each -t (default: 1 to\n"
         "                           the physical cores)\n"
-        "      --kernels            kernel microbenchmarks: matrix-vector GB/s, matrix-matrix GOP/s\n",
+        "      --kernels            kernel microbenchmarks, per kernel path and weight type:\n"
+        "                           matrix-vector GB/s and %% of the read bandwidth, matrix-\n"
+        "                           matrix GFLOP/s and %% of the path's int8 multiply-add peak;\n"
+        "                           both ceilings are measured with the same threads (one\n"
+        "                           run per -t value)\n"
+        "      --isa NAME           --kernels: only this path (scalar, avx2, avx512, neon)\n"
+        "      --type T             --kernels: only this weight type (Q4_0 ... Q6_K, F16, BF16, F32)\n"
+        "      --tokens N           --kernels: matrix-matrix batch (default 512)\n"
+        "      --stream-mib MIB     --kernels: weights streamed per matrix-vector pass (at least\n"
+        "                           one matrix), read as much for the bandwidth (default 512;\n"
+        "                           make it several times the last-level cache)\n"
+        "      --seconds S          --kernels: minimum time per measurement and time of the\n"
+        "                           int8 peak probe (default 0.5)\n",
         qlm_physical_cores());
 }
 
@@ -133,6 +146,8 @@ int cmd_bench(int argc, char **argv) {
     qlm_kv_type kv = QLM_KV_F16;
     bench_format fmt = BENCH_MD;
     bool warmup = true, membw = false, kernels = false;
+    qlm_bench_kernels_params kp = {0};
+    const char *kernel_flag = NULL; /* a --kernels-only flag seen, for the error */
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
@@ -168,6 +183,23 @@ int cmd_bench(int argc, char **argv) {
         else if (IS("--no-warmup", "--no-warmup")) warmup = false;
         else if (IS("--membw", "--membw")) membw = true;
         else if (IS("--kernels", "--kernels")) kernels = true;
+        else if (IS("--isa", "--isa")) { VALUE(); kp.isa = v; kernel_flag = a; }
+        else if (IS("--type", "--type")) { VALUE(); kp.type = v; kernel_flag = a; }
+        else if (IS("--tokens", "--tokens")) {
+            long long n;
+            VALUE();
+            if (!flag_int(cmd, a, v, 1, 65536, &n)) return 2;
+            kp.tokens = (int)n;
+            kernel_flag = a;
+        }
+        else if (IS("--stream-mib", "--stream-mib")) {
+            long long n;
+            VALUE();
+            if (!flag_int(cmd, a, v, 1, 1 << 20, &n)) return 2;
+            kp.stream_mib = n;
+            kernel_flag = a;
+        }
+        else if (IS("--seconds", "--seconds")) { VALUE(); if (!flag_float(cmd, a, v, 1e-3, 3600, &kp.seconds)) return 2; kernel_flag = a; }
         else { cli_error(cmd, "unexpected argument '%s' (see qlm bench --help)", a); return 2; }
 #undef IS
 #undef VALUE
@@ -175,10 +207,21 @@ int cmd_bench(int argc, char **argv) {
     if (n_threads == 0 && membw) /* the probe's default: 1, 2, ... up to the physical cores */
         for (int i = 1; i <= qlm_physical_cores() && n_threads < MAX_LIST; i++) threads[n_threads++] = i;
     if (n_threads == 0) threads[n_threads++] = qlm_physical_cores();
+    if (kernel_flag && !kernels) { cli_error(cmd, "%s goes with --kernels", kernel_flag); return 2; }
     if (kernels) {
-        /* per type and kernel path: matrix-vector GB/s and matrix-matrix GOP/s */
-        qlm_bench_kernels_params kp = {.n_threads = threads[0]};
-        return qlm_bench_kernels(stdout, &kp) == 0 ? 0 : 1;
+        if (n_models || n_prompts || n_gens || membw) {
+            cli_error(cmd, "--kernels takes only -t, --isa, --type, --tokens, --stream-mib and --seconds");
+            return 2;
+        }
+        /* per type and kernel path: matrix-vector GB/s and matrix-matrix GOP/s, against
+         * the bandwidth and int8 peak of the same thread count */
+        for (int i = 0; i < n_threads; i++) {
+            if (i) putchar('\n');
+            kp.n_threads = threads[i];
+            kp.no_legend = i > 0;
+            if (qlm_bench_kernels(stdout, &kp)) return 1;
+        }
+        return 0;
     }
     if (membw) {
         if (n_models || n_prompts || n_gens) { cli_error(cmd, "--membw takes only -t, -r, --bw-mib and -o"); return 2; }
