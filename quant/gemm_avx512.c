@@ -175,7 +175,19 @@ chunk_nib(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const 
             for (int t = 0; t < NT; t++) o->acc[t][g] = zero();
             continue;
         }
-        nib_group(l0, l1, idxq, &lo, &hi);
+        if (full) {
+            /* the 4 blocks' 16 qs bytes by 128-bit loads merged into one vector: inserts
+             * from memory are not shuffles, so port 5 stays free for the reductions */
+            const uint8_t *p = row + (size_t)bsz * (size_t)(c + 4 * g) + qoff;
+            __m512i q = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)p));
+            q = _mm512_inserti32x4(q, _mm_loadu_si128((const __m128i *)(p + bsz)), 1);
+            q = _mm512_inserti32x4(q, _mm_loadu_si128((const __m128i *)(p + 2 * bsz)), 2);
+            q = _mm512_inserti32x4(q, _mm_loadu_si128((const __m128i *)(p + 3 * bsz)), 3);
+            lo = _mm512_and_si512(q, _mm512_set1_epi8(15));
+            hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), _mm512_set1_epi8(15));
+        } else {
+            nib_group(l0, l1, idxq, &lo, &hi);
+        }
         if (qhoff) q5_high(_mm512_permutex2var_epi16(l0, idxh, l1), &lo, &hi);
         _Pragma("GCC unroll 4") for (int t = 0; t < NT; t++) {
             const int8_t *aq = A[t].q + 32 * (size_t)c + 128 * g;
@@ -208,15 +220,19 @@ chunk_q8_0(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const
                 continue;
             }
             const uint8_t *p = row + 34 * (size_t)b;
-            __m512i l0, l1;
+            __m512i l0, w;
             if (left >= 2) {
+                /* the two blocks' qs by two 32-byte loads (cheaper than a two-source
+                 * word permute, which competes with the reductions for port 5) */
                 l0 = _mm512_loadu_si512(p);
-                l1 = _mm512_loadu_si512(p + 4);
+                w = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(p + 2))),
+                                       _mm256_loadu_si256((const __m256i *)(p + 36)), 1);
             } else {
                 l0 = _mm512_maskz_loadu_epi8(bytes_mask(34), p);
-                l1 = _mm512_maskz_loadu_epi8(bytes_mask(30), p + 4);
+                __m512i l1 = _mm512_maskz_loadu_epi8(bytes_mask(30), p + 4);
+                w = _mm512_permutex2var_epi16(l0, idxq, l1);
             }
-            const __m512i w = _mm512_xor_si512(_mm512_permutex2var_epi16(l0, idxq, l1), flip);
+            w = _mm512_xor_si512(w, flip);
             _Pragma("GCC unroll 4") for (int t = 0; t < NT; t++)
                 pacc[t][h] = dp(zero(), w, A[t].q + 32 * (size_t)b);
             /* scales of blocks b, b+1 at words 0 and 17, into lanes 4g+2h.. */
@@ -370,7 +386,33 @@ gemv(qtype qt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8
     const int cb = chunk_bytes[qt];
     prow A[3];
     for (int t = 0; t < NT; t++) A[t] = prow_of(a + (size_t)t * a_stride, n, B);
-    for (int r = 0; r < nr; r++) {
+    int r = 0;
+#ifndef GEMV_ONE_ROW
+    if (NT == 1) {
+        /* token generation: two rows at once, two independent streams and reduction
+         * chains in flight */
+        for (; r + 2 <= nr; r += 2) {
+            const uint8_t *row0 = w + (size_t)r * w_stride, *row1 = row0 + w_stride;
+            __m512 f0 = _mm512_setzero_ps(), f1 = _mm512_setzero_ps();
+            for (int c = 0; c < nfull; c += 16) {
+                const size_t o = (size_t)cb * (size_t)(c / 16) + PF_DIST;
+                for (int k = 0; k < cb; k += 64) {
+                    _mm_prefetch((const char *)row0 + o + k, _MM_HINT_T0);
+                    _mm_prefetch((const char *)row1 + o + k, _MM_HINT_T0);
+                }
+                gemv_chunk(qt, row0, c, nb, A, &f0, 1, true);
+                gemv_chunk(qt, row1, c, nb, A, &f1, 1, true);
+            }
+            if (nfull < nb) {
+                gemv_chunk(qt, row0, nfull, nb, A, &f0, 1, false);
+                gemv_chunk(qt, row1, nfull, nb, A, &f1, 1, false);
+            }
+            y[r] = _mm512_reduce_add_ps(f0);
+            y[r + 1] = _mm512_reduce_add_ps(f1);
+        }
+    }
+#endif
+    for (; r < nr; r++) {
         const uint8_t *row = w + (size_t)r * w_stride;
         __m512 facc[3];
         for (int t = 0; t < NT; t++) facc[t] = _mm512_setzero_ps();
