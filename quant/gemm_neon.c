@@ -1,22 +1,27 @@
 /* NEON matrix-matrix products (qlm_gemm_fn, ggml-like/kernels.h) for prompt batches,
- * built on sdot (ARMv8.2 dotprod): Q4_0 and Q8_0 weights against activations prepared
- * as Q8_0, Q4_K and Q6_K against activations prepared as Q8_K. kernels_neon.c installs
- * them only when HWCAP reports dotprod; without it the vec_dot path stays.
+ * built on sdot (ARMv8.2 dotprod): Q4_0, Q5_0 and Q8_0 weights against activations
+ * prepared as Q8_0; Q4_K, Q5_K and Q6_K against activations prepared as Q8_K. (Q4_1 and
+ * Q5_1, whose Q8_1 activations carry a per-block sum, keep the vec_dot path.)
+ * kernels_neon.c installs them only when HWCAP reports dotprod; without it the vec_dot
+ * path stays.
  *
  * Prepared rows (qlm_gemm_act_size bytes each, 64-byte aligned), levels in natural
  * order with the rounding of kernels_neon.c's quantizers (so the integer sums equal
  * those of the vec_dot path and only float rounding differs):
  *   Q8_0 layout: int8 qs[n] | float d[n/32]        (d rounded through f16, as stored)
  *   Q8_K layout: int8 qs[n] | float d[n/256] | int16 s[n/32]  (s: sums of 32 levels,
- *                for Q4_K's min term; Q6_K ignores them)
+ *                for the Q4_K/Q5_K min term; Q6_K ignores them)
  * That is at most 1.19 n + 4 bytes, well inside 2.5 n + 64.
  *
  * The kernels read the weights in their file layout (no repacking, so no scratch). A
  * micro-tile is 4 weight rows x 4 tokens with one float lane per token: each weight
  * block is loaded and unpacked once and its sdots are done for all 4 tokens; the
  * per-token int32 vectors are reduced with a tree of 3 pairwise adds into one vector
- * over the tokens, converted once and accumulated with one FMA per block scale. Rows
- * go in groups of 16 so that their weights stay in cache while every token passes.
+ * over the tokens, converted once and accumulated with one FMA per block scale
+ * (32-value blocks: 8 activation + 4 float accumulator registers live across the 4
+ * rows, about 10 per row; K-quants: a row's super-block at a time, its sub-block
+ * scales applied in int32 per token, one reduction per super-block). Rows go in groups
+ * of 16 so that their weights stay in cache while every token passes.
  *
  * Every output is computed by the same sequence of lane operations wherever its row
  * and token fall in a tile (a missing token is a zero lane, a missing row repeats the
@@ -131,7 +136,7 @@ DP void qlm_neon_gemm_prep_q8_k(const float *x, void *dst, int64_t n) {
 
 /* ---- Q4_0 / Q8_0: blocks of 32 -------------------------------------------------- */
 
-typedef enum { W_Q4_0, W_Q8_0 } kind32;
+typedef enum { W_Q4_0, W_Q5_0, W_Q8_0 } kind32;
 
 /* one block of 32 weights as two vectors of signed levels, and its scale */
 INLINE DP void block32(kind32 k, const uint8_t *b, int8x16_t *w0, int8x16_t *w1, float *d) {
@@ -140,6 +145,16 @@ INLINE DP void block32(kind32 k, const uint8_t *b, int8x16_t *w0, int8x16_t *w1,
         const uint8x16_t q = vld1q_u8(b + 2);
         *w0 = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q, vdupq_n_u8(15))), vdupq_n_s8(8));
         *w1 = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(q, 4)), vdupq_n_s8(8));
+    } else if (k == W_Q5_0) { /* nibbles as Q4_0; bit 4 of level j is bit j of qh */
+        static const uint8_t bits[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+        const uint8x16_t bv = vld1q_u8(bits), h16 = vdupq_n_u8(16);
+        const uint8x16_t q = vld1q_u8(b + 6);
+        const uint8x16_t b01 = vcombine_u8(vdup_n_u8(b[2]), vdup_n_u8(b[3]));
+        const uint8x16_t b23 = vcombine_u8(vdup_n_u8(b[4]), vdup_n_u8(b[5]));
+        const uint8x16_t lo = vorrq_u8(vandq_u8(q, vdupq_n_u8(15)), vandq_u8(vtstq_u8(b01, bv), h16));
+        const uint8x16_t hi = vorrq_u8(vshrq_n_u8(q, 4), vandq_u8(vtstq_u8(b23, bv), h16));
+        *w0 = vsubq_s8(vreinterpretq_s8_u8(lo), vdupq_n_s8(16));
+        *w1 = vsubq_s8(vreinterpretq_s8_u8(hi), vdupq_n_s8(16));
     } else {
         *w0 = vld1q_s8((const int8_t *)b + 2);
         *w1 = vld1q_s8((const int8_t *)b + 18);
@@ -149,7 +164,7 @@ INLINE DP void block32(kind32 k, const uint8_t *b, int8x16_t *w0, int8x16_t *w1,
 /* MR rows x nt (<= NR, a constant after inlining) tokens over all nb blocks. */
 INLINE DP void tile32(kind32 k, int nt, int64_t nb, const uint8_t *const w[MR], const int8_t *const a[NR],
                       const float *const ad[NR], float32x4_t acc[MR]) {
-    const size_t bsz = k == W_Q4_0 ? sizeof(block_q4_0) : sizeof(block_q8_0);
+    const size_t bsz = k == W_Q4_0 ? sizeof(block_q4_0) : k == W_Q5_0 ? sizeof(block_q5_0) : sizeof(block_q8_0);
     for (int64_t b = 0; b < nb; b++) {
         int8x16_t a0[NR], a1[NR];
         float32x4_t da = vdupq_n_f32(0);
@@ -176,7 +191,7 @@ INLINE DP void tile32(kind32 k, int nt, int64_t nb, const uint8_t *const w[MR], 
 
 /* ---- Q4_K / Q6_K: super-blocks of 256 ------------------------------------------- */
 
-typedef enum { W_Q4_K, W_Q6_K } kindk;
+typedef enum { W_Q4_K, W_Q5_K, W_Q6_K } kindk;
 
 /* Q4_K 6-bit scales and mins (layout in blocks.h) */
 INLINE DP void q4k_scales(const uint8_t s[12], uint8_t sc[8], uint8_t mn[8]) {
@@ -190,23 +205,33 @@ INLINE DP void q4k_scales(const uint8_t s[12], uint8_t sc[8], uint8_t mn[8]) {
 
 INLINE DP int32x4_t pair_s32(int x, int y) { return vcombine_s32(vdup_n_s32(x), vdup_n_s32(y)); }
 
-/* One Q4_K super-block of one row against nt tokens (a[t]: their 256 levels, s[t]: their
+/* One Q4_K (q5: Q5_K) super-block of one row against nt tokens (a[t]: their 256 levels, s[t]: their
  * 8 sums of 32): the scaled integer sum and the min sum, one lane per token. Per token
  * the 8 sub-block sums stay in 4 lanes (pairs of sub-blocks share a lane pair) until
  * the end, so the reduction over lanes happens once per super-block. */
-INLINE DP void q4k_sums(int nt, const uint8_t *x, const int8_t *const a[NR], const int16_t *const s[NR],
+INLINE DP void kq_sums(bool q5, int nt, const uint8_t *x, const int8_t *const a[NR], const int16_t *const s[NR],
                         int32x4_t *sumi, int32x4_t *smin) {
-    const uint8_t *qs = x + offsetof(block_q4_k, qs);
+    const uint8_t *qs = x + (q5 ? offsetof(block_q5_k, qs) : offsetof(block_q4_k, qs));
+    const uint8_t *qh = x + offsetof(block_q5_k, qh);
     uint8_t sc[8], mn[8];
-    q4k_scales(x + offsetof(block_q4_k, scales), sc, mn);
+    q4k_scales(x + offsetof(block_q4_k, scales), sc, mn); /* same place in Q5_K */
     const uint8x16_t m4 = vdupq_n_u8(15);
     int32x4_t it[NR];
 #pragma GCC unroll 4
     for (int t = 0; t < NR; t++) it[t] = vdupq_n_s32(0);
     for (int c = 0; c < 4; c++) { /* chunk c: sub-blocks 2c (low nibbles), 2c+1 (high) */
         const uint8x16_t q0 = vld1q_u8(qs + 32 * c), q1 = vld1q_u8(qs + 32 * c + 16);
-        const int8x16_t l0 = vreinterpretq_s8_u8(vandq_u8(q0, m4)), l1 = vreinterpretq_s8_u8(vandq_u8(q1, m4));
-        const int8x16_t h0 = vreinterpretq_s8_u8(vshrq_n_u8(q0, 4)), h1 = vreinterpretq_s8_u8(vshrq_n_u8(q1, 4));
+        uint8x16_t u0 = vandq_u8(q0, m4), u1 = vandq_u8(q1, m4), v0 = vshrq_n_u8(q0, 4), v1 = vshrq_n_u8(q1, 4);
+        if (q5) { /* bit 4 of sub-block 2c (2c+1) is bit 2c (2c+1) of qh[l] */
+            const uint8x16_t hb0 = vld1q_u8(qh), hb1 = vld1q_u8(qh + 16), h16 = vdupq_n_u8(16);
+            const uint8x16_t bl = vdupq_n_u8((uint8_t)(1 << (2 * c))), bh = vdupq_n_u8((uint8_t)(2 << (2 * c)));
+            u0 = vorrq_u8(u0, vandq_u8(vtstq_u8(hb0, bl), h16));
+            u1 = vorrq_u8(u1, vandq_u8(vtstq_u8(hb1, bl), h16));
+            v0 = vorrq_u8(v0, vandq_u8(vtstq_u8(hb0, bh), h16));
+            v1 = vorrq_u8(v1, vandq_u8(vtstq_u8(hb1, bh), h16));
+        }
+        const int8x16_t l0 = vreinterpretq_s8_u8(u0), l1 = vreinterpretq_s8_u8(u1);
+        const int8x16_t h0 = vreinterpretq_s8_u8(v0), h1 = vreinterpretq_s8_u8(v1);
         const int32x4_t scv = pair_s32(sc[2 * c], sc[2 * c + 1]);
 #pragma GCC unroll 4
         for (int t = 0; t < NR; t++) {
@@ -272,7 +297,7 @@ INLINE DP int32x4_t q6k_sums(int nt, const uint8_t *x, const int8_t *const a[NR]
 INLINE DP void tilek(kindk k, int nt, int64_t n, const uint8_t *const w[MR], const int8_t *const a[NR],
                      float32x4_t acc[MR]) {
     const int64_t nsb = n / QK_K;
-    const size_t bsz = k == W_Q4_K ? sizeof(block_q4_k) : sizeof(block_q6_k);
+    const size_t bsz = k == W_Q4_K ? sizeof(block_q4_k) : k == W_Q5_K ? sizeof(block_q5_k) : sizeof(block_q6_k);
     const float *ad[NR];
     const int16_t *as[NR];
 #pragma GCC unroll 4
@@ -292,9 +317,9 @@ INLINE DP void tilek(kindk k, int nt, int64_t n, const uint8_t *const w[MR], con
         }
         for (int r = 0; r < MR; r++) {
             const uint8_t *x = w[r] + bsz * i;
-            if (k == W_Q4_K) {
+            if (k != W_Q6_K) { /* d and dmin: same place in Q4_K and Q5_K */
                 int32x4_t sumi, smin;
-                q4k_sums(nt, x, ai, si, &sumi, &smin);
+                kq_sums(k == W_Q5_K, nt, x, ai, si, &sumi, &smin);
                 acc[r] = vfmaq_f32(acc[r], vcvtq_f32_s32(sumi), vmulq_n_f32(da, f16_at(x + offsetof(block_q4_k, d))));
                 acc[r] = vfmsq_f32(acc[r], vcvtq_f32_s32(smin), vmulq_n_f32(da, f16_at(x + offsetof(block_q4_k, dmin))));
             } else {
@@ -307,16 +332,16 @@ INLINE DP void tilek(kindk k, int nt, int64_t n, const uint8_t *const w[MR], con
 
 /* ---- the driver shared by all types --------------------------------------------- */
 
-typedef enum { G_Q4_0, G_Q8_0, G_Q4_K, G_Q6_K } gkind;
+typedef enum { G_Q4_0, G_Q5_0, G_Q8_0, G_Q4_K, G_Q5_K, G_Q6_K } gkind;
 
 INLINE DP void tile(gkind g, int nt, int64_t n, const uint8_t *const w[MR], const int8_t *const a[NR],
                     float32x4_t acc[MR]) {
-    if (g == G_Q4_0 || g == G_Q8_0) {
+    if (g == G_Q4_0 || g == G_Q5_0 || g == G_Q8_0) {
         const float *ad[NR];
         for (int t = 0; t < NR; t++) ad[t] = (const float *)(const void *)(a[t] + n);
-        tile32(g == G_Q4_0 ? W_Q4_0 : W_Q8_0, nt, n / 32, w, a, ad, acc);
+        tile32(g == G_Q4_0 ? W_Q4_0 : g == G_Q5_0 ? W_Q5_0 : W_Q8_0, nt, n / 32, w, a, ad, acc);
     } else {
-        tilek(g == G_Q4_K ? W_Q4_K : W_Q6_K, nt, n, w, a, acc);
+        tilek(g == G_Q4_K ? W_Q4_K : g == G_Q5_K ? W_Q5_K : W_Q6_K, nt, n, w, a, acc);
     }
 }
 
@@ -358,6 +383,12 @@ DP void qlm_neon_gemm_q4_0(int64_t n, int nr, int nt, const void *w, size_t ws, 
     gemm_any(G_Q4_0, n, nr, nt, w, ws, a, as, y, ldy);
 }
 
+DP void qlm_neon_gemm_q5_0(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
+                           float *y, int64_t ldy, void *work) {
+    (void)work;
+    gemm_any(G_Q5_0, n, nr, nt, w, ws, a, as, y, ldy);
+}
+
 DP void qlm_neon_gemm_q8_0(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
                            float *y, int64_t ldy, void *work) {
     (void)work;
@@ -368,6 +399,12 @@ DP void qlm_neon_gemm_q4_k(int64_t n, int nr, int nt, const void *w, size_t ws, 
                            float *y, int64_t ldy, void *work) {
     (void)work;
     gemm_any(G_Q4_K, n, nr, nt, w, ws, a, as, y, ldy);
+}
+
+DP void qlm_neon_gemm_q5_k(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
+                           float *y, int64_t ldy, void *work) {
+    (void)work;
+    gemm_any(G_Q5_K, n, nr, nt, w, ws, a, as, y, ldy);
 }
 
 DP void qlm_neon_gemm_q6_k(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,

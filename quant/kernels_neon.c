@@ -228,9 +228,13 @@ void qlm_neon_gemm_prep_q8_0(const float *x, void *dst, int64_t n);
 void qlm_neon_gemm_prep_q8_k(const float *x, void *dst, int64_t n);
 void qlm_neon_gemm_q4_0(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
                         float *y, int64_t ldy, void *work);
+void qlm_neon_gemm_q5_0(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
+                        float *y, int64_t ldy, void *work);
 void qlm_neon_gemm_q8_0(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
                         float *y, int64_t ldy, void *work);
 void qlm_neon_gemm_q4_k(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
+                        float *y, int64_t ldy, void *work);
+void qlm_neon_gemm_q5_k(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
                         float *y, int64_t ldy, void *work);
 void qlm_neon_gemm_q6_k(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
                         float *y, int64_t ldy, void *work);
@@ -262,10 +266,14 @@ bool qlm_kernels_fill_neon(qlm_kernels *k) {
         k->gemm_min_tokens = 2;
         k->gemm_prep[QLM_TYPE_Q4_0] = qlm_neon_gemm_prep_q8_0;
         k->gemm[QLM_TYPE_Q4_0] = qlm_neon_gemm_q4_0;
+        k->gemm_prep[QLM_TYPE_Q5_0] = qlm_neon_gemm_prep_q8_0;
+        k->gemm[QLM_TYPE_Q5_0] = qlm_neon_gemm_q5_0;
         k->gemm_prep[QLM_TYPE_Q8_0] = qlm_neon_gemm_prep_q8_0;
         k->gemm[QLM_TYPE_Q8_0] = qlm_neon_gemm_q8_0;
         k->gemm_prep[QLM_TYPE_Q4_K] = qlm_neon_gemm_prep_q8_k;
         k->gemm[QLM_TYPE_Q4_K] = qlm_neon_gemm_q4_k;
+        k->gemm_prep[QLM_TYPE_Q5_K] = qlm_neon_gemm_prep_q8_k;
+        k->gemm[QLM_TYPE_Q5_K] = qlm_neon_gemm_q5_k;
         k->gemm_prep[QLM_TYPE_Q6_K] = qlm_neon_gemm_prep_q8_k;
         k->gemm[QLM_TYPE_Q6_K] = qlm_neon_gemm_q6_k;
     }
