@@ -223,6 +223,22 @@ static void dequant_bf16(const void *vx, float *y, int64_t n) {
 void qlm_neon_attn(const float *q, float *out, size_t q_stride, int n_tok, int n_q, const void *k,
                    const void *v, size_t kv_stride, int n_pos, int hd, float scale, bool f16, float *scores);
 
+/* quant/gemm_neon.c (sdot: install only on CPUs with dotprod) */
+void qlm_neon_gemm_prep_q8_0(const float *x, void *dst, int64_t n);
+void qlm_neon_gemm_prep_q8_k(const float *x, void *dst, int64_t n);
+void qlm_neon_gemm_q4_0(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
+                        float *y, int64_t ldy, void *work);
+void qlm_neon_gemm_q5_0(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
+                        float *y, int64_t ldy, void *work);
+void qlm_neon_gemm_q8_0(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
+                        float *y, int64_t ldy, void *work);
+void qlm_neon_gemm_q4_k(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
+                        float *y, int64_t ldy, void *work);
+void qlm_neon_gemm_q5_k(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
+                        float *y, int64_t ldy, void *work);
+void qlm_neon_gemm_q6_k(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
+                        float *y, int64_t ldy, void *work);
+
 bool qlm_kernels_fill_neon(qlm_kernels *k) {
     const bool dp = qlm_cpu_get()->dotprod;
     k->attn = qlm_neon_attn;
@@ -243,6 +259,24 @@ bool qlm_kernels_fill_neon(qlm_kernels *k) {
     k->vec_dot[QLM_TYPE_F32] = dot_f32;
     k->vec_dot[QLM_TYPE_F16] = dot_f16;
     k->vec_dot[QLM_TYPE_BF16] = dot_bf16;
+    if (dp) {
+        /* Batches of 2+ tokens: the gemm unpacks each weight block once for up to 4
+         * tokens and reads no scratch, so it already beats one vec_dot per token at 2;
+         * for 1 token vec_dot does the same work with fewer reductions. */
+        k->gemm_min_tokens = 2;
+        k->gemm_prep[QLM_TYPE_Q4_0] = qlm_neon_gemm_prep_q8_0;
+        k->gemm[QLM_TYPE_Q4_0] = qlm_neon_gemm_q4_0;
+        k->gemm_prep[QLM_TYPE_Q5_0] = qlm_neon_gemm_prep_q8_0;
+        k->gemm[QLM_TYPE_Q5_0] = qlm_neon_gemm_q5_0;
+        k->gemm_prep[QLM_TYPE_Q8_0] = qlm_neon_gemm_prep_q8_0;
+        k->gemm[QLM_TYPE_Q8_0] = qlm_neon_gemm_q8_0;
+        k->gemm_prep[QLM_TYPE_Q4_K] = qlm_neon_gemm_prep_q8_k;
+        k->gemm[QLM_TYPE_Q4_K] = qlm_neon_gemm_q4_k;
+        k->gemm_prep[QLM_TYPE_Q5_K] = qlm_neon_gemm_prep_q8_k;
+        k->gemm[QLM_TYPE_Q5_K] = qlm_neon_gemm_q5_k;
+        k->gemm_prep[QLM_TYPE_Q6_K] = qlm_neon_gemm_prep_q8_k;
+        k->gemm[QLM_TYPE_Q6_K] = qlm_neon_gemm_q6_k;
+    }
     return true;
 }
 #else
