@@ -247,17 +247,19 @@ chunk_q8_0(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const
     o->ws = _mm512_cvtph_ps(_mm512_castsi512_si256(dwh));
 }
 
-/* The 6-bit scales and mins of a Q4_K/Q5_K super-block (12 bytes at s) as bytes:
- * sc[0..7] in w[0..1], m[0..7] in w[2..3] (layout in quant/blocks.h). */
-static inline void kq_scale_words(const uint8_t *s, uint32_t w[4]) {
-    uint32_t u0, u1, u2;
-    memcpy(&u0, s, 4);
-    memcpy(&u1, s + 4, 4);
-    memcpy(&u2, s + 8, 4);
-    w[0] = u0 & 0x3f3f3f3f;
-    w[1] = (u2 & 0x0f0f0f0f) | ((u0 >> 6) & 0x03030303) << 4;
-    w[2] = u1 & 0x3f3f3f3f;
-    w[3] = ((u2 >> 4) & 0x0f0f0f0f) | ((u1 >> 6) & 0x03030303) << 4;
+/* The 6-bit scales and mins of a Q4_K/Q5_K super-block (12 bytes at s; layout in
+ * quant/blocks.h) as bytes, in one vector: [sc 0-3 | sc 4-7 | mn 0-3 | mn 4-7]. Computed
+ * in vector registers (a general-purpose-register round trip cost four inserts per
+ * vector). Reads 16 bytes at s: the 12 scale bytes and 4 of the qs that follow. */
+static inline __m128i kq_scale_vec(const uint8_t *s) {
+    const __m128i v = _mm_loadu_si128((const __m128i *)s);                    /* u0 u1 u2 . */
+    const __m128i m6 = _mm_set1_epi8(0x3f), m4 = _mm_set1_epi8(0x0f), m2 = _mm_set1_epi8(0x03);
+    const __m128i a = _mm_and_si128(v, m6);                                  /* w0 w2 . . */
+    const __m128i u2 = _mm_shuffle_epi32(v, 0xAA);                           /* u2 u2 u2 u2 */
+    const __m128i lo = _mm_and_si128(_mm_srlv_epi32(u2, _mm_setr_epi32(0, 4, 0, 4)), m4);
+    const __m128i hi = _mm_slli_epi32(_mm_and_si128(_mm_srli_epi32(v, 6), m2), 4); /* from u0 u1 */
+    const __m128i b = _mm_or_si128(lo, hi);                                  /* w1 w3 . . */
+    return _mm_unpacklo_epi32(a, b);                                         /* w0 w1 w2 w3 */
 }
 
 /* Q4_K / Q5_K: a chunk is two super-blocks. Each 64 bytes of qs give low nibbles (sub-
@@ -269,8 +271,8 @@ chunk_kq(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const i
     const __m512i m4 = _mm512_set1_epi8(15), h16 = _mm512_set1_epi8(16);
     const __m512i fa = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
     const __m512i fb = _mm512_setr_epi32(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
-    uint32_t sw[2][4] = {{0}};
-    uint16_t dd[2] = {0}, dm[2] = {0};
+    __m128i sw[2] = {_mm_setzero_si128(), _mm_setzero_si128()}; /* [sc 0-3 | sc 4-7 | mn 0-3 | mn 4-7] */
+    uint32_t dd[2] = {0, 0}; /* d | dmin << 16 */
     _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++) {
         const int sb_i = c / 8 + h;
         if (sb_i >= nb / 8) {
@@ -278,9 +280,8 @@ chunk_kq(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const i
             continue;
         }
         const uint8_t *sb = row + (size_t)bsz * (size_t)sb_i;
-        kq_scale_words(sb + 4, sw[h]);
-        memcpy(&dd[h], sb, 2);
-        memcpy(&dm[h], sb + 2, 2);
+        sw[h] = kq_scale_vec(sb + 4);
+        memcpy(&dd[h], sb, 4);
         __m512i qh2 = zero();
         if (q5) qh2 = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(sb + 16)));
         _Pragma("GCC unroll 2") for (int k = 0; k < 2; k++) { /* chunks 2k, 2k+1 */
@@ -303,10 +304,12 @@ chunk_kq(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const i
         }
     }
     /* lanes 0-7: first super-block's sub-blocks, 8-15: the second's */
-    const __m512 d = _mm512_cvtph_ps(_mm256_set_m128i(_mm_set1_epi16((short)dd[1]), _mm_set1_epi16((short)dd[0])));
-    const __m512 dmin = _mm512_cvtph_ps(_mm256_set_m128i(_mm_set1_epi16((short)dm[1]), _mm_set1_epi16((short)dm[0])));
-    const __m128i sc = _mm_setr_epi32((int)sw[0][0], (int)sw[0][1], (int)sw[1][0], (int)sw[1][1]);
-    const __m128i mn = _mm_setr_epi32((int)sw[0][2], (int)sw[0][3], (int)sw[1][2], (int)sw[1][3]);
+    /* words: d0 dmin0 d1 dmin1 -> d (lanes 0-7 d0, 8-15 d1) and dmin likewise */
+    const __m512 dv = _mm512_cvtph_ps(_mm256_castsi128_si256(_mm_setr_epi32((int)dd[0], (int)dd[1], 0, 0)));
+    const __m512 d = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2), dv);
+    const __m512 dmin = _mm512_permutexvar_ps(_mm512_setr_epi32(1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3), dv);
+    const __m128i sc = _mm_unpacklo_epi64(sw[0], sw[1]);
+    const __m128i mn = _mm_unpackhi_epi64(sw[0], sw[1]);
     o->ws = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(sc)), d);
     o->wm = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(mn)), _mm512_sub_ps(_mm512_setzero_ps(), dmin));
 }
