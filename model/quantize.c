@@ -15,6 +15,7 @@
  */
 #include "quantize.h"
 #include "gguf_write.h"
+#include "../ggml-like/kernels.h"
 #include "../ggml-like/threadpool.h"
 
 #include <stdlib.h>
@@ -191,7 +192,7 @@ static qlm_status write_tensor(qlm_gguf_writer *w, const plan_item *it, qlm_pool
         report(ps, true);
         return QLM_OK;
     }
-    const qlm_type_traits *src = qlm_type_get(t->type), *dst = qlm_type_get(it->out);
+    const qlm_type_traits *dst = qlm_type_get(it->out);
     const int64_t ne0 = t->ne[0];
     const int64_t nrows = n_rows(t);
     job->ne0 = ne0;
@@ -199,7 +200,12 @@ static qlm_status write_tensor(qlm_gguf_writer *w, const plan_item *it, qlm_pool
     job->dst_row = qlm_row_size(it->out, ne0);
     /* f32 rows are used in place when aligned (the data section always is, unless a
      * file sets an alignment below 4) */
-    job->to_float = (t->type == QLM_TYPE_F32 && ((uintptr_t)data % _Alignof(float)) == 0) ? NULL : src->to_float;
+    /* the kernel table's conversion (F16C / AVX-512 on x86): the same values as the
+     * reference's, since f16 and bf16 convert to f32 exactly; the scalar one was a sixth
+     * of a Q4_0 quantize */
+    job->to_float = (t->type == QLM_TYPE_F32 && ((uintptr_t)data % _Alignof(float)) == 0)
+                        ? NULL
+                        : qlm_kernels_active()->to_float[t->type];
     job->from_float = dst->from_float;
     int nth = qlm_pool_size(pool);
     const int64_t per_slab = slab_rows(it);
