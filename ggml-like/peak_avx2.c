@@ -30,9 +30,9 @@ static uint64_t peak_avx2(uint64_t rounds, int32_t *sink) {
                          : [u] "x"(u), [s] "x"(s), [ones] "x"(ones));
     __m256i t = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(a0, a1), _mm256_add_epi32(a2, a3)),
                                  _mm256_add_epi32(_mm256_add_epi32(a4, a5), _mm256_add_epi32(a6, a7)));
-    int32_t v[8];
+    uint32_t v[8]; /* unsigned: long runs wrap, and signed overflow would be undefined */
     _mm256_storeu_si256((__m256i *)v, t);
-    *sink = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+    *sink = (int32_t)(v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7]);
     return rounds * 8 * 32;
 }
 

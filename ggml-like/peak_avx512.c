@@ -39,7 +39,13 @@ static uint64_t peak_avx512(uint64_t rounds, int32_t *sink) {
     a0 = _mm512_add_epi32(_mm512_add_epi32(a0, a1), _mm512_add_epi32(a2, a3));
     a4 = _mm512_add_epi32(_mm512_add_epi32(a4, a5), _mm512_add_epi32(a6, a7));
     a8 = _mm512_add_epi32(_mm512_add_epi32(a8, a9), _mm512_add_epi32(a10, a11));
-    *sink = _mm512_reduce_add_epi32(_mm512_add_epi32(a0, _mm512_add_epi32(a4, a8)));
+    /* summed as unsigned: long runs wrap (gcc's _mm512_reduce_add_epi32 adds as signed
+     * int in C, which UBSan rightly reports when it overflows) */
+    _Alignas(64) uint32_t lanes[16];
+    _mm512_store_si512(lanes, _mm512_add_epi32(a0, _mm512_add_epi32(a4, a8)));
+    uint32_t sum = 0;
+    for (int i = 0; i < 16; i++) sum += lanes[i];
+    *sink = (int32_t)sum;
     return rounds * N_ACC * 64;
 }
 

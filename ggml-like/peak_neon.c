@@ -39,7 +39,8 @@ static uint64_t peak_neon(uint64_t rounds, int32_t *sink) {
     a0 = vaddq_s32(vaddq_s32(a0, a1), vaddq_s32(a2, a3));
     a4 = vaddq_s32(vaddq_s32(a4, a5), vaddq_s32(a6, a7));
     a8 = vaddq_s32(vaddq_s32(a8, a9), vaddq_s32(a10, a11));
-    *sink = vaddvq_s32(vaddq_s32(a0, vaddq_s32(a4, a8)));
+    /* unsigned lanes: long runs wrap, which signed arithmetic may not */
+    *sink = (int32_t)vaddvq_u32(vreinterpretq_u32_s32(vaddq_s32(a0, vaddq_s32(a4, a8))));
     return rounds * N_ACC * 16;
 }
 
