@@ -45,12 +45,6 @@ void qlm_rope_apply(float *x, const float *cs, const qlm_rope_cfg *cfg) {
     }
 }
 
-void qlm_rope(float *x, int pos, const qlm_rope_cfg *cfg) {
-    float cs[QLM_ROPE_MAX_ROT];
-    qlm_rope_angles(cs, pos, cfg);
-    qlm_rope_apply(x, cs, cfg);
-}
-
 void qlm_softmax(float *x, int n) {
     float mx = -INFINITY;
     for (int i = 0; i < n; i++) if (x[i] > mx) mx = x[i];

@@ -23,9 +23,8 @@ typedef struct {
     bool freq_bf16;     /* round f_i to bfloat16, as transformers does when it runs a
                            checkpoint in bf16 (its inv_freq buffer is cast with the model) */
 } qlm_rope_cfg;
-void qlm_rope(float *x, int pos, const qlm_rope_cfg *cfg);
-/* The same in two steps, so that the heads of a token share one set of angles:
- * cs[2i], cs[2i+1] = cos, sin of theta_i (n_rot floats), then the rotation. */
+/* In two steps, so that the heads of a token share one set of angles: cs[2i], cs[2i+1]
+ * = cos, sin of theta_i (n_rot floats), then the rotation of one head vector. */
 #define QLM_ROPE_MAX_ROT 4096 /* = the largest head_dim model.c accepts */
 void qlm_rope_angles(float *cs, int pos, const qlm_rope_cfg *cfg);
 void qlm_rope_apply(float *x, const float *cs, const qlm_rope_cfg *cfg);

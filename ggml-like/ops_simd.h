@@ -3,9 +3,9 @@
 #ifndef QLM_OPS_SIMD_H
 #define QLM_OPS_SIMD_H
 
-/* g[i] = silu(g[i]) * u[i], silu(x) = x / (1 + exp(-x)); exp by a polynomial within
- * 2 ulp of expf (see the files). NULL-free: declared for every build, defined only
- * where the ISA file compiles (the fill functions set them). */
+/* g[i] = silu(g[i]) * u[i], silu(x) = x / (1 + exp(-x)), exp by a polynomial within
+ * 2 ulp of expf. Defined only where the ISA's file compiles; the fill function of that
+ * ISA's kernel table installs it. */
 void qlm_avx2_silu_mul(float *g, const float *u, int n);
 void qlm_avx512_silu_mul(float *g, const float *u, int n);
 

@@ -257,18 +257,25 @@ static void parse_call_args(parser *p, jnode *n) {
     n->nnames = nnames;
 }
 
+/* A filter or test name, dotted parts joined ("a.b"), each part cut at 100 bytes, into
+ * name (size >= 128). Returns the first name token (for its line). */
+static jtok *parse_dotted_name(parser *p, char *name, size_t size) {
+    jtok *t = expect_type(p, T_NAME);
+    snprintf(name, size, "%.*s", (int)(t->n > 100 ? 100 : t->n), t->p);
+    while (tok_is_op(cur(p), O_DOT)) {
+        nxt(p);
+        jtok *u = expect_type(p, T_NAME);
+        size_t k = strlen(name);
+        snprintf(name + k, size - k, ".%.*s", (int)(u->n > 100 ? 100 : u->n), u->p);
+    }
+    return t;
+}
+
 static jnode *parse_filter(parser *p, jnode *node, bool start_inline) {
     while (tok_is_op(cur(p), O_PIPE) || start_inline) {
         if (!start_inline) nxt(p);
-        jtok *t = expect_type(p, T_NAME);
         char name[128];
-        snprintf(name, sizeof name, "%.*s", (int)(t->n > 100 ? 100 : t->n), t->p);
-        while (tok_is_op(cur(p), O_DOT)) {
-            nxt(p);
-            jtok *u = expect_type(p, T_NAME);
-            size_t k = strlen(name);
-            snprintf(name + k, sizeof name - k, ".%.*s", (int)(u->n > 100 ? 100 : u->n), u->p);
-        }
+        jtok *t = parse_dotted_name(p, name, sizeof name);
         if (!jb_filter_known(name)) {
             snprintf(p->c->type, sizeof p->c->type, "TemplateAssertionError");
             jc_fail(p->c, t->line, "No filter named '%s'.", name);
@@ -287,15 +294,8 @@ static jnode *parse_test(parser *p, jnode *node) {
     jtok *is = cur(p);
     nxt(p);
     bool negated = skip_name(p, "not");
-    jtok *t = expect_type(p, T_NAME);
     char name[128];
-    snprintf(name, sizeof name, "%.*s", (int)(t->n > 100 ? 100 : t->n), t->p);
-    while (tok_is_op(cur(p), O_DOT)) {
-        nxt(p);
-        jtok *u = expect_type(p, T_NAME);
-        size_t k = strlen(name);
-        snprintf(name + k, sizeof name - k, ".%.*s", (int)(u->n > 100 ? 100 : u->n), u->p);
-    }
+    jtok *t = parse_dotted_name(p, name, sizeof name);
     if (!jb_test_known(name)) {
         snprintf(p->c->type, sizeof p->c->type, "TemplateAssertionError");
         jc_fail(p->c, t->line, "No test named '%s'.", name);

@@ -390,7 +390,6 @@ gemv(qtype qt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8
     prow A[3];
     for (int t = 0; t < NT; t++) A[t] = prow_of(a + (size_t)t * a_stride, n, B);
     int r = 0;
-#ifndef GEMV_ONE_ROW
     if (NT == 1) {
         /* token generation: two rows at once, two independent streams and reduction
          * chains in flight */
@@ -414,7 +413,6 @@ gemv(qtype qt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8
             y[r + 1] = _mm512_reduce_add_ps(f1);
         }
     }
-#endif
     for (; r < nr; r++) {
         const uint8_t *row = w + (size_t)r * w_stride;
         __m512 facc[3];

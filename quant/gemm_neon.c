@@ -377,40 +377,17 @@ INLINE DP void gemm_any(gkind g, int64_t n, int nr, int nt, const void *w, size_
 }
 
 /* work is unused: the weights are read in place */
-DP void qlm_neon_gemm_q4_0(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
-                           float *y, int64_t ldy, void *work) {
-    (void)work;
-    gemm_any(G_Q4_0, n, nr, nt, w, ws, a, as, y, ldy);
-}
-
-DP void qlm_neon_gemm_q5_0(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
-                           float *y, int64_t ldy, void *work) {
-    (void)work;
-    gemm_any(G_Q5_0, n, nr, nt, w, ws, a, as, y, ldy);
-}
-
-DP void qlm_neon_gemm_q8_0(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
-                           float *y, int64_t ldy, void *work) {
-    (void)work;
-    gemm_any(G_Q8_0, n, nr, nt, w, ws, a, as, y, ldy);
-}
-
-DP void qlm_neon_gemm_q4_k(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
-                           float *y, int64_t ldy, void *work) {
-    (void)work;
-    gemm_any(G_Q4_K, n, nr, nt, w, ws, a, as, y, ldy);
-}
-
-DP void qlm_neon_gemm_q5_k(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
-                           float *y, int64_t ldy, void *work) {
-    (void)work;
-    gemm_any(G_Q5_K, n, nr, nt, w, ws, a, as, y, ldy);
-}
-
-DP void qlm_neon_gemm_q6_k(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
-                           float *y, int64_t ldy, void *work) {
-    (void)work;
-    gemm_any(G_Q6_K, n, nr, nt, w, ws, a, as, y, ldy);
-}
+#define DEFINE_NEON_GEMM(name, g)                                                                     \
+    DP void name(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as, float *y, \
+                 int64_t ldy, void *work) {                                                         \
+        (void)work;                                                                                 \
+        gemm_any(g, n, nr, nt, w, ws, a, as, y, ldy);                                               \
+    }
+DEFINE_NEON_GEMM(qlm_neon_gemm_q4_0, G_Q4_0)
+DEFINE_NEON_GEMM(qlm_neon_gemm_q5_0, G_Q5_0)
+DEFINE_NEON_GEMM(qlm_neon_gemm_q8_0, G_Q8_0)
+DEFINE_NEON_GEMM(qlm_neon_gemm_q4_k, G_Q4_K)
+DEFINE_NEON_GEMM(qlm_neon_gemm_q5_k, G_Q5_K)
+DEFINE_NEON_GEMM(qlm_neon_gemm_q6_k, G_Q6_K)
 
 #endif
