@@ -20,7 +20,7 @@ static void usage(FILE *f) {
         "                 [-b N] [-ub N] [--kv f16|f32] [-o md|json|csv] [--bw GBPS]\n"
         "       qlm bench --membw [-t N,..] [-r N] [--bw-mib MIB] [-o md|json|csv]\n"
         "       qlm bench --kernels [-t N,..] [--isa NAME] [--type T] [--tokens N]\n"
-        "                 [--stream-mib MIB] [--seconds S]\n"
+        "                 [--rows N] [--stream-mib MIB] [--seconds S]\n"
         "\n"
         "Measures prompt processing (ppN: one N-token prompt into an empty context) and\n"
         "generation (tgN: N tokens one at a time from an empty context) as llama-bench\n"
@@ -54,6 +54,9 @@ static void usage(FILE *f) {
         "      --isa NAME           --kernels: only this path (scalar, avx2, avx512, neon)\n"
         "      --type T             --kernels: only this weight type (Q4_0 ... Q6_K, F16, BF16, F32)\n"
         "      --tokens N           --kernels: matrix-matrix batch (default 512)\n"
+        "      --rows N             --kernels: rows of the matrix (default 5632; 2048 values each);\n"
+        "                           with --stream-mib 1 a small matrix stays in cache, which\n"
+        "                           times the kernels' arithmetic rather than the memory\n"
         "      --stream-mib MIB     --kernels: weights streamed per matrix-vector pass (at least\n"
         "                           one matrix), read as much for the bandwidth (default 512;\n"
         "                           make it several times the last-level cache)\n"
@@ -192,6 +195,13 @@ int cmd_bench(int argc, char **argv) {
             kp.tokens = (int)n;
             kernel_flag = a;
         }
+        else if (IS("--rows", "--rows")) {
+            long long n;
+            VALUE();
+            if (!flag_int(cmd, a, v, 1, 1 << 20, &n)) return 2;
+            kp.n_out = n;
+            kernel_flag = a;
+        }
         else if (IS("--stream-mib", "--stream-mib")) {
             long long n;
             VALUE();
@@ -210,7 +220,7 @@ int cmd_bench(int argc, char **argv) {
     if (kernel_flag && !kernels) { cli_error(cmd, "%s goes with --kernels", kernel_flag); return 2; }
     if (kernels) {
         if (n_models || n_prompts || n_gens || membw) {
-            cli_error(cmd, "--kernels takes only -t, --isa, --type, --tokens, --stream-mib and --seconds");
+            cli_error(cmd, "--kernels takes only -t, --isa, --type, --tokens, --rows, --stream-mib and --seconds");
             return 2;
         }
         /* per type and kernel path: matrix-vector GB/s and matrix-matrix GOP/s, against

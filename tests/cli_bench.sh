@@ -28,6 +28,10 @@ ok "bench --kernels --isa scalar: Q8_0 lines with % of bw, no % of int8" \
     [ "$(grep -c "^scalar  Q8_0  matvec *$NUM GB/s *[0-9][0-9]*% of bw (.*matmul *$NUM GFLOP/s *- of int8 (" "$OUT/scalar.txt")" -eq 2 ]
 ok "bench --kernels --isa scalar: only the filtered lines" [ "$(grep -vc '^matvec: \|^% of\|^$\|^scalar  ' "$OUT/scalar.txt")" -eq 0 ]
 
+# --rows sets the matrix: a 64-row Q8_0 matrix shows in the matmul shape
+"$QLM" bench --kernels --type Q8_0 --isa scalar --rows 64 $SHORT > "$OUT/rows.txt" 2>&1; rc=$?
+ok "bench --kernels --rows 64: the 64x2048 matrix is timed" sh -c "[ $rc -eq 0 ] && grep -q ', 64x2048 x 4 tok)' '$OUT/rows.txt'"
+
 # every path this CPU has: a SIMD path has a measured peak and a % of it for Q8_0
 "$QLM" bench --kernels --type Q8_0 -t 1 $SHORT > "$OUT/all.txt" 2> "$OUT/all.err"; rc=$?
 ok "bench --kernels --type Q8_0 (all paths): exit 0" [ $rc -eq 0 ]
