@@ -1,6 +1,7 @@
 #include "matmul.h"
 #include "scratch.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -80,6 +81,9 @@ static void dot_task(void *arg, int ith, int nth) {
 #define PANEL 16
 #define MIN_PANELS_PER_THREAD 8
 #define MAX_FUSED 4
+/* Work units per thread when rows are split: enough that a slow thread's share is
+ * taken over by the others, few enough that claiming them costs nothing. */
+#define UNITS_PER_THREAD 8
 
 /* Several matrices that multiply the same activations (q, k, v; gate, up) in one
  * parallel step: the activations are prepared once, and the threads split the panels of
@@ -97,6 +101,8 @@ typedef struct {
     void *act;
     size_t act_row;
     bool local_prep;
+    long unit;          /* panels per work unit (split by panels) */
+    atomic_long next;   /* the next unclaimed unit */
 } gemm_job;
 
 static void gemm_prep_task(void *arg, int ith, int nth) {
@@ -108,19 +114,36 @@ static void gemm_prep_task(void *arg, int ith, int nth) {
     for (long t = lo; t < hi; t++) prep(j->x + t * n_in, (char *)j->act + t * j->act_row, n_in);
 }
 
+/* Panels [p_lo, p_hi) of the concatenated matrices, tokens [t_lo, t_hi). */
+static void gemm_range(gemm_job *j, long p_lo, long p_hi, long t_lo, long t_hi, const char *act, void *work) {
+    int64_t n_in = j->W[0]->ne[0];
+    long base = 0;
+    for (int m = 0; m < j->nw; base += j->panels[m], m++) {
+        long a = p_lo > base ? p_lo - base : 0, b = p_hi - base < j->panels[m] ? p_hi - base : j->panels[m];
+        if (b <= a) continue;
+        const qlm_tensor *W = j->W[m];
+        int64_t row0 = a * PANEL, row1 = b * PANEL < W->ne[1] ? b * PANEL : W->ne[1];
+        j->k->gemm[W->type](n_in, (int)(row1 - row0), (int)(t_hi - t_lo), qlm_tensor_row(W, row0), W->row_size,
+                            act, j->act_row, j->y[m] + (size_t)t_lo * j->ldy[m] + row0, j->ldy[m], work);
+    }
+}
+
+static bool split_by_panels(const gemm_job *j, int nth) {
+    return j->total_panels >= (long)MIN_PANELS_PER_THREAD * nth || j->n_tok < 2 * nth * 8;
+}
+
 static void gemm_task(void *arg, int ith, int nth) {
     gemm_job *j = arg;
     int64_t n_in = j->W[0]->ne[0];
-    long p_lo = 0, p_hi = j->total_panels, t_lo = 0, t_hi = j->n_tok;
-    if (j->total_panels >= (long)MIN_PANELS_PER_THREAD * nth || j->n_tok < 2 * nth * 8)
-        qlm_split(j->total_panels, ith, nth, &p_lo, &p_hi);
-    else {
+    long t_lo = 0, t_hi = j->n_tok;
+    const bool by_panels = split_by_panels(j, nth);
+    if (!by_panels) {
         /* token ranges in multiples of 8 (the micro-kernels' column count) */
         qlm_split((j->n_tok + 7) / 8, ith, nth, &t_lo, &t_hi);
         t_lo *= 8;
         t_hi = t_hi * 8 < j->n_tok ? t_hi * 8 : j->n_tok;
+        if (t_hi <= t_lo) return;
     }
-    if (p_hi <= p_lo || t_hi <= t_lo) return;
     const char *act = (const char *)j->act + (size_t)t_lo * j->act_row;
     _Alignas(64) char own[LOCAL_PREP_BYTES];
     if (j->local_prep) {
@@ -131,15 +154,19 @@ static void gemm_task(void *arg, int ith, int nth) {
         act = own;
     }
     void *work = qlm_thread_scratch(QLM_SCRATCH_GEMM, QLM_GEMM_WORK_SIZE(n_in, t_hi - t_lo)); /* NULL: kernels cope */
-    /* this thread's panels [p_lo, p_hi) of the concatenated matrices */
-    long base = 0;
-    for (int m = 0; m < j->nw; base += j->panels[m], m++) {
-        long a = p_lo > base ? p_lo - base : 0, b = p_hi - base < j->panels[m] ? p_hi - base : j->panels[m];
-        if (b <= a) continue;
-        const qlm_tensor *W = j->W[m];
-        int64_t row0 = a * PANEL, row1 = b * PANEL < W->ne[1] ? b * PANEL : W->ne[1];
-        j->k->gemm[W->type](n_in, (int)(row1 - row0), (int)(t_hi - t_lo), qlm_tensor_row(W, row0), W->row_size,
-                            act, j->act_row, j->y[m] + (size_t)t_lo * j->ldy[m] + row0, j->ldy[m], work);
+    if (!by_panels) {
+        gemm_range(j, 0, j->total_panels, t_lo, t_hi, act, work);
+        return;
+    }
+    /* Units of panels claimed from a shared counter: a thread whose core is slower
+     * (a busy sibling hyperthread, a vCPU descheduled by the host) takes fewer, where
+     * an even static split would make every step wait for it. */
+    for (;;) {
+        long u = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+        long p_lo = u * j->unit;
+        if (p_lo >= j->total_panels) break;
+        long p_hi = p_lo + j->unit < j->total_panels ? p_lo + j->unit : j->total_panels;
+        gemm_range(j, p_lo, p_hi, t_lo, t_hi, act, work);
     }
 }
 
@@ -186,7 +213,12 @@ void qlm_matmul_fused(qlm_pool *pool, const qlm_kernels *k, int nw, const qlm_te
             j.nw++;
             i++;
         }
-        j.local_prep = qlm_pool_size(pool) > 1 && j.act_row * (size_t)n_tok <= LOCAL_PREP_BYTES;
+        const int nth = qlm_pool_size(pool);
+        j.local_prep = nth > 1 && j.act_row * (size_t)n_tok <= LOCAL_PREP_BYTES;
+        /* about UNITS_PER_THREAD units per thread, at least one panel each */
+        j.unit = j.total_panels / ((long)nth * UNITS_PER_THREAD);
+        if (j.unit < 1) j.unit = 1;
+        atomic_init(&j.next, 0);
         if (!j.local_prep) qlm_pool_run(pool, gemm_prep_task, &j);
         qlm_pool_run(pool, gemm_task, &j);
     }
