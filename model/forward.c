@@ -17,6 +17,7 @@
 #include "../ggml-like/ops.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 typedef struct {
@@ -32,6 +33,7 @@ typedef struct {
     const qlm_tensor *norm_w, *norm_b;
     float *norm_out;
     int first;
+    atomic_long next;   /* attention: the next unclaimed work item */
 } fwd_job;
 
 static const float *vec(const qlm_tensor *t) { return (const float *)t->data; }
@@ -142,9 +144,10 @@ static void qkv_post_task(void *arg, int ith, int nth) {
  * sharing that KV head (GQA) attend to the cached positions each token may see (all
  * earlier ones, or the last n_swa on a sliding-window layer) through the kernel table's
  * attention, which converts the K/V rows once for the whole item (see kernels.h for the
- * f16 rounding that tracks llama.cpp). Items are dealt out round-robin: with a causal
- * mask later tokens see more positions, so contiguous ranges would leave the threads
- * with the early tokens idle. */
+ * f16 rounding that tracks llama.cpp). Threads claim items from a shared counter, the
+ * last tokens' first: with a causal mask later tokens see more positions, so the big
+ * items go early and the small ones even out the end; a thread on a slower core simply
+ * claims fewer. */
 #define ATTN_TOKENS 8
 
 static void attention_task(void *arg, int ith, int nth) {
@@ -158,7 +161,12 @@ static void attention_task(void *arg, int ith, int nth) {
     size_t layer_off = (size_t)j->layer * c->n_ctx * kv_dim;
     long n_blocks = (j->n + ATTN_TOKENS - 1) / ATTN_TOKENS;
     long n_items = n_blocks * hp->n_head_kv;
-    for (long w = ith; w < n_items; w += nth) {
+    (void)ith;
+    (void)nth;
+    for (;;) {
+        long u = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+        if (u >= n_items) break;
+        long w = n_items - 1 - u;
         int blk = (int)(w / hp->n_head_kv), kvh = (int)(w % hp->n_head_kv);
         int i0 = blk * ATTN_TOKENS, i1 = i0 + ATTN_TOKENS < j->n ? i0 + ATTN_TOKENS : j->n;
         for (int i = i0; i < i1;) {
@@ -262,6 +270,7 @@ void qlm_forward(qlm_context *c, const int32_t *tokens, int n, bool all_logits, 
             qlm_matmul_fused(c->pool, c->kern, 3, W, c->xb, Y, ld, n, c->mm_scratch);
         }
         qlm_pool_run(c->pool, qkv_post_task, &j);
+        atomic_store(&j.next, 0);
         qlm_pool_run(c->pool, attention_task, &j);
         matmul(c, &L->wo, c->att, c->proj, n);      /* [n][n_embd] */
         add_proj_bias(c, &j, &L->bo);
