@@ -36,19 +36,20 @@ void qlm_quant_q4_k_ref(const float *src, void *dst, int64_t n) {
     block_q4_k *y = dst;
     for (int64_t i = 0; i < n / QK_K; i++) {
         const float *x = src + i * QK_K;
-        uint8_t L[QK_K], laux[32];
-        float w[32], scales[8], mins[8];
+        uint8_t L[QK_K];
+        float w[QK_K], scales[8], mins[8];
         float max_scale = 0, max_min = 0;
 
+        /* weights favour large values but keep small ones in play: rms + |x| */
         for (int j = 0; j < 8; j++) {
             const float *xs = x + 32 * j;
-            /* weights favour large values but keep small ones in play: rms + |x| */
             float sum_x2 = 0;
             for (int l = 0; l < 32; l++) sum_x2 += xs[l] * xs[l];
             const float av_x = sqrtf(sum_x2 / 32);
-            for (int l = 0; l < 32; l++) w[l] = av_x + fabsf(xs[l]);
-            scales[j] = qlm_kq_fit_scale_min(32, 15, xs, w, L + 32 * j, &mins[j], laux,
-                                             -1.0f, 0.1f, 20);
+            for (int l = 0; l < 32; l++) w[32 * j + l] = av_x + fabsf(xs[l]);
+        }
+        qlm_kq_fit_scale_min8(32, 15, x, w, L, scales, mins, -1.0f, 0.1f, 20);
+        for (int j = 0; j < 8; j++) {
             if (scales[j] > max_scale) max_scale = scales[j];
             if (mins[j] > max_min) max_min = mins[j];
         }

@@ -75,6 +75,12 @@ float qlm_kq_fit_scale_min(int n, int nmax, const float *x, const float *w, uint
                            float *min_out, uint8_t *laux, float rmin, float rdelta,
                            int nstep);
 
+/* The same fit for 8 sub-blocks of n <= 32 values (sub-block s at x + s*n, w + s*n,
+ * L + s*n), with the same results bit for bit, several times faster (the 8 searches'
+ * dependent additions interleave). scale_out, min_out: 8 each. */
+void qlm_kq_fit_scale_min8(int n, int nmax, const float *x, const float *w, uint8_t *L, float *scale_out,
+                           float *min_out, float rmin, float rdelta, int nstep);
+
 /* Symmetric fit x[i] ~ scale*(L[i] - nmax), L[i] in 0..2*nmax-1, weighting each value
  * by x[i]^2 (ggml's make_qx_quants with rmse_type 1, used by Q6_K). Returns scale,
  * whose sign follows the value of largest magnitude (which maps to level 0). */

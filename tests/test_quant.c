@@ -9,6 +9,7 @@
 #include "../ggml-like/qtypes.h"
 #include "../quant/blocks.h"
 #include "../quant/quants.h"
+#include "../quant/quant_util.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -632,6 +633,55 @@ static void test_kquant_search(void) {
     free(x); free(y); free(p);
 }
 
+/* The 8-lane search (qlm_kq_fit_scale_min8, used by the Q4_K/Q5_K quantizers) must
+ * give the scalar search's results bit for bit: random sub-blocks at several scales,
+ * plus the degenerate ones (constant, all zero, all positive, all negative, one
+ * outlier, tiny and huge magnitudes) mixed into the same super-blocks. */
+static void test_kquant_search8(void) {
+    static const struct { int nmax, nstep; float rmin; } cfg[2] = {{15, 20, -1.0f}, {31, 15, -0.5f}};
+    for (int c = 0; c < 2; c++) {
+        t_case("K-quant search: 8 lanes == scalar (nmax %d)", cfg[c].nmax);
+        rng_seed(11 + (unsigned)c);
+        int mismatches = 0, cases = 0;
+        for (int it = 0; it < 400; it++) {
+            float x[256], w[256], s8[8], m8[8];
+            uint8_t L8[256], L1[32], laux[32];
+            fill_gauss(x, 256, it % 3 == 0 ? 1e-3 : it % 3 == 1 ? 1.0 : 300.0);
+            const int kind = it % 8, sb = (it / 8) % 8, o = 32 * sb;
+            for (int l = 0; l < 32; l++) {
+                if (kind == 1) x[o + l] = 0.25f;                         /* constant positive */
+                if (kind == 2) x[o + l] = 0.f;                           /* zero */
+                if (kind == 3) x[o + l] = fabsf(x[o + l]) + 1.f;         /* all positive */
+                if (kind == 4) x[o + l] = -fabsf(x[o + l]) - 1.f;        /* all negative */
+                if (kind == 5) x[o + l] = l == 7 ? 1e4f : x[o + l] * 1e-3f; /* one outlier */
+                if (kind == 6) x[o + l] = -0.5f;                         /* constant negative */
+                if (kind == 7) x[o + l] *= 1e-30f;                       /* tiny */
+            }
+            for (int j = 0; j < 8; j++) {
+                float sum = 0;
+                for (int l = 0; l < 32; l++) sum += x[32 * j + l] * x[32 * j + l];
+                const float av = sqrtf(sum / 32);
+                for (int l = 0; l < 32; l++) w[32 * j + l] = av + fabsf(x[32 * j + l]);
+            }
+            qlm_kq_fit_scale_min8(32, cfg[c].nmax, x, w, L8, s8, m8, cfg[c].rmin, 0.1f, cfg[c].nstep);
+            for (int j = 0; j < 8; j++) {
+                float m1;
+                const float s1 = qlm_kq_fit_scale_min(32, cfg[c].nmax, x + 32 * j, w + 32 * j, L1, &m1, laux,
+                                                      cfg[c].rmin, 0.1f, cfg[c].nstep);
+                cases++;
+                if (memcmp(&s1, &s8[j], sizeof s1) || memcmp(&m1, &m8[j], sizeof m1) || memcmp(L1, L8 + 32 * j, 32)) {
+                    if (!mismatches)
+                        T_CHECK(0, "iteration %d sub-block %d: scale %.9g vs %.9g, min %.9g vs %.9g", it, j, s8[j], s1,
+                                m8[j], m1);
+                    mismatches++;
+                }
+            }
+        }
+        NOTE("  nmax %d: %d sub-blocks compared, %d differ\n", cfg[c].nmax, cases, mismatches);
+        T_CHECK(cases == 3200, "cases %d", cases);
+    }
+}
+
 /* ---- 7. byte equality with llama.cpp's quantized files ----------------------------- */
 
 /* Just enough GGUF to find tensors: every read is bounds-checked, and a malformed
@@ -824,6 +874,7 @@ int main(void) {
     test_activation_sums();
     test_edges();
     test_kquant_search();
+    test_kquant_search8();
     test_llamacpp_files();
     return t_done();
 }
