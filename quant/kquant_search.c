@@ -148,9 +148,7 @@ float qlm_kq_fit_scale_sym(int n, int nmax, const float *x, int8_t *L) {
  * The same with 4-lane vectors (SSE2 is part of x86-64, NEON of AArch64: no run-time
  * dispatch needed), two vectors for the 8 lanes. Same operations, same order, same
  * results: IEEE single-precision add, mul, div and compare give the same bits in a
- * vector lane as in a scalar register. Rounding: qlm_nearest_int then a clamp to
- * [0, nmax] equals clamping the float to [-1, nmax + 1] (NaN to -1: SSE's max returns
- * its second operand then), rounding to nearest even, and clamping the integer. */
+ * vector lane as in a scalar register. */
 #if defined(__SSE2__) || defined(__aarch64__)
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -173,12 +171,15 @@ static inline vf vf_sel(vi m, vf a, vf b) {
     return _mm_or_ps(_mm_andnot_ps(_mm_castsi128_ps(m), a), _mm_and_ps(_mm_castsi128_ps(m), b));
 }
 static inline vi vi_sel(vi m, vi a, vi b) { return _mm_or_si128(_mm_andnot_si128(m, a), _mm_and_si128(m, b)); }
-static inline vi level(vf v, int nmax) {
-    v = _mm_min_ps(_mm_max_ps(v, _mm_set1_ps(-1.f)), _mm_set1_ps((float)nmax + 1));
-    vi l = _mm_cvtps_epi32(v); /* MXCSR default: nearest, ties to even */
-    l = _mm_andnot_si128(_mm_cmplt_epi32(l, _mm_setzero_si128()), l);
-    vi big = _mm_cmpgt_epi32(l, _mm_set1_epi32(nmax));
-    return vi_sel(big, l, _mm_set1_epi32(nmax));
+/* clamp(qlm_nearest_int(v), lo, hi): NaN -> 0 as there, then the float clamped to
+ * [lo - 1, hi + 1] so the conversion cannot overflow, rounded to nearest even (the
+ * MXCSR default), and the integer clamped */
+static inline vi level_in(vf v, int lo, int hi) {
+    v = _mm_and_ps(v, _mm_cmpord_ps(v, v));
+    v = _mm_min_ps(_mm_max_ps(v, _mm_set1_ps((float)lo - 1)), _mm_set1_ps((float)hi + 1));
+    vi l = _mm_cvtps_epi32(v);
+    l = vi_sel(_mm_cmplt_epi32(l, _mm_set1_epi32(lo)), l, _mm_set1_epi32(lo));
+    return vi_sel(_mm_cmpgt_epi32(l, _mm_set1_epi32(hi)), l, _mm_set1_epi32(hi));
 }
 #define vi_to_f _mm_cvtepi32_ps
 static inline bool vi_any(vi m) { return _mm_movemask_epi8(m) != 0; }
@@ -200,9 +201,10 @@ typedef uint32x4_t vi;
 #define vi_not vmvnq_u32
 static inline vf vf_sel(vi m, vf a, vf b) { return vbslq_f32(m, b, a); }
 static inline vi vi_sel(vi m, vi a, vi b) { return vbslq_u32(m, b, a); }
-/* vcvtnq: nearest even, saturating, NaN -> 0; then the integer clamp */
-static inline vi level(vf v, int nmax) {
-    int32x4_t l = vminq_s32(vmaxq_s32(vcvtnq_s32_f32(v), vdupq_n_s32(0)), vdupq_n_s32(nmax));
+/* clamp(qlm_nearest_int(v), lo, hi): vcvtnq rounds to nearest even, saturates, and
+ * gives 0 for NaN, as qlm_nearest_int; then the integer clamp */
+static inline vi level_in(vf v, int lo, int hi) {
+    int32x4_t l = vminq_s32(vmaxq_s32(vcvtnq_s32_f32(v), vdupq_n_s32(lo)), vdupq_n_s32(hi));
     return vreinterpretq_u32_s32(l);
 }
 static inline vf vi_to_f(vi l) { return vcvtq_f32_s32(vreinterpretq_s32_u32(l)); }
@@ -241,7 +243,7 @@ void qlm_kq_fit_scale_min8(int n, int nmax, const float *x, const float *w, uint
         best[h] = zero;
         for (int i = 0; i < n; i++) {
             const vf xi = vf_load(&xt[i][4 * h]), wi = vf_load(&wt[i][4 * h]);
-            const vf l = vi_to_f(level(vf_mul(iscale, vf_sub(xi, lo[h])), nmax));
+            const vf l = vi_to_f(level_in(vf_mul(iscale, vf_sub(xi, lo[h])), 0, nmax));
             _Alignas(16) float tmp[4];
             memcpy(tmp, &l, sizeof tmp);
             memcpy(&lbest[i][4 * h], tmp, sizeof tmp);
@@ -249,45 +251,56 @@ void qlm_kq_fit_scale_min8(int n, int nmax, const float *x, const float *w, uint
             best[h] = vf_add(best[h], vf_mul(wi, vf_mul(diff, diff)));
         }
     }
+    /* the two halves' chains interleaved in every loop: twice the independent adds */
     const vf one = vf_set1(1.f);
     for (int k = 0; k <= nstep; k++) {
         const vf num = vf_set1(rmin + rdelta * k + nmax);
+        vf iscale[H], sum_l[H], sum_l2[H], sum_xl[H], c_scale[H], c_off[H], err[H];
+        vi ok[H];
         for (int h = 0; h < H; h++) {
-            const vf iscale = vf_div(num, vf_sub(hi[h], off[h]));
-            vf sum_l = zero, sum_l2 = zero, sum_xl = zero;
-            for (int i = 0; i < n; i++) {
+            iscale[h] = vf_div(num, vf_sub(hi[h], off[h]));
+            sum_l[h] = sum_l2[h] = sum_xl[h] = zero;
+        }
+        for (int i = 0; i < n; i++)
+            for (int h = 0; h < H; h++) {
                 const vf xi = vf_load(&xt[i][4 * h]), wi = vf_load(&wt[i][4 * h]);
-                const vf l = vi_to_f(level(vf_mul(iscale, vf_sub(xi, off[h])), nmax));
+                const vf l = vi_to_f(level_in(vf_mul(iscale[h], vf_sub(xi, off[h])), 0, nmax));
                 memcpy(&lcand[i][4 * h], &l, sizeof l);
                 const vf wl = vf_mul(wi, l);
-                sum_l = vf_add(sum_l, wl);
-                sum_l2 = vf_add(sum_l2, vf_mul(wl, l));
-                sum_xl = vf_add(sum_xl, vf_mul(wl, xi));
+                sum_l[h] = vf_add(sum_l[h], wl);
+                sum_l2[h] = vf_add(sum_l2[h], vf_mul(wl, l));
+                sum_xl[h] = vf_add(sum_xl[h], vf_mul(wl, xi));
             }
-            vf det = vf_sub(vf_mul(sum_w[h], sum_l2), vf_mul(sum_l, sum_l));
-            const vi ok = vi_and(vf_gt(det, zero), vi_not(flat[h]));
-            if (!vi_any(ok)) continue;
-            det = vf_sel(ok, one, det); /* lanes not used this round */
-            vf c_scale = vf_div(vf_sub(vf_mul(sum_w[h], sum_xl), vf_mul(sum_x[h], sum_l)), det);
-            vf c_off = vf_div(vf_sub(vf_mul(sum_l2, sum_x[h]), vf_mul(sum_l, sum_xl)), det);
-            const vi pos = vf_gt(c_off, zero);
-            c_scale = vf_sel(pos, c_scale, vf_div(sum_xl, vf_sel(ok, one, sum_l2)));
-            c_off = vf_sel(pos, c_off, zero);
-            vf err = zero;
-            for (int i = 0; i < n; i++) {
+        bool any = false;
+        for (int h = 0; h < H; h++) {
+            vf det = vf_sub(vf_mul(sum_w[h], sum_l2[h]), vf_mul(sum_l[h], sum_l[h]));
+            ok[h] = vi_and(vf_gt(det, zero), vi_not(flat[h]));
+            any |= vi_any(ok[h]);
+            det = vf_sel(ok[h], one, det); /* lanes not used this round */
+            c_scale[h] = vf_div(vf_sub(vf_mul(sum_w[h], sum_xl[h]), vf_mul(sum_x[h], sum_l[h])), det);
+            c_off[h] = vf_div(vf_sub(vf_mul(sum_l2[h], sum_x[h]), vf_mul(sum_l[h], sum_xl[h])), det);
+            const vi pos = vf_gt(c_off[h], zero);
+            c_scale[h] = vf_sel(pos, c_scale[h], vf_div(sum_xl[h], vf_sel(ok[h], one, sum_l2[h])));
+            c_off[h] = vf_sel(pos, c_off[h], zero);
+            err[h] = zero;
+        }
+        if (!any) continue;
+        for (int i = 0; i < n; i++)
+            for (int h = 0; h < H; h++) {
                 const vf xi = vf_load(&xt[i][4 * h]), wi = vf_load(&wt[i][4 * h]);
-                const vf diff = vf_sub(vf_add(vf_mul(c_scale, vf_load(&lcand[i][4 * h])), c_off), xi);
-                err = vf_add(err, vf_mul(wi, vf_mul(diff, diff)));
+                const vf diff = vf_sub(vf_add(vf_mul(c_scale[h], vf_load(&lcand[i][4 * h])), c_off[h]), xi);
+                err[h] = vf_add(err[h], vf_mul(wi, vf_mul(diff, diff)));
             }
-            const vi take = vi_and(ok, vf_lt(err, best[h]));
+        for (int h = 0; h < H; h++) {
+            const vi take = vi_and(ok[h], vf_lt(err[h], best[h]));
             if (!vi_any(take)) continue;
             for (int i = 0; i < n; i++) {
-                vf b = vf_sel(take, vf_load(&lbest[i][4 * h]), vf_load(&lcand[i][4 * h]));
-                memcpy(&lbest[i][4 * h], &b, sizeof b);
+                vf bl = vf_sel(take, vf_load(&lbest[i][4 * h]), vf_load(&lcand[i][4 * h]));
+                memcpy(&lbest[i][4 * h], &bl, sizeof bl);
             }
-            best[h] = vf_sel(take, best[h], err);
-            scale[h] = vf_sel(take, scale[h], c_scale);
-            off[h] = vf_sel(take, off[h], c_off);
+            best[h] = vf_sel(take, best[h], err[h]);
+            scale[h] = vf_sel(take, scale[h], c_scale[h]);
+            off[h] = vf_sel(take, off[h], c_off[h]);
         }
     }
     _Alignas(16) float sc[S], of[S], lw[S];
@@ -310,6 +323,78 @@ void qlm_kq_fit_scale_min8(int n, int nmax, const float *x, const float *w, uint
         scale_out[s] = sc[s];
     }
 }
+
+void qlm_kq_fit_scale_sym8(int n, int nmax, const float *x, int8_t *L, float *scale_out) {
+    enum { S = 8, H = 2, NMAX_N = 32 }; /* n <= 32; H vectors of 4 lanes */
+    _Alignas(16) float xt[NMAX_N][S], lbest[NMAX_N][S], lcand[NMAX_N][S];
+    for (int s = 0; s < S; s++)
+        for (int i = 0; i < n; i++) xt[i][s] = x[s * n + i];
+    const vf zero = vf_set1(0.f);
+    vf vmax[H], scale[H];
+    vi flat[H];
+    for (int h = 0; h < H; h++) {
+        /* the value of largest magnitude, with its sign (the first one on ties) */
+        vf amax = zero, vm = zero;
+        for (int i = 0; i < n; i++) {
+            const vf xi = vf_load(&xt[i][4 * h]);
+            const vf a = vf_sel(vf_lt(xi, zero), xi, vf_sub(zero, xi)); /* fabsf, but -0 -> +0: compared only */
+            const vi gt = vf_gt(a, amax);
+            amax = vf_sel(gt, amax, a);
+            vm = vf_sel(gt, vm, xi);
+        }
+        flat[h] = vf_lt(amax, vf_set1(1e-15f));
+        vmax[h] = vf_sel(flat[h], vm, vf_set1(1.f)); /* flat lanes: results unused */
+        const vf iscale = vf_div(vf_set1((float)-nmax), vmax[h]);
+        vf sumlx = zero, suml2 = zero;
+        for (int i = 0; i < n; i++) {
+            const vf xi = vf_load(&xt[i][4 * h]);
+            const vf l = vi_to_f(level_in(vf_mul(iscale, xi), -nmax, nmax - 1));
+            memcpy(&lbest[i][4 * h], &l, sizeof l);
+            const vf w = vf_mul(xi, xi);
+            sumlx = vf_add(sumlx, vf_mul(vf_mul(w, xi), l));
+            suml2 = vf_add(suml2, vf_mul(vf_mul(w, l), l));
+        }
+        const vi nz = vi_not(vf_eq(suml2, zero));
+        scale[h] = vf_sel(nz, zero, vf_div(sumlx, vf_sel(nz, vf_set1(1.f), suml2)));
+        vf best = vf_mul(scale[h], sumlx);
+        for (int k = -9; k <= 9; k++) {
+            if (k == 0) continue;
+            const vf is = vf_div(vf_set1(-(nmax + 0.1f * k)), vmax[h]);
+            vf slx = zero, sl2 = zero;
+            for (int i = 0; i < n; i++) {
+                const vf xi = vf_load(&xt[i][4 * h]);
+                const vf l = vi_to_f(level_in(vf_mul(is, xi), -nmax, nmax - 1));
+                memcpy(&lcand[i][4 * h], &l, sizeof l);
+                const vf w = vf_mul(xi, xi);
+                slx = vf_add(slx, vf_mul(vf_mul(w, xi), l));
+                sl2 = vf_add(sl2, vf_mul(vf_mul(w, l), l));
+            }
+            const vi take = vi_and(vf_gt(sl2, zero), vf_gt(vf_mul(slx, slx), vf_mul(best, sl2)));
+            if (!vi_any(take)) continue;
+            for (int i = 0; i < n; i++) {
+                vf b = vf_sel(take, vf_load(&lbest[i][4 * h]), vf_load(&lcand[i][4 * h]));
+                memcpy(&lbest[i][4 * h], &b, sizeof b);
+            }
+            scale[h] = vf_sel(take, scale[h], vf_div(slx, vf_sel(take, vf_set1(1.f), sl2)));
+            best = vf_sel(take, best, vf_mul(scale[h], slx));
+        }
+    }
+    _Alignas(16) float sc[S];
+    _Alignas(16) uint32_t fl[S];
+    for (int h = 0; h < H; h++) {
+        memcpy(&sc[4 * h], &scale[h], sizeof(vf));
+        memcpy(&fl[4 * h], &flat[h], sizeof(vi));
+    }
+    for (int s = 0; s < S; s++) {
+        if (fl[s]) { /* all (near) zero, as the scalar function */
+            memset(L + s * n, 0, (size_t)n);
+            scale_out[s] = 0.f;
+            continue;
+        }
+        for (int i = 0; i < n; i++) L[s * n + i] = (int8_t)((int)lbest[i][s] + nmax);
+        scale_out[s] = sc[s];
+    }
+}
 #else
 void qlm_kq_fit_scale_min8(int n, int nmax, const float *x, const float *w, uint8_t *L, float *scale_out,
                            float *min_out, float rmin, float rdelta, int nstep) {
@@ -317,5 +402,8 @@ void qlm_kq_fit_scale_min8(int n, int nmax, const float *x, const float *w, uint
     for (int s = 0; s < 8; s++)
         scale_out[s] = qlm_kq_fit_scale_min(n, nmax, x + s * n, w + s * n, L + s * n, &min_out[s], laux, rmin,
                                             rdelta, nstep);
+}
+void qlm_kq_fit_scale_sym8(int n, int nmax, const float *x, int8_t *L, float *scale_out) {
+    for (int s = 0; s < 8; s++) scale_out[s] = qlm_kq_fit_scale_sym(n, nmax, x + s * n, L + s * n);
 }
 #endif

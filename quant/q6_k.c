@@ -41,8 +41,9 @@ void qlm_quant_q6_k_ref(const float *src, void *dst, int64_t n) {
         int8_t L[QK_K];
         float scales[QK_K / 16];
         float max_scale = 0, max_abs = 0;
+        qlm_kq_fit_scale_sym8(16, 32, x, L, scales);
+        qlm_kq_fit_scale_sym8(16, 32, x + 128, L + 128, scales + 8);
         for (int j = 0; j < QK_K / 16; j++) {
-            scales[j] = qlm_kq_fit_scale_sym(16, 32, x + 16 * j, L + 16 * j);
             if (fabsf(scales[j]) > max_abs) { max_abs = fabsf(scales[j]); max_scale = scales[j]; }
         }
         if (max_abs < 1e-15f) { /* all (near) zero */

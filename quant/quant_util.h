@@ -86,4 +86,7 @@ void qlm_kq_fit_scale_min8(int n, int nmax, const float *x, const float *w, uint
  * whose sign follows the value of largest magnitude (which maps to level 0). */
 float qlm_kq_fit_scale_sym(int n, int nmax, const float *x, int8_t *L);
 
+/* The same for 8 sub-blocks of n <= 32 values (x + s*n, L + s*n), bit for bit. */
+void qlm_kq_fit_scale_sym8(int n, int nmax, const float *x, int8_t *L, float *scale_out);
+
 #endif

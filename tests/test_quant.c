@@ -682,6 +682,39 @@ static void test_kquant_search8(void) {
     }
 }
 
+/* The same for the symmetric search (qlm_kq_fit_scale_sym8, used by Q6_K). */
+static void test_kquant_search_sym8(void) {
+    t_case("K-quant search: 8 lanes == scalar (symmetric, Q6_K)");
+    rng_seed(21);
+    int mismatches = 0, cases = 0;
+    for (int it = 0; it < 400; it++) {
+        float x[128], s8[8];
+        int8_t L8[128], L1[16];
+        fill_gauss(x, 128, it % 3 == 0 ? 1e-3 : it % 3 == 1 ? 1.0 : 300.0);
+        const int kind = it % 8, o = 16 * ((it / 8) % 8);
+        for (int l = 0; l < 16; l++) {
+            if (kind == 1) x[o + l] = 0.25f;
+            if (kind == 2) x[o + l] = 0.f;
+            if (kind == 3) x[o + l] = fabsf(x[o + l]);
+            if (kind == 4) x[o + l] = -fabsf(x[o + l]);
+            if (kind == 5) x[o + l] = l == 7 ? -1e4f : x[o + l] * 1e-3f;
+            if (kind == 6) x[o + l] = l % 2 ? 2.f : -2.f; /* a tie for the largest magnitude */
+            if (kind == 7) x[o + l] *= 1e-16f;             /* below the all-zero threshold */
+        }
+        qlm_kq_fit_scale_sym8(16, 32, x, L8, s8);
+        for (int j = 0; j < 8; j++) {
+            const float s1 = qlm_kq_fit_scale_sym(16, 32, x + 16 * j, L1);
+            cases++;
+            if (memcmp(&s1, &s8[j], sizeof s1) || memcmp(L1, L8 + 16 * j, 16)) {
+                if (!mismatches) T_CHECK(0, "iteration %d sub-block %d: scale %.9g vs %.9g", it, j, s8[j], s1);
+                mismatches++;
+            }
+        }
+    }
+    NOTE("  %d sub-blocks compared, %d differ\n", cases, mismatches);
+    T_CHECK(cases == 3200, "cases %d", cases);
+}
+
 /* ---- 7. byte equality with llama.cpp's quantized files ----------------------------- */
 
 /* Just enough GGUF to find tensors: every read is bounds-checked, and a malformed
@@ -875,6 +908,7 @@ int main(void) {
     test_edges();
     test_kquant_search();
     test_kquant_search8();
+    test_kquant_search_sym8();
     test_llamacpp_files();
     return t_done();
 }
