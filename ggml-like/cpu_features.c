@@ -38,12 +38,19 @@ static void detect(qlm_cpu_features *f) {
         f->avx512vl = b & (1u << 31);
         f->avx512vnni = c & (1u << 11);
     }
+    const unsigned d7 = d;
+    unsigned a1 = 0, b1, c1, d1;
+    __cpuid_count(7, 1, a1, b1, c1, d1);
+    (void)b1, (void)c1, (void)d1;
+    if (zmm_ok) f->avx512bf16 = a1 & (1u << 5);
+    d = d7;
     /* AMX: CPUID AMX-TILE (edx 24) and AMX-INT8 (edx 25) and the tile state enabled in
      * XCR0 (bits 17, 18). Linux also wants a per-process request before the first use
      * (qlm_cpu_amx_request): it enlarges signal frames, so it is made only when a tile
      * kernel is about to run. */
 #if defined(__linux__) && defined(__x86_64__)
     f->amx_int8 = (xcr0 & 0x60000) == 0x60000 && (d & (1u << 24)) && (d & (1u << 25));
+    f->amx_bf16 = (xcr0 & 0x60000) == 0x60000 && (d & (1u << 24)) && (d & (1u << 22)); /* AMX-BF16: edx 22 */
 #endif
 }
 
@@ -56,7 +63,7 @@ static void amx_request(void) {
 
 bool qlm_cpu_amx_request(void) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
-    if (!qlm_cpu_get()->amx_int8) return false;
+    if (!qlm_cpu_get()->amx_int8 && !qlm_cpu_get()->amx_bf16) return false;
     pthread_once(&once, amx_request);
     return g_amx_granted;
 }

@@ -58,6 +58,12 @@ typedef struct {
     qlm_gemm_prep_fn gemm_prep[QLM_TYPE_COUNT];  /* by weight type; NULL: no gemm */
     qlm_gemm_fn gemm[QLM_TYPE_COUNT];            /* by weight type; set with gemm_prep */
     int gemm_min_tokens;                         /* batches smaller than this use vec_dot */
+    /* Optional (NULL unless the CPU has tile units): large batches of float activations
+     * converted by prep_tiles (qlm_tiles_act_size bytes per row), weights dequantized
+     * per call; used for tiles_min_tokens tokens or more, rows a multiple of 32. */
+    qlm_gemm_fn gemm_tiles[QLM_TYPE_COUNT];
+    qlm_gemm_prep_fn prep_tiles;
+    int tiles_min_tokens;
     qlm_attn_fn attn;                            /* never NULL */
     void (*silu_mul)(float *g, const float *u, int n); /* never NULL: g = silu(g) * u */
 } qlm_kernels;
@@ -67,6 +73,12 @@ typedef struct {
  * values per 16 of them, padding to whole 512-value groups; or as many floats for
  * F32/F16/BF16). */
 size_t qlm_gemm_act_size(qlm_type t, int64_t n);
+/* Bytes of one prep_tiles row: n bf16 values, rounded up to 64 bytes, plus 64 when
+ * that is a multiple of 4096 (rows loaded as tiles would otherwise share cache sets). */
+static inline size_t qlm_tiles_act_size(int64_t n) {
+    size_t b = ((size_t)n * 2 + 63) / 64 * 64;
+    return b % 4096 ? b : b + 64;
+}
 /* Bytes of per-thread scratch a gemm kernel may use for n values and nt tokens: a
  * 32-row panel of n values unpacked to floats, per-token scales of every block (8 bytes
  * per 16 values per token, tokens rounded up to 16), plus slack. */

@@ -101,6 +101,8 @@ typedef struct {
     void *act;
     size_t act_row;
     bool local_prep;
+    bool tiles;         /* gemm_tiles / prep_tiles instead of gemm / gemm_prep */
+    qlm_gemm_prep_fn prep;
     long unit;          /* panels per work unit (split by panels) */
     atomic_long next;   /* the next unclaimed unit */
 } gemm_job;
@@ -110,8 +112,7 @@ static void gemm_prep_task(void *arg, int ith, int nth) {
     long lo, hi;
     qlm_split(j->n_tok, ith, nth, &lo, &hi);
     int64_t n_in = j->W[0]->ne[0];
-    qlm_gemm_prep_fn prep = j->k->gemm_prep[j->W[0]->type];
-    for (long t = lo; t < hi; t++) prep(j->x + t * n_in, (char *)j->act + t * j->act_row, n_in);
+    for (long t = lo; t < hi; t++) j->prep(j->x + t * n_in, (char *)j->act + t * j->act_row, n_in);
 }
 
 /* Panels [p_lo, p_hi) of the concatenated matrices, tokens [t_lo, t_hi). */
@@ -123,8 +124,9 @@ static void gemm_range(gemm_job *j, long p_lo, long p_hi, long t_lo, long t_hi, 
         if (b <= a) continue;
         const qlm_tensor *W = j->W[m];
         int64_t row0 = a * PANEL, row1 = b * PANEL < W->ne[1] ? b * PANEL : W->ne[1];
-        j->k->gemm[W->type](n_in, (int)(row1 - row0), (int)(t_hi - t_lo), qlm_tensor_row(W, row0), W->row_size,
-                            act, j->act_row, j->y[m] + (size_t)t_lo * j->ldy[m] + row0, j->ldy[m], work);
+        qlm_gemm_fn fn = j->tiles ? j->k->gemm_tiles[W->type] : j->k->gemm[W->type];
+        fn(n_in, (int)(row1 - row0), (int)(t_hi - t_lo), qlm_tensor_row(W, row0), W->row_size, act, j->act_row,
+           j->y[m] + (size_t)t_lo * j->ldy[m] + row0, j->ldy[m], work);
     }
 }
 
@@ -150,7 +152,7 @@ static void gemm_task(void *arg, int ith, int nth) {
         /* a small batch: this thread prepares the activations itself (all threads do
          * the same few microseconds of work) instead of waiting at a barrier */
         for (long t = t_lo; t < t_hi; t++)
-            j->k->gemm_prep[j->W[0]->type](j->x + t * n_in, own + (size_t)(t - t_lo) * j->act_row, n_in);
+            j->prep(j->x + t * n_in, own + (size_t)(t - t_lo) * j->act_row, n_in);
         act = own;
     }
     void *work = qlm_thread_scratch(QLM_SCRATCH_GEMM, QLM_GEMM_WORK_SIZE(n_in, t_hi - t_lo)); /* NULL: kernels cope */
@@ -185,8 +187,23 @@ static void matmul_vec_dot(qlm_pool *pool, const qlm_kernels *k, const qlm_tenso
     qlm_pool_run(pool, dot_task, &j);
 }
 
+static bool uses_tiles(const qlm_kernels *k, const qlm_tensor *W, int n_tok) {
+    return k->gemm_tiles[W->type] && n_tok >= k->tiles_min_tokens && W->ne[0] % 32 == 0;
+}
+
 static bool uses_gemm(const qlm_kernels *k, const qlm_tensor *W, int n_tok) {
-    return k->gemm[W->type] && n_tok >= k->gemm_min_tokens;
+    return uses_tiles(k, W, n_tok) || (k->gemm[W->type] && n_tok >= k->gemm_min_tokens);
+}
+
+/* How a matrix's activations are prepared: function and row size. */
+static void prep_of(const qlm_kernels *k, const qlm_tensor *W, int n_tok, qlm_gemm_prep_fn *prep, size_t *row) {
+    if (uses_tiles(k, W, n_tok)) {
+        *prep = k->prep_tiles;
+        *row = qlm_tiles_act_size(W->ne[0]);
+    } else {
+        *prep = k->gemm_prep[W->type];
+        *row = qlm_gemm_act_size(W->type, W->ne[0]);
+    }
 }
 
 void qlm_matmul_fused(qlm_pool *pool, const qlm_kernels *k, int nw, const qlm_tensor *const *W, const float *x,
@@ -201,17 +218,19 @@ void qlm_matmul_fused(qlm_pool *pool, const qlm_kernels *k, int nw, const qlm_te
         }
         /* a run of matrices whose activations are prepared alike */
         gemm_job j = {.k = k, .x = x, .n_tok = n_tok, .act = act};
-        j.act_row = qlm_gemm_act_size(W[i]->type, W[i]->ne[0]);
-        while (i < nw && j.nw < MAX_FUSED && uses_gemm(k, W[i], n_tok) && W[i]->ne[0] == W[0]->ne[0] &&
-               (j.nw == 0 || (k->gemm_prep[W[i]->type] == k->gemm_prep[j.W[0]->type] &&
-                              qlm_gemm_act_size(W[i]->type, W[i]->ne[0]) == j.act_row))) {
+        j.tiles = uses_tiles(k, W[i], n_tok);
+        prep_of(k, W[i], n_tok, &j.prep, &j.act_row);
+        for (; i < nw && j.nw < MAX_FUSED && uses_gemm(k, W[i], n_tok) && W[i]->ne[0] == W[0]->ne[0]; i++) {
+            qlm_gemm_prep_fn p;
+            size_t row;
+            prep_of(k, W[i], n_tok, &p, &row);
+            if (uses_tiles(k, W[i], n_tok) != j.tiles || p != j.prep || row != j.act_row) break;
             j.W[j.nw] = W[i];
             j.y[j.nw] = y[i];
             j.ldy[j.nw] = ldy[i];
             j.panels[j.nw] = (long)((W[i]->ne[1] + PANEL - 1) / PANEL);
             j.total_panels += j.panels[j.nw];
             j.nw++;
-            i++;
         }
         const int nth = qlm_pool_size(pool);
         j.local_prep = nth > 1 && j.act_row * (size_t)n_tok <= LOCAL_PREP_BYTES;

@@ -20,9 +20,9 @@
 
 #if defined(__x86_64__) && defined(__AVX512F__) && defined(__AVX512VNNI__)
 #if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("amx-tile,amx-int8"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("amx-tile,amx-int8,amx-bf16,avx512bf16"))), apply_to = function)
 #else
-#pragma GCC target("amx-tile,amx-int8")
+#pragma GCC target("amx-tile,amx-int8,amx-bf16,avx512bf16")
 #endif
 #include <immintrin.h>
 #include <string.h>
@@ -168,6 +168,129 @@ void qlm_amx_gemm_chunk(const qlm_amx_job *j) {
     }
     _tile_release(); /* back to the init state: cheap context switches */
 }
+
+/* ---- bf16 tiles for large batches ------------------------------------------------
+ *
+ * The int8 tiles above need one tile store and one float epilogue per block of 32
+ * values, because every block has its own scales; the store alone costs more than the
+ * product (measured here: ~22 reference cycles per 1 KB tile store, ~12 per product).
+ * With the weights dequantized to bf16 once per call, the products accumulate in float
+ * tiles over the whole row and each output tile is stored once: a 2 x 2 block of tiles
+ * (32 tokens x 32 rows) per step of 32 values, two A and two B tile loads for four
+ * products. Measured in isolation: ~640 multiply-adds per reference cycle, against
+ * ~200 for the int8 tiles. Weights and activations are rounded to bf16 (8-bit
+ * mantissa), a relative error of at most 2^-9 per value, well inside the quantization
+ * error of the weights themselves. */
+
+void qlm_amx_prep_bf16(const float *x, void *dst, int64_t n) {
+    uint8_t *o = dst;
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32)
+        _mm512_store_si512(o + 2 * i, (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + i + 16), _mm512_loadu_ps(x + i)));
+    for (; i < n; i++) { /* not reached for the block types (n is a multiple of 32) */
+        const __m128bh h = _mm_cvtneps_pbh(_mm_set_ss(x[i]));
+        memcpy(o + 2 * i, &h, 2);
+    }
+    memset(o + 2 * n, 0, qlm_tiles_act_size(n) - 2 * (size_t)n);
+}
+
+void qlm_amx_bf16_pack(const float *w, uint8_t *out) {
+    __m512 r[16];
+    for (int i = 0; i < 16; i++)
+        r[i] = _mm512_castsi512_ps((__m512i)_mm512_cvtne2ps_pbh(_mm512_load_ps(w + 32 * i + 16), _mm512_load_ps(w + 32 * i)));
+    avx512_transpose16(r); /* row p: the 16 rows' pair p (values 2p, 2p+1) */
+    for (int p = 0; p < 16; p++) _mm512_store_ps((float *)(out + 64 * p), r[p]);
+}
+
+static void configure_bf16(int m0, int m1) {
+    tile_config c;
+    memset(&c, 0, sizeof c);
+    c.palette = 1;
+    c.rows[0] = c.rows[1] = c.rows[4] = (uint8_t)m0;
+    c.colsb[0] = c.colsb[1] = c.colsb[4] = 64;
+    if (m1 > 0) {
+        c.rows[2] = c.rows[3] = c.rows[5] = (uint8_t)m1;
+        c.colsb[2] = c.colsb[3] = c.colsb[5] = 64;
+    }
+    c.rows[6] = c.rows[7] = 16;
+    c.colsb[6] = c.colsb[7] = 64;
+    _tile_loadconfig(&c);
+}
+
+/* C tiles 0, 1 (tokens 0-15 x panels 0, 1) and 2, 3 (tokens 16-31) over nk steps. */
+static inline __attribute__((always_inline)) void
+bf16_tiles(const uint8_t *a0, const uint8_t *a1, size_t a_stride, const uint8_t *p0, const uint8_t *p1, int nk,
+           const bool two_pan, const bool two_tok) {
+    _tile_zero(0);
+    if (two_pan) _tile_zero(1);
+    if (two_tok) _tile_zero(2);
+    if (two_pan && two_tok) _tile_zero(3);
+    for (int k = 0; k < nk; k++) {
+        _tile_loadd(4, a0 + 64 * (size_t)k, (long)a_stride);
+        _tile_loadd(6, p0 + 1024 * (size_t)k, 64);
+        _tile_dpbf16ps(0, 4, 6);
+        if (two_pan) {
+            _tile_loadd(7, p1 + 1024 * (size_t)k, 64);
+            _tile_dpbf16ps(1, 4, 7);
+        }
+        if (two_tok) {
+            _tile_loadd(5, a1 + 64 * (size_t)k, (long)a_stride);
+            _tile_dpbf16ps(2, 5, 6);
+            if (two_pan) _tile_dpbf16ps(3, 5, 7);
+        }
+    }
+}
+
+/* Tile c (rows m, 16 columns) to y (ldy floats apart), keeping only `cols` columns. */
+#define STORE_C(c, yp, m, cols)                                                                   \
+    do {                                                                                          \
+        if ((cols) == 16) {                                                                       \
+            _tile_stored(c, yp, (long)ldy * 4);                                                   \
+        } else {                                                                                  \
+            _tile_stored(c, buf, 64);                                                             \
+            for (int t_ = 0; t_ < (m); t_++)                                                      \
+                _mm512_mask_storeu_ps((yp) + (size_t)t_ * ldy, (__mmask16)((1u << (cols)) - 1),   \
+                                      _mm512_load_ps(buf + 16 * t_));                             \
+        }                                                                                         \
+    } while (0)
+
+void qlm_amx_bf16_gemm(const uint8_t *a, size_t a_stride, int nt, const uint8_t *panels, size_t panel_bytes,
+                       int npan, int nk, float *y, int64_t ldy, int nrows) {
+    _Alignas(64) float buf[256];
+    int cfg0 = -1, cfg1 = -1;
+    /* token tiles outside, panel pairs inside: a tile of 32 activation rows stays in L2
+     * while it meets every panel of the block (the caller sizes the block to fit) */
+    for (int t0 = 0; t0 < nt; t0 += 32) {
+        const int m0 = nt - t0 < 16 ? nt - t0 : 16;
+        int m1 = nt - t0 - 16;
+        m1 = m1 < 0 ? 0 : m1 > 16 ? 16 : m1;
+        if (m0 != cfg0 || m1 != cfg1) {
+            configure_bf16(m0, m1);
+            cfg0 = m0;
+            cfg1 = m1;
+        }
+        const uint8_t *a0 = a + (size_t)t0 * a_stride, *a1 = a0 + 16 * a_stride;
+        for (int p = 0; p < npan; p += 2) {
+            const int rows = nrows - 16 * p < 32 ? nrows - 16 * p : 32;
+            const int c0 = rows < 16 ? rows : 16, c1 = rows - 16;
+            const bool two = p + 1 < npan;
+            const uint8_t *p0 = panels + panel_bytes * (size_t)p, *p1 = p0 + panel_bytes;
+            float *y0 = y + (size_t)t0 * ldy + 16 * p, *y1 = y0 + 16 * ldy;
+            if (two && m1) bf16_tiles(a0, a1, a_stride, p0, p1, nk, true, true);
+            else if (two) bf16_tiles(a0, a1, a_stride, p0, p1, nk, true, false);
+            else if (m1) bf16_tiles(a0, a1, a_stride, p0, p1, nk, false, true);
+            else bf16_tiles(a0, a1, a_stride, p0, p1, nk, false, false);
+            STORE_C(0, y0, m0, c0);
+            if (two) STORE_C(1, y0 + 16, m0, c1);
+            if (m1) {
+                STORE_C(2, y1, m1, c0);
+                if (two) STORE_C(3, y1 + 16, m1, c1);
+            }
+        }
+    }
+    _tile_release();
+}
+#undef STORE_C
 
 #if defined(__clang__)
 #pragma clang attribute pop

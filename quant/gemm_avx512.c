@@ -747,6 +747,8 @@ static void repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t
  * from which AMX tiles (16 tokens each) beat the VNNI micro-kernels. */
 #define GEMM_MIN_TOKENS 4
 #define AMX_MIN_TOKENS 16
+/* bf16 tiles dequantize every weight once per call: worth it from this many tokens */
+#define TILES_MIN_TOKENS 64
 
 bool qlm_avx512_use_amx;
 
@@ -849,6 +851,115 @@ DEFINE_GEMM(gemm_q6_k, T_Q6_K, ORD_NAT16, 4, false, unpack_q6_k, 16, 256, sizeof
 #undef J_
 #undef AFF
 #undef GEMV_CALL
+
+/* ---- bf16 tiles for large batches (AMX-BF16) ----------------------------------------
+ *
+ * Weights of 16 rows dequantized to floats (level - bias) * scale (+ min) from the
+ * same unpack functions as the int8 panels, then packed into bf16 B tiles by the AMX
+ * file; activations arrive as bf16 rows (qlm_amx_prep_bf16). One pair of panels (32
+ * rows) at a time: 2 x n/32 KiB of scratch, in L2 while every token passes. */
+typedef struct {
+    unpack_fn unpack;
+    int blk, unit;
+    size_t unit_bytes;
+    int bias;      /* symmetric types: levels are stored + bias */
+    bool affine;   /* weight = scale * level + min */
+} tiles_type;
+
+static void repack_bf16(const uint8_t *w, size_t w_stride, int nrows, int64_t n, const tiles_type *tt,
+                        uint8_t *panel) {
+    _Alignas(64) uint8_t lv[16][256];
+    _Alignas(64) float ws[16][16], wm[16][16], f[16][32];
+    const int nunits = (int)(n / tt->unit);
+    for (int u = 0; u < nunits; u++) {
+        for (int r = 0; r < 16; r++) {
+            if (r < nrows) {
+                tt->unpack(w + (size_t)r * w_stride + tt->unit_bytes * (size_t)u, lv[r], ws[r], wm[r]);
+            } else { /* rows past the matrix: zero weights */
+                memset(lv[r], 0, sizeof lv[r]);
+                memset(ws[r], 0, sizeof ws[r]);
+                memset(wm[r], 0, sizeof wm[r]);
+            }
+        }
+        for (int g = 0; g < tt->unit / 32; g++) {
+            for (int r = 0; r < 16; r++)
+                for (int h = 0; h < 2; h++) {
+                    const int k0 = 32 * g + 16 * h, sub = k0 / tt->blk;
+                    const __m512 l = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)(lv[r] + k0))));
+                    const __m512 sc = _mm512_set1_ps(ws[r][sub]);
+                    /* (level - bias) is an exact integer: one rounding, as the reference */
+                    const __m512 v = tt->affine ? _mm512_fmadd_ps(l, sc, _mm512_set1_ps(wm[r][sub]))
+                                                : _mm512_mul_ps(_mm512_sub_ps(l, _mm512_set1_ps((float)tt->bias)), sc);
+                    _mm512_store_ps(f[r] + 16 * h, v);
+                }
+            qlm_amx_bf16_pack(&f[0][0], panel + 1024 * (size_t)(u * (tt->unit / 32) + g));
+        }
+    }
+}
+
+/* Only when the scratch is missing (out of memory): dot products in floats, slowly. */
+static void tiles_fallback(int64_t n, int nr, int nt, const uint8_t *w, size_t w_stride, const uint8_t *a,
+                           size_t a_stride, float *y, int64_t ldy, const tiles_type *tt) {
+    _Alignas(64) uint8_t lv[256];
+    _Alignas(64) float ws[16], wm[16];
+    for (int r = 0; r < nr; r++)
+        for (int t = 0; t < nt; t++) {
+            const uint16_t *at = (const uint16_t *)(a + (size_t)t * a_stride);
+            float sum = 0;
+            for (int u = 0; u < (int)(n / tt->unit); u++) {
+                tt->unpack(w + (size_t)r * w_stride + tt->unit_bytes * (size_t)u, lv, ws, wm);
+                for (int i = 0; i < tt->unit; i++) {
+                    const int sub = i / tt->blk;
+                    const float wv = tt->affine ? ws[sub] * lv[i] + wm[sub] : ws[sub] * (float)(lv[i] - tt->bias);
+                    uint32_t bits = (uint32_t)at[(size_t)u * tt->unit + i] << 16;
+                    float av;
+                    memcpy(&av, &bits, sizeof av);
+                    sum += wv * av;
+                }
+            }
+            y[(size_t)t * ldy + r] = sum;
+        }
+}
+
+static void gemm_tiles(int64_t n, int nr, int nt, const void *w, size_t w_stride, const void *a, size_t a_stride,
+                       float *y, int64_t ldy, void *work, const tiles_type *tt) {
+    const int nk = (int)(n / 32);
+    const size_t pbytes = 1024 * (size_t)nk;
+    if (!work || QLM_GEMM_WORK_SIZE(n, nt) < 2 * pbytes) {
+        tiles_fallback(n, nr, nt, w, w_stride, a, a_stride, y, ldy, tt);
+        return;
+    }
+    /* Rows in blocks whose panels (2n bytes per row) take about 768 KiB of L2, next to
+     * one 32-token tile of activations (64n bytes): 128 rows for n = 2048, 64 for 5632. */
+    size_t rb = (size_t)768 * 1024 / (2 * (size_t)n) / 32 * 32;
+    rb = rb < 32 ? 32 : rb > 128 ? 128 : rb;
+    if (rb * 2 * (size_t)n > QLM_GEMM_WORK_SIZE(n, nt)) rb = 32;
+    for (int r0 = 0; r0 < nr; r0 += (int)rb) {
+        const int rows = nr - r0 < (int)rb ? nr - r0 : (int)rb, npan = (rows + 15) / 16;
+        for (int p = 0; p < npan; p++) {
+            const int pr = rows - 16 * p < 16 ? rows - 16 * p : 16;
+            repack_bf16((const uint8_t *)w + (size_t)(r0 + 16 * p) * w_stride, w_stride, pr, n, tt,
+                        (uint8_t *)work + pbytes * (size_t)p);
+        }
+        qlm_amx_bf16_gemm(a, a_stride, nt, work, pbytes, npan, nk, y + r0, ldy, rows);
+    }
+}
+
+#define DEFINE_TILES(name, unpack, blk, unit, block_t, bias, affine)                                  \
+    static void name(int64_t n, int nr, int nt, const void *w, size_t w_stride, const void *a,      \
+                     size_t a_stride, float *y, int64_t ldy, void *work) {                           \
+        static const tiles_type tt = {unpack, blk, unit, sizeof(block_t), bias, affine};             \
+        gemm_tiles(n, nr, nt, w, w_stride, a, a_stride, y, ldy, work, &tt);                          \
+    }
+DEFINE_TILES(tiles_q4_0, unpack_q4_0, 32, 32, block_q4_0, 8, false)
+DEFINE_TILES(tiles_q4_1, unpack_q4_1, 32, 32, block_q4_1, 0, true)
+DEFINE_TILES(tiles_q5_0, unpack_q5_0, 32, 32, block_q5_0, 16, false)
+DEFINE_TILES(tiles_q5_1, unpack_q5_1, 32, 32, block_q5_1, 0, true)
+DEFINE_TILES(tiles_q8_0, unpack_q8_0, 32, 32, block_q8_0, 128, false)
+DEFINE_TILES(tiles_q4_k, unpack_q4_k, 32, 256, block_q4_k, 0, true)
+DEFINE_TILES(tiles_q5_k, unpack_q5_k, 32, 256, block_q5_k, 0, true)
+DEFINE_TILES(tiles_q6_k, unpack_q6_k, 16, 256, block_q6_k, 32, false)
+#undef DEFINE_TILES
 
 /* ---- float weights (F32, F16, BF16) ------------------------------------------------ */
 
@@ -995,5 +1106,21 @@ void qlm_avx512_fill_gemm(qlm_kernels *k) {
     k->gemm[QLM_TYPE_F16] = gemm_f16;
     k->gemm_prep[QLM_TYPE_BF16] = qlm_x86_prep_f32;
     k->gemm[QLM_TYPE_BF16] = gemm_bf16;
+    /* bf16 tiles for large batches: QLM_AMX=0 or QLM_AMX=int8 keep the int8 kernels. The
+     * tile state is requested here, once, since these run whenever a prompt is long. */
+    const qlm_cpu_features *cpu = qlm_cpu_get();
+    if (cpu->amx_bf16 && cpu->avx512bf16 && !(amx_env && (!strcmp(amx_env, "0") || !strcmp(amx_env, "int8"))) &&
+        qlm_cpu_amx_request()) {
+        k->prep_tiles = qlm_amx_prep_bf16;
+        k->tiles_min_tokens = TILES_MIN_TOKENS;
+        k->gemm_tiles[QLM_TYPE_Q4_0] = tiles_q4_0;
+        k->gemm_tiles[QLM_TYPE_Q4_1] = tiles_q4_1;
+        k->gemm_tiles[QLM_TYPE_Q5_0] = tiles_q5_0;
+        k->gemm_tiles[QLM_TYPE_Q5_1] = tiles_q5_1;
+        k->gemm_tiles[QLM_TYPE_Q8_0] = tiles_q8_0;
+        k->gemm_tiles[QLM_TYPE_Q4_K] = tiles_q4_k;
+        k->gemm_tiles[QLM_TYPE_Q5_K] = tiles_q5_k;
+        k->gemm_tiles[QLM_TYPE_Q6_K] = tiles_q6_k;
+    }
 }
 #endif

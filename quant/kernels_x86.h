@@ -78,6 +78,16 @@ void qlm_amx_gemm_chunk(const qlm_amx_job *j);
  * kernels' broadcasts. */
 void qlm_amx_prepare_scales(const uint8_t *a, size_t a_stride, int nt, int nb, size_t doff, size_t eoff,
                             bool affine, float *dt, float *et);
+/* bf16 tiles (quant/gemm_amx_avx512.c; CPUs with AMX-BF16 and AVX512_BF16):
+ * prep_tiles: n floats -> n bf16 (qlm_tiles_act_size bytes, zero padded);
+ * pack: 16 rows x 32 floats (row-major, 64-byte aligned) -> one 1 KB B tile (row p:
+ * the 16 rows' values 2p, 2p+1); gemm: y[t][r] = A[t] . W[r] for nt tokens and
+ * nrows <= 16 npan rows given as npan panels of nk B tiles, panel_bytes apart. */
+void qlm_amx_prep_bf16(const float *x, void *dst, int64_t n);
+void qlm_amx_bf16_pack(const float *w, uint8_t *out);
+void qlm_amx_bf16_gemm(const uint8_t *a, size_t a_stride, int nt, const uint8_t *panels, size_t panel_bytes,
+                       int npan, int nk, float *y, int64_t ldy, int nrows);
+
 /* Whether the AVX-512 gemm kernels use AMX (set by qlm_kernels_fill_avx512 from the CPU
  * features; tests switch it to cover both). */
 extern bool qlm_avx512_use_amx;
