@@ -4,10 +4,21 @@
 #include <math.h>
 
 void qlm_rmsnorm(float *out, const float *x, const float *w, int n, float eps) {
-    double ss = 0.0; /* double: a 4096-wide f32 sum loses digits the references keep */
-    for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
+    /* double: a 4096-wide f32 sum loses digits the references keep. Four partial sums:
+     * one chain of dependent additions was 3% of a prompt's time; in double the order
+     * changes the float result at most in its last bit, and then rarely. */
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += (double)x[i] * x[i];
+        s1 += (double)x[i + 1] * x[i + 1];
+        s2 += (double)x[i + 2] * x[i + 2];
+        s3 += (double)x[i + 3] * x[i + 3];
+    }
+    for (; i < n; i++) s0 += (double)x[i] * x[i];
+    const double ss = (s0 + s1) + (s2 + s3);
     float scale = 1.0f / sqrtf((float)(ss / n) + eps);
-    for (int i = 0; i < n; i++) out[i] = x[i] * scale * w[i];
+    for (i = 0; i < n; i++) out[i] = x[i] * scale * w[i];
 }
 
 void qlm_layernorm(float *out, const float *x, const float *w, const float *b, int n, float eps) {
