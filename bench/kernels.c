@@ -268,10 +268,14 @@ static int print_path_header(FILE *out, const qlm_kernels *k, const qlm_bench_ke
     else fprintf(out, "- (%s)", strcmp(k->name, "neon") ? "no SIMD int8 path" : "no dotprod");
     if (bw->best_gbps > 0) fprintf(out, "; read bandwidth %.2f GB/s (%zu MiB, %s)\n", bw->best_gbps, bw->bytes >> 20, bw->kernel);
     else fprintf(out, "; read bandwidth -\n");
-    /* quant/gemm_avx512.c: tiles for batches of 16 tokens or more, on a CPU with
-     * AMX-INT8 whose OS grants the tile state, unless QLM_AMX=0 */
+    /* quant/gemm_avx512.c: bf16 tiles from tiles_min_tokens tokens (the table has them
+     * when the CPU has AMX-BF16), else int8 tiles from 16 tokens on a CPU with AMX-INT8,
+     * unless QLM_AMX=0 (VNNI) or QLM_AMX=int8 */
     const char *amx = getenv("QLM_AMX");
-    if (fn && !strcmp(k->name, "avx512") && qlm_cpu_get()->amx_int8 && !(amx && !strcmp(amx, "0")) && p->tokens >= 16)
+    if (k->prep_tiles && p->tokens >= k->tiles_min_tokens)
+        fprintf(out, "        (quantized matmul uses bf16 AMX tiles here, weights dequantized per call: not bound by "
+                     "this int8 peak; QLM_AMX=int8: int8 tiles, QLM_AMX=0: VNNI)\n");
+    else if (fn && !strcmp(k->name, "avx512") && qlm_cpu_get()->amx_int8 && !(amx && !strcmp(amx, "0")) && p->tokens >= 16)
         fprintf(out, "        (quantized matmul uses AMX tiles here, which can pass this peak; QLM_AMX=0: VNNI kernels)\n");
     fflush(out);
     return 0;
