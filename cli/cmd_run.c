@@ -123,9 +123,10 @@ int cmd_run(int argc, char **argv) {
     qlm_model_desc md;
     qlm_model_describe(model, &md);
     if (o.verbose)
-        fprintf(stderr, "qlm: %s (%s, %s, %.2f M params), context %d, %s KV cache, kernels %s\n",
+        fprintf(stderr, "qlm: %s (%s, %s, %.2f M params), context %d, %s KV cache, kernels %s%s%s%s\n",
                 o.model, md.arch, md.file_type, md.n_params / 1e6, qlm_context_n_ctx(ctx),
-                o.kv == QLM_KV_F16 ? "f16" : "f32", qlm_isa_name());
+                o.kv == QLM_KV_F16 ? "f16" : "f32", qlm_isa_name(), *qlm_isa_detail() ? " (" : "",
+                qlm_isa_detail(), *qlm_isa_detail() ? ")" : "");
 
     /* tokens: [BOS] + prompt */
     int n_ctx = qlm_context_n_ctx(ctx);

@@ -97,6 +97,10 @@ const qlm_kernels *qlm_kernels_scalar(void) {
 }
 
 const char *qlm_isa_name(void) { return qlm_kernels_active()->name; }
+const char *qlm_isa_detail(void) {
+    const char *d = qlm_kernels_active()->detail;
+    return d ? d : "";
+}
 
 qlm_status qlm_isa_set(const char *name, qlm_error *err) {
     const qlm_kernels *k = name ? qlm_kernels_for(name) : NULL;

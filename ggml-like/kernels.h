@@ -52,6 +52,7 @@ typedef void (*qlm_attn_fn)(const float *q, float *out, size_t q_stride, int n_t
 
 typedef struct {
     const char *name;                            /* "scalar", "avx2", "avx512", "neon" */
+    const char *detail;                          /* NULL, or e.g. the tile units used */
     qlm_vec_dot_fn vec_dot[QLM_TYPE_COUNT];      /* indexed by weight type */
     qlm_from_float_fn from_float[QLM_TYPE_COUNT];/* activation quantizers, by target type */
     qlm_to_float_fn to_float[QLM_TYPE_COUNT];

@@ -47,6 +47,9 @@ const char *qlm_status_name(qlm_status s);
  * the CPU supports is chosen on first use; QLM_ISA=scalar|avx2|avx512|neon in the
  * environment forces one (an unsupported choice falls back, see qlm_isa_set). */
 const char *qlm_isa_name(void);
+/* What the path adds beyond its name, for logs: "" or e.g. "AMX bf16 tiles for batches
+ * of 64+ tokens". */
+const char *qlm_isa_detail(void);
 /* Force a path by name; QLM_ERR_UNSUPPORTED if this CPU or build lacks it. */
 qlm_status qlm_isa_set(const char *name, qlm_error *err);
 /* Number of physical cores (best effort; at least 1). */

@@ -1121,6 +1121,9 @@ void qlm_avx512_fill_gemm(qlm_kernels *k) {
         k->gemm_tiles[QLM_TYPE_Q4_K] = tiles_q4_k;
         k->gemm_tiles[QLM_TYPE_Q5_K] = tiles_q5_k;
         k->gemm_tiles[QLM_TYPE_Q6_K] = tiles_q6_k;
+        k->detail = "AMX bf16 tiles for batches of 64+ tokens";
+    } else if (qlm_avx512_use_amx) {
+        k->detail = "AMX int8 tiles for batches of 16+ tokens";
     }
 }
 #endif

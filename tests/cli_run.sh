@@ -32,6 +32,12 @@ check "run: truncated GGUF -> exit 1, one line" [ $rc -eq 1 -a "$(wc -l < "$OUT/
 "$QLM" info "$OUT/trunc.gguf" > /dev/null 2> "$OUT/err.txt"; rc=$?
 check "info: truncated GGUF -> exit 1, one line" [ $rc -eq 1 -a "$(wc -l < "$OUT/err.txt")" -eq 1 ]
 
+# -v names the kernel path: forced scalar has no tile units; QLM_AMX=0 has none either
+QLM_ISA=scalar "$QLM" run -m "$M" --temp 0 -n 2 -v > /dev/null 2> "$OUT/v.err"
+check "run -v: QLM_ISA=scalar -> 'kernels scalar', nothing added" [ -n "$(grep -E 'kernels scalar$' "$OUT/v.err")" ]
+QLM_AMX=0 "$QLM" run -m "$M" --temp 0 -n 2 -v > /dev/null 2> "$OUT/v.err"
+check "run -v: QLM_AMX=0 -> no tile units named" [ -n "$(grep -E 'kernels (scalar|avx2|avx512|neon)$' "$OUT/v.err")" ]
+
 # greedy from BOS, 200 new tokens: llama2.c's expected text, byte for byte
 "$QLM" run -m "$M" --temp 0 -n 200 -t 2 > "$OUT/greedy.txt" 2> "$OUT/greedy.err"
 if cmp -s "$OUT/greedy.txt" "$REF/UPSTREAM_llama2c_test_all_py.run_t0_n200.expected.txt"; then
