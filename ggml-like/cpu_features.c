@@ -38,16 +38,14 @@ static void detect(qlm_cpu_features *f) {
         f->avx512vl = b & (1u << 31);
         f->avx512vnni = c & (1u << 11);
     }
-    const unsigned d7 = d;
-    unsigned a1 = 0, b1, c1, d1;
+    unsigned a1, b1, c1, d1; /* leaf 7, sub-leaf 1: AVX512_BF16 is eax bit 5 */
     __cpuid_count(7, 1, a1, b1, c1, d1);
     (void)b1, (void)c1, (void)d1;
     if (zmm_ok) f->avx512bf16 = a1 & (1u << 5);
-    d = d7;
-    /* AMX: CPUID AMX-TILE (edx 24) and AMX-INT8 (edx 25) and the tile state enabled in
-     * XCR0 (bits 17, 18). Linux also wants a per-process request before the first use
-     * (qlm_cpu_amx_request): it enlarges signal frames, so it is made only when a tile
-     * kernel is about to run. */
+    /* AMX: CPUID AMX-TILE (edx 24), AMX-INT8 (edx 25), AMX-BF16 (edx 22) and the tile
+     * state enabled in XCR0 (bits 17, 18). Linux also wants a per-process request before
+     * the first use (qlm_cpu_amx_request): it enlarges signal frames, so it is made only
+     * when tile kernels are installed (bf16 tiles) or about to run (int8 tiles). */
 #if defined(__linux__) && defined(__x86_64__)
     f->amx_int8 = (xcr0 & 0x60000) == 0x60000 && (d & (1u << 24)) && (d & (1u << 25));
     f->amx_bf16 = (xcr0 & 0x60000) == 0x60000 && (d & (1u << 24)) && (d & (1u << 22)); /* AMX-BF16: edx 22 */

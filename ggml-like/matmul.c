@@ -195,15 +195,16 @@ static bool uses_gemm(const qlm_kernels *k, const qlm_tensor *W, int n_tok) {
     return uses_tiles(k, W, n_tok) || (k->gemm[W->type] && n_tok >= k->gemm_min_tokens);
 }
 
-/* How a matrix's activations are prepared: function and row size. */
-static void prep_of(const qlm_kernels *k, const qlm_tensor *W, int n_tok, qlm_gemm_prep_fn *prep, size_t *row) {
+/* How a matrix's activations are prepared: function and row size; true for tiles. */
+static bool prep_of(const qlm_kernels *k, const qlm_tensor *W, int n_tok, qlm_gemm_prep_fn *prep, size_t *row) {
     if (uses_tiles(k, W, n_tok)) {
         *prep = k->prep_tiles;
         *row = qlm_tiles_act_size(W->ne[0]);
-    } else {
-        *prep = k->gemm_prep[W->type];
-        *row = qlm_gemm_act_size(W->type, W->ne[0]);
+        return true;
     }
+    *prep = k->gemm_prep[W->type];
+    *row = qlm_gemm_act_size(W->type, W->ne[0]);
+    return false;
 }
 
 void qlm_matmul_fused(qlm_pool *pool, const qlm_kernels *k, int nw, const qlm_tensor *const *W, const float *x,
@@ -218,13 +219,11 @@ void qlm_matmul_fused(qlm_pool *pool, const qlm_kernels *k, int nw, const qlm_te
         }
         /* a run of matrices whose activations are prepared alike */
         gemm_job j = {.k = k, .x = x, .n_tok = n_tok, .act = act};
-        j.tiles = uses_tiles(k, W[i], n_tok);
-        prep_of(k, W[i], n_tok, &j.prep, &j.act_row);
+        j.tiles = prep_of(k, W[i], n_tok, &j.prep, &j.act_row);
         for (; i < nw && j.nw < MAX_FUSED && uses_gemm(k, W[i], n_tok) && W[i]->ne[0] == W[0]->ne[0]; i++) {
             qlm_gemm_prep_fn p;
             size_t row;
-            prep_of(k, W[i], n_tok, &p, &row);
-            if (uses_tiles(k, W[i], n_tok) != j.tiles || p != j.prep || row != j.act_row) break;
+            if (prep_of(k, W[i], n_tok, &p, &row) != j.tiles || p != j.prep || row != j.act_row) break;
             j.W[j.nw] = W[i];
             j.y[j.nw] = y[i];
             j.ldy[j.nw] = ldy[i];

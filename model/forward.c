@@ -161,7 +161,6 @@ static void attention_task(void *arg, int ith, int nth) {
     size_t layer_off = (size_t)j->layer * c->n_ctx * kv_dim;
     long n_blocks = (j->n + ATTN_TOKENS - 1) / ATTN_TOKENS;
     long n_items = n_blocks * hp->n_head_kv;
-    (void)ith;
     (void)nth;
     for (;;) {
         long u = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);

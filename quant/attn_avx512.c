@@ -74,37 +74,6 @@ static inline void scores64(const float *qh, const float *kt, int ld, int t0, in
     _mm512_mask_storeu_ps(out + t0 + 48, first(n - t0 - 48), _mm512_mul_ps(a3, sc));
 }
 
-/* The same for two queries (two heads of one token: same n) sharing each K load: the
- * single-query loop issues 5 loads per 4 FMAs and waits on the load ports; this one
- * issues 6 per 8. Each query's sums are formed in the same order as scores64's. */
-static inline void scores64x2(const float *qa, const float *qb, const float *kt, int ld, int t0, int n, int hd,
-                              float scale, float *outa, float *outb) {
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-    const float *kr = kt + t0;
-    for (int e = 0; e < hd; e++, kr += ld) {
-        const __m512 k0 = _mm512_load_ps(kr), k1 = _mm512_load_ps(kr + 16), k2 = _mm512_load_ps(kr + 32),
-                     k3 = _mm512_load_ps(kr + 48);
-        const __m512 qe = _mm512_set1_ps(qa[e]), re = _mm512_set1_ps(qb[e]);
-        a0 = _mm512_fmadd_ps(qe, k0, a0);
-        a1 = _mm512_fmadd_ps(qe, k1, a1);
-        a2 = _mm512_fmadd_ps(qe, k2, a2);
-        a3 = _mm512_fmadd_ps(qe, k3, a3);
-        b0 = _mm512_fmadd_ps(re, k0, b0);
-        b1 = _mm512_fmadd_ps(re, k1, b1);
-        b2 = _mm512_fmadd_ps(re, k2, b2);
-        b3 = _mm512_fmadd_ps(re, k3, b3);
-    }
-    const __m512 sc = _mm512_set1_ps(scale);
-    _mm512_mask_storeu_ps(outa + t0, first(n - t0), _mm512_mul_ps(a0, sc));
-    _mm512_mask_storeu_ps(outa + t0 + 16, first(n - t0 - 16), _mm512_mul_ps(a1, sc));
-    _mm512_mask_storeu_ps(outa + t0 + 32, first(n - t0 - 32), _mm512_mul_ps(a2, sc));
-    _mm512_mask_storeu_ps(outa + t0 + 48, first(n - t0 - 48), _mm512_mul_ps(a3, sc));
-    _mm512_mask_storeu_ps(outb + t0, first(n - t0), _mm512_mul_ps(b0, sc));
-    _mm512_mask_storeu_ps(outb + t0 + 16, first(n - t0 - 16), _mm512_mul_ps(b1, sc));
-    _mm512_mask_storeu_ps(outb + t0 + 32, first(n - t0 - 32), _mm512_mul_ps(b2, sc));
-    _mm512_mask_storeu_ps(outb + t0 + 48, first(n - t0 - 48), _mm512_mul_ps(b3, sc));
-}
-
 /* softmax over n scores, then (f16 cache) rounded to f16 as the reference does */
 static void softmax16(float *s, int n, bool f16) {
     __m512 vmx = _mm512_set1_ps(-INFINITY);
@@ -171,65 +140,6 @@ static inline void pv_chunk(const float *p, const float *vf, int hd16, int hd, i
     }
 }
 
-/* pv_chunk for two heads (same positions) with hd == 64, sharing each V load; per
- * head the same accumulation order as pv_chunk (even and odd positions in separate
- * sums, added at the end). */
-static inline void pv_chunk64x2(const float *pa, const float *pb, const float *vf, int t0, int t1, float *oa,
-                                float *ob) {
-    __m512 a0 = _mm512_loadu_ps(oa), a1 = _mm512_loadu_ps(oa + 16), a2 = _mm512_loadu_ps(oa + 32),
-           a3 = _mm512_loadu_ps(oa + 48);
-    __m512 c0 = _mm512_loadu_ps(ob), c1 = _mm512_loadu_ps(ob + 16), c2 = _mm512_loadu_ps(ob + 32),
-           c3 = _mm512_loadu_ps(ob + 48);
-    __m512 b0 = _mm512_setzero_ps(), b1 = b0, b2 = b0, b3 = b0, d0 = b0, d1 = b0, d2 = b0, d3 = b0;
-    int t = t0;
-    for (; t + 2 <= t1; t += 2) {
-        const float *v0 = vf + (size_t)t * 64, *v1 = v0 + 64;
-        __m512 x0 = _mm512_load_ps(v0), x1 = _mm512_load_ps(v0 + 16), x2 = _mm512_load_ps(v0 + 32),
-               x3 = _mm512_load_ps(v0 + 48);
-        __m512 p = _mm512_set1_ps(pa[t]), r = _mm512_set1_ps(pb[t]);
-        a0 = _mm512_fmadd_ps(p, x0, a0);
-        a1 = _mm512_fmadd_ps(p, x1, a1);
-        a2 = _mm512_fmadd_ps(p, x2, a2);
-        a3 = _mm512_fmadd_ps(p, x3, a3);
-        c0 = _mm512_fmadd_ps(r, x0, c0);
-        c1 = _mm512_fmadd_ps(r, x1, c1);
-        c2 = _mm512_fmadd_ps(r, x2, c2);
-        c3 = _mm512_fmadd_ps(r, x3, c3);
-        x0 = _mm512_load_ps(v1), x1 = _mm512_load_ps(v1 + 16), x2 = _mm512_load_ps(v1 + 32), x3 = _mm512_load_ps(v1 + 48);
-        p = _mm512_set1_ps(pa[t + 1]), r = _mm512_set1_ps(pb[t + 1]);
-        b0 = _mm512_fmadd_ps(p, x0, b0);
-        b1 = _mm512_fmadd_ps(p, x1, b1);
-        b2 = _mm512_fmadd_ps(p, x2, b2);
-        b3 = _mm512_fmadd_ps(p, x3, b3);
-        d0 = _mm512_fmadd_ps(r, x0, d0);
-        d1 = _mm512_fmadd_ps(r, x1, d1);
-        d2 = _mm512_fmadd_ps(r, x2, d2);
-        d3 = _mm512_fmadd_ps(r, x3, d3);
-    }
-    if (t < t1) {
-        const float *v0 = vf + (size_t)t * 64;
-        const __m512 x0 = _mm512_load_ps(v0), x1 = _mm512_load_ps(v0 + 16), x2 = _mm512_load_ps(v0 + 32),
-                     x3 = _mm512_load_ps(v0 + 48);
-        const __m512 p = _mm512_set1_ps(pa[t]), r = _mm512_set1_ps(pb[t]);
-        a0 = _mm512_fmadd_ps(p, x0, a0);
-        a1 = _mm512_fmadd_ps(p, x1, a1);
-        a2 = _mm512_fmadd_ps(p, x2, a2);
-        a3 = _mm512_fmadd_ps(p, x3, a3);
-        c0 = _mm512_fmadd_ps(r, x0, c0);
-        c1 = _mm512_fmadd_ps(r, x1, c1);
-        c2 = _mm512_fmadd_ps(r, x2, c2);
-        c3 = _mm512_fmadd_ps(r, x3, c3);
-    }
-    _mm512_storeu_ps(oa, _mm512_add_ps(a0, b0));
-    _mm512_storeu_ps(oa + 16, _mm512_add_ps(a1, b1));
-    _mm512_storeu_ps(oa + 32, _mm512_add_ps(a2, b2));
-    _mm512_storeu_ps(oa + 48, _mm512_add_ps(a3, b3));
-    _mm512_storeu_ps(ob, _mm512_add_ps(c0, d0));
-    _mm512_storeu_ps(ob + 16, _mm512_add_ps(c1, d1));
-    _mm512_storeu_ps(ob + 32, _mm512_add_ps(c2, d2));
-    _mm512_storeu_ps(ob + 48, _mm512_add_ps(c3, d3));
-}
-
 /* Positions are taken in chunks of CHUNK, so a chunk of K (and later of V) stays in L1
  * while every token and head of the call uses it; scores of all (token, head) pairs go
  * to scratch in between. */
@@ -267,13 +177,7 @@ void qlm_avx512_attn(const float *q, float *out, size_t q_stride, int n_tok, int
     for (int c0 = 0; c0 < n_all; c0 += CHUNK)
         for (int i = 0; i < n_tok; i++) {
             if (c0 >= n_pos + i) continue;
-            int h = 0;
-            for (; h + 2 <= n_q; h += 2) {
-                const size_t pr = (size_t)i * n_q + h;
-                scores64x2(qh + pr * hd, qh + (pr + 1) * hd, kt, ld, c0, n_pos + i, hd, scale, sc + pr * ld,
-                           sc + (pr + 1) * ld);
-            }
-            for (; h < n_q; h++) {
+            for (int h = 0; h < n_q; h++) {
                 const size_t pr = (size_t)i * n_q + h;
                 scores64(qh + pr * hd, kt, ld, c0, n_pos + i, hd, scale, sc + pr * ld);
             }
@@ -288,12 +192,7 @@ void qlm_avx512_attn(const float *q, float *out, size_t q_stride, int n_tok, int
             const int n = n_pos + i;
             if (c0 >= n) continue;
             const int c1 = c0 + CHUNK < n ? c0 + CHUNK : n;
-            int h = 0;
-            if (hd == 64)
-                for (; h + 2 <= n_q; h += 2)
-                    pv_chunk64x2(sc + ((size_t)i * n_q + h) * ld, sc + ((size_t)i * n_q + h + 1) * ld, vf, c0, c1,
-                                 out + i * q_stride + (size_t)h * hd, out + i * q_stride + (size_t)(h + 1) * hd);
-            for (; h < n_q; h++)
+            for (int h = 0; h < n_q; h++)
                 pv_chunk(sc + ((size_t)i * n_q + h) * ld, vf, hd16, hd, c0, c1, out + i * q_stride + (size_t)h * hd);
         }
     (void)scores;

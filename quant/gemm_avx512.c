@@ -856,8 +856,9 @@ DEFINE_GEMM(gemm_q6_k, T_Q6_K, ORD_NAT16, 4, false, unpack_q6_k, 16, 256, sizeof
  *
  * Weights of 16 rows dequantized to floats (level - bias) * scale (+ min) from the
  * same unpack functions as the int8 panels, then packed into bf16 B tiles by the AMX
- * file; activations arrive as bf16 rows (qlm_amx_prep_bf16). One pair of panels (32
- * rows) at a time: 2 x n/32 KiB of scratch, in L2 while every token passes. */
+ * file; activations arrive as bf16 rows (qlm_amx_prep_bf16). A block of up to 128 rows
+ * at a time (2n bytes each, in the per-thread scratch) meets every token before the
+ * next block is dequantized, so each weight is converted once per call. */
 typedef struct {
     unpack_fn unpack;
     int blk, unit;
@@ -930,10 +931,12 @@ static void gemm_tiles(int64_t n, int nr, int nt, const void *w, size_t w_stride
         return;
     }
     /* Rows in blocks whose panels (2n bytes per row) take about 768 KiB of L2, next to
-     * one 32-token tile of activations (64n bytes): 128 rows for n = 2048, 64 for 5632. */
-    size_t rb = (size_t)768 * 1024 / (2 * (size_t)n) / 32 * 32;
-    rb = rb < 32 ? 32 : rb > 128 ? 128 : rb;
-    if (rb * 2 * (size_t)n > QLM_GEMM_WORK_SIZE(n, nt)) rb = 32;
+     * one 32-token tile of activations (64n bytes): 128 rows for n = 2048, 64 for 5632;
+     * never more than the scratch holds (at least 32 rows: checked above). */
+    size_t rb = (size_t)768 * 1024 / (2 * (size_t)n);
+    const size_t fit = QLM_GEMM_WORK_SIZE(n, nt) / (2 * (size_t)n);
+    rb = rb > fit ? fit : rb;
+    rb = rb < 32 ? 32 : rb > 128 ? 128 : rb / 32 * 32;
     for (int r0 = 0; r0 < nr; r0 += (int)rb) {
         const int rows = nr - r0 < (int)rb ? nr - r0 : (int)rb, npan = (rows + 15) / 16;
         for (int p = 0; p < npan; p++) {

@@ -164,7 +164,6 @@ typedef __m128i vi;
 #define vf_gt(a, b) _mm_castps_si128(_mm_cmpgt_ps(a, b))
 #define vf_eq(a, b) _mm_castps_si128(_mm_cmpeq_ps(a, b))
 #define vi_and _mm_and_si128
-#define vi_or _mm_or_si128
 #define vi_not(a) _mm_xor_si128(a, _mm_set1_epi32(-1))
 /* m ? b : a (m all-ones or zero per lane) */
 static inline vf vf_sel(vi m, vf a, vf b) {
@@ -197,7 +196,6 @@ typedef uint32x4_t vi;
 #define vf_gt vcgtq_f32
 #define vf_eq vceqq_f32
 #define vi_and vandq_u32
-#define vi_or vorrq_u32
 #define vi_not vmvnq_u32
 static inline vf vf_sel(vi m, vf a, vf b) { return vbslq_f32(m, b, a); }
 static inline vi vi_sel(vi m, vi a, vi b) { return vbslq_u32(m, b, a); }
@@ -210,6 +208,31 @@ static inline vi level_in(vf v, int lo, int hi) {
 static inline vf vi_to_f(vi l) { return vcvtq_f32_s32(vreinterpretq_s32_u32(l)); }
 static inline bool vi_any(vi m) { return vmaxvq_u32(m) != 0; }
 #endif
+
+/* Lanes of half h where take is set: lbest[i] = lcand[i] for the n values. */
+static inline void take_levels(float (*lbest)[8], float (*lcand)[8], int h, int n, vi take) {
+    for (int i = 0; i < n; i++) {
+        const vf b = vf_sel(take, vf_load(&lbest[i][4 * h]), vf_load(&lcand[i][4 * h]));
+        memcpy(&lbest[i][4 * h], &b, sizeof b);
+    }
+}
+
+/* One grid of the symmetric search for half h: levels of iscale * x into lout, and the
+ * sums sum(w x l), sum(w l^2) with weights w = x^2, in qlm_kq_fit_scale_sym's order. */
+static inline void sym_pass(float (*xt)[8], int h, int n, int nmax, vf iscale, float (*lout)[8], vf *slx,
+                            vf *sl2) {
+    vf a = vf_set1(0.f), b = a;
+    for (int i = 0; i < n; i++) {
+        const vf xi = vf_load(&xt[i][4 * h]);
+        const vf l = vi_to_f(level_in(vf_mul(iscale, xi), -nmax, nmax - 1));
+        memcpy(&lout[i][4 * h], &l, sizeof l);
+        const vf w = vf_mul(xi, xi);
+        a = vf_add(a, vf_mul(vf_mul(w, xi), l));
+        b = vf_add(b, vf_mul(vf_mul(w, l), l));
+    }
+    *slx = a;
+    *sl2 = b;
+}
 
 void qlm_kq_fit_scale_min8(int n, int nmax, const float *x, const float *w, uint8_t *L, float *scale_out,
                            float *min_out, float rmin, float rdelta, int nstep) {
@@ -244,9 +267,7 @@ void qlm_kq_fit_scale_min8(int n, int nmax, const float *x, const float *w, uint
         for (int i = 0; i < n; i++) {
             const vf xi = vf_load(&xt[i][4 * h]), wi = vf_load(&wt[i][4 * h]);
             const vf l = vi_to_f(level_in(vf_mul(iscale, vf_sub(xi, lo[h])), 0, nmax));
-            _Alignas(16) float tmp[4];
-            memcpy(tmp, &l, sizeof tmp);
-            memcpy(&lbest[i][4 * h], tmp, sizeof tmp);
+            memcpy(&lbest[i][4 * h], &l, sizeof l);
             const vf diff = vf_sub(vf_add(vf_mul(scale[h], l), lo[h]), xi);
             best[h] = vf_add(best[h], vf_mul(wi, vf_mul(diff, diff)));
         }
@@ -294,10 +315,7 @@ void qlm_kq_fit_scale_min8(int n, int nmax, const float *x, const float *w, uint
         for (int h = 0; h < H; h++) {
             const vi take = vi_and(ok[h], vf_lt(err[h], best[h]));
             if (!vi_any(take)) continue;
-            for (int i = 0; i < n; i++) {
-                vf bl = vf_sel(take, vf_load(&lbest[i][4 * h]), vf_load(&lcand[i][4 * h]));
-                memcpy(&lbest[i][4 * h], &bl, sizeof bl);
-            }
+            take_levels(lbest, lcand, h, n, take);
             best[h] = vf_sel(take, best[h], err[h]);
             scale[h] = vf_sel(take, scale[h], c_scale[h]);
             off[h] = vf_sel(take, off[h], c_off[h]);
@@ -344,37 +362,19 @@ void qlm_kq_fit_scale_sym8(int n, int nmax, const float *x, int8_t *L, float *sc
         }
         flat[h] = vf_lt(amax, vf_set1(1e-15f));
         vmax[h] = vf_sel(flat[h], vm, vf_set1(1.f)); /* flat lanes: results unused */
-        const vf iscale = vf_div(vf_set1((float)-nmax), vmax[h]);
-        vf sumlx = zero, suml2 = zero;
-        for (int i = 0; i < n; i++) {
-            const vf xi = vf_load(&xt[i][4 * h]);
-            const vf l = vi_to_f(level_in(vf_mul(iscale, xi), -nmax, nmax - 1));
-            memcpy(&lbest[i][4 * h], &l, sizeof l);
-            const vf w = vf_mul(xi, xi);
-            sumlx = vf_add(sumlx, vf_mul(vf_mul(w, xi), l));
-            suml2 = vf_add(suml2, vf_mul(vf_mul(w, l), l));
-        }
+        vf sumlx, suml2;
+        sym_pass(xt, h, n, nmax, vf_div(vf_set1((float)-nmax), vmax[h]), lbest, &sumlx, &suml2);
         const vi nz = vi_not(vf_eq(suml2, zero));
         scale[h] = vf_sel(nz, zero, vf_div(sumlx, vf_sel(nz, vf_set1(1.f), suml2)));
         vf best = vf_mul(scale[h], sumlx);
         for (int k = -9; k <= 9; k++) {
             if (k == 0) continue;
-            const vf is = vf_div(vf_set1(-(nmax + 0.1f * k)), vmax[h]);
-            vf slx = zero, sl2 = zero;
-            for (int i = 0; i < n; i++) {
-                const vf xi = vf_load(&xt[i][4 * h]);
-                const vf l = vi_to_f(level_in(vf_mul(is, xi), -nmax, nmax - 1));
-                memcpy(&lcand[i][4 * h], &l, sizeof l);
-                const vf w = vf_mul(xi, xi);
-                slx = vf_add(slx, vf_mul(vf_mul(w, xi), l));
-                sl2 = vf_add(sl2, vf_mul(vf_mul(w, l), l));
-            }
+            vf slx, sl2;
+            sym_pass(xt, h, n, nmax, vf_div(vf_set1(-(nmax + 0.1f * k)), vmax[h]), lcand, &slx,
+                     &sl2);
             const vi take = vi_and(vf_gt(sl2, zero), vf_gt(vf_mul(slx, slx), vf_mul(best, sl2)));
             if (!vi_any(take)) continue;
-            for (int i = 0; i < n; i++) {
-                vf b = vf_sel(take, vf_load(&lbest[i][4 * h]), vf_load(&lcand[i][4 * h]));
-                memcpy(&lbest[i][4 * h], &b, sizeof b);
-            }
+            take_levels(lbest, lcand, h, n, take);
             scale[h] = vf_sel(take, scale[h], vf_div(slx, vf_sel(take, vf_set1(1.f), sl2)));
             best = vf_sel(take, best, vf_mul(scale[h], slx));
         }
