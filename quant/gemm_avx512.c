@@ -7,8 +7,10 @@
  *    unpacked in registers with lane = position in the row; vpdpbusd sums 4 products
  *    per 32-bit lane, so after a group of 4 blocks each block's dot product sits in 4
  *    lanes. Four groups are reduced together (reduce4) into one vector of 16 block
- *    sums, which the per-block scales multiply in one go. Up to 3 tokens share the
- *    unpacking. The cost per block is what matters here (the loop must keep up with
+ *    sums, which the per-block scales multiply in one go. Q4_K and Q5_K skip that
+ *    reduction: their activations have one scale per super-block, so the sub-block
+ *    sums are weighted by integer scales in the lanes (chunk_kq_int). Up to 3 tokens
+ *    share the unpacking. The cost per block is what matters here (the loop must keep up with
  *    memory bandwidth), so the activation layout is arranged for this loop.
  *
  *  - Matrix-matrix (4+ tokens, prompts): 16 weight rows are repacked into a panel with
@@ -247,44 +249,61 @@ chunk_q8_0(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const
     o->ws = _mm512_cvtph_ps(_mm512_castsi512_si256(dwh));
 }
 
-/* The 6-bit scales and mins of a Q4_K/Q5_K super-block (12 bytes at s; layout in
- * quant/blocks.h) as bytes, in one vector: [sc 0-3 | sc 4-7 | mn 0-3 | mn 4-7]. Computed
- * in vector registers (a general-purpose-register round trip cost four inserts per
- * vector). Reads 16 bytes at s: the 12 scale bytes and 4 of the qs that follow. */
-static inline __m128i kq_scale_vec(const uint8_t *s) {
-    const __m128i v = _mm_loadu_si128((const __m128i *)s);                    /* u0 u1 u2 . */
-    const __m128i m6 = _mm_set1_epi8(0x3f), m4 = _mm_set1_epi8(0x0f), m2 = _mm_set1_epi8(0x03);
-    const __m128i a = _mm_and_si128(v, m6);                                  /* w0 w2 . . */
-    const __m128i u2 = _mm_shuffle_epi32(v, 0xAA);                           /* u2 u2 u2 u2 */
-    const __m128i lo = _mm_and_si128(_mm_srlv_epi32(u2, _mm_setr_epi32(0, 4, 0, 4)), m4);
-    const __m128i hi = _mm_slli_epi32(_mm_and_si128(_mm_srli_epi32(v, 6), m2), 4); /* from u0 u1 */
-    const __m128i b = _mm_or_si128(lo, hi);                                  /* w1 w3 . . */
-    return _mm_unpacklo_epi32(a, b);                                         /* w0 w1 w2 w3 */
+/* The 6-bit scales and mins of two Q4_K/Q5_K super-blocks (12 bytes each at s0, s1;
+ * layout in quant/blocks.h; the second zero when absent) as bytes, one super-block per
+ * 128-bit lane: [sc 0-3 | sc 4-7 | mn 0-3 | mn 4-7]. Computed in vector registers (a
+ * general-purpose-register round trip cost four inserts per vector). Reads 16 bytes at
+ * each: the 12 scale bytes and 4 of the qs that follow. */
+static inline __m256i kq_scale_vec2(const uint8_t *s0, const uint8_t *s1, bool two) {
+    const __m128i v1 = two ? _mm_loadu_si128((const __m128i *)s1) : _mm_setzero_si128();
+    const __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)s0)), v1, 1);
+    const __m256i m6 = _mm256_set1_epi8(0x3f), m4 = _mm256_set1_epi8(0x0f), m2 = _mm256_set1_epi8(0x03);
+    const __m256i a = _mm256_and_si256(v, m6);
+    const __m256i u2 = _mm256_shuffle_epi32(v, 0xAA);
+    const __m256i lo = _mm256_and_si256(_mm256_srlv_epi32(u2, _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4)), m4);
+    const __m256i hi = _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(v, 6), m2), 4);
+    return _mm256_unpacklo_epi32(a, _mm256_or_si256(lo, hi));
 }
 
-/* Q4_K / Q5_K: a chunk is two super-blocks. Each 64 bytes of qs give low nibbles (sub-
- * blocks 2c, 2c+2) and high nibbles (2c+1, 2c+3), 8 lanes each; folded into a group
- * vector of the 4 sub-blocks in order. */
+/* Word indices, into [sc 0-7 | mn 0-7] of super-block h (words 16h..), of the scale of
+ * each word of packs(low-nibble products, high-nibble products) of 64 qs bytes k: per
+ * 128-bit lane, words 0-3 come from the low nibbles' lanes, 4-7 from the high nibbles';
+ * lanes 0-1 of the products are sub-blocks 4k / 4k+1, lanes 2-3 are 4k+2 / 4k+3. */
+static inline __m512i kq_word_index(int h, int k) {
+    _Alignas(64) int16_t ix[32];
+    for (int j = 0; j < 32; j++) ix[j] = (int16_t)(16 * h + 4 * k + (j / 8 >= 2 ? 2 : 0) + (j % 8 >= 4 ? 1 : 0));
+    return _mm512_load_si512(ix);
+}
+
+/* Q4_K / Q5_K matrix-vector. Their activations are Q8_K: one scale per super-block
+ * (quant/prep_avx2.c), so a super-block's 8 sub-block sums can be weighted by their
+ * integer scales and added in int32, leaving one float multiply-add per super-block
+ * and one cross-lane reduction per row (the per-block path below needs 7 permutes per
+ * super-block to separate the sums). vpdpbusd leaves sums of 4 products in 32-bit lanes
+ * (|x| <= 4 * 31 * 128 < 2^15); vpackssdw packs the low- and high-nibble lanes into
+ * words without loss, and vpdpwssd multiplies each word by its sub-block's scale and
+ * adds word pairs, which always belong to the same sub-block. The min term stays per
+ * sub-block: -dmin * mn * (d * sum of the levels), the prepared e. */
 static inline __attribute__((always_inline)) void
-chunk_kq(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const int NT, const bool q5) {
+chunk_kq_int(const uint8_t *row, int c, int nb, const prow *A, __m512 *facc, const int NT, const bool q5) {
     const int bsz = q5 ? 176 : 144, qoff = q5 ? 48 : 16;
     const __m512i m4 = _mm512_set1_epi8(15), h16 = _mm512_set1_epi8(16);
-    const __m512i fa = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
-    const __m512i fb = _mm512_setr_epi32(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
-    __m128i sw[2] = {_mm_setzero_si128(), _mm_setzero_si128()}; /* [sc 0-3 | sc 4-7 | mn 0-3 | mn 4-7] */
+    const uint8_t *sb0 = row + (size_t)bsz * (size_t)(c / 8);
+    const bool two = c / 8 + 1 < nb / 8;
+    /* words: [sc 0-7 | mn 0-7] of super-block 0, then of super-block 1 */
+    const __m512i sw = _mm512_cvtepu8_epi16(kq_scale_vec2(sb0 + 4, sb0 + bsz + 4, two));
     uint32_t dd[2] = {0, 0}; /* d | dmin << 16 */
+    memcpy(&dd[0], sb0, 4);
+    if (two) memcpy(&dd[1], sb0 + bsz, 4);
+    const __m512 dv = _mm512_cvtph_ps(_mm256_castsi128_si256(_mm_setr_epi32((int)dd[0], (int)dd[1], 0, 0)));
     _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++) {
-        const int sb_i = c / 8 + h;
-        if (sb_i >= nb / 8) {
-            for (int t = 0; t < NT; t++) o->acc[t][2 * h] = o->acc[t][2 * h + 1] = zero();
-            continue;
-        }
-        const uint8_t *sb = row + (size_t)bsz * (size_t)sb_i;
-        sw[h] = kq_scale_vec(sb + 4);
-        memcpy(&dd[h], sb, 4);
+        if (h == 1 && !two) break;
+        const uint8_t *sb = sb0 + (size_t)bsz * (size_t)h;
         __m512i qh2 = zero();
         if (q5) qh2 = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(sb + 16)));
-        _Pragma("GCC unroll 2") for (int k = 0; k < 2; k++) { /* chunks 2k, 2k+1 */
+        __m512i iacc[3];
+        for (int t = 0; t < NT; t++) iacc[t] = zero();
+        _Pragma("GCC unroll 2") for (int k = 0; k < 2; k++) {
             const __m512i q = _mm512_loadu_si512(sb + qoff + 64 * k);
             __m512i lo = _mm512_and_si512(q, m4), hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
             if (q5) { /* bit 4 of sub-block s is bit s of qh[l] */
@@ -295,23 +314,26 @@ chunk_kq(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const i
                 lo = _mm512_mask_add_epi8(lo, _mm512_test_epi8_mask(qh2, blo), lo, h16);
                 hi = _mm512_mask_add_epi8(hi, _mm512_test_epi8_mask(qh2, bhi), hi, h16);
             }
+            const __m512i scw = _mm512_permutexvar_epi16(kq_word_index(h, k), sw);
             _Pragma("GCC unroll 4") for (int t = 0; t < NT; t++) {
                 const int8_t *aq = A[t].q + 32 * (size_t)c + 256 * h + 128 * k;
-                const __m512i al = dp(zero(), lo, aq), ah = dp(zero(), hi, aq + 64);
-                o->acc[t][2 * h + k] = _mm512_add_epi32(_mm512_permutex2var_epi32(al, fa, ah),
-                                                        _mm512_permutex2var_epi32(al, fb, ah));
+                const __m512i p = _mm512_packs_epi32(dp(zero(), lo, aq), dp(zero(), hi, aq + 64));
+                iacc[t] = _mm512_dpwssd_epi32(iacc[t], p, scw);
             }
         }
+        const __m512 d = _mm512_permutexvar_ps(_mm512_set1_epi32(2 * h), dv);
+        _Pragma("GCC unroll 4") for (int t = 0; t < NT; t++) /* the activation scale of the super-block */
+            facc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(iacc[t]), _mm512_mul_ps(d, _mm512_set1_ps(A[t].d[c + 8 * h])),
+                                      facc[t]);
     }
-    /* lanes 0-7: first super-block's sub-blocks, 8-15: the second's */
-    /* words: d0 dmin0 d1 dmin1 -> d (lanes 0-7 d0, 8-15 d1) and dmin likewise */
-    const __m512 dv = _mm512_cvtph_ps(_mm256_castsi128_si256(_mm_setr_epi32((int)dd[0], (int)dd[1], 0, 0)));
-    const __m512 d = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2), dv);
+    /* min term: lanes 0-7 the first super-block's sub-blocks, 8-15 the second's */
+    _Alignas(64) static const int16_t mix[32] = {8,  0, 9,  0, 10, 0, 11, 0, 12, 0, 13, 0, 14, 0, 15, 0,
+                                                 24, 0, 25, 0, 26, 0, 27, 0, 28, 0, 29, 0, 30, 0, 31, 0};
+    const __m512i mn = _mm512_maskz_permutexvar_epi16(0x55555555u, _mm512_load_si512(mix), sw);
     const __m512 dmin = _mm512_permutexvar_ps(_mm512_setr_epi32(1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3), dv);
-    const __m128i sc = _mm_unpacklo_epi64(sw[0], sw[1]);
-    const __m128i mn = _mm_unpackhi_epi64(sw[0], sw[1]);
-    o->ws = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(sc)), d);
-    o->wm = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(mn)), _mm512_sub_ps(_mm512_setzero_ps(), dmin));
+    const __m512 wm = _mm512_mul_ps(_mm512_cvtepi32_ps(mn), _mm512_sub_ps(_mm512_setzero_ps(), dmin));
+    _Pragma("GCC unroll 4") for (int t = 0; t < NT; t++)
+        facc[t] = _mm512_fmadd_ps(wm, _mm512_load_ps((const float *)A[t].e + c), facc[t]);
 }
 
 /* Q6_K: a chunk is one super-block (16 sub-blocks of 16). Each 64 bytes of ql with
@@ -358,6 +380,10 @@ typedef enum { T_Q4_0, T_Q4_1, T_Q5_0, T_Q5_1, T_Q8_0, T_Q4_K, T_Q5_K, T_Q6_K } 
 
 static inline __attribute__((always_inline)) void
 gemv_chunk(qtype qt, const uint8_t *row, int c, int nb, const prow *A, __m512 *facc, const int NT, const bool full) {
+    if (qt == T_Q4_K || qt == T_Q5_K) {
+        chunk_kq_int(row, c, nb, A, facc, NT, qt == T_Q5_K);
+        return;
+    }
     chunk_out o;
     switch (qt) {
     case T_Q4_0: chunk_nib(row, c, nb, A, &o, NT, full, 18, 2, 0, false); break;
@@ -365,8 +391,7 @@ gemv_chunk(qtype qt, const uint8_t *row, int c, int nb, const prow *A, __m512 *f
     case T_Q5_0: chunk_nib(row, c, nb, A, &o, NT, full, 22, 6, 2, false); break;
     case T_Q5_1: chunk_nib(row, c, nb, A, &o, NT, full, 24, 8, 4, true); break;
     case T_Q8_0: chunk_q8_0(row, c, nb, A, &o, NT, full); break;
-    case T_Q4_K: chunk_kq(row, c, nb, A, &o, NT, false); break;
-    case T_Q5_K: chunk_kq(row, c, nb, A, &o, NT, true); break;
+    case T_Q4_K: case T_Q5_K: break; /* chunk_kq_int, above */
     case T_Q6_K: chunk_q6_k(row, c, A, &o, NT); break;
     }
     const bool affine = qt == T_Q4_1 || qt == T_Q5_1 || qt == T_Q4_K || qt == T_Q5_K;

@@ -35,6 +35,8 @@ void qlm_avx2_dequant_bf16(const void *x, float *y, int64_t n);
  * e: int32 -bias * sum(q) for weights kept as unsigned levels (Q4_0: bias 8, Q5_0: 16,
  * Q8_0: 128 (q_w ^ 0x80), Q6_K: 32 per 16); float s of Q8_1 for Q4_1/Q5_1; float
  * d * sum(q) of the sub-block for Q4_K/Q5_K (their min term).
+ * Q4_K, Q5_K and Q6_K rows are quantized as Q8_K: d is the same for all blocks of a
+ * super-block of 256, which the AVX-512 matrix-vector loop for Q4_K/Q5_K relies on.
  * The reordered types then repeat the levels in natural order (int8 qn[nq]), which the
  * AMX kernels load as tiles of 32 consecutive bytes per token. 
  * Float weight types: n floats (rounded to f16 values for F16), zero-padded to nq. */
