@@ -74,6 +74,32 @@ static inline void scores64(const float *qh, const float *kt, int ld, int t0, in
     _mm512_mask_storeu_ps(out + t0 + 48, first(n - t0 - 48), _mm512_mul_ps(a3, sc));
 }
 
+/* The same for four queries (rows hd floats apart, outputs ld apart) that see the same
+ * n positions: 16 FMA chains share each load of K, where one query's 4 chains left
+ * half of the FMA throughput to latency (measured: scores64 was ~45% of attention). */
+static inline void scores64x4(const float *qh, const float *kt, int ld, int t0, int n, int hd, float scale,
+                              float *out) {
+    __m512 a[4][4];
+    for (int p = 0; p < 4; p++)
+        for (int c = 0; c < 4; c++) a[p][c] = _mm512_setzero_ps();
+    const float *kr = kt + t0;
+    for (int e = 0; e < hd; e++, kr += ld) {
+        const __m512 k0 = _mm512_load_ps(kr), k1 = _mm512_load_ps(kr + 16);
+        const __m512 k2 = _mm512_load_ps(kr + 32), k3 = _mm512_load_ps(kr + 48);
+        _Pragma("GCC unroll 4") for (int p = 0; p < 4; p++) {
+            const __m512 qe = _mm512_set1_ps(qh[(size_t)p * hd + e]);
+            a[p][0] = _mm512_fmadd_ps(qe, k0, a[p][0]);
+            a[p][1] = _mm512_fmadd_ps(qe, k1, a[p][1]);
+            a[p][2] = _mm512_fmadd_ps(qe, k2, a[p][2]);
+            a[p][3] = _mm512_fmadd_ps(qe, k3, a[p][3]);
+        }
+    }
+    const __m512 sc = _mm512_set1_ps(scale);
+    for (int p = 0; p < 4; p++)
+        for (int c = 0; c < 4; c++)
+            _mm512_mask_storeu_ps(out + (size_t)p * ld + t0 + 16 * c, first(n - t0 - 16 * c), _mm512_mul_ps(a[p][c], sc));
+}
+
 /* softmax over n scores, then (f16 cache) rounded to f16 as the reference does */
 static void softmax16(float *s, int n, bool f16) {
     __m512 vmx = _mm512_set1_ps(-INFINITY);
@@ -177,7 +203,12 @@ void qlm_avx512_attn(const float *q, float *out, size_t q_stride, int n_tok, int
     for (int c0 = 0; c0 < n_all; c0 += CHUNK)
         for (int i = 0; i < n_tok; i++) {
             if (c0 >= n_pos + i) continue;
-            for (int h = 0; h < n_q; h++) {
+            int h = 0;
+            for (; h + 4 <= n_q; h += 4) { /* a token's heads see the same positions */
+                const size_t pr = (size_t)i * n_q + h;
+                scores64x4(qh + pr * hd, kt, ld, c0, n_pos + i, hd, scale, sc + pr * ld);
+            }
+            for (; h < n_q; h++) {
                 const size_t pr = (size_t)i * n_q + h;
                 scores64(qh + pr * hd, kt, ld, c0, n_pos + i, hd, scale, sc + pr * ld);
             }
