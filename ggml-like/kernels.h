@@ -58,7 +58,7 @@ typedef struct {
     qlm_to_float_fn to_float[QLM_TYPE_COUNT];
     qlm_gemm_prep_fn gemm_prep[QLM_TYPE_COUNT];  /* by weight type; NULL: no gemm */
     qlm_gemm_fn gemm[QLM_TYPE_COUNT];            /* by weight type; set with gemm_prep */
-    int gemm_min_tokens;                         /* batches smaller than this use vec_dot */
+    int gemm_min_tokens[QLM_TYPE_COUNT];         /* by weight type: smaller batches use vec_dot */
     /* Optional (NULL unless the CPU has tile units): large batches of float activations
      * converted by prep_tiles (qlm_tiles_act_size bytes per row), weights dequantized
      * per call; used for tiles_min_tokens tokens or more, rows a multiple of 32. */

@@ -192,7 +192,7 @@ static bool uses_tiles(const qlm_kernels *k, const qlm_tensor *W, int n_tok) {
 }
 
 static bool uses_gemm(const qlm_kernels *k, const qlm_tensor *W, int n_tok) {
-    return uses_tiles(k, W, n_tok) || (k->gemm[W->type] && n_tok >= k->gemm_min_tokens);
+    return uses_tiles(k, W, n_tok) || (k->gemm[W->type] && n_tok >= k->gemm_min_tokens[W->type]);
 }
 
 /* How a matrix's activations are prepared: function and row size; true for tiles. */

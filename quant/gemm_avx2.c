@@ -1,6 +1,7 @@
 /* AVX2 matrix-matrix products (qlm_gemm_fn, ggml-like/kernels.h) over the x86 prepared
  * activations (quant/kernels_x86.h). The AVX2 table sends batches of fewer than
- * gemm_min_tokens tokens to vec_dot instead; these kernels still accept any count.
+ * gemm_min_tokens tokens (by type) to vec_dot instead; these kernels still accept any
+ * count, and Q4_0 and Q4_K have matrix-vector loops of their own for 1-3 tokens.
  *
  * Weights are repacked, 8 rows at a time, into panels with lane = row (each 32-bit lane
  * holds 4 consecutive levels of one row) and per-block float scales. The micro-kernel
@@ -272,12 +273,181 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
     default: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, 4, o, J, G, aff, sg); break; \
     }
 
+/* ---- matrix-vector (1..3 tokens) for Q4_0 and Q4_K ----------------------------------
+ *
+ * vec_dot (one row against Q8 blocks) pays a scalar f16 conversion and a broadcast per
+ * block, and for Q4_K a scalar scale unpacking and min sum per super-block: the row
+ * loop was compute-bound at ~7 GB/s per core, like llama.cpp's AVX2 path. These loops
+ * read the prepared activations instead: Q4_0 takes two blocks per vector (lanes 0-3
+ * and 4-7), the 8 blocks' scales by one gather and one multiply, the -8 * sum(a) term
+ * from the prepared e added in int32, and lane-wise float scales (no horizontal sum per block); Q4_K
+ * weights each sub-block by its integer scale in vpmaddwd (Q8_K activations: one scale
+ * per super-block) and adds its min term as 8 lanes. */
+
+/* The weights stream from memory once: ask for the bytes PF_DIST ahead, into L2 (as
+ * the AVX-512 loop does; without it these loops read ~40% below the bandwidth). */
+#define PF_DIST 8192
+
+typedef struct {
+    const int8_t *q;
+    const float *d;
+    const void *e;
+} arow;
+
+static inline arow arow_of(const uint8_t *p, int64_t n, int B) {
+    const size_t nq = x86_prep_nq(n);
+    arow r = {(const int8_t *)p, (const float *)(p + nq), NULL};
+    r.e = r.d + nq / (size_t)B;
+    return r;
+}
+
+/* The f16 scales that open 8 consecutive blocks of bsz bytes, as floats: one gather of
+ * the 32-bit words at the blocks' starts (their other 16 bits are level bytes). */
+static inline __m256 d8_of(const uint8_t *blk, int bsz) {
+    const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(bsz));
+    const __m256i g = _mm256_and_si256(_mm256_i32gather_epi32((const int *)blk, idx, 1), _mm256_set1_epi32(0xFFFF));
+    return _mm256_cvtph_ps(_mm_packus_epi32(_mm256_castsi256_si128(g), _mm256_extracti128_si256(g, 1)));
+}
+
+static inline __attribute__((always_inline)) void
+gemv_q4_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride, float *y,
+          int64_t ldy, const int NT) {
+    const int nb = (int)(n / 32), nb8 = nb / 8 * 8;
+    arow A[3];
+    for (int t = 0; t < NT; t++) A[t] = arow_of(a + (size_t)t * a_stride, n, 32);
+    const __m256i m4 = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
+    for (int r = 0; r < nr; r++) {
+        const uint8_t *row = w + (size_t)r * w_stride;
+        __m256 acc[3];
+        float tail[3] = {0, 0, 0};
+        for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
+        for (int b = 0; b < nb8; b += 8) {
+            for (int o = 0; o < 144; o += 64) _mm_prefetch((const char *)row + 18 * (size_t)b + PF_DIST + o, _MM_HINT_T1);
+            const __m256 dw = d8_of(row + 18 * (size_t)b, 18);
+            __m256 s8[3];
+            __m256i e8[3];
+            for (int t = 0; t < NT; t++) { /* scale of each block; e = -8 * sum(a) */
+                s8[t] = _mm256_mul_ps(dw, _mm256_loadu_ps(A[t].d + b));
+                e8[t] = _mm256_loadu_si256((const __m256i *)((const int32_t *)A[t].e + b));
+            }
+            _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) { /* blocks b + 2j (lanes 0-3), b + 2j + 1 */
+                const uint8_t *p = row + 18 * (size_t)(b + 2 * j) + 2;
+                const __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)p)),
+                                                          _mm_loadu_si128((const __m128i *)(p + 18)), 1);
+                const __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+                const __m256i idx = _mm256_setr_epi32(2 * j, 2 * j, 2 * j, 2 * j, 2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j + 1);
+                _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) {
+                    /* NIB4 order: low halves of the group's blocks, then high halves */
+                    const int8_t *aq = A[t].q + 32 * (size_t)b + 128 * (j / 2) + 32 * (j % 2);
+                    const __m256i s16 = _mm256_add_epi16(_mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)aq)),
+                                                         _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(aq + 64))));
+                    /* e joins in int32 (lanes 0 and 4), so the sum is exact before the one
+                     * rounding, as in vec_dot: a separate float sum of the large
+                     * -8 * sum(a) terms lost ~1e-5 of sum|w*a| to cancellation */
+                    const __m256i ej = _mm256_blend_epi32(_mm256_setzero_si256(), _mm256_permutevar8x32_epi32(e8[t], idx), 0x11);
+                    acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_madd_epi16(s16, ones), ej)),
+                                             _mm256_permutevar8x32_ps(s8[t], idx), acc[t]);
+                }
+            }
+        }
+        for (int b = nb8; b < nb; b++) { /* the last blocks of a row of fewer than 8 */
+            const uint8_t *p = row + 18 * (size_t)b;
+            qlm_f16 dh;
+            memcpy(&dh, p, 2);
+            const __m128i q = _mm_loadu_si128((const __m128i *)(p + 2));
+            const __m128i lo = _mm_and_si128(q, _mm_set1_epi8(15)), hi = _mm_and_si128(_mm_srli_epi16(q, 4), _mm_set1_epi8(15));
+            for (int t = 0; t < NT; t++) {
+                const int8_t *aq = A[t].q + 128 * (size_t)(b / 4) + 16 * (b % 4);
+                const __m128i s16 = _mm_add_epi16(_mm_maddubs_epi16(lo, _mm_loadu_si128((const __m128i *)aq)),
+                                                  _mm_maddubs_epi16(hi, _mm_loadu_si128((const __m128i *)(aq + 64))));
+                __m128i s = _mm_madd_epi16(s16, _mm_set1_epi16(1));
+                s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+                s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+                const int32_t sum = _mm_cvtsi128_si32(s) + ((const int32_t *)A[t].e)[b];
+                tail[t] += x86_f16(dh) * A[t].d[b] * (float)sum;
+            }
+        }
+        for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = hsum8_ps(acc[t]) + tail[t];
+    }
+}
+
+/* Word shuffle putting byte i of each 128-bit lane in every word (high bytes zero). */
+static inline __m256i word_of_byte(int i) { return _mm256_set1_epi16((short)(0x8000 | i)); }
+
+static inline __attribute__((always_inline)) void
+gemv_q4_k(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride, float *y,
+          int64_t ldy, const int NT) {
+    const int nsb = (int)(n / QK_K);
+    arow A[3];
+    for (int t = 0; t < NT; t++) A[t] = arow_of(a + (size_t)t * a_stride, n, 32);
+    const __m256i m4 = _mm256_set1_epi8(15);
+    for (int r = 0; r < nr; r++) {
+        const uint8_t *row = w + (size_t)r * w_stride;
+        __m256 acc[3], fe[3];
+        for (int t = 0; t < NT; t++) acc[t] = fe[t] = _mm256_setzero_ps();
+        for (int i = 0; i < nsb; i++) {
+            const uint8_t *x = row + sizeof(block_q4_k) * (size_t)i;
+            for (int o = 0; o < 144; o += 64) _mm_prefetch((const char *)x + PF_DIST + o, _MM_HINT_T1);
+            const __m128i sm = x86_kq_scale_bytes(x + 4);
+            const __m256i scb = _mm256_broadcastsi128_si256(sm);
+            __m256i isum[3];
+            for (int t = 0; t < NT; t++) isum[t] = _mm256_setzero_si256();
+            _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) { /* sub-blocks 2j (low nibbles), 2j + 1 */
+                const __m256i q = _mm256_loadu_si256((const __m256i *)(x + 16 + 32 * j));
+                const __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+                const __m256i slo = _mm256_shuffle_epi8(scb, word_of_byte(2 * j));
+                const __m256i shi = _mm256_shuffle_epi8(scb, word_of_byte(2 * j + 1));
+                _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) {
+                    /* KQ order: per 128 values, sub-blocks 4k, 4k+2, 4k+1, 4k+3 */
+                    const int8_t *aq = A[t].q + QK_K * (size_t)i + 128 * (j / 2) + 32 * (j % 2);
+                    const __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)aq));
+                    const __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(aq + 64)));
+                    isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(_mm256_madd_epi16(plo, slo), _mm256_madd_epi16(phi, shi)));
+                }
+            }
+            qlm_f16 dh[2];
+            memcpy(dh, x, 4);
+            const float d = x86_f16(dh[0]), dmin = x86_f16(dh[1]);
+            /* min term: -dmin * mn_s * e_s, e_s = d_a * sum of the sub-block's levels */
+            const __m256 wm = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))), _mm256_set1_ps(-dmin));
+            for (int t = 0; t < NT; t++) {
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(d * A[t].d[8 * (size_t)i]), acc[t]);
+                fe[t] = _mm256_fmadd_ps(wm, _mm256_loadu_ps((const float *)A[t].e + 8 * (size_t)i), fe[t]);
+            }
+        }
+        for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = hsum8_ps(acc[t]) + hsum8_ps(fe[t]);
+    }
+}
+
+/* 1..3 tokens at a time: the types above, else NULL. */
+typedef void (*gemv_fn)(int64_t n, int nr, int nt, const uint8_t *w, size_t w_stride, const uint8_t *a,
+                        size_t a_stride, float *y, int64_t ldy);
+#define DEFINE_GEMV(name, body)                                                                      \
+    static void name(int64_t n, int nr, int nt, const uint8_t *w, size_t w_stride, const uint8_t *a,  \
+                     size_t a_stride, float *y, int64_t ldy) {                                        \
+        for (int t0 = 0; t0 < nt; t0 += 3) {                                                          \
+            const int c = nt - t0 < 3 ? nt - t0 : 3;                                                  \
+            const uint8_t *at = a + (size_t)t0 * a_stride;                                            \
+            float *yt = y + (size_t)t0 * ldy;                                                         \
+            if (c == 1) body(n, nr, w, w_stride, at, a_stride, yt, ldy, 1);                           \
+            else if (c == 2) body(n, nr, w, w_stride, at, a_stride, yt, ldy, 2);                      \
+            else body(n, nr, w, w_stride, at, a_stride, yt, ldy, 3);                                  \
+        }                                                                                             \
+    }
+DEFINE_GEMV(gemv_q4_0_any, gemv_q4_0)
+DEFINE_GEMV(gemv_q4_k_any, gemv_q4_k)
+
 /* One entry point per type: constants into the micro-kernel so each is compiled for
  * its type. */
-#define DEFINE_GEMM(name, gt, o, J, G, aff, sg)                                                    \
+#define DEFINE_GEMM(name, gt, o, J, G, aff, sg, gemv)                                              \
     static void name(int64_t n, int nr, int nt, const void *w, size_t w_stride, const void *a,     \
                      size_t a_stride, float *y, int64_t ldy, void *work) {                         \
         (void)work;                                                                                \
+        const gemv_fn gv = gemv;                                                                   \
+        if (gv && nt < TOK) {                                                                      \
+            gv(n, nr, nt, w, w_stride, a, a_stride, y, ldy);                                       \
+            return;                                                                                \
+        }                                                                                          \
         const gtype *g = &gt;                                                                      \
         const int nb = (int)(n / g->blk), nb4 = (nb + 3) / 4 * 4;                                  \
         const size_t nq = x86_prep_nq(n), doff = nq, eoff = nq + 4 * (nq / (size_t)g->blk);       \
@@ -310,17 +480,19 @@ static const gtype G_Q4_K = {up_q4_k, 32, 256, sizeof(block_q4_k), ORD_KQ, 8, tr
 static const gtype G_Q5_K = {up_q5_k, 32, 256, sizeof(block_q5_k), ORD_KQ, 4, true, false};
 static const gtype G_Q6_K = {up_q6_k, 16, 256, sizeof(block_q6_k), ORD_NAT16, 2, false, false};
 
-DEFINE_GEMM(gemm_q4_0, G_Q4_0, ORD_NIB4, 8, 8, false, false)
-DEFINE_GEMM(gemm_q4_1, G_Q4_1, ORD_NIB4, 8, 8, true, false)
-DEFINE_GEMM(gemm_q5_0, G_Q5_0, ORD_NIB4, 8, 4, false, false)
-DEFINE_GEMM(gemm_q5_1, G_Q5_1, ORD_NIB4, 8, 4, true, false)
-DEFINE_GEMM(gemm_q8_0, G_Q8_0, ORD_NAT32, 8, 1, false, true)
-DEFINE_GEMM(gemm_q4_k, G_Q4_K, ORD_KQ, 8, 8, true, false)
-DEFINE_GEMM(gemm_q5_k, G_Q5_K, ORD_KQ, 8, 4, true, false)
-DEFINE_GEMM(gemm_q6_k, G_Q6_K, ORD_NAT16, 4, 2, false, false)
+DEFINE_GEMM(gemm_q4_0, G_Q4_0, ORD_NIB4, 8, 8, false, false, gemv_q4_0_any)
+DEFINE_GEMM(gemm_q4_1, G_Q4_1, ORD_NIB4, 8, 8, true, false, NULL)
+DEFINE_GEMM(gemm_q5_0, G_Q5_0, ORD_NIB4, 8, 4, false, false, NULL)
+DEFINE_GEMM(gemm_q5_1, G_Q5_1, ORD_NIB4, 8, 4, true, false, NULL)
+DEFINE_GEMM(gemm_q8_0, G_Q8_0, ORD_NAT32, 8, 1, false, true, NULL)
+DEFINE_GEMM(gemm_q4_k, G_Q4_K, ORD_KQ, 8, 8, true, false, gemv_q4_k_any)
+DEFINE_GEMM(gemm_q5_k, G_Q5_K, ORD_KQ, 8, 4, true, false, NULL)
+DEFINE_GEMM(gemm_q6_k, G_Q6_K, ORD_NAT16, 4, 2, false, false, NULL)
 
 void qlm_avx2_fill_gemm(qlm_kernels *k) {
-    k->gemm_min_tokens = 4;
+    for (int t = 0; t < QLM_TYPE_COUNT; t++) k->gemm_min_tokens[t] = TOK;
+    k->gemm_min_tokens[QLM_TYPE_Q4_0] = 1; /* matrix-vector loops above */
+    k->gemm_min_tokens[QLM_TYPE_Q4_K] = 1;
     k->gemm_prep[QLM_TYPE_Q4_0] = qlm_x86_prep_q4_0;
     k->gemm[QLM_TYPE_Q4_0] = gemm_q4_0;
     k->gemm_prep[QLM_TYPE_Q4_1] = qlm_x86_prep_q4_1;

@@ -1111,7 +1111,7 @@ void qlm_avx512_fill_gemm(qlm_kernels *k) {
     /* QLM_AMX=0 keeps the VNNI kernels on an AMX machine (for comparisons) */
     const char *amx_env = getenv("QLM_AMX");
     qlm_avx512_use_amx = qlm_cpu_get()->amx_int8 && !(amx_env && !strcmp(amx_env, "0"));
-    k->gemm_min_tokens = 1; /* the matrix-vector loop beats vec_dot */
+    for (int t = 0; t < QLM_TYPE_COUNT; t++) k->gemm_min_tokens[t] = 1; /* the matrix-vector loop beats vec_dot */
     k->gemm_prep[QLM_TYPE_Q4_0] = qlm_x86_prep_q4_0;
     k->gemm[QLM_TYPE_Q4_0] = gemm_q4_0;
     k->gemm_prep[QLM_TYPE_Q4_1] = qlm_x86_prep_q4_1;

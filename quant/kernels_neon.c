@@ -263,7 +263,7 @@ bool qlm_kernels_fill_neon(qlm_kernels *k) {
         /* Batches of 2+ tokens: the gemm unpacks each weight block once for up to 4
          * tokens and reads no scratch, so it already beats one vec_dot per token at 2;
          * for 1 token vec_dot does the same work with fewer reductions. */
-        k->gemm_min_tokens = 2;
+        for (int t = 0; t < QLM_TYPE_COUNT; t++) k->gemm_min_tokens[t] = 2;
         k->gemm_prep[QLM_TYPE_Q4_0] = qlm_neon_gemm_prep_q8_0;
         k->gemm[QLM_TYPE_Q4_0] = qlm_neon_gemm_q4_0;
         k->gemm_prep[QLM_TYPE_Q5_0] = qlm_neon_gemm_prep_q8_0;

@@ -47,5 +47,18 @@ static inline void x86_kq_scales(const uint8_t s[12], uint8_t sc[8], uint8_t mn[
     }
 }
 
+/* The same as bytes in one vector, [sc 0-3 | sc 4-7 | mn 0-3 | mn 4-7], computed in
+ * vector registers. Reads 16 bytes at s: the 12 scale bytes and the 4 that follow (in a
+ * Q4_K/Q5_K block, qh or qs bytes). */
+static inline __m128i x86_kq_scale_bytes(const uint8_t *s) {
+    const __m128i v = _mm_loadu_si128((const __m128i *)s);                    /* u0 u1 u2 . */
+    const __m128i m6 = _mm_set1_epi8(0x3f), m4 = _mm_set1_epi8(0x0f), m2 = _mm_set1_epi8(0x03);
+    const __m128i a = _mm_and_si128(v, m6);                                  /* sc0-3 mn0-3 */
+    const __m128i u2 = _mm_shuffle_epi32(v, 0xAA);                           /* u2 u2 u2 u2 */
+    const __m128i lo = _mm_and_si128(_mm_srlv_epi32(u2, _mm_setr_epi32(0, 4, 0, 4)), m4);
+    const __m128i hi = _mm_slli_epi32(_mm_and_si128(_mm_srli_epi32(v, 6), m2), 4); /* from u0 u1 */
+    return _mm_unpacklo_epi32(a, _mm_or_si128(lo, hi));
+}
+
 #endif
 #endif

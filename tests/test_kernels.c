@@ -247,6 +247,7 @@ static void test_gemm(const qlm_kernels *k, const char *isa, const char *variant
                 int ntok = 1 + (int)((ni * 6 + ri) % 17);   /* 1..17 tokens over the cases */
                 if (ri == 5) ntok = 17;
                 if (ri == 4 && ni % 2) ntok = 35;           /* AMX: two tiles of 16 and a tail */
+                if (ri == 0) ntok = 1 + ni % 3;             /* matrix-vector loops, every n */
                 rng_seed(1000 + 37 * wi + 6 * ni + ri);
                 size_t rs = qlm_row_size(t, n);
                 float *w = xmalloc((size_t)n * 4), *x = xmalloc((size_t)n * ntok * 4);
@@ -290,7 +291,7 @@ static void test_gemm(const qlm_kernels *k, const char *isa, const char *variant
             }
         }
         NOTE("  %s%s gemm %-4s: %d shapes, max |gemm - scalar| / sum|w*a| = %.2g\n", isa, variant, tt->name, cases, worst);
-        T_CHECK(worst <= 1e-5, "relative error %g", worst); /* measured <= 3e-7 */
+        T_CHECK(worst <= 1e-5, "relative error %g", worst); /* measured <= 3e-7; K-quants' float min term 4e-6 */
     }
 }
 
