@@ -39,8 +39,16 @@ static void quantize_task(void *arg, int ith, int nth) {
 
 /* Rows per tile: weights of a tile stay in L1/L2 while every token uses them. */
 #define ROW_TILE 16
-/* Software prefetch distance in the weight stream (bytes). */
+/* Software prefetch in the weight stream: distance (bytes) and locality. On x86, 8 KiB
+ * ahead into L2 (prefetcht1) beat 4 KiB into L1 by 10-15% (AVX2 Q6_K tg, 1 thread,
+ * alternating runs), as in the AVX-512 loops; elsewhere unmeasured, so unchanged. */
+#if defined(__x86_64__)
+#define PREFETCH_AHEAD 8192
+#define PREFETCH_LOCALITY 2
+#else
 #define PREFETCH_AHEAD 4096
+#define PREFETCH_LOCALITY 3
+#endif
 
 static void dot_task(void *arg, int ith, int nth) {
     matmul_job *j = arg;
@@ -58,10 +66,10 @@ static void dot_task(void *arg, int ith, int nth) {
             float *yt = j->y + (size_t)t * j->ldy;
             for (int64_t r = r0; r < r1; r++) {
                 if (t == 0) {
-                    /* weights stream from memory once: ask for the bytes ~4 KiB ahead
-                     * (the hardware prefetcher alone leaves the dots waiting on misses) */
+                    /* weights stream from memory once: ask for the bytes ahead (the
+                     * hardware prefetcher alone leaves the dots waiting on misses) */
                     const char *pf = (const char *)qlm_tensor_row(W, r) + PREFETCH_AHEAD;
-                    for (size_t o = 0; o < W->row_size; o += 64) __builtin_prefetch(pf + o);
+                    for (size_t o = 0; o < W->row_size; o += 64) __builtin_prefetch(pf + o, 0, PREFETCH_LOCALITY);
                 }
                 dot(n_in, &yt[r], qlm_tensor_row(W, r), a);
             }
