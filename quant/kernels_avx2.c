@@ -305,7 +305,10 @@ static void dot_q6_k(int64_t n, float *s, const void *vx, const void *vy) {
         const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x[i].scales));
         const __m256i bs = _mm256_loadu_si256((const __m256i *)y[i].bsums);
         __m256i isum = _mm256_mullo_epi32(_mm256_madd_epi16(sc16, bs), _mm256_set1_epi32(-32));
-        for (int h = 0; h < 2; h++) {
+        /* the scale words of sub-blocks 0-7 (8-15) in both 128-bit lanes, for one
+         * in-lane shuffle per product below instead of two scalar broadcasts */
+        const __m256i sw[2] = {_mm256_permute2x128_si256(sc16, sc16, 0x00), _mm256_permute2x128_si256(sc16, sc16, 0x11)};
+        _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++) {
             const uint8_t *ql = x[i].ql + 64 * h, *qh = x[i].qh + 32 * h;
             const int8_t *a = y[i].qs + 128 * h;
             __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
@@ -316,12 +319,14 @@ static void dot_q6_k(int64_t n, float *s, const void *vx, const void *vy) {
             w[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m3), 4));
             w[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m3), 4));
             w[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m3), 4));
-            for (int k = 0; k < 4; k++) {
+            _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
                 __m256i p = _mm256_maddubs_epi16(w[k], _mm256_loadu_si256((const __m256i *)(a + 32 * k)));
                 /* 16 pair sums: the first 8 belong to sub-block 8h+2k, the rest to 8h+2k+1 */
-                const int j = 8 * h + 2 * k;
-                __m256i scv = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_set1_epi16(x[i].scales[j])),
-                                                      _mm_set1_epi16(x[i].scales[j + 1]), 1);
+                const __m256i scv = _mm256_shuffle_epi8(sw[h], _mm256_setr_epi8(
+                    4 * k, 4 * k + 1, 4 * k, 4 * k + 1, 4 * k, 4 * k + 1, 4 * k, 4 * k + 1,
+                    4 * k, 4 * k + 1, 4 * k, 4 * k + 1, 4 * k, 4 * k + 1, 4 * k, 4 * k + 1,
+                    4 * k + 2, 4 * k + 3, 4 * k + 2, 4 * k + 3, 4 * k + 2, 4 * k + 3, 4 * k + 2, 4 * k + 3,
+                    4 * k + 2, 4 * k + 3, 4 * k + 2, 4 * k + 3, 4 * k + 2, 4 * k + 3, 4 * k + 2, 4 * k + 3));
                 isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, scv));
             }
         }
