@@ -1,7 +1,7 @@
 /* AVX2 matrix-matrix products (qlm_gemm_fn, ggml-like/kernels.h) over the x86 prepared
  * activations (quant/kernels_x86.h). The AVX2 table sends batches of fewer than
  * gemm_min_tokens tokens (by type) to vec_dot instead; these kernels still accept any
- * count, and Q4_0 and Q4_K have matrix-vector loops of their own for 1-3 tokens.
+ * count, and Q4_0, Q4_K and Q5_K have matrix-vector loops of their own for 1-3 tokens.
  *
  * Weights are repacked, 8 rows at a time, into panels with lane = row (each 32-bit lane
  * holds 4 consecutive levels of one row) and per-block float scales. The micro-kernel
@@ -273,16 +273,16 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
     default: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, 4, o, J, G, aff, sg); break; \
     }
 
-/* ---- matrix-vector (1..3 tokens) for Q4_0 and Q4_K ----------------------------------
+/* ---- matrix-vector (1..3 tokens) for Q4_0, Q4_K and Q5_K ----------------------------
  *
  * vec_dot (one row against Q8 blocks) pays a scalar f16 conversion and a broadcast per
  * block, and for Q4_K a scalar scale unpacking and min sum per super-block: the row
  * loop was compute-bound at ~7 GB/s per core, like llama.cpp's AVX2 path. These loops
  * read the prepared activations instead: Q4_0 takes two blocks per vector (lanes 0-3
  * and 4-7), the 8 blocks' scales by one gather and one multiply, the -8 * sum(a) term
- * from the prepared e added in int32, and lane-wise float scales (no horizontal sum per block); Q4_K
- * weights each sub-block by its integer scale in vpmaddwd (Q8_K activations: one scale
- * per super-block) and adds its min term as 8 lanes. */
+ * from the prepared e added in int32, and lane-wise float scales (no horizontal sum
+ * per block); Q4_K/Q5_K weight each sub-block by its integer scale in vpmaddwd (Q8_K
+ * activations: one scale per super-block) and add the min term as 8 lanes. */
 
 /* The weights stream from memory once: ask for the bytes PF_DIST ahead, into L2 (as
  * the AVX-512 loop does; without it these loops read ~40% below the bandwidth). */
@@ -374,27 +374,37 @@ gemv_q4_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
 /* Word shuffle putting byte i of each 128-bit lane in every word (high bytes zero). */
 static inline __m256i word_of_byte(int i) { return _mm256_set1_epi16((short)(0x8000 | i)); }
 
+/* Q4_K, and Q5_K (q5: bit 4 of each level from qh; levels <= 31 keep maddubs's pair
+ * sums within int16: 2 * 31 * 128). */
 static inline __attribute__((always_inline)) void
-gemv_q4_k(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride, float *y,
-          int64_t ldy, const int NT) {
+gemv_kq(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride, float *y,
+        int64_t ldy, const int NT, const bool q5) {
     const int nsb = (int)(n / QK_K);
+    const size_t bsz = q5 ? sizeof(block_q5_k) : sizeof(block_q4_k);
+    const int qoff = q5 ? 48 : 16;
     arow A[3];
     for (int t = 0; t < NT; t++) A[t] = arow_of(a + (size_t)t * a_stride, n, 32);
-    const __m256i m4 = _mm256_set1_epi8(15);
+    const __m256i m4 = _mm256_set1_epi8(15), h16 = _mm256_set1_epi8(16);
     for (int r = 0; r < nr; r++) {
         const uint8_t *row = w + (size_t)r * w_stride;
         __m256 acc[3], fe[3];
         for (int t = 0; t < NT; t++) acc[t] = fe[t] = _mm256_setzero_ps();
         for (int i = 0; i < nsb; i++) {
-            const uint8_t *x = row + sizeof(block_q4_k) * (size_t)i;
-            for (int o = 0; o < 144; o += 64) _mm_prefetch((const char *)x + PF_DIST + o, _MM_HINT_T1);
+            const uint8_t *x = row + bsz * (size_t)i;
+            for (int o = 0; o < (int)bsz; o += 64) _mm_prefetch((const char *)x + PF_DIST + o, _MM_HINT_T1);
+            const __m256i qh = q5 ? _mm256_loadu_si256((const __m256i *)(x + 16)) : _mm256_setzero_si256();
             const __m128i sm = x86_kq_scale_bytes(x + 4);
             const __m256i scb = _mm256_broadcastsi128_si256(sm);
             __m256i isum[3];
             for (int t = 0; t < NT; t++) isum[t] = _mm256_setzero_si256();
             _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) { /* sub-blocks 2j (low nibbles), 2j + 1 */
-                const __m256i q = _mm256_loadu_si256((const __m256i *)(x + 16 + 32 * j));
-                const __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+                const __m256i q = _mm256_loadu_si256((const __m256i *)(x + qoff + 32 * j));
+                __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+                if (q5) { /* bit 4 of sub-block s's level l is bit s of qh[l] */
+                    const __m256i b0 = _mm256_set1_epi8((char)(1 << (2 * j))), b1 = _mm256_set1_epi8((char)(2 << (2 * j)));
+                    lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, b0), b0), h16));
+                    hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, b1), b1), h16));
+                }
                 const __m256i slo = _mm256_shuffle_epi8(scb, word_of_byte(2 * j));
                 const __m256i shi = _mm256_shuffle_epi8(scb, word_of_byte(2 * j + 1));
                 _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) {
@@ -419,7 +429,19 @@ gemv_q4_k(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
     }
 }
 
-/* 1..3 tokens at a time: the types above, else NULL. */
+static inline __attribute__((always_inline)) void
+gemv_q4_k(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride, float *y,
+          int64_t ldy, const int NT) {
+    gemv_kq(n, nr, w, w_stride, a, a_stride, y, ldy, NT, false);
+}
+
+static inline __attribute__((always_inline)) void
+gemv_q5_k(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride, float *y,
+          int64_t ldy, const int NT) {
+    gemv_kq(n, nr, w, w_stride, a, a_stride, y, ldy, NT, true);
+}
+
+/* 1..3 tokens at a time: the types above (NULL for the others). */
 typedef void (*gemv_fn)(int64_t n, int nr, int nt, const uint8_t *w, size_t w_stride, const uint8_t *a,
                         size_t a_stride, float *y, int64_t ldy);
 #define DEFINE_GEMV(name, body)                                                                      \
@@ -436,6 +458,7 @@ typedef void (*gemv_fn)(int64_t n, int nr, int nt, const uint8_t *w, size_t w_st
     }
 DEFINE_GEMV(gemv_q4_0_any, gemv_q4_0)
 DEFINE_GEMV(gemv_q4_k_any, gemv_q4_k)
+DEFINE_GEMV(gemv_q5_k_any, gemv_q5_k)
 
 /* One entry point per type: constants into the micro-kernel so each is compiled for
  * its type. */
@@ -486,13 +509,14 @@ DEFINE_GEMM(gemm_q5_0, G_Q5_0, ORD_NIB4, 8, 4, false, false, NULL)
 DEFINE_GEMM(gemm_q5_1, G_Q5_1, ORD_NIB4, 8, 4, true, false, NULL)
 DEFINE_GEMM(gemm_q8_0, G_Q8_0, ORD_NAT32, 8, 1, false, true, NULL)
 DEFINE_GEMM(gemm_q4_k, G_Q4_K, ORD_KQ, 8, 8, true, false, gemv_q4_k_any)
-DEFINE_GEMM(gemm_q5_k, G_Q5_K, ORD_KQ, 8, 4, true, false, NULL)
+DEFINE_GEMM(gemm_q5_k, G_Q5_K, ORD_KQ, 8, 4, true, false, gemv_q5_k_any)
 DEFINE_GEMM(gemm_q6_k, G_Q6_K, ORD_NAT16, 4, 2, false, false, NULL)
 
 void qlm_avx2_fill_gemm(qlm_kernels *k) {
     for (int t = 0; t < QLM_TYPE_COUNT; t++) k->gemm_min_tokens[t] = TOK;
     k->gemm_min_tokens[QLM_TYPE_Q4_0] = 1; /* matrix-vector loops above */
     k->gemm_min_tokens[QLM_TYPE_Q4_K] = 1;
+    k->gemm_min_tokens[QLM_TYPE_Q5_K] = 1;
     k->gemm_prep[QLM_TYPE_Q4_0] = qlm_x86_prep_q4_0;
     k->gemm[QLM_TYPE_Q4_0] = gemm_q4_0;
     k->gemm_prep[QLM_TYPE_Q4_1] = qlm_x86_prep_q4_1;
