@@ -1053,6 +1053,33 @@ micro_float(int64_t n, const float *panel, const float *const *xt, float *y, int
     _Pragma("GCC unroll 16") for (int t = 0; t < C; t++) _mm512_mask_storeu_ps(y + (size_t)t * ldy, m, facc[t]);
 }
 
+/* 32 rows (two panels) x C tokens: per value two loads, C broadcasts and 2C FMAs, so the
+ * FMAs set the pace; the 16-row kernel above needs a load per FMA (its broadcasts come
+ * from memory) and ran an F16 prompt no faster than the AVX2 path. */
+static inline __attribute__((always_inline)) void
+micro_float2(int64_t n, const float *p0, const float *p1, const float *const *xt, float *y, int64_t ldy, int rows,
+             const int C) {
+    __m512 f0[MAX_C], f1[MAX_C];
+    const float *x[MAX_C];
+    _Pragma("GCC unroll 16") for (int t = 0; t < C; t++) {
+        f0[t] = f1[t] = _mm512_setzero_ps();
+        x[t] = xt[t];
+    }
+    for (int64_t k = 0; k < n; k++) {
+        const __m512 w0 = _mm512_load_ps(p0 + 16 * k), w1 = _mm512_load_ps(p1 + 16 * k);
+        _Pragma("GCC unroll 16") for (int t = 0; t < C; t++) {
+            const __m512 b = _mm512_set1_ps(x[t][k]);
+            f0[t] = _mm512_fmadd_ps(w0, b, f0[t]);
+            f1[t] = _mm512_fmadd_ps(w1, b, f1[t]);
+        }
+    }
+    const __mmask16 m1 = (__mmask16)((1u << (rows - 16)) - 1);
+    _Pragma("GCC unroll 16") for (int t = 0; t < C; t++) {
+        _mm512_storeu_ps(y + (size_t)t * ldy, f0[t]);
+        _mm512_mask_storeu_ps(y + (size_t)t * ldy + 16, m1, f1[t]);
+    }
+}
+
 static inline __attribute__((always_inline)) void
 gemm_float(qlm_type wt, int64_t n, int nr, int nt, const void *w, size_t w_stride, const void *a,
            size_t a_stride, float *y, int64_t ldy, void *work) {
@@ -1075,7 +1102,24 @@ gemm_float(qlm_type wt, int64_t n, int nr, int nt, const void *w, size_t w_strid
         for (int t0 = 0; t0 < nt; t0 += MAX_C) {
             int c = nt - t0 < MAX_C ? nt - t0 : MAX_C;
             for (int t = 0; t < c; t++) xt[t] = (const float *)((const uint8_t *)a + (size_t)(t0 + t) * a_stride);
-            for (int p = 0; p < np; p++) {
+            int p = 0;
+            for (; p + 2 <= np; p += 2) { /* rows r0 + 16p .. + 32 (the second panel may be short) */
+                const int rows = nr - r0 - 16 * p < 32 ? nr - r0 - 16 * p : 32;
+                const float *pa = (const float *)((const uint8_t *)work + panel_bytes * (size_t)p);
+                const float *pb = (const float *)((const uint8_t *)work + panel_bytes * (size_t)(p + 1));
+                float *yp = y + (size_t)t0 * ldy + r0 + 16 * p;
+                switch (c) {
+                case 1: micro_float2(n, pa, pb, xt, yp, ldy, rows, 1); break;
+                case 2: micro_float2(n, pa, pb, xt, yp, ldy, rows, 2); break;
+                case 3: micro_float2(n, pa, pb, xt, yp, ldy, rows, 3); break;
+                case 4: micro_float2(n, pa, pb, xt, yp, ldy, rows, 4); break;
+                case 5: micro_float2(n, pa, pb, xt, yp, ldy, rows, 5); break;
+                case 6: micro_float2(n, pa, pb, xt, yp, ldy, rows, 6); break;
+                case 7: micro_float2(n, pa, pb, xt, yp, ldy, rows, 7); break;
+                default: micro_float2(n, pa, pb, xt, yp, ldy, rows, 8); break;
+                }
+            }
+            for (; p < np; p++) {
                 int rows = nr - r0 - 16 * p < 16 ? nr - r0 - 16 * p : 16;
                 const float *pan = (const float *)((const uint8_t *)work + panel_bytes * (size_t)p);
                 float *yp = y + (size_t)t0 * ldy + r0 + 16 * p;
