@@ -239,6 +239,16 @@ void qlm_neon_gemm_q5_k(int64_t n, int nr, int nt, const void *w, size_t ws, con
 void qlm_neon_gemm_q6_k(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
                         float *y, int64_t ldy, void *work);
 
+/* quant/gemm_float_neon.c (plain ARMv8-A: installed on every NEON CPU) */
+void qlm_neon_gemm_prep_f32(const float *x, void *dst, int64_t n);
+void qlm_neon_gemm_prep_f16(const float *x, void *dst, int64_t n);
+void qlm_neon_gemm_f32(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
+                       float *y, int64_t ldy, void *work);
+void qlm_neon_gemm_f16(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
+                       float *y, int64_t ldy, void *work);
+void qlm_neon_gemm_bf16(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
+                        float *y, int64_t ldy, void *work);
+
 bool qlm_kernels_fill_neon(qlm_kernels *k) {
     const bool dp = qlm_cpu_get()->dotprod;
     k->attn = qlm_neon_attn;
@@ -277,6 +287,14 @@ bool qlm_kernels_fill_neon(qlm_kernels *k) {
         k->gemm_prep[QLM_TYPE_Q6_K] = qlm_neon_gemm_prep_q8_k;
         k->gemm[QLM_TYPE_Q6_K] = qlm_neon_gemm_q6_k;
     }
+    /* float weights: batches of 4+ tokens reuse each transposed weight panel */
+    k->gemm_prep[QLM_TYPE_F32] = qlm_neon_gemm_prep_f32;
+    k->gemm[QLM_TYPE_F32] = qlm_neon_gemm_f32;
+    k->gemm_prep[QLM_TYPE_F16] = qlm_neon_gemm_prep_f16;
+    k->gemm[QLM_TYPE_F16] = qlm_neon_gemm_f16;
+    k->gemm_prep[QLM_TYPE_BF16] = qlm_neon_gemm_prep_f32;
+    k->gemm[QLM_TYPE_BF16] = qlm_neon_gemm_bf16;
+    k->gemm_min_tokens[QLM_TYPE_F32] = k->gemm_min_tokens[QLM_TYPE_F16] = k->gemm_min_tokens[QLM_TYPE_BF16] = 4;
     return true;
 }
 #else
