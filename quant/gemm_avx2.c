@@ -1,7 +1,8 @@
 /* AVX2 matrix-matrix products (qlm_gemm_fn, ggml-like/kernels.h) over the x86 prepared
  * activations (quant/kernels_x86.h). The AVX2 table sends batches of fewer than
  * gemm_min_tokens tokens (by type) to vec_dot instead; these kernels still accept any
- * count, and Q4_0, Q4_K and Q5_K have matrix-vector loops of their own for 1-3 tokens.
+ * count, and Q4_0, Q8_0, Q4_K and Q5_K have matrix-vector loops of their own for 1-3
+ * tokens.
  *
  * Weights are repacked, 8 rows at a time, into panels with lane = row (each 32-bit lane
  * holds 4 consecutive levels of one row) and per-block float scales. The micro-kernel
@@ -273,7 +274,7 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
     default: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, 4, o, J, G, aff, sg); break; \
     }
 
-/* ---- matrix-vector (1..3 tokens) for Q4_0, Q4_K and Q5_K ----------------------------
+/* ---- matrix-vector (1..3 tokens) for Q4_0, Q8_0, Q4_K and Q5_K ----------------------
  *
  * vec_dot (one row against Q8 blocks) pays a scalar f16 conversion and a broadcast per
  * block, and for Q4_K a scalar scale unpacking and min sum per super-block: the row
@@ -379,6 +380,52 @@ gemv_q4_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
     }
 }
 
+/* Q8_0: signed levels, so the sign moves onto the activations (maddubs takes unsigned
+ * times signed; |w| <= 127 keeps its pair sums within int16); one block per vector,
+ * its scale from the 8 blocks' scale vector. */
+static inline __attribute__((always_inline)) void
+gemv_q8_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride, float *y,
+          int64_t ldy, const int NT) {
+    const int nb = (int)(n / 32), nb8 = nb / 8 * 8;
+    arow A[3];
+    for (int t = 0; t < NT; t++) A[t] = arow_of(a + (size_t)t * a_stride, n, 32);
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int r = 0; r < nr; r++) {
+        const uint8_t *row = w + (size_t)r * w_stride;
+        __m256 acc[3];
+        float tail[3] = {0, 0, 0};
+        for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
+        for (int b = 0; b < nb8; b += 8) {
+            for (int o = 0; o < 8 * 34; o += 64) _mm_prefetch((const char *)row + 34 * (size_t)b + PF_DIST + o, _MM_HINT_T1);
+            const __m256 dw = d8_of(row + 34 * (size_t)b, 34);
+            __m256 s8[3];
+            for (int t = 0; t < NT; t++) s8[t] = _mm256_mul_ps(dw, _mm256_loadu_ps(A[t].d + b));
+            _Pragma("GCC unroll 8") for (int j = 0; j < 8; j++) {
+                const __m256i q = _mm256_loadu_si256((const __m256i *)(row + 34 * (size_t)(b + j) + 2));
+                const __m256i qa = _mm256_sign_epi8(q, q);
+                const __m256i idx = _mm256_set1_epi32(j);
+                _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) {
+                    const __m256i av = _mm256_loadu_si256((const __m256i *)(A[t].q + 32 * (size_t)(b + j)));
+                    const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(qa, _mm256_sign_epi8(av, q)), ones);
+                    acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_permutevar8x32_ps(s8[t], idx), acc[t]);
+                }
+            }
+        }
+        for (int b = nb8; b < nb; b++) { /* the last blocks of a row of fewer than 8 */
+            const uint8_t *p = row + 34 * (size_t)b;
+            qlm_f16 dh;
+            memcpy(&dh, p, 2);
+            const __m256i q = _mm256_loadu_si256((const __m256i *)(p + 2));
+            for (int t = 0; t < NT; t++) {
+                const __m256i av = _mm256_loadu_si256((const __m256i *)(A[t].q + 32 * (size_t)b));
+                const __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(av, q)), ones);
+                tail[t] += x86_f16(dh) * A[t].d[b] * (float)hsum8_epi32(s);
+            }
+        }
+        for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = hsum8_ps(acc[t]) + tail[t];
+    }
+}
+
 /* Word shuffle putting byte i of each 128-bit lane in every word (high bytes zero). */
 static inline __m256i word_of_byte(int i) { return _mm256_set1_epi16((short)(0x8000 | i)); }
 
@@ -465,6 +512,7 @@ typedef void (*gemv_fn)(int64_t n, int nr, int nt, const uint8_t *w, size_t w_st
         }                                                                                             \
     }
 DEFINE_GEMV(gemv_q4_0_any, gemv_q4_0)
+DEFINE_GEMV(gemv_q8_0_any, gemv_q8_0)
 DEFINE_GEMV(gemv_q4_k_any, gemv_q4_k)
 DEFINE_GEMV(gemv_q5_k_any, gemv_q5_k)
 
@@ -515,7 +563,7 @@ DEFINE_GEMM(gemm_q4_0, G_Q4_0, ORD_NIB4, 8, 8, false, false, gemv_q4_0_any)
 DEFINE_GEMM(gemm_q4_1, G_Q4_1, ORD_NIB4, 8, 8, true, false, NULL)
 DEFINE_GEMM(gemm_q5_0, G_Q5_0, ORD_NIB4, 8, 4, false, false, NULL)
 DEFINE_GEMM(gemm_q5_1, G_Q5_1, ORD_NIB4, 8, 4, true, false, NULL)
-DEFINE_GEMM(gemm_q8_0, G_Q8_0, ORD_NAT32, 8, 1, false, true, NULL)
+DEFINE_GEMM(gemm_q8_0, G_Q8_0, ORD_NAT32, 8, 1, false, true, gemv_q8_0_any)
 DEFINE_GEMM(gemm_q4_k, G_Q4_K, ORD_KQ, 8, 8, true, false, gemv_q4_k_any)
 DEFINE_GEMM(gemm_q5_k, G_Q5_K, ORD_KQ, 8, 4, true, false, gemv_q5_k_any)
 DEFINE_GEMM(gemm_q6_k, G_Q6_K, ORD_NAT16, 4, 2, false, false, NULL)
@@ -657,6 +705,7 @@ DEFINE_GEMM_FLOAT(gemm_bf16, QLM_TYPE_BF16)
 void qlm_avx2_fill_gemm(qlm_kernels *k) {
     for (int t = 0; t < QLM_TYPE_COUNT; t++) k->gemm_min_tokens[t] = TOK;
     k->gemm_min_tokens[QLM_TYPE_Q4_0] = 1; /* matrix-vector loops above */
+    k->gemm_min_tokens[QLM_TYPE_Q8_0] = 1;
     k->gemm_min_tokens[QLM_TYPE_Q4_K] = 1;
     k->gemm_min_tokens[QLM_TYPE_Q5_K] = 1;
     k->gemm_prep[QLM_TYPE_Q4_0] = qlm_x86_prep_q4_0;
