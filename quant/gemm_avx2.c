@@ -289,19 +289,6 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
  * the AVX-512 loop does (measured here: Q4_0 generation +45% with it, 1 thread). */
 #define PF_DIST 8192
 
-typedef struct {
-    const int8_t *q;
-    const float *d;
-    const void *e;
-} arow;
-
-static inline arow arow_of(const uint8_t *p, int64_t n, int B) {
-    const size_t nq = x86_prep_nq(n);
-    arow r = {(const int8_t *)p, (const float *)(p + nq), NULL};
-    r.e = r.d + nq / (size_t)B;
-    return r;
-}
-
 /* The f16 scales that open 8 consecutive blocks of bsz bytes, as floats. Assembled in
  * two general-purpose registers: a vpgatherdd of the same words was the loop's
  * bottleneck here (gathers are slow where the Gather Data Sampling mitigation is on,
@@ -322,8 +309,8 @@ static inline __attribute__((always_inline)) void
 gemv_q4_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride, float *y,
           int64_t ldy, const int NT) {
     const int nb = (int)(n / 32), nb8 = nb / 8 * 8;
-    arow A[3];
-    for (int t = 0; t < NT; t++) A[t] = arow_of(a + (size_t)t * a_stride, n, 32);
+    x86_prow A[3];
+    for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, 32);
     const __m256i m4 = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
     for (int r = 0; r < nr; r++) {
         const uint8_t *row = w + (size_t)r * w_stride;
@@ -387,8 +374,8 @@ static inline __attribute__((always_inline)) void
 gemv_q8_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride, float *y,
           int64_t ldy, const int NT) {
     const int nb = (int)(n / 32), nb8 = nb / 8 * 8;
-    arow A[3];
-    for (int t = 0; t < NT; t++) A[t] = arow_of(a + (size_t)t * a_stride, n, 32);
+    x86_prow A[3];
+    for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, 32);
     const __m256i ones = _mm256_set1_epi16(1);
     for (int r = 0; r < nr; r++) {
         const uint8_t *row = w + (size_t)r * w_stride;
@@ -437,8 +424,8 @@ gemv_kq(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, 
     const int nsb = (int)(n / QK_K);
     const size_t bsz = q5 ? sizeof(block_q5_k) : sizeof(block_q4_k);
     const int qoff = q5 ? 48 : 16;
-    arow A[3];
-    for (int t = 0; t < NT; t++) A[t] = arow_of(a + (size_t)t * a_stride, n, 32);
+    x86_prow A[3];
+    for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, 32);
     const __m256i m4 = _mm256_set1_epi8(15), h16 = _mm256_set1_epi8(16);
     for (int r = 0; r < nr; r++) {
         const uint8_t *row = w + (size_t)r * w_stride;
@@ -589,12 +576,7 @@ static inline __m256 ld_w8(const void *p, int64_t i, qlm_type t) {
 
 static inline float ld_w1(const void *p, int64_t i, qlm_type t) {
     if (t == QLM_TYPE_F16) return x86_f16(((const qlm_f16 *)p)[i]);
-    if (t == QLM_TYPE_BF16) {
-        uint32_t b = (uint32_t)((const qlm_bf16 *)p)[i] << 16;
-        float f;
-        memcpy(&f, &b, 4);
-        return f;
-    }
+    if (t == QLM_TYPE_BF16) return qlm_bf16_to_f32(((const qlm_bf16 *)p)[i]);
     return ((const float *)p)[i];
 }
 

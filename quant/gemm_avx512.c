@@ -37,20 +37,7 @@
 
 #include <stdlib.h>
 
-/* ---- prepared activations -------------------------------------------------------- */
-
-typedef struct {
-    const int8_t *q;
-    const float *d;
-    const void *e;
-} prow;
-
-static inline prow prow_of(const void *row, int64_t n, int B) {
-    size_t nq = x86_prep_nq(n);
-    prow p = {row, (const float *)((const char *)row + nq), NULL};
-    p.e = p.d + nq / (size_t)B;
-    return p;
-}
+typedef x86_prow prow; /* a prepared activation row (quant/kernels_x86.h) */
 
 static inline __mmask64 bytes_mask(int64_t bytes) {
     return bytes >= 64 ? ~(__mmask64)0 : bytes <= 0 ? 0 : (((__mmask64)1 << bytes) - 1);
@@ -249,7 +236,8 @@ chunk_q8_0(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const
     o->ws = _mm512_cvtph_ps(_mm512_castsi512_si256(dwh));
 }
 
-/* The 6-bit scales and mins of two Q4_K/Q5_K super-blocks (12 bytes each at s0, s1;
+/* x86_kq_scale_bytes (quant/simd_x86.h) for two super-blocks at once, one per 128-bit
+ * lane: the 6-bit scales and mins of two Q4_K/Q5_K super-blocks (12 bytes each at s0, s1;
  * layout in quant/blocks.h; the second zero when absent) as bytes, one super-block per
  * 128-bit lane: [sc 0-3 | sc 4-7 | mn 0-3 | mn 4-7]. Computed in vector registers (a
  * general-purpose-register round trip cost four inserts per vector). Reads 16 bytes at
@@ -417,7 +405,7 @@ gemv(qtype qt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8
                                       [T_Q8_0] = 544, [T_Q4_K] = 288, [T_Q5_K] = 352, [T_Q6_K] = 210};
     const int cb = chunk_bytes[qt];
     prow A[3];
-    for (int t = 0; t < NT; t++) A[t] = prow_of(a + (size_t)t * a_stride, n, B);
+    for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, B);
     int r = 0;
     if (NT == 1) {
         /* token generation: two rows at once, two independent streams and reduction

@@ -13,6 +13,7 @@
  * Each output's arithmetic is the same wherever its row and token fall, so results do
  * not depend on how the caller splits the work. */
 #include "../ggml-like/kernels.h"
+#include "../ggml-like/fp16.h"
 
 #if defined(__aarch64__)
 #include <arm_neon.h>
@@ -43,16 +44,8 @@ void qlm_neon_gemm_prep_f16(const float *x, void *dst, int64_t n) {
 
 /* weight i of a row as a float */
 static inline float w1(const void *p, int64_t i, qlm_type t) {
-    if (t == QLM_TYPE_F16) {
-        float16x4_t h = vreinterpret_f16_u16(vdup_n_u16(((const uint16_t *)p)[i]));
-        return vgetq_lane_f32(vcvt_f32_f16(h), 0);
-    }
-    if (t == QLM_TYPE_BF16) {
-        uint32_t b = (uint32_t)((const uint16_t *)p)[i] << 16;
-        float f;
-        memcpy(&f, &b, 4);
-        return f;
-    }
+    if (t == QLM_TYPE_F16) return qlm_f16_to_f32(((const qlm_f16 *)p)[i]);
+    if (t == QLM_TYPE_BF16) return qlm_bf16_to_f32(((const qlm_bf16 *)p)[i]);
     return ((const float *)p)[i];
 }
 

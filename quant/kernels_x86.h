@@ -44,6 +44,20 @@ static inline size_t x86_prep_nq(int64_t n) { return ((size_t)n + 511) / 512 * 5
 /* byte offset of the natural-order levels in a prepared row (reordered types only) */
 static inline size_t x86_prep_qn(int64_t n) { size_t nq = x86_prep_nq(n); return nq + nq / 4; }
 
+/* A prepared row's three arrays (B: values per block of d and e). */
+typedef struct {
+    const int8_t *q;
+    const float *d;
+    const void *e;
+} x86_prow;
+
+static inline x86_prow x86_prow_of(const void *row, int64_t n, int B) {
+    const size_t nq = x86_prep_nq(n);
+    x86_prow p = {(const int8_t *)row, (const float *)((const char *)row + nq), NULL};
+    p.e = p.d + nq / (size_t)B;
+    return p;
+}
+
 void qlm_x86_prep_q4_0(const float *x, void *dst, int64_t n);
 void qlm_x86_prep_q4_1(const float *x, void *dst, int64_t n);
 void qlm_x86_prep_q5_0(const float *x, void *dst, int64_t n);
