@@ -223,21 +223,20 @@ static void dequant_bf16(const void *vx, float *y, int64_t n) {
 void qlm_neon_attn(const float *q, float *out, size_t q_stride, int n_tok, int n_q, const void *k,
                    const void *v, size_t kv_stride, int n_pos, int hd, float scale, bool f16, float *scores);
 
-/* quant/gemm_neon.c (sdot: install only on CPUs with dotprod) */
+/* quant/gemm_prep_neon.c (plain ARMv8-A) and the two builds of quant/gemm_neon.inc:
+ * gemm_neon.c (sdot: install only on CPUs with dotprod, QLM_NEON_GEMM(t)) and
+ * gemm_base_neon.c (widening multiplies, any ARMv8-A: QLM_NEON_GEMM(t##_base)). */
 void qlm_neon_gemm_prep_q8_0(const float *x, void *dst, int64_t n);
+void qlm_neon_gemm_prep_q8_1(const float *x, void *dst, int64_t n);
 void qlm_neon_gemm_prep_q8_k(const float *x, void *dst, int64_t n);
-void qlm_neon_gemm_q4_0(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
-                        float *y, int64_t ldy, void *work);
-void qlm_neon_gemm_q5_0(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
-                        float *y, int64_t ldy, void *work);
-void qlm_neon_gemm_q8_0(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
-                        float *y, int64_t ldy, void *work);
-void qlm_neon_gemm_q4_k(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
-                        float *y, int64_t ldy, void *work);
-void qlm_neon_gemm_q5_k(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
-                        float *y, int64_t ldy, void *work);
-void qlm_neon_gemm_q6_k(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as,
-                        float *y, int64_t ldy, void *work);
+#define QLM_NEON_GEMM(t)                                                                          \
+    void qlm_neon_gemm_##t(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as, \
+                           float *y, int64_t ldy, void *work)
+QLM_NEON_GEMM(q4_0); QLM_NEON_GEMM(q4_1); QLM_NEON_GEMM(q5_0); QLM_NEON_GEMM(q5_1);
+QLM_NEON_GEMM(q8_0); QLM_NEON_GEMM(q4_k); QLM_NEON_GEMM(q5_k); QLM_NEON_GEMM(q6_k);
+QLM_NEON_GEMM(q4_0_base); QLM_NEON_GEMM(q4_1_base); QLM_NEON_GEMM(q5_0_base); QLM_NEON_GEMM(q5_1_base);
+QLM_NEON_GEMM(q8_0_base); QLM_NEON_GEMM(q4_k_base); QLM_NEON_GEMM(q5_k_base); QLM_NEON_GEMM(q6_k_base);
+#undef QLM_NEON_GEMM
 
 /* quant/gemm_float_neon.c (plain ARMv8-A: installed on every NEON CPU) */
 void qlm_neon_gemm_prep_f32(const float *x, void *dst, int64_t n);
@@ -269,23 +268,26 @@ bool qlm_kernels_fill_neon(qlm_kernels *k) {
     k->vec_dot[QLM_TYPE_F32] = dot_f32;
     k->vec_dot[QLM_TYPE_F16] = dot_f16;
     k->vec_dot[QLM_TYPE_BF16] = dot_bf16;
-    if (dp) {
-        /* Batches of 2+ tokens: the gemm unpacks each weight block once for up to 4
-         * tokens and reads no scratch, so it already beats one vec_dot per token at 2;
-         * for 1 token vec_dot does the same work with fewer reductions. */
-        for (int t = 0; t < QLM_TYPE_COUNT; t++) k->gemm_min_tokens[t] = 2;
-        k->gemm_prep[QLM_TYPE_Q4_0] = qlm_neon_gemm_prep_q8_0;
-        k->gemm[QLM_TYPE_Q4_0] = qlm_neon_gemm_q4_0;
-        k->gemm_prep[QLM_TYPE_Q5_0] = qlm_neon_gemm_prep_q8_0;
-        k->gemm[QLM_TYPE_Q5_0] = qlm_neon_gemm_q5_0;
-        k->gemm_prep[QLM_TYPE_Q8_0] = qlm_neon_gemm_prep_q8_0;
-        k->gemm[QLM_TYPE_Q8_0] = qlm_neon_gemm_q8_0;
-        k->gemm_prep[QLM_TYPE_Q4_K] = qlm_neon_gemm_prep_q8_k;
-        k->gemm[QLM_TYPE_Q4_K] = qlm_neon_gemm_q4_k;
-        k->gemm_prep[QLM_TYPE_Q5_K] = qlm_neon_gemm_prep_q8_k;
-        k->gemm[QLM_TYPE_Q5_K] = qlm_neon_gemm_q5_k;
-        k->gemm_prep[QLM_TYPE_Q6_K] = qlm_neon_gemm_prep_q8_k;
-        k->gemm[QLM_TYPE_Q6_K] = qlm_neon_gemm_q6_k;
+    /* Quantized weights, batches of 2+ tokens: the gemm unpacks each weight block once
+     * for up to 4 tokens and reads no scratch, so it already beats one vec_dot per token
+     * at 2; for 1 token vec_dot does the same work with fewer reductions. Without
+     * dotprod the same holds (the widening gemm's products per token cost no more than
+     * dot_base's: one sadalp per 32 products instead of per 8, Q8_0 per 8 in both), so
+     * both share the threshold. Not timed on ARM hardware. */
+    static const struct { qlm_type t; qlm_gemm_prep_fn prep; qlm_gemm_fn dp, base; } gq[] = {
+        {QLM_TYPE_Q4_0, qlm_neon_gemm_prep_q8_0, qlm_neon_gemm_q4_0, qlm_neon_gemm_q4_0_base},
+        {QLM_TYPE_Q4_1, qlm_neon_gemm_prep_q8_1, qlm_neon_gemm_q4_1, qlm_neon_gemm_q4_1_base},
+        {QLM_TYPE_Q5_0, qlm_neon_gemm_prep_q8_0, qlm_neon_gemm_q5_0, qlm_neon_gemm_q5_0_base},
+        {QLM_TYPE_Q5_1, qlm_neon_gemm_prep_q8_1, qlm_neon_gemm_q5_1, qlm_neon_gemm_q5_1_base},
+        {QLM_TYPE_Q8_0, qlm_neon_gemm_prep_q8_0, qlm_neon_gemm_q8_0, qlm_neon_gemm_q8_0_base},
+        {QLM_TYPE_Q4_K, qlm_neon_gemm_prep_q8_k, qlm_neon_gemm_q4_k, qlm_neon_gemm_q4_k_base},
+        {QLM_TYPE_Q5_K, qlm_neon_gemm_prep_q8_k, qlm_neon_gemm_q5_k, qlm_neon_gemm_q5_k_base},
+        {QLM_TYPE_Q6_K, qlm_neon_gemm_prep_q8_k, qlm_neon_gemm_q6_k, qlm_neon_gemm_q6_k_base},
+    };
+    for (size_t i = 0; i < sizeof gq / sizeof gq[0]; i++) {
+        k->gemm_prep[gq[i].t] = gq[i].prep;
+        k->gemm[gq[i].t] = dp ? gq[i].dp : gq[i].base;
+        k->gemm_min_tokens[gq[i].t] = 2;
     }
     /* float weights: batches of 4+ tokens reuse each transposed weight panel */
     k->gemm_prep[QLM_TYPE_F32] = qlm_neon_gemm_prep_f32;

@@ -223,6 +223,33 @@ static void test_dots(const qlm_kernels *k, const char *isa) {
 
 /* ---- 4. gemm on odd shapes ------------------------------------------------------- */
 
+/* Whether gemm over the rows and tokens split in two at (r_at, t_at) gives other bits
+ * than y (the whole call). Every ISA: rows split at a 16-row panel, as qlm_matmul splits
+ * them between threads. any_split (NEON, whose tiles compute each output by the same
+ * lane operations wherever its row and token fall): tokens split at 8 (qlm_matmul's
+ * split of a small matrix by tokens) and an odd split that cuts through the tiles. (The
+ * x86 kernels' bits depend on the call's token count: they pass only the first.) */
+static int gemm_split_differs(qlm_gemm_fn gemm, bool any_split, int64_t n, int rows, int ntok, const uint8_t *wq,
+                              size_t rs, const uint8_t *act, size_t as, const float *y, int64_t ldy, void *work) {
+    const int splits[3][2] = {{16, ntok}, {16, 8}, {5, 3}};
+    float *y3 = xmalloc(sizeof(float) * ldy * ntok);
+    int differs = 0;
+    for (int s = 0; s < (any_split ? 3 : 1); s++) {
+        const int r_at = splits[s][0] < rows ? splits[s][0] : rows;
+        const int t_at = splits[s][1] < ntok ? splits[s][1] : ntok;
+        for (int64_t i = 0; i < ldy * ntok; i++) y3[i] = -12345.f;
+        for (int part = 0; part < 4; part++) {
+            const int r0 = part & 1 ? r_at : 0, r1 = part & 1 ? rows : r_at;
+            const int t0 = part & 2 ? t_at : 0, t1 = part & 2 ? ntok : t_at;
+            if (r1 > r0 && t1 > t0)
+                gemm(n, r1 - r0, t1 - t0, wq + rs * r0, rs, act + as * t0, as, y3 + (size_t)t0 * ldy + r0, ldy, work);
+        }
+        differs |= memcmp(y, y3, sizeof(float) * ldy * ntok) != 0;
+    }
+    free(y3);
+    return differs;
+}
+
 /* y from gemm (prepared activations) against the scalar vec_dot of the same weights and
  * of the activations the ISA's own quantizer makes (the integer sums are then the same;
  * only float rounding differs). */
@@ -237,7 +264,7 @@ static void test_gemm(const qlm_kernels *k, const char *isa, const char *variant
         const int64_t nblocks[] = {1, 2, 3, 5, 9, 17};
         const int rows_list[] = {1, 3, 16, 17, 40, 71};
         double worst = 0;
-        int cases = 0;
+        int cases = 0, split_diff = 0;
         for (int ni = 0; ni < 6; ni++) {
             int64_t n = blk * nblocks[ni];
             if (tt->blck_size == 1 && ni == 0) n = 1;       /* plain types: tiny rows too */
@@ -263,6 +290,8 @@ static void test_gemm(const qlm_kernels *k, const char *isa, const char *variant
                 void *work = xmalloc(QLM_GEMM_WORK_SIZE(n, ntok));
                 k->gemm[t](n, rows, ntok, wq, rs, act, as, y, ldy, work);
                 k->gemm[t](n, rows, ntok, wq, rs, act, as, y2, ldy, NULL); /* without scratch */
+                split_diff += gemm_split_differs(k->gemm[t], !strcmp(isa, "neon"), n, rows, ntok, wq, rs, act, as, y,
+                                                 ldy, work);
                 /* reference: ISA-quantized activations, scalar dot */
                 qlm_type vt = tt->vec_dot_type;
                 size_t ars = qlm_row_size(vt, n);
@@ -292,6 +321,7 @@ static void test_gemm(const qlm_kernels *k, const char *isa, const char *variant
         }
         NOTE("  %s%s gemm %-4s: %d shapes, max |gemm - scalar| / sum|w*a| = %.2g\n", isa, variant, tt->name, cases, worst);
         T_CHECK(worst <= 1e-5, "relative error %g", worst); /* measured <= 3e-7; K-quants' float min term 4e-6 */
+        T_CHECK(split_diff == 0, "%d shapes give other bits when the rows and tokens are split", split_diff);
     }
 }
 
@@ -307,13 +337,16 @@ static void test_gemm_tiles(const qlm_kernels *k, const char *isa) {
         t_case("%s: bf16 tiles %s on odd shapes vs exact float product (rel <= 0.008)", isa, tt->name);
         if (!k->gemm_tiles[t]) { t_skip("no tile kernel for %s on %s (needs AMX-BF16)", tt->name, isa); continue; }
         const int64_t blk = tt->blck_size > 32 ? tt->blck_size : 32;
-        const int64_t nblocks[] = {1, 3, 8};
-        const int rows_list[] = {1, 16, 17, 40, 71};
+        /* 70 blocks of 32 values: long rows for the 32-value types too; 300 rows span
+         * more than one row block of the kernels */
+        const int64_t nblocks[] = {1, 3, 8, blk == 32 ? 70 : 5};
+        const int rows_list[] = {1, 16, 17, 40, 71, 300};
         const int toks[] = {1, 16, 31, 33, 70};
         double worst = 0;
         int cases = 0;
-        for (int ni = 0; ni < 3; ni++)
-            for (int ri = 0; ri < 5; ri++) {
+        for (int ni = 0; ni < 4; ni++)
+            for (int ri = 0; ri < 6; ri++) {
+                if (ri == 5 && ni != 1) continue;
                 const int64_t n = blk * nblocks[ni];
                 const int rows = rows_list[ri], ntok = toks[(ni + ri) % 5];
                 rng_seed(3000 + 37 * wi + 5 * ni + ri);
