@@ -194,6 +194,42 @@ static inline void pv_chunk2_hd64(const float *p, int ld, const float *vf, int t
     _mm512_storeu_ps(o + 112, b3);
 }
 
+/* pv_chunk for four heads of a token at once (hd == 64): each V row is loaded once for
+ * all four, 16 FMA chains beside 4 loads and 4 broadcasts. The accumulators are named
+ * variables: as an array GCC kept them in memory. */
+#define PV4_ACC(h)                                                                                \
+    __m512 h##0 = _mm512_loadu_ps(o + 64 * h##_i), h##1 = _mm512_loadu_ps(o + 64 * h##_i + 16),   \
+           h##2 = _mm512_loadu_ps(o + 64 * h##_i + 32), h##3 = _mm512_loadu_ps(o + 64 * h##_i + 48);
+#define PV4_FMA(h)                                                                                \
+    do {                                                                                          \
+        const __m512 p_ = _mm512_set1_ps(p[(size_t)h##_i * ld + t]);                              \
+        h##0 = _mm512_fmadd_ps(p_, v0, h##0);                                                     \
+        h##1 = _mm512_fmadd_ps(p_, v1, h##1);                                                     \
+        h##2 = _mm512_fmadd_ps(p_, v2, h##2);                                                     \
+        h##3 = _mm512_fmadd_ps(p_, v3, h##3);                                                     \
+    } while (0)
+#define PV4_STORE(h)                                                                              \
+    _mm512_storeu_ps(o + 64 * h##_i, h##0);                                                       \
+    _mm512_storeu_ps(o + 64 * h##_i + 16, h##1);                                                  \
+    _mm512_storeu_ps(o + 64 * h##_i + 32, h##2);                                                  \
+    _mm512_storeu_ps(o + 64 * h##_i + 48, h##3);
+static inline void pv_chunk4_hd64(const float *p, int ld, const float *vf, int t0, int t1, float *o) {
+    enum { a_i = 0, b_i = 1, c_i = 2, d_i = 3 };
+    PV4_ACC(a) PV4_ACC(b) PV4_ACC(c) PV4_ACC(d)
+    for (int t = t0; t < t1; t++) {
+        const float *v = vf + (size_t)t * 64;
+        const __m512 v0 = _mm512_load_ps(v), v1 = _mm512_load_ps(v + 16), v2 = _mm512_load_ps(v + 32), v3 = _mm512_load_ps(v + 48);
+        PV4_FMA(a);
+        PV4_FMA(b);
+        PV4_FMA(c);
+        PV4_FMA(d);
+    }
+    PV4_STORE(a) PV4_STORE(b) PV4_STORE(c) PV4_STORE(d)
+}
+#undef PV4_ACC
+#undef PV4_FMA
+#undef PV4_STORE
+
 /* Positions are taken in chunks of CHUNK, so a chunk of K (and later of V) stays in L1
  * while every token and head of the call uses it; scores of all (token, head) pairs go
  * to scratch in between. */
@@ -252,9 +288,12 @@ void qlm_avx512_attn(const float *q, float *out, size_t q_stride, int n_tok, int
             if (c0 >= n) continue;
             const int c1 = c0 + CHUNK < n ? c0 + CHUNK : n;
             int h = 0;
-            if (hd == 64)
+            if (hd == 64) {
+                for (; h + 4 <= n_q; h += 4)
+                    pv_chunk4_hd64(sc + ((size_t)i * n_q + h) * ld, ld, vf, c0, c1, out + i * q_stride + (size_t)h * hd);
                 for (; h + 2 <= n_q; h += 2)
                     pv_chunk2_hd64(sc + ((size_t)i * n_q + h) * ld, ld, vf, c0, c1, out + i * q_stride + (size_t)h * hd);
+            }
             for (; h < n_q; h++)
                 pv_chunk(sc + ((size_t)i * n_q + h) * ld, vf, hd16, hd, c0, c1, out + i * q_stride + (size_t)h * hd);
         }

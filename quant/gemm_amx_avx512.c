@@ -194,10 +194,21 @@ void qlm_amx_prep_bf16(const float *x, void *dst, int64_t n) {
     memset(o + 2 * n, 0, qlm_tiles_act_size(n) - 2 * (size_t)n);
 }
 
-void qlm_amx_bf16_pack(const float *w, uint8_t *out) {
+void qlm_amx_bf16_pack_levels(const uint8_t *lv, size_t lv_stride, const float *ws, const float *wm, int sub0,
+                              int sub1, int bias, uint8_t *out) {
     __m512 r[16];
-    for (int i = 0; i < 16; i++)
-        r[i] = _mm512_castsi512_ps((__m512i)_mm512_cvtne2ps_pbh(_mm512_load_ps(w + 32 * i + 16), _mm512_load_ps(w + 32 * i)));
+    const __m512 nb = _mm512_set1_ps(-(float)bias);
+    for (int i = 0; i < 16; i++) {
+        const uint8_t *l = lv + (size_t)i * lv_stride;
+        const __m512 l0 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)l)));
+        const __m512 l1 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)(l + 16))));
+        const __m512 s0 = _mm512_set1_ps(ws[16 * i + sub0]), s1 = _mm512_set1_ps(ws[16 * i + sub1]);
+        /* level * s - bias * s: bias is a power of two, so -bias * s is exact and the FMA
+         * rounds once, as (level - bias) * s does in the reference */
+        const __m512 a0 = wm ? _mm512_set1_ps(wm[16 * i + sub0]) : _mm512_mul_ps(nb, s0);
+        const __m512 a1 = wm ? _mm512_set1_ps(wm[16 * i + sub1]) : _mm512_mul_ps(nb, s1);
+        r[i] = _mm512_castsi512_ps((__m512i)_mm512_cvtne2ps_pbh(_mm512_fmadd_ps(l1, s1, a1), _mm512_fmadd_ps(l0, s0, a0)));
+    }
     avx512_transpose16(r); /* row p: the 16 rows' pair p (values 2p, 2p+1) */
     for (int p = 0; p < 16; p++) _mm512_store_ps((float *)(out + 64 * p), r[p]);
 }

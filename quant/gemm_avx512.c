@@ -610,25 +610,31 @@ static void unpack_q8_0(const void *blk, uint8_t *lv, float *ws, float *wm) {
     (void)wm;
 }
 
+/* Q4_K/Q5_K sub-block scales d * sc[j] and offsets -dmin * mn[j] (j < 8), in vector
+ * registers (x86_kq_scale_bytes reads the 4 bytes after the 12 scale bytes: d/dmin
+ * precede them, qh/qs follow, all inside the block). */
+static inline void kq_unit_scales(const uint8_t *scales, qlm_f16 d, qlm_f16 dmin, float *ws, float *wm) {
+    const __m512 f = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(x86_kq_scale_bytes(scales)));
+    const __m512 m = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(x86_f16(d)), _mm512_set1_ps(-x86_f16(dmin)));
+    const __m512 v = _mm512_mul_ps(f, m);
+    _mm256_storeu_ps(ws, _mm512_castps512_ps256(v));
+    _mm256_storeu_ps(wm, _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+}
+
 static void unpack_q4_k(const void *blk, uint8_t *lv, float *ws, float *wm) {
     const block_q4_k *x = blk;
-    uint8_t sc[8], mn[8];
-    x86_kq_scales(x->scales, sc, mn);
-    const float d = x86_f16(x->d), dmin = x86_f16(x->dmin);
+    kq_unit_scales(x->scales, x->d, x->dmin, ws, wm);
     const __m256i m4 = _mm256_set1_epi8(15);
     for (int c = 0; c < 4; c++) {
         const __m256i q = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * c));
         _mm256_store_si256((__m256i *)(lv + 64 * c), _mm256_and_si256(q, m4));
         _mm256_store_si256((__m256i *)(lv + 64 * c + 32), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4));
     }
-    for (int j = 0; j < 8; j++) { ws[j] = d * sc[j]; wm[j] = -dmin * mn[j]; }
 }
 
 static void unpack_q5_k(const void *blk, uint8_t *lv, float *ws, float *wm) {
     const block_q5_k *x = blk;
-    uint8_t sc[8], mn[8];
-    x86_kq_scales(x->scales, sc, mn);
-    const float d = x86_f16(x->d), dmin = x86_f16(x->dmin);
+    kq_unit_scales(x->scales, x->d, x->dmin, ws, wm);
     const __m256i m4 = _mm256_set1_epi8(15), h16 = _mm256_set1_epi8(16);
     const __m256i qh = _mm256_loadu_si256((const __m256i *)x->qh);
     for (int c = 0; c < 4; c++) {
@@ -639,7 +645,6 @@ static void unpack_q5_k(const void *blk, uint8_t *lv, float *ws, float *wm) {
         _mm256_store_si256((__m256i *)(lv + 64 * c), _mm256_mask_add_epi8(lo, k0, lo, h16));
         _mm256_store_si256((__m256i *)(lv + 64 * c + 32), _mm256_mask_add_epi8(hi, k1, hi, h16));
     }
-    for (int j = 0; j < 8; j++) { ws[j] = d * sc[j]; wm[j] = -dmin * mn[j]; }
 }
 
 static void unpack_q6_k(const void *blk, uint8_t *lv, float *ws, float *wm) {
@@ -880,15 +885,23 @@ typedef struct {
     bool affine;   /* weight = scale * level + min */
 } tiles_type;
 
-static void repack_bf16(const uint8_t *w, size_t w_stride, int nrows, int64_t n, const tiles_type *tt,
-                        uint8_t *panel) {
+/* Weights ahead of the unpacking, in bytes of each row: the 16 rows are 16 streams,
+ * more than the hardware prefetcher follows well. */
+#define TILES_PF_AHEAD 512
+
+/* always_inline, as gemm_tiles: with each type's constant tiles_type the unpack call
+ * is direct and inlined (for the 32-value types it is a few instructions per block). */
+static inline __attribute__((always_inline)) void
+repack_bf16(const uint8_t *w, size_t w_stride, int nrows, int64_t n, const tiles_type *tt, uint8_t *panel) {
     _Alignas(64) uint8_t lv[16][256];
-    _Alignas(64) float ws[16][16], wm[16][16], f[16][32];
+    _Alignas(64) float ws[16][16], wm[16][16];
     const int nunits = (int)(n / tt->unit);
     for (int u = 0; u < nunits; u++) {
         for (int r = 0; r < 16; r++) {
             if (r < nrows) {
-                tt->unpack(w + (size_t)r * w_stride + tt->unit_bytes * (size_t)u, lv[r], ws[r], wm[r]);
+                const uint8_t *b = w + (size_t)r * w_stride + tt->unit_bytes * (size_t)u;
+                if ((u + 1) * tt->unit_bytes + TILES_PF_AHEAD <= w_stride) _mm_prefetch((const char *)b + TILES_PF_AHEAD, _MM_HINT_T0);
+                tt->unpack(b, lv[r], ws[r], wm[r]);
             } else { /* rows past the matrix: zero weights */
                 memset(lv[r], 0, sizeof lv[r]);
                 memset(ws[r], 0, sizeof ws[r]);
@@ -896,17 +909,9 @@ static void repack_bf16(const uint8_t *w, size_t w_stride, int nrows, int64_t n,
             }
         }
         for (int g = 0; g < tt->unit / 32; g++) {
-            for (int r = 0; r < 16; r++)
-                for (int h = 0; h < 2; h++) {
-                    const int k0 = 32 * g + 16 * h, sub = k0 / tt->blk;
-                    const __m512 l = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)(lv[r] + k0))));
-                    const __m512 sc = _mm512_set1_ps(ws[r][sub]);
-                    /* (level - bias) is an exact integer: one rounding, as the reference */
-                    const __m512 v = tt->affine ? _mm512_fmadd_ps(l, sc, _mm512_set1_ps(wm[r][sub]))
-                                                : _mm512_mul_ps(_mm512_sub_ps(l, _mm512_set1_ps((float)tt->bias)), sc);
-                    _mm512_store_ps(f[r] + 16 * h, v);
-                }
-            qlm_amx_bf16_pack(&f[0][0], panel + 1024 * (size_t)(u * (tt->unit / 32) + g));
+            const int sub0 = 32 * g / tt->blk, sub1 = (32 * g + 16) / tt->blk;
+            qlm_amx_bf16_pack_levels(lv[0] + 32 * g, sizeof lv[0], &ws[0][0], tt->affine ? &wm[0][0] : NULL, sub0, sub1,
+                                     tt->bias, panel + 1024 * (size_t)(u * (tt->unit / 32) + g));
         }
     }
 }
@@ -935,8 +940,9 @@ static void tiles_fallback(int64_t n, int nr, int nt, const uint8_t *w, size_t w
         }
 }
 
-static void gemm_tiles(int64_t n, int nr, int nt, const void *w, size_t w_stride, const void *a, size_t a_stride,
-                       float *y, int64_t ldy, void *work, const tiles_type *tt) {
+static inline __attribute__((always_inline)) void
+gemm_tiles(int64_t n, int nr, int nt, const void *w, size_t w_stride, const void *a, size_t a_stride, float *y,
+           int64_t ldy, void *work, const tiles_type *tt) {
     const int nk = (int)(n / 32);
     const size_t pbytes = 1024 * (size_t)nk;
     if (!work || QLM_GEMM_WORK_SIZE(n, nt) < 2 * pbytes) {

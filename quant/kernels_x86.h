@@ -96,11 +96,14 @@ void qlm_amx_prepare_scales(const uint8_t *a, size_t a_stride, int nt, int nb, s
                             bool affine, float *dt, float *et);
 /* bf16 tiles (quant/gemm_amx_avx512.c; CPUs with AMX-BF16 and AVX512_BF16):
  * prep_tiles: n floats -> n bf16 (qlm_tiles_act_size bytes, zero padded);
- * pack: 16 rows x 32 floats (row-major, 64-byte aligned) -> one 1 KB B tile (row p:
- * the 16 rows' values 2p, 2p+1); gemm: y[t][r] = A[t] . W[r] for nt tokens and
+ * pack_levels: one 1 KB B tile (row p: the 16 rows' values 2p, 2p+1) from 16 rows of 32
+ * unsigned levels (row i at lv + i lv_stride, 16-byte aligned), value = level *
+ * ws[16 i + sub] + wm[16 i + sub] (affine, wm != NULL) or (level - bias) * ws[16 i +
+ * sub] (bias a power of two), sub = sub0 for the first 16 values, sub1 for the last; gemm: y[t][r] = A[t] . W[r] for nt tokens and
  * nrows <= 16 npan rows given as npan panels of nk B tiles, panel_bytes apart. */
 void qlm_amx_prep_bf16(const float *x, void *dst, int64_t n);
-void qlm_amx_bf16_pack(const float *w, uint8_t *out);
+void qlm_amx_bf16_pack_levels(const uint8_t *lv, size_t lv_stride, const float *ws, const float *wm, int sub0,
+                              int sub1, int bias, uint8_t *out);
 void qlm_amx_bf16_gemm(const uint8_t *a, size_t a_stride, int nt, const uint8_t *panels, size_t panel_bytes,
                        int npan, int nk, float *y, int64_t ldy, int nrows);
 

@@ -7,7 +7,8 @@
 #include <immintrin.h>
 
 /* Transpose the 16x16 floats held in r[0..15] (r[i] lane j -> r[j] lane i). */
-static inline void avx512_transpose16(__m512 *r) {
+/* Always inlined: as a call, r[] goes through memory on both sides. */
+static inline __attribute__((always_inline)) void avx512_transpose16(__m512 *r) {
     __m512 t[16];
     for (int i = 0; i < 16; i += 2) {
         t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
