@@ -60,10 +60,12 @@ typedef struct {
     qlm_gemm_fn gemm[QLM_TYPE_COUNT];            /* by weight type; set with gemm_prep */
     int gemm_min_tokens[QLM_TYPE_COUNT];         /* by weight type: smaller batches use vec_dot */
     /* Optional (NULL unless the CPU has tile units): large batches of float activations
-     * converted by prep_tiles (qlm_tiles_act_size bytes per row), weights dequantized
-     * per call; used for tiles_min_tokens tokens or more, rows a multiple of 32. */
+     * converted by prep_tiles (qlm_tiles_act_row bytes per row), weights dequantized
+     * per call; used for tiles_min_tokens tokens or more, rows a multiple of 32. All by
+     * weight type; tiles_split: activations as two bf16 parts (2n values per row). */
     qlm_gemm_fn gemm_tiles[QLM_TYPE_COUNT];
-    qlm_gemm_prep_fn prep_tiles;
+    qlm_gemm_prep_fn prep_tiles[QLM_TYPE_COUNT];
+    bool tiles_split[QLM_TYPE_COUNT];
     int tiles_min_tokens;
     qlm_attn_fn attn;                            /* never NULL */
     void (*silu_mul)(float *g, const float *u, int n); /* never NULL: g = silu(g) * u */
@@ -79,6 +81,10 @@ size_t qlm_gemm_act_size(qlm_type t, int64_t n);
 static inline size_t qlm_tiles_act_size(int64_t n) {
     size_t b = ((size_t)n * 2 + 63) / 64 * 64;
     return b % 4096 ? b : b + 64;
+}
+/* Bytes of one prep_tiles row of table k for weight type t and n values. */
+static inline size_t qlm_tiles_act_row(const qlm_kernels *k, qlm_type t, int64_t n) {
+    return qlm_tiles_act_size(k->tiles_split[t] ? 2 * n : n);
 }
 /* Bytes of per-thread scratch a gemm kernel may use for n values and nt tokens: a
  * 32-row panel of n values unpacked to floats, per-token scales of every block (8 bytes

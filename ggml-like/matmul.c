@@ -206,8 +206,8 @@ static bool uses_gemm(const qlm_kernels *k, const qlm_tensor *W, int n_tok) {
 /* How a matrix's activations are prepared: function and row size; true for tiles. */
 static bool prep_of(const qlm_kernels *k, const qlm_tensor *W, int n_tok, qlm_gemm_prep_fn *prep, size_t *row) {
     if (uses_tiles(k, W, n_tok)) {
-        *prep = k->prep_tiles;
-        *row = qlm_tiles_act_size(W->ne[0]);
+        *prep = k->prep_tiles[W->type];
+        *row = qlm_tiles_act_row(k, W->type, W->ne[0]);
         return true;
     }
     *prep = k->gemm_prep[W->type];

@@ -194,6 +194,57 @@ void qlm_amx_prep_bf16(const float *x, void *dst, int64_t n) {
     memset(o + 2 * n, 0, qlm_tiles_act_size(n) - 2 * (size_t)n);
 }
 
+/* bf16 of 16 floats back to floats (exact) */
+static inline __m512 bf16_to_ps(__m256i h) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+/* x = hi + lo: hi = bf16(x), lo = bf16(x - hi); lo is exact unless x has more than 16
+ * significant bits, so hi + lo carries x to 2^-17 (one bf16 carries 2^-9). */
+static inline __m512i split_hi(__m512 v0, __m512 v1, __m512i *lo) {
+    const __m512i h = (__m512i)_mm512_cvtne2ps_pbh(v1, v0);
+    const __m512 r0 = _mm512_sub_ps(v0, bf16_to_ps(_mm512_castsi512_si256(h)));
+    const __m512 r1 = _mm512_sub_ps(v1, bf16_to_ps(_mm512_extracti64x4_epi64(h, 1)));
+    *lo = (__m512i)_mm512_cvtne2ps_pbh(r1, r0);
+    return h;
+}
+
+void qlm_amx_prep_bf16_split(const float *x, void *dst, int64_t n) {
+    uint8_t *o = dst;
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512i lo;
+        _mm512_store_si512(o + 2 * i, split_hi(_mm512_loadu_ps(x + i), _mm512_loadu_ps(x + i + 16), &lo));
+        _mm512_store_si512(o + 2 * n + 2 * i, lo);
+    }
+    for (; i < n; i++) { /* not reached (tiles need n a multiple of 32) */
+        const __m128bh h = _mm_cvtneps_pbh(_mm_set_ss(x[i]));
+        uint16_t hb;
+        memcpy(&hb, &h, 2);
+        const uint32_t bits = (uint32_t)hb << 16;
+        float hf;
+        memcpy(&hf, &bits, 4);
+        const __m128bh l = _mm_cvtneps_pbh(_mm_set_ss(x[i] - hf));
+        memcpy(o + 2 * i, &h, 2);
+        memcpy(o + 2 * n + 2 * i, &l, 2);
+    }
+    memset(o + 4 * n, 0, qlm_tiles_act_size(2 * n) - 4 * (size_t)n);
+}
+
+void qlm_amx_bf16_pack_float(const float *v, bool split, uint8_t *hi, uint8_t *lo) {
+    __m512 h[16], l[16];
+    for (int i = 0; i < 16; i++) {
+        __m512i li;
+        h[i] = _mm512_castsi512_ps(split_hi(_mm512_load_ps(v + 32 * i), _mm512_load_ps(v + 32 * i + 16), &li));
+        l[i] = _mm512_castsi512_ps(li);
+    }
+    avx512_transpose16(h);
+    for (int p = 0; p < 16; p++) _mm512_store_ps((float *)(hi + 64 * p), h[p]);
+    if (!split) return;
+    avx512_transpose16(l);
+    for (int p = 0; p < 16; p++) _mm512_store_ps((float *)(lo + 64 * p), l[p]);
+}
+
 void qlm_amx_bf16_pack_levels(const uint8_t *lv, size_t lv_stride, const float *ws, const float *wm, int sub0,
                               int sub1, int bias, uint8_t *out) {
     __m512 r[16];
@@ -230,13 +281,16 @@ static void configure_bf16(int m0, int m1) {
 
 /* C tiles 0, 1 (tokens 0-15 x panels 0, 1) and 2, 3 (tokens 16-31) over nk steps. */
 static inline __attribute__((always_inline)) void
-bf16_tiles(const uint8_t *a0, const uint8_t *a1, size_t a_stride, const uint8_t *p0, const uint8_t *p1, int nk,
-           const bool two_pan, const bool two_tok) {
+bf16_tiles(const uint8_t *a0_, const uint8_t *a1_, size_t a_stride, const uint8_t *p0_, const uint8_t *p1_, int nk,
+           const qlm_amx_pass *pass, int npass, const bool two_pan, const bool two_tok) {
     _tile_zero(0);
     if (two_pan) _tile_zero(1);
     if (two_tok) _tile_zero(2);
     if (two_pan && two_tok) _tile_zero(3);
-    for (int k = 0; k < nk; k++) {
+    for (int ps = 0; ps < npass; ps++) {
+        const uint8_t *a0 = a0_ + pass[ps].a_off, *a1 = a1_ + pass[ps].a_off;
+        const uint8_t *p0 = p0_ + pass[ps].p_off, *p1 = p1_ + pass[ps].p_off;
+        for (int k = 0; k < nk; k++) {
         _tile_loadd(4, a0 + 64 * (size_t)k, (long)a_stride);
         _tile_loadd(6, p0 + 1024 * (size_t)k, 64);
         _tile_dpbf16ps(0, 4, 6);
@@ -248,6 +302,7 @@ bf16_tiles(const uint8_t *a0, const uint8_t *a1, size_t a_stride, const uint8_t 
             _tile_loadd(5, a1 + 64 * (size_t)k, (long)a_stride);
             _tile_dpbf16ps(2, 5, 6);
             if (two_pan) _tile_dpbf16ps(3, 5, 7);
+        }
         }
     }
 }
@@ -266,8 +321,13 @@ bf16_tiles(const uint8_t *a0, const uint8_t *a1, size_t a_stride, const uint8_t 
     } while (0)
 
 void qlm_amx_bf16_gemm(const uint8_t *a, size_t a_stride, int nt, const uint8_t *panels, size_t panel_bytes,
-                       int npan, int nk, float *y, int64_t ldy, int nrows) {
+                       int npan, int nk, float *y, int64_t ldy, int nrows, const qlm_amx_pass *pass, int npass) {
     _Alignas(64) float buf[256];
+    static const qlm_amx_pass one = {0, 0};
+    if (!pass) {
+        pass = &one;
+        npass = 1;
+    }
     int cfg0 = -1, cfg1 = -1;
     /* token tiles outside, panel pairs inside: a tile of 32 activation rows stays in L2
      * while it meets every panel of the block (the caller sizes the block to fit) */
@@ -287,10 +347,10 @@ void qlm_amx_bf16_gemm(const uint8_t *a, size_t a_stride, int nt, const uint8_t 
             const bool two = p + 1 < npan;
             const uint8_t *p0 = panels + panel_bytes * (size_t)p, *p1 = p0 + panel_bytes;
             float *y0 = y + (size_t)t0 * ldy + 16 * p, *y1 = y0 + 16 * ldy;
-            if (two && m1) bf16_tiles(a0, a1, a_stride, p0, p1, nk, true, true);
-            else if (two) bf16_tiles(a0, a1, a_stride, p0, p1, nk, true, false);
-            else if (m1) bf16_tiles(a0, a1, a_stride, p0, p1, nk, false, true);
-            else bf16_tiles(a0, a1, a_stride, p0, p1, nk, false, false);
+            if (two && m1) bf16_tiles(a0, a1, a_stride, p0, p1, nk, pass, npass, true, true);
+            else if (two) bf16_tiles(a0, a1, a_stride, p0, p1, nk, pass, npass, true, false);
+            else if (m1) bf16_tiles(a0, a1, a_stride, p0, p1, nk, pass, npass, false, true);
+            else bf16_tiles(a0, a1, a_stride, p0, p1, nk, pass, npass, false, false);
             STORE_C(0, y0, m0, c0);
             if (two) STORE_C(1, y0 + 16, m0, c1);
             if (m1) {

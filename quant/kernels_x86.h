@@ -104,8 +104,20 @@ void qlm_amx_prepare_scales(const uint8_t *a, size_t a_stride, int nt, int nb, s
 void qlm_amx_prep_bf16(const float *x, void *dst, int64_t n);
 void qlm_amx_bf16_pack_levels(const uint8_t *lv, size_t lv_stride, const float *ws, const float *wm, int sub0,
                               int sub1, int bias, uint8_t *out);
+/* One pass of the gemm's k loop: activation tiles a_off bytes into each row, B tiles
+ * p_off bytes into each panel. The passes add into the same sums (float weights:
+ * hi/lo parts of the weights and the activations, see gemm_avx512.c). */
+typedef struct {
+    size_t a_off, p_off;
+} qlm_amx_pass;
 void qlm_amx_bf16_gemm(const uint8_t *a, size_t a_stride, int nt, const uint8_t *panels, size_t panel_bytes,
-                       int npan, int nk, float *y, int64_t ldy, int nrows);
+                       int npan, int nk, float *y, int64_t ldy, int nrows, const qlm_amx_pass *pass, int npass);
+/* Float weights and activations as bf16 hi/lo parts: prep_split writes a row of n
+ * floats as [n bf16 hi | n bf16 lo] (qlm_tiles_act_size(2 n) bytes, zero padded);
+ * pack_float makes one hi B tile (and with split one lo tile) from 16 rows x 32 floats
+ * (row-major, 64-byte aligned). */
+void qlm_amx_prep_bf16_split(const float *x, void *dst, int64_t n);
+void qlm_amx_bf16_pack_float(const float *v, bool split, uint8_t *hi, uint8_t *lo);
 
 /* Whether the AVX-512 gemm kernels use AMX (set by qlm_kernels_fill_avx512 from the CPU
  * features; tests switch it to cover both). */

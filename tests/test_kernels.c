@@ -334,7 +334,10 @@ static void test_gemm_tiles(const qlm_kernels *k, const char *isa) {
     for (int wi = 0; wi < N_WTYPES; wi++) {
         qlm_type t = WTYPES[wi];
         const qlm_type_traits *tt = qlm_type_get(t);
-        t_case("%s: bf16 tiles %s on odd shapes vs exact float product (rel <= 0.008)", isa, tt->name);
+        /* float weights: hi/lo bf16 parts of weights and activations (gemm_avx512.c),
+         * what is left out below ~2^-16 per product: bound 1e-4 (measured: see NOTE) */
+        const double bound = k->tiles_split[t] ? 1e-4 : 0.008;
+        t_case("%s: bf16 tiles %s on odd shapes vs exact float product (rel <= %g)", isa, tt->name, bound);
         if (!k->gemm_tiles[t]) { t_skip("no tile kernel for %s on %s (needs AMX-BF16)", tt->name, isa); continue; }
         const int64_t blk = tt->blck_size > 32 ? tt->blck_size : 32;
         /* 70 blocks of 32 values: long rows for the 32-value types too; 300 rows span
@@ -350,7 +353,7 @@ static void test_gemm_tiles(const qlm_kernels *k, const char *isa) {
                 const int64_t n = blk * nblocks[ni];
                 const int rows = rows_list[ri], ntok = toks[(ni + ri) % 5];
                 rng_seed(3000 + 37 * wi + 5 * ni + ri);
-                size_t rs = qlm_row_size(t, n), as = qlm_tiles_act_size(n);
+                size_t rs = qlm_row_size(t, n), as = qlm_tiles_act_row(k, t, n);
                 float *w = xmalloc((size_t)n * 4), *x = xmalloc((size_t)n * ntok * 4), *wd = xmalloc((size_t)n * rows * 4);
                 uint8_t *wq = xmalloc(rs * rows), *act = xmalloc(as * ntok);
                 for (int r = 0; r < rows; r++) {
@@ -359,7 +362,7 @@ static void test_gemm_tiles(const qlm_kernels *k, const char *isa) {
                     tt->to_float(wq + rs * r, wd + (size_t)n * r, n);
                 }
                 fill_data(x, n * ntok, 1.0);
-                for (int i = 0; i < ntok; i++) k->prep_tiles(x + (size_t)i * n, act + as * i, n);
+                for (int i = 0; i < ntok; i++) k->prep_tiles[t](x + (size_t)i * n, act + as * i, n);
                 const int64_t ldy = rows + 3;
                 float *y = xmalloc(sizeof(float) * ldy * ntok), *y2 = xmalloc(sizeof(float) * ldy * ntok);
                 for (int64_t i = 0; i < ldy * ntok; i++) y[i] = y2[i] = -12345.f;
@@ -384,7 +387,7 @@ static void test_gemm_tiles(const qlm_kernels *k, const char *isa) {
                 free(w); free(x); free(wd); free(wq); free(act); free(y); free(y2); free(work);
             }
         NOTE("  %s tiles %-4s: %d shapes, max |y - ref| / sum|w*a| = %.2g\n", isa, tt->name, cases, worst);
-        T_CHECK(worst <= 0.008, "relative error %g", worst);
+        T_CHECK(worst <= bound, "relative error %g", worst);
     }
 }
 
@@ -433,7 +436,7 @@ static void test_matmul(const qlm_kernels *k, const char *isa) {
                             exact += (double)wd[e] * x[(size_t)i * n + e];
                         }
                         double e = fabs((double)y[(size_t)i * rows + r] - (tiles ? exact : ref)) / mag;
-                        if (tiles) e *= 1e-5 / 0.008; /* scaled to this test's bound */
+                        if (tiles) e *= 1e-5 / (k->tiles_split[t] ? 1e-4 : 0.008); /* to this test's bound */
                         if (!(e <= worst)) worst = e;
                     }
                 }
