@@ -100,19 +100,27 @@ static inline void scores64x4(const float *qh, const float *kt, int ld, int t0, 
             _mm512_mask_storeu_ps(out + (size_t)p * ld + t0 + 16 * c, first(n - t0 - 16 * c), _mm512_mul_ps(a[p][c], sc));
 }
 
-/* softmax over n scores, then (f16 cache) rounded to f16 as the reference does */
-static void softmax16(float *s, int n, bool f16) {
+/* exp(scale s - max) over n scores, in place; returns 1 / their sum */
+static float softmax_exp(float *s, int n, float scale) {
+    const __m512 vs = _mm512_set1_ps(scale);
     __m512 vmx = _mm512_set1_ps(-INFINITY);
-    for (int t0 = 0; t0 < n; t0 += 16) vmx = _mm512_max_ps(vmx, _mm512_mask_loadu_ps(vmx, first(n - t0), s + t0));
+    for (int t0 = 0; t0 < n; t0 += 16)
+        vmx = _mm512_max_ps(vmx, _mm512_mask_mul_ps(vmx, first(n - t0), _mm512_maskz_loadu_ps(first(n - t0), s + t0), vs));
     const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(vmx));
     __m512 vsum = _mm512_setzero_ps();
     for (int t0 = 0; t0 < n; t0 += 16) {
         const __mmask16 m = first(n - t0);
-        const __m512 p = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, s + t0), mx));
+        const __m512 p = exp16(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(m, s + t0), vs, mx));
         _mm512_mask_storeu_ps(s + t0, m, p);
         vsum = _mm512_add_ps(vsum, _mm512_maskz_mov_ps(m, p));
     }
-    const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(vsum));
+    return 1.0f / _mm512_reduce_add_ps(vsum);
+}
+
+/* softmax over n scores (times scale first), then (f16 cache) rounded to f16 as the
+ * reference does */
+static void softmax16(float *s, int n, bool f16, float scale) {
+    const __m512 inv = _mm512_set1_ps(softmax_exp(s, n, scale));
     for (int t0 = 0; t0 < n; t0 += 16) {
         const __mmask16 m = first(n - t0);
         __m512 p = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, s + t0), inv);
@@ -235,9 +243,99 @@ static inline void pv_chunk4_hd64(const float *p, int ld, const float *vf, int t
  * to scratch in between. */
 #define CHUNK 64
 
+/* ---- with bf16 tiles (AMX) ----------------------------------------------------------
+ *
+ * Both products of a block of (token, head) pairs are matrix products for the tile
+ * gemm of quant/gemm_amx_avx512.c: scores S = Q K^T (the pairs as the tokens, the
+ * positions as the weight rows, hd values each), then O = P V (positions as the
+ * values, the hd elements as the rows). With an f16 cache the query, K, V and the
+ * probabilities are f16 values, each the exact sum of two bf16 parts, so three passes
+ * (hi hi, lo hi, hi lo) leave out only the lo x lo products, below 2^-16 of each term;
+ * an f32 cache keeps the FMA path (two parts would hold 16 of its 24 bits). */
+bool qlm_avx512_attn_tiles;
+
+/* 16-row panels of bf16 hi/lo B tiles (nk hi tiles, then nk lo) from nrows rows of
+ * 32 nk floats, ld apart (rows past nrows are zero). */
+static void tile_panels(const float *src, size_t ld, int nrows, int nk, uint8_t *panels) {
+    _Alignas(64) float v[16][32];
+    const size_t pbytes = 2048 * (size_t)nk;
+    for (int p = 0; p < (nrows + 15) / 16; p++)
+        for (int k = 0; k < nk; k++) {
+            for (int r = 0; r < 16; r++) {
+                const int row = 16 * p + r;
+                const float *x = src + (size_t)row * ld + 32 * k;
+                _mm512_store_ps(v[r], row < nrows ? _mm512_loadu_ps(x) : _mm512_setzero_ps());
+                _mm512_store_ps(v[r] + 16, row < nrows ? _mm512_loadu_ps(x + 16) : _mm512_setzero_ps());
+            }
+            uint8_t *pan = panels + pbytes * (size_t)p;
+            qlm_amx_bf16_pack_float(&v[0][0], true, pan + 1024 * (size_t)k, pan + 1024 * (size_t)(nk + k));
+        }
+}
+
+static size_t up64(size_t b) { return (b + 63) / 64 * 64; }
+
+/* false: no scratch (the caller takes the FMA path) */
+static bool attn_tiles(const float *q, float *out, size_t q_stride, int n_tok, int n_q, const void *k, const void *v,
+                       size_t kv_stride, int n_pos, int hd, float scale) {
+    const int n_all = n_pos + n_tok - 1, ld = (n_all + 63) / 64 * 64, np = n_tok * n_q;
+    const int nkq = hd / 32, nkp = ld / 32, npk = (n_all + 15) / 16;
+    const size_t qrow = qlm_tiles_act_size(2 * (int64_t)hd), prow = qlm_tiles_act_size(2 * (int64_t)ld);
+    const size_t kpb = 2048 * (size_t)nkq, vpb = 2048 * (size_t)nkp;
+    const size_t b_kf = up64((size_t)n_all * hd * 4), b_kp = (size_t)npk * kpb, b_q = (size_t)np * qrow;
+    const size_t b_sc = up64((size_t)np * ld * 4), b_p = (size_t)np * prow;
+    const size_t b_vp = (size_t)(hd / 16) * vpb, b_o = up64((size_t)np * hd * 4), b_qh = up64((size_t)hd * 4);
+    uint8_t *base = qlm_thread_scratch(QLM_SCRATCH_ATTN, b_kf + b_kp + b_q + b_sc + b_p + b_vp + b_o + b_qh);
+    if (!base) return false;
+    float *kf = (float *)base;                    /* [n_all][hd] K as floats */
+    uint8_t *kp = base + b_kf;                    /* K panels: positions x hd */
+    uint8_t *qs = kp + b_kp;                      /* [pair] q hi | lo */
+    float *sc = (float *)(qs + b_q);              /* [pair][ld] scores, then probabilities */
+    uint8_t *ps = (uint8_t *)sc + b_sc;           /* [pair] p hi | lo */
+    uint8_t *vp = ps + b_p;                       /* V panels: hd x positions */
+    float *o = (float *)(vp + b_vp);              /* [pair][hd] outputs */
+    float *qh = (float *)((uint8_t *)o + b_o);    /* one query, f16-rounded */
+    for (int t = 0; t < n_all; t++)
+        for (int e0 = 0; e0 < hd; e0 += 16)
+            _mm512_storeu_ps(kf + (size_t)t * hd + e0, load16(k, kv_stride, t, e0, 0xFFFF, true));
+    tile_panels(kf, (size_t)hd, n_all, nkq, kp);
+    for (int i = 0; i < n_tok; i++)
+        for (int h = 0; h < n_q; h++) {
+            const float *qr = q + i * q_stride + (size_t)h * hd;
+            for (int e0 = 0; e0 < hd; e0 += 16) /* rounded through f16 like the reference */
+                _mm512_storeu_ps(qh + e0, _mm512_cvtph_ps(_mm512_cvtps_ph(_mm512_loadu_ps(qr + e0),
+                                                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
+            qlm_amx_prep_bf16_split(qh, qs + qrow * (size_t)(i * n_q + h), hd);
+        }
+    const qlm_amx_pass pq[3] = {{0, 0}, {2 * (size_t)hd, 0}, {0, 1024 * (size_t)nkq}};
+    qlm_amx_bf16_gemm(qs, qrow, np, kp, kpb, npk, nkq, sc, ld, n_all, pq, 3);
+    for (int i = 0; i < n_tok; i++)
+        for (int h = 0; h < n_q; h++) {
+            float *row = sc + (size_t)(i * n_q + h) * ld;
+            const int n = n_pos + i;
+            qlm_amx_prob_split(row, softmax_exp(row, n, scale), n, ld, ps + prow * (size_t)(i * n_q + h));
+        }
+    /* V panels straight from the cache rows: panel = 16 elements, tile k = positions
+     * 32k.. in pairs */
+    for (int p = 0; p < hd / 16; p++)
+        for (int kk = 0; kk < nkp; kk++) {
+            uint8_t *pan = vp + vpb * (size_t)p;
+            qlm_amx_bf16_pack_pairs((const uint16_t *)v, kv_stride, n_all, 32 * kk, 16 * p, pan + 1024 * (size_t)kk,
+                                    pan + 1024 * (size_t)(nkp + kk));
+        }
+    const qlm_amx_pass pv[3] = {{0, 0}, {2 * (size_t)ld, 0}, {0, 1024 * (size_t)nkp}};
+    qlm_amx_bf16_gemm(ps, prow, np, vp, vpb, hd / 16, nkp, o, hd, hd, pv, 3);
+    for (int i = 0; i < n_tok; i++)
+        for (int h = 0; h < n_q; h++)
+            memcpy(out + i * q_stride + (size_t)h * hd, o + (size_t)(i * n_q + h) * hd, (size_t)hd * sizeof(float));
+    return true;
+}
+
 void qlm_avx512_attn(const float *q, float *out, size_t q_stride, int n_tok, int n_q, const void *k,
                      const void *v, size_t kv_stride, int n_pos, int hd, float scale, bool f16, float *scores) {
     const int n_all = n_pos + n_tok - 1; /* positions the last token sees */
+    if (qlm_avx512_attn_tiles && f16 && hd % 32 == 0 && n_tok * n_q >= 16 && n_all >= 64 &&
+        attn_tiles(q, out, q_stride, n_tok, n_q, k, v, kv_stride, n_pos, hd, scale))
+        return;
     const int ld = (n_all + CHUNK - 1) / CHUNK * CHUNK, hd16 = (hd + 15) / 16 * 16;
     const size_t n_pairs = (size_t)n_tok * n_q;
     const size_t floats = (size_t)hd * ld + (size_t)n_all * hd16 + n_pairs * ld + n_pairs * hd + 16;
@@ -279,7 +377,7 @@ void qlm_avx512_attn(const float *q, float *out, size_t q_stride, int n_tok, int
         }
     for (int i = 0; i < n_tok; i++)
         for (int h = 0; h < n_q; h++) {
-            softmax16(sc + ((size_t)i * n_q + h) * ld, n_pos + i, f16);
+            softmax16(sc + ((size_t)i * n_q + h) * ld, n_pos + i, f16, 1.0f);
             memset(out + i * q_stride + (size_t)h * hd, 0, (size_t)hd * sizeof(float));
         }
     for (int c0 = 0; c0 < n_all; c0 += CHUNK)

@@ -245,6 +245,42 @@ void qlm_amx_bf16_pack_float(const float *v, bool split, uint8_t *hi, uint8_t *l
     for (int p = 0; p < 16; p++) _mm512_store_ps((float *)(lo + 64 * p), l[p]);
 }
 
+void qlm_amx_prob_split(const float *e, float inv, int n, int ld, void *dst) {
+    uint8_t *o = dst;
+    const __m512 vi = _mm512_set1_ps(inv);
+    for (int t = 0; t < ld; t += 32) {
+        __m512 v[2];
+        for (int j = 0; j < 2; j++) {
+            const int left = n - t - 16 * j;
+            const __mmask16 m = (__mmask16)(left >= 16 ? 0xFFFF : left <= 0 ? 0 : (1u << left) - 1);
+            /* rounded to f16 as the reference does with an f16 cache */
+            v[j] = _mm512_cvtph_ps(_mm512_cvtps_ph(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, e + t + 16 * j), vi),
+                                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        }
+        __m512i lo;
+        _mm512_store_si512(o + 2 * t, split_hi(v[0], v[1], &lo));
+        _mm512_store_si512(o + 2 * (size_t)ld + 2 * t, lo);
+    }
+    memset(o + 4 * (size_t)ld, 0, qlm_tiles_act_size(2 * (int64_t)ld) - 4 * (size_t)ld);
+}
+
+void qlm_amx_bf16_pack_pairs(const uint16_t *v, size_t stride, int npos, int pos0, int e0, uint8_t *hi, uint8_t *lo) {
+    for (int p = 0; p < 16; p++) {
+        const int t = pos0 + 2 * p;
+        const __m512 a = t < npos ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(v + (size_t)t * stride + e0)))
+                                  : _mm512_setzero_ps();
+        const __m512 b = t + 1 < npos ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(v + (size_t)(t + 1) * stride + e0)))
+                                      : _mm512_setzero_ps();
+        /* hi/lo of the 32 values [a | b], then words interleaved: (a_j, b_j) in dword j */
+        __m512i l;
+        const __m512i h = split_hi(a, b, &l);
+        const __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22,
+                                             6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+        _mm512_store_si512(hi + 64 * p, _mm512_permutexvar_epi16(idx, h));
+        _mm512_store_si512(lo + 64 * p, _mm512_permutexvar_epi16(idx, l));
+    }
+}
+
 void qlm_amx_bf16_pack_levels(const uint8_t *lv, size_t lv_stride, const float *ws, const float *wm, int sub0,
                               int sub1, int bias, uint8_t *out) {
     __m512 r[16];

@@ -118,7 +118,17 @@ void qlm_amx_bf16_gemm(const uint8_t *a, size_t a_stride, int nt, const uint8_t 
  * (row-major, 64-byte aligned). */
 void qlm_amx_prep_bf16_split(const float *x, void *dst, int64_t n);
 void qlm_amx_bf16_pack_float(const float *v, bool split, uint8_t *hi, uint8_t *lo);
+/* Attention with bf16 tiles (quant/attn_avx512.c). prob_split: probabilities e[t] *
+ * inv for t < n (0 up to ld, a multiple of 32), rounded to f16, as one prep_split row
+ * of ld values. pack_pairs: the hi and lo B tiles of a PV product from an f16 V cache
+ * (rows stride elements apart, npos of them): tile row p holds positions pos0 + 2p and
+ * pos0 + 2p + 1 (zero past npos) for elements e0..e0+15. */
+void qlm_amx_prob_split(const float *e, float inv, int n, int ld, void *dst);
+void qlm_amx_bf16_pack_pairs(const uint16_t *v, size_t stride, int npos, int pos0, int e0, uint8_t *hi, uint8_t *lo);
 
+/* Whether the AVX-512 attention uses bf16 tiles for blocks of 16+ (token, head) pairs
+ * with an f16 cache (set with the bf16 tile gemm; tests switch it to cover both). */
+extern bool qlm_avx512_attn_tiles;
 /* Whether the AVX-512 gemm kernels use AMX (set by qlm_kernels_fill_avx512 from the CPU
  * features; tests switch it to cover both). */
 extern bool qlm_avx512_use_amx;

@@ -507,7 +507,7 @@ static void test_matmul_fused(const qlm_kernels *k, const char *isa) {
 
 static void test_attention(const qlm_kernels *k, const char *isa) {
     t_case("%s: attention vs scalar (1..8 heads x 1..5 causal tokens, f16 and f32 cache; 1e-3 of max|V|)", isa);
-    const int hds[] = {8, 64, 72, 128}, groups[] = {1, 8, 3, 4}, toks[] = {1, 5, 3, 2};
+    const int hds[] = {8, 64, 72, 128}, groups[] = {1, 8, 3, 4}, toks[] = {1, 5, 3, 4};
     double worst = 0;
     for (int hi = 0; hi < 4; hi++) {
         const int hd = hds[hi], nq = groups[hi], nt = toks[hi], stride = hd * 3, n_pos = 1 + 97 * hi + 13;
@@ -827,6 +827,12 @@ int main(void) {
             test_gemm(k, ISAS[i], " (AMX off)");
             test_matmul(k, ISAS[i]);
             qlm_avx512_use_amx = true;
+        }
+        /* and the attention with bf16 tiles (f16 cache, 16+ pairs) or FMAs */
+        if (!strcmp(ISAS[i], "avx512") && qlm_avx512_attn_tiles) {
+            qlm_avx512_attn_tiles = false;
+            test_attention(k, "avx512 (attention tiles off)");
+            qlm_avx512_attn_tiles = true;
         }
 #endif
         test_matmul(k, ISAS[i]);
