@@ -68,6 +68,7 @@ typedef struct {
     bool tiles_split[QLM_TYPE_COUNT];
     int tiles_min_tokens;
     qlm_attn_fn attn;                            /* never NULL */
+    int attn_tokens;                             /* tokens per attn call it prefers; 0: 16 */
     void (*silu_mul)(float *g, const float *u, int n); /* never NULL: g = silu(g) * u */
 } qlm_kernels;
 

@@ -140,7 +140,7 @@ static void qkv_post_task(void *arg, int ith, int nth) {
     }
 }
 
-/* One (block of ATTN_TOKENS tokens, KV head) pair per work item: the query heads
+/* One (block of attn_tokens tokens, KV head) pair per work item: the query heads
  * sharing that KV head (GQA) attend to the cached positions each token may see (all
  * earlier ones, or the last n_swa on a sliding-window layer) through the kernel table's
  * attention, which converts the K/V rows once for the whole item (see kernels.h for the
@@ -148,9 +148,10 @@ static void qkv_post_task(void *arg, int ith, int nth) {
  * last tokens' first: with a causal mask later tokens see more positions, so the big
  * items go early and the small ones even out the end; a thread on a slower core simply
  * claims fewer. */
-/* Each item converts its K/V rows once for all its tokens' heads: 16 tokens halve that
- * work against 8 and still give a 512-token prompt 32 items per KV head. */
-#define ATTN_TOKENS 16
+/* Each item converts its K/V rows once for all its tokens' heads: 16 tokens (or what
+ * the kernel table asks for: 32 with AMX tiles) halve that work against 8 and still
+ * give a 512-token prompt 32 (16) items per KV head. */
+static int attn_tokens(const qlm_kernels *k) { return k->attn_tokens > 0 ? k->attn_tokens : 16; }
 
 static void attention_task(void *arg, int ith, int nth) {
     fwd_job *j = arg;
@@ -161,7 +162,8 @@ static void attention_task(void *arg, int ith, int nth) {
     float *scores = c->scores + (size_t)ith * c->n_ctx;
     bool f16 = c->kv_type == QLM_KV_F16;
     size_t layer_off = (size_t)j->layer * c->n_ctx * kv_dim;
-    long n_blocks = (j->n + ATTN_TOKENS - 1) / ATTN_TOKENS;
+    const int tb = attn_tokens(c->kern);
+    long n_blocks = (j->n + tb - 1) / tb;
     long n_items = n_blocks * hp->n_head_kv;
     (void)nth;
     for (;;) {
@@ -169,7 +171,7 @@ static void attention_task(void *arg, int ith, int nth) {
         if (u >= n_items) break;
         long w = n_items - 1 - u;
         int blk = (int)(w / hp->n_head_kv), kvh = (int)(w % hp->n_head_kv);
-        int i0 = blk * ATTN_TOKENS, i1 = i0 + ATTN_TOKENS < j->n ? i0 + ATTN_TOKENS : j->n;
+        int i0 = blk * tb, i1 = i0 + tb < j->n ? i0 + tb : j->n;
         for (int i = i0; i < i1;) {
             /* a sliding window moves the first visible position: such tokens go alone */
             int end = j->pos0 + i + 1;

@@ -1277,6 +1277,7 @@ void qlm_avx512_fill_gemm(qlm_kernels *k) {
         for (int t = 0; t < QLM_TYPE_COUNT; t++)
             if (k->gemm_tiles[t]) k->prep_tiles[t] = qlm_amx_prep_bf16;
         qlm_avx512_attn_tiles = true;
+        k->attn_tokens = 32; /* 256 (token, head) pairs per tile gemm with 8-head groups */
         k->gemm_tiles[QLM_TYPE_F16] = tiles_f16;
         k->gemm_tiles[QLM_TYPE_BF16] = tiles_bf16;
         const qlm_type ft[2] = {QLM_TYPE_F16, QLM_TYPE_BF16};
