@@ -31,6 +31,7 @@ static void fill_scalar(qlm_kernels *k) {
     }
     k->attn = qlm_attn_ref;
     k->silu_mul = qlm_silu_mul;
+    k->rmsnorm = qlm_rmsnorm;
 }
 
 static void init(void) {

@@ -70,6 +70,8 @@ typedef struct {
     qlm_attn_fn attn;                            /* never NULL */
     int attn_tokens;                             /* tokens per attn call it prefers; 0: 16 */
     void (*silu_mul)(float *g, const float *u, int n); /* never NULL: g = silu(g) * u */
+    /* never NULL: qlm_rmsnorm (ggml-like/ops.h), sums of squares in double */
+    void (*rmsnorm)(float *out, const float *x, const float *w, int n, float eps);
 } qlm_kernels;
 
 /* Bytes of one prepared activation row (a multiple of 64): large enough for every

@@ -4,6 +4,7 @@
 
 #if defined(__x86_64__) && defined(__AVX512F__)
 #include <immintrin.h>
+#include <math.h>
 
 /* exp(x) for x in [-87.3, 88.7] (callers clamp): x = n ln2 + r, |r| <= ln2/2, with ln2
  * in two parts so r is exact to ~1e-11; e^r = 1 + r + r^2 P(r) with
@@ -38,5 +39,28 @@ void qlm_avx512_silu_mul(float *g, const float *u, int n) {
         _mm512_storeu_ps(g + i, _mm512_mul_ps(s, _mm512_loadu_ps(u + i)));
     }
     if (i < n) qlm_silu_mul(g + i, u + i, n - i);
+}
+
+/* qlm_rmsnorm with the sum of squares in 32 double lanes (the scalar one: 4 chains of
+ * scalar conversions and adds, 1.6-1.9% of a prompt's time); the order of the double
+ * additions differs, which moves the float scale at most in its last bit, rarely. */
+void qlm_avx512_rmsnorm(float *out, const float *x, const float *w, int n, float eps) {
+    __m512d s0 = _mm512_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+        const __m512d a = _mm512_cvtps_pd(_mm256_loadu_ps(x + i)), b = _mm512_cvtps_pd(_mm256_loadu_ps(x + i + 8));
+        const __m512d c = _mm512_cvtps_pd(_mm256_loadu_ps(x + i + 16)), d = _mm512_cvtps_pd(_mm256_loadu_ps(x + i + 24));
+        s0 = _mm512_fmadd_pd(a, a, s0);
+        s1 = _mm512_fmadd_pd(b, b, s1);
+        s2 = _mm512_fmadd_pd(c, c, s2);
+        s3 = _mm512_fmadd_pd(d, d, s3);
+    }
+    double ss = _mm512_reduce_add_pd(_mm512_add_pd(_mm512_add_pd(s0, s1), _mm512_add_pd(s2, s3)));
+    for (int j = i; j < n; j++) ss += (double)x[j] * x[j];
+    const float scale = 1.0f / sqrtf((float)(ss / n) + eps);
+    const __m512 vs = _mm512_set1_ps(scale);
+    for (i = 0; i + 16 <= n; i += 16) /* (x * scale) * w, as the scalar code */
+        _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(x + i), vs), _mm512_loadu_ps(w + i)));
+    for (; i < n; i++) out[i] = x[i] * scale * w[i];
 }
 #endif

@@ -8,5 +8,6 @@
  * ISA's kernel table installs it. */
 void qlm_avx2_silu_mul(float *g, const float *u, int n);
 void qlm_avx512_silu_mul(float *g, const float *u, int n);
+void qlm_avx512_rmsnorm(float *out, const float *x, const float *w, int n, float eps);
 
 #endif

@@ -38,10 +38,11 @@ typedef struct {
 
 static const float *vec(const qlm_tensor *t) { return (const float *)t->data; }
 
-static void norm_row(const qlm_model *m, float *out, const float *x, const qlm_tensor *w, const qlm_tensor *b) {
+static void norm_row(const qlm_context *c, float *out, const float *x, const qlm_tensor *w, const qlm_tensor *b) {
+    const qlm_model *m = c->m;
     int d = m->hp.n_embd;
     if (m->arch->norm == QLM_NORM_LAYER) qlm_layernorm(out, x, vec(w), b ? vec(b) : NULL, d, m->hp.norm_eps);
-    else qlm_rmsnorm(out, x, vec(w), d, m->hp.norm_eps);
+    else c->kern->rmsnorm(out, x, vec(w), d, m->hp.norm_eps);
 }
 
 static void embed_task(void *arg, int ith, int nth) {
@@ -78,7 +79,7 @@ static void residual_norm_task(void *arg, int ith, int nth) {
             if (j->post_norm && j->post_norm->data) qlm_rmsnorm(a, a, vec(j->post_norm), d, m->hp.norm_eps);
             qlm_add(x, a, d);
         }
-        if (j->norm_w) norm_row(m, j->norm_out + i * d, x, j->norm_w, j->norm_b);
+        if (j->norm_w) norm_row(j->c, j->norm_out + i * d, x, j->norm_w, j->norm_b);
     }
 }
 

@@ -255,6 +255,7 @@ bool qlm_kernels_fill_avx512(qlm_kernels *k) {
     k->vec_dot[QLM_TYPE_BF16] = dot_bf16;
     k->attn = qlm_avx512_attn;
     k->silu_mul = qlm_avx512_silu_mul;
+    k->rmsnorm = qlm_avx512_rmsnorm;
     qlm_avx512_fill_gemm(k);
     return true;
 }
