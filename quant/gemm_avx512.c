@@ -1285,7 +1285,7 @@ void qlm_avx512_fill_gemm(qlm_kernels *k) {
             k->prep_tiles[ft[i]] = qlm_amx_prep_bf16_split;
             k->tiles_split[ft[i]] = true;
         }
-        k->detail = "AMX bf16 tiles for batches of 64+ tokens";
+        k->detail = "AMX bf16 tiles for batches of 64+ tokens; F16/BF16 weights and attention as hi/lo parts";
     } else if (qlm_avx512_use_amx) {
         k->detail = "AMX int8 tiles for batches of 16+ tokens";
     }
