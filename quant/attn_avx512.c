@@ -4,7 +4,9 @@
  * For the group's positions, K is converted once to f32 and transposed (kt[e][t]), so
  * the scores of 16 positions are hd broadcast-FMAs with the query, lane = position, and
  * no horizontal sums; V is converted once, in rows, and the weighted sum runs with
- * lane = element. Both conversions are shared by the group's query heads. */
+ * lane = element. Both conversions are shared by the group's query heads. On CPUs with
+ * AMX-BF16, blocks of 16+ (token, head) pairs over an f16 cache take the tile path
+ * instead (attn_tiles, below). */
 #include "../ggml-like/kernels.h"
 
 #if defined(__x86_64__) && defined(__AVX512F__)
