@@ -24,6 +24,7 @@
 #else
 #define DOTPROD_ATTR __attribute__((target("dotprod")))
 #endif
+#include "neon_q8.h" /* after the pragma: its functions are plain ARMv8-A too */
 
 static inline float neon_f16(qlm_f16 h) {
     return vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(h))), 0);
@@ -126,33 +127,11 @@ static void dot_bf16(int64_t n, float *s, const void *vx, const void *vy) {
 
 /* ---- activation quantizers and conversions -------------------------------------- */
 
-/* One block of 32: levels round(x * 127/amax) to nearest even; returns their sum. */
-static inline int q8_block(const float *x, int8_t *qs, float *d_out) {
-    float32x4_t v[8];
-    float32x4_t amax = vdupq_n_f32(0);
-    for (int k = 0; k < 8; k++) {
-        v[k] = vld1q_f32(x + 4 * k);
-        amax = vmaxq_f32(amax, vabsq_f32(v[k]));
-    }
-    const float m = vmaxvq_f32(amax);
-    *d_out = m / 127.f;
-    const float id = m != 0.0f ? 127.f / m : 0.0f;
-    int32x4_t sum = vdupq_n_s32(0);
-    for (int k = 0; k < 8; k += 2) {
-        const int32x4_t i0 = vcvtnq_s32_f32(vmulq_n_f32(v[k], id));
-        const int32x4_t i1 = vcvtnq_s32_f32(vmulq_n_f32(v[k + 1], id));
-        sum = vaddq_s32(sum, vaddq_s32(i0, i1));
-        const int16x8_t h = vcombine_s16(vqmovn_s32(i0), vqmovn_s32(i1));
-        vst1_s8(qs + 4 * k, vqmovn_s16(h));
-    }
-    return vaddvq_s32(sum);
-}
-
 static void quant_q8_0(const float *x, void *vy, int64_t n) {
     block_q8_0 *y = vy;
     for (int64_t i = 0; i < n / QK8_0; i++) {
         float d;
-        q8_block(x + i * QK8_0, y[i].qs, &d);
+        neon_q8_block(x + i * QK8_0, y[i].qs, &d);
         y[i].d = neon_to_f16(d);
     }
 }
@@ -161,7 +140,7 @@ static void quant_q8_1(const float *x, void *vy, int64_t n) {
     block_q8_1 *y = vy;
     for (int64_t i = 0; i < n / QK8_1; i++) {
         float d;
-        int sum = q8_block(x + i * QK8_1, y[i].qs, &d);
+        int sum = neon_q8_block(x + i * QK8_1, y[i].qs, &d);
         y[i].d = neon_to_f16(d);
         y[i].s = neon_to_f16(d * (float)sum);
     }
@@ -173,27 +152,12 @@ static void quant_q8_k(const float *x, void *vy, int64_t n) {
     block_q8_k *y = vy;
     for (int64_t i = 0; i < n / QK_K; i++) {
         const float *xb = x + i * QK_K;
-        float32x4_t amax = vdupq_n_f32(0);
-        for (int k = 0; k < QK_K / 4; k++) amax = vmaxnmq_f32(amax, vabsq_f32(vld1q_f32(xb + 4 * k)));
-        const float am = vmaxnmvq_f32(amax);
-        if (!(am > 0.0f)) {
+        float iscale;
+        if (!neon_q8k_iscale(xb, QK_K, &iscale)) {
             memset(&y[i], 0, sizeof y[i]);
             continue;
         }
-        float m = 0;
-        for (int j = 0; j < QK_K; j++)
-            if ((xb[j] < 0 ? -xb[j] : xb[j]) == am) { m = xb[j]; break; }
-        const float iscale = -127.f / m;
-        for (int g = 0; g < QK_K / 16; g++) {
-            int32x4_t q[4];
-            for (int k = 0; k < 4; k++) /* FCVTNS: nearest even, NaN -> 0, saturating */
-                q[k] = vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(xb + 16 * g + 4 * k), iscale));
-            int16x8_t h0 = vcombine_s16(vqmovn_s32(q[0]), vqmovn_s32(q[1]));
-            int16x8_t h1 = vcombine_s16(vqmovn_s32(q[2]), vqmovn_s32(q[3]));
-            const int8x16_t b = vcombine_s8(vqmovn_s16(h0), vqmovn_s16(h1));
-            vst1q_s8(y[i].qs + 16 * g, b);
-            y[i].bsums[g] = (int16_t)vaddlvq_s8(b);
-        }
+        for (int g = 0; g < QK_K / 16; g++) y[i].bsums[g] = (int16_t)neon_q8k_16(xb + 16 * g, iscale, y[i].qs + 16 * g);
         y[i].d = 1 / iscale;
     }
 }
