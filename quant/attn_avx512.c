@@ -118,10 +118,10 @@ static float softmax_exp(float *s, int n, float scale) {
     return 1.0f / _mm512_reduce_add_ps(vsum);
 }
 
-/* softmax over n scores (times scale first), then (f16 cache) rounded to f16 as the
+/* softmax over n scores (already scaled), then (f16 cache) rounded to f16 as the
  * reference does */
-static void softmax16(float *s, int n, bool f16, float scale) {
-    const __m512 inv = _mm512_set1_ps(softmax_exp(s, n, scale));
+static void softmax16(float *s, int n, bool f16) {
+    const __m512 inv = _mm512_set1_ps(softmax_exp(s, n, 1.0f));
     for (int t0 = 0; t0 < n; t0 += 16) {
         const __mmask16 m = first(n - t0);
         __m512 p = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, s + t0), inv);
@@ -378,7 +378,7 @@ void qlm_avx512_attn(const float *q, float *out, size_t q_stride, int n_tok, int
         }
     for (int i = 0; i < n_tok; i++)
         for (int h = 0; h < n_q; h++) {
-            softmax16(sc + ((size_t)i * n_q + h) * ld, n_pos + i, f16, 1.0f);
+            softmax16(sc + ((size_t)i * n_q + h) * ld, n_pos + i, f16);
             memset(out + i * q_stride + (size_t)h * hd, 0, (size_t)hd * sizeof(float));
         }
     for (int c0 = 0; c0 < n_all; c0 += CHUNK)

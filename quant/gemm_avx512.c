@@ -1011,12 +1011,11 @@ static inline __m512 ld_w16(const void *p, int64_t i, qlm_type t, int64_t left) 
 static void float_repack(const uint8_t *w, size_t w_stride, int nrows, int nk, qlm_type wt, bool split,
                          uint8_t *panel) {
     _Alignas(64) float v[16][32];
-    const size_t esz = wt == QLM_TYPE_F32 ? 4 : 2;
     for (int k = 0; k < nk; k++) {
         for (int r = 0; r < 16; r++) {
             if (r < nrows) {
                 const uint8_t *row = w + (size_t)r * w_stride;
-                _mm_prefetch((const char *)row + esz * 32 * (size_t)k + TILES_PF_AHEAD, _MM_HINT_T0);
+                _mm_prefetch((const char *)row + 64 * (size_t)k + TILES_PF_AHEAD, _MM_HINT_T0); /* 2-byte values */
                 _mm512_store_ps(v[r], ld_w16(row, 32 * (int64_t)k, wt, 16));
                 _mm512_store_ps(v[r] + 16, ld_w16(row, 32 * (int64_t)k + 16, wt, 16));
             } else {
@@ -1041,14 +1040,14 @@ static void float_tiles_fallback(qlm_type wt, int64_t n, int nr, int nt, const u
                 memcpy(&h, &bh, 4);
                 memcpy(&l, &bl, 4);
                 const uint8_t *row = w + (size_t)r * w_stride;
-                if (wt == QLM_TYPE_F32) memcpy(&wv, row + 4 * i, 4);
-                else _mm_store_ss(&wv, _mm512_castps512_ps128(ld_w16(row, i, wt, 1)));
+                _mm_store_ss(&wv, _mm512_castps512_ps128(ld_w16(row, i, wt, 1)));
                 sum += wv * (h + l);
             }
             y[(size_t)t * ldy + r] = sum;
         }
 }
 
+/* wt: F16 or BF16 (F32 keeps its float kernels, above) */
 static inline __attribute__((always_inline)) void
 float_tiles(qlm_type wt, int64_t n, int nr, int nt, const void *w, size_t w_stride, const void *a, size_t a_stride,
             float *y, int64_t ldy, void *work) {
