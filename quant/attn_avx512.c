@@ -255,21 +255,21 @@ static inline void pv_chunk4_hd64(const float *p, int ld, const float *vf, int t
  * an f32 cache keeps the FMA path (two parts would hold 16 of its 24 bits). */
 bool qlm_avx512_attn_tiles;
 
-/* 16-row panels of bf16 hi/lo B tiles (nk hi tiles, then nk lo) from nrows rows of
- * 32 nk floats, ld apart (rows past nrows are zero). */
-static void tile_panels(const float *src, size_t ld, int nrows, int nk, uint8_t *panels) {
+/* K panels for the scores: 16 positions per panel, bf16 hi/lo B tiles (nk hi tiles,
+ * then nk lo) of their 32 nk elements, from the f16 cache rows (stride elements apart;
+ * positions past npos are zero). */
+static void k_panels(const void *k, size_t stride, int npos, int nk, uint8_t *panels) {
     _Alignas(64) float v[16][32];
     const size_t pbytes = 2048 * (size_t)nk;
-    for (int p = 0; p < (nrows + 15) / 16; p++)
-        for (int k = 0; k < nk; k++) {
+    for (int p = 0; p < (npos + 15) / 16; p++)
+        for (int kk = 0; kk < nk; kk++) {
             for (int r = 0; r < 16; r++) {
-                const int row = 16 * p + r;
-                const float *x = src + (size_t)row * ld + 32 * k;
-                _mm512_store_ps(v[r], row < nrows ? _mm512_loadu_ps(x) : _mm512_setzero_ps());
-                _mm512_store_ps(v[r] + 16, row < nrows ? _mm512_loadu_ps(x + 16) : _mm512_setzero_ps());
+                const int t = 16 * p + r;
+                _mm512_store_ps(v[r], t < npos ? load16(k, stride, t, 32 * kk, 0xFFFF, true) : _mm512_setzero_ps());
+                _mm512_store_ps(v[r] + 16, t < npos ? load16(k, stride, t, 32 * kk + 16, 0xFFFF, true) : _mm512_setzero_ps());
             }
             uint8_t *pan = panels + pbytes * (size_t)p;
-            qlm_amx_bf16_pack_float(&v[0][0], true, pan + 1024 * (size_t)k, pan + 1024 * (size_t)(nk + k));
+            qlm_amx_bf16_pack_float(&v[0][0], true, pan + 1024 * (size_t)kk, pan + 1024 * (size_t)(nk + kk));
         }
 }
 
@@ -282,23 +282,19 @@ static bool attn_tiles(const float *q, float *out, size_t q_stride, int n_tok, i
     const int nkq = hd / 32, nkp = ld / 32, npk = (n_all + 15) / 16;
     const size_t qrow = qlm_tiles_act_size(2 * (int64_t)hd), prow = qlm_tiles_act_size(2 * (int64_t)ld);
     const size_t kpb = 2048 * (size_t)nkq, vpb = 2048 * (size_t)nkp;
-    const size_t b_kf = up64((size_t)n_all * hd * 4), b_kp = (size_t)npk * kpb, b_q = (size_t)np * qrow;
+    const size_t b_kp = (size_t)npk * kpb, b_q = (size_t)np * qrow;
     const size_t b_sc = up64((size_t)np * ld * 4), b_p = (size_t)np * prow;
     const size_t b_vp = (size_t)(hd / 16) * vpb, b_o = up64((size_t)np * hd * 4), b_qh = up64((size_t)hd * 4);
-    uint8_t *base = qlm_thread_scratch(QLM_SCRATCH_ATTN, b_kf + b_kp + b_q + b_sc + b_p + b_vp + b_o + b_qh);
+    uint8_t *base = qlm_thread_scratch(QLM_SCRATCH_ATTN, b_kp + b_q + b_sc + b_p + b_vp + b_o + b_qh);
     if (!base) return false;
-    float *kf = (float *)base;                    /* [n_all][hd] K as floats */
-    uint8_t *kp = base + b_kf;                    /* K panels: positions x hd */
+    uint8_t *kp = base;                           /* K panels: positions x hd */
     uint8_t *qs = kp + b_kp;                      /* [pair] q hi | lo */
     float *sc = (float *)(qs + b_q);              /* [pair][ld] scores, then probabilities */
     uint8_t *ps = (uint8_t *)sc + b_sc;           /* [pair] p hi | lo */
     uint8_t *vp = ps + b_p;                       /* V panels: hd x positions */
     float *o = (float *)(vp + b_vp);              /* [pair][hd] outputs */
     float *qh = (float *)((uint8_t *)o + b_o);    /* one query, f16-rounded */
-    for (int t = 0; t < n_all; t++)
-        for (int e0 = 0; e0 < hd; e0 += 16)
-            _mm512_storeu_ps(kf + (size_t)t * hd + e0, load16(k, kv_stride, t, e0, 0xFFFF, true));
-    tile_panels(kf, (size_t)hd, n_all, nkq, kp);
+    k_panels(k, kv_stride, n_all, nkq, kp);
     for (int i = 0; i < n_tok; i++)
         for (int h = 0; h < n_q; h++) {
             const float *qr = q + i * q_stride + (size_t)h * hd;
