@@ -211,22 +211,10 @@ static inline __m512i split_hi(__m512 v0, __m512 v1, __m512i *lo) {
 
 void qlm_amx_prep_bf16_split(const float *x, void *dst, int64_t n) {
     uint8_t *o = dst;
-    int64_t i = 0;
-    for (; i + 32 <= n; i += 32) {
+    for (int64_t i = 0; i < n; i += 32) { /* n is a multiple of 32 (uses_tiles, attn_tiles) */
         __m512i lo;
         _mm512_store_si512(o + 2 * i, split_hi(_mm512_loadu_ps(x + i), _mm512_loadu_ps(x + i + 16), &lo));
         _mm512_store_si512(o + 2 * n + 2 * i, lo);
-    }
-    for (; i < n; i++) { /* not reached (tiles need n a multiple of 32) */
-        const __m128bh h = _mm_cvtneps_pbh(_mm_set_ss(x[i]));
-        uint16_t hb;
-        memcpy(&hb, &h, 2);
-        const uint32_t bits = (uint32_t)hb << 16;
-        float hf;
-        memcpy(&hf, &bits, 4);
-        const __m128bh l = _mm_cvtneps_pbh(_mm_set_ss(x[i] - hf));
-        memcpy(o + 2 * i, &h, 2);
-        memcpy(o + 2 * n + 2 * i, &l, 2);
     }
     memset(o + 4 * n, 0, qlm_tiles_act_size(2 * n) - 4 * (size_t)n);
 }

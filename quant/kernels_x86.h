@@ -113,7 +113,8 @@ typedef struct {
 void qlm_amx_bf16_gemm(const uint8_t *a, size_t a_stride, int nt, const uint8_t *panels, size_t panel_bytes,
                        int npan, int nk, float *y, int64_t ldy, int nrows, const qlm_amx_pass *pass, int npass);
 /* Float weights and activations as bf16 hi/lo parts: prep_split writes a row of n
- * floats as [n bf16 hi | n bf16 lo] (qlm_tiles_act_size(2 n) bytes, zero padded);
+ * floats (n a multiple of 32) as [n bf16 hi | n bf16 lo] (qlm_tiles_act_size(2 n)
+ * bytes, zero padded);
  * pack_float makes one hi B tile (and with split one lo tile) from 16 rows x 32 floats
  * (row-major, 64-byte aligned). */
 void qlm_amx_prep_bf16_split(const float *x, void *dst, int64_t n);
