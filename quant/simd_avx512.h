@@ -35,5 +35,26 @@ static inline __attribute__((always_inline)) void avx512_transpose16(__m512 *r) 
     }
 }
 
+
+/* Lane i of the result = the sum of the 16 lanes of v[i]: 15 shuffles and 15 adds for
+ * 16 horizontal sums, where one _mm512_reduce_add_ps per vector costs 8 dependent
+ * instructions. Each step halves the vectors: the two halves of a pair are summed
+ * with their lanes interleaved so the partial sums of both vectors survive. */
+static inline __attribute__((always_inline)) __m512 avx512_sum16(const __m512 *v) {
+    __m512 a[8], b[4], c[2];
+    for (int i = 0; i < 8; i++) /* lanes 0-7: v[2i], 8-15: v[2i+1] */
+        a[i] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0x44),
+                             _mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0xEE));
+    for (int i = 0; i < 4; i++) /* 128-bit lane q: v[4i+q] */
+        b[i] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], 0x88),
+                             _mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], 0xDD));
+    for (int i = 0; i < 2; i++) /* lane q: two sums of v[8i+q], two of v[8i+4+q] */
+        c[i] = _mm512_add_ps(_mm512_shuffle_ps(b[2 * i], b[2 * i + 1], 0x44),
+                             _mm512_shuffle_ps(b[2 * i], b[2 * i + 1], 0xEE));
+    /* lane 4q+e: v[q+4e] */
+    const __m512 d = _mm512_add_ps(_mm512_shuffle_ps(c[0], c[1], 0x88), _mm512_shuffle_ps(c[0], c[1], 0xDD));
+    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), d);
+}
+
 #endif
 #endif

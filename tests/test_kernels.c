@@ -275,6 +275,11 @@ static void test_gemm(const qlm_kernels *k, const char *isa, const char *variant
                 if (ri == 5) ntok = 17;
                 if (ri == 4 && ni % 2) ntok = 35;           /* AMX: two tiles of 16 and a tail */
                 if (ri == 0) ntok = 1 + ni % 3;             /* matrix-vector loops, every n */
+                /* one token over many rows: the matrix-vector loop sums rows in batches
+                 * of 16 (full, partial, and a last odd row) */
+                if ((ni % 3 == 0 && (ri == 1 || ri == 3)) || (ni == 1 && ri == 2) || (ni == 2 && ri == 4) ||
+                    (ni == 4 && ri == 5))
+                    ntok = 1;
                 rng_seed(1000 + 37 * wi + 6 * ni + ri);
                 size_t rs = qlm_row_size(t, n);
                 float *w = xmalloc((size_t)n * 4), *x = xmalloc((size_t)n * ntok * 4);
