@@ -82,8 +82,21 @@ void qlm_gelu_mul(float *g, const float *u, int n) {
     for (int i = 0; i < n; i++) g[i] = gelu1(g[i]) * u[i];
 }
 
-void qlm_add(float *y, const float *x, int n) {
-    for (int i = 0; i < n; i++) y[i] += x[i];
+void qlm_add(float *restrict y, const float *restrict x, int n) {
+    /* eight at a time: gcc -O2 vectorizes this body (its cheap loop vectorizer leaves
+     * the plain loop scalar: the residual adds were 2% of a prompt's time) */
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        y[i] += x[i];
+        y[i + 1] += x[i + 1];
+        y[i + 2] += x[i + 2];
+        y[i + 3] += x[i + 3];
+        y[i + 4] += x[i + 4];
+        y[i + 5] += x[i + 5];
+        y[i + 6] += x[i + 6];
+        y[i + 7] += x[i + 7];
+    }
+    for (; i < n; i++) y[i] += x[i];
 }
 
 int qlm_argmax(const float *x, int n) {

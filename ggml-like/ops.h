@@ -41,7 +41,7 @@ void qlm_gelu(float *x, int n);
 void qlm_gelu_mul(float *g, const float *u, int n);
 
 /* y[i] += x[i] */
-void qlm_add(float *y, const float *x, int n);
+void qlm_add(float *restrict y, const float *restrict x, int n);
 
 /* Index of the largest value (first one on ties). */
 int qlm_argmax(const float *x, int n);
