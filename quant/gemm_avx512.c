@@ -72,7 +72,14 @@ typedef struct {
     __m512 ws, wm;
 } chunk_out;
 
-static inline __m512i zero(void) { return _mm512_setzero_si512(); }
+/* A zeroed register by the zero idiom (vpxord r, r, r: handled at register renaming,
+ * no execution port) for each use: compilers otherwise keep one zero register and copy
+ * it into every accumulator that vpdpbusd overwrites, and those copies take ports. */
+static inline __m512i zero(void) {
+    __m512i z;
+    __asm__ volatile("vpxord %0, %0, %0" : "=v"(z));
+    return z;
+}
 
 /* The f16 words at word w0 + k*stride (k = 0..3) of the group loads l0, l1 (l1 starting
  * off2 bytes in), into lanes 4g..4g+3 of the 16-word vector acc. */
