@@ -287,17 +287,16 @@ chunk_kq_int(const uint8_t *row, int c, int nb, const prow *A, __m512 *facc, con
     const bool two = c / 8 + 1 < nb / 8;
     /* words: [sc 0-7 | mn 0-7] of super-block 0, then of super-block 1 */
     const __m512i sw = _mm512_cvtepu8_epi16(kq_scale_vec2(sb0 + 4, sb0 + bsz + 4, two));
-    uint32_t dd[2] = {0, 0}; /* d | dmin << 16 */
-    memcpy(&dd[0], sb0, 4);
-    if (two) memcpy(&dd[1], sb0 + bsz, 4);
-    const __m512 dv = _mm512_cvtph_ps(_mm256_castsi128_si256(_mm_setr_epi32((int)dd[0], (int)dd[1], 0, 0)));
+    /* d | dmin << 16 of each super-block in dwords 0 and 1 (masked loads: no lane moves) */
+    const __m128i dd = _mm_or_si128(_mm_maskz_loadu_epi32(1, sb0), _mm_maskz_loadu_epi32(two ? 2 : 0, sb0 + bsz - 4));
+    const __m512 dv = _mm512_cvtph_ps(_mm256_castsi128_si256(dd));
+    __m512i iacc[2][3];
     _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++) {
+        for (int t = 0; t < NT; t++) iacc[h][t] = zero();
         if (h == 1 && !two) break;
         const uint8_t *sb = sb0 + (size_t)bsz * (size_t)h;
         __m512i qh2 = zero();
         if (q5) qh2 = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(sb + 16)));
-        __m512i iacc[3];
-        for (int t = 0; t < NT; t++) iacc[t] = zero();
         _Pragma("GCC unroll 2") for (int k = 0; k < 2; k++) {
             const __m512i q = _mm512_loadu_si512(sb + qoff + 64 * k);
             __m512i lo = _mm512_and_si512(q, m4), hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
@@ -313,22 +312,27 @@ chunk_kq_int(const uint8_t *row, int c, int nb, const prow *A, __m512 *facc, con
             _Pragma("GCC unroll 4") for (int t = 0; t < NT; t++) {
                 const int8_t *aq = A[t].q + 32 * (size_t)c + 256 * h + 128 * k;
                 const __m512i p = _mm512_packs_epi32(dp(zero(), lo, aq), dp(zero(), hi, aq + 64));
-                iacc[t] = _mm512_dpwssd_epi32(iacc[t], p, scw);
+                iacc[h][t] = _mm512_dpwssd_epi32(iacc[h][t], p, scw);
             }
         }
-        const __m512 d = _mm512_permutexvar_ps(_mm512_set1_epi32(2 * h), dv);
-        _Pragma("GCC unroll 4") for (int t = 0; t < NT; t++) /* the activation scale of the super-block */
-            facc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(iacc[t]), _mm512_mul_ps(d, _mm512_set1_ps(A[t].d[c + 8 * h])),
-                                      facc[t]);
+    }
+    /* one conversion for both super-blocks: lanes 0-7 sum the first one's halves, 8-15
+     * the second's, times d and the activation scale (A.d of sub-blocks c..c+15: the
+     * first super-block's 8 values, then the second's) */
+    const __m512 d8 = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2), dv);
+    _Pragma("GCC unroll 4") for (int t = 0; t < NT; t++) {
+        const __m512i s = _mm512_add_epi32(_mm512_shuffle_i64x2(iacc[0][t], iacc[1][t], 0x44),
+                                           _mm512_shuffle_i64x2(iacc[0][t], iacc[1][t], 0xEE));
+        facc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d8, _mm512_load_ps(A[t].d + c)), facc[t]);
     }
     /* min term: lanes 0-7 the first super-block's sub-blocks, 8-15 the second's */
     _Alignas(64) static const int16_t mix[32] = {8,  0, 9,  0, 10, 0, 11, 0, 12, 0, 13, 0, 14, 0, 15, 0,
                                                  24, 0, 25, 0, 26, 0, 27, 0, 28, 0, 29, 0, 30, 0, 31, 0};
     const __m512i mn = _mm512_maskz_permutexvar_epi16(0x55555555u, _mm512_load_si512(mix), sw);
     const __m512 dmin = _mm512_permutexvar_ps(_mm512_setr_epi32(1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3), dv);
-    const __m512 wm = _mm512_mul_ps(_mm512_cvtepi32_ps(mn), _mm512_sub_ps(_mm512_setzero_ps(), dmin));
-    _Pragma("GCC unroll 4") for (int t = 0; t < NT; t++)
-        facc[t] = _mm512_fmadd_ps(wm, _mm512_load_ps((const float *)A[t].e + c), facc[t]);
+    const __m512 wm = _mm512_mul_ps(_mm512_cvtepi32_ps(mn), dmin);
+    _Pragma("GCC unroll 4") for (int t = 0; t < NT; t++) /* facc -= dmin * mn * e */
+        facc[t] = _mm512_fnmadd_ps(wm, _mm512_load_ps((const float *)A[t].e + c), facc[t]);
 }
 
 /* Q6_K: a chunk is one super-block (16 sub-blocks of 16). Each 64 bytes of ql with
