@@ -272,7 +272,7 @@ static inline __m512i kq_word_index(int h, int k) {
 
 /* Q4_K / Q5_K matrix-vector. Their activations are Q8_K: one scale per super-block
  * (quant/prep_avx2.c), so a super-block's 8 sub-block sums can be weighted by their
- * integer scales and added in int32, leaving one float multiply-add per super-block
+ * integer scales and added in int32, leaving one float multiply-add per two super-blocks
  * and one cross-lane reduction per row (the per-block path below needs 7 permutes per
  * super-block to separate the sums). vpdpbusd leaves sums of 4 products in 32-bit lanes
  * (|x| <= 4 * 31 * 128 < 2^15); vpackssdw packs the low- and high-nibble lanes into
