@@ -10,7 +10,7 @@
 #                        build-fuzz/fuzz_NAME; see tests/fuzz/README.md
 #   make CC=clang CFLAGS=-O3 ...   CC and CFLAGS are yours to override
 #
-# Kernel files carry their ISA in their name (quant/*_avx2.c, *_avx512.c, *_neon.c) and
+# Kernel files carry their ISA in their name (quant/*_avx2.c, *_avxvnni.c, *_avx512.c, *_neon.c) and
 # only they are compiled with the matching -m flags, so the one binary runs on any CPU
 # of its architecture and picks the best path at run time.
 
@@ -37,6 +37,9 @@ endif
 ARCH := $(shell $(CC) -dumpmachine 2>/dev/null)
 ifneq (,$(findstring x86_64,$(ARCH)))
 FLAGS_avx2   = -mavx2 -mfma -mf16c -mbmi2
+# AVX-VNNI files add the feature with a target pragma (compilers before gcc 11 / clang 12
+# lack it; the files then build an empty table)
+FLAGS_avxvnni = $(FLAGS_avx2)
 FLAGS_avx512 = -mavx2 -mfma -mf16c -mbmi2 -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni
 endif
 ifneq (,$(findstring aarch64,$(ARCH)))

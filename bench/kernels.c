@@ -32,7 +32,7 @@ static double now_s(void) {
 static const qlm_type TYPES[] = {QLM_TYPE_Q4_0, QLM_TYPE_Q4_1, QLM_TYPE_Q5_0, QLM_TYPE_Q5_1,
                                  QLM_TYPE_Q8_0, QLM_TYPE_Q4_K, QLM_TYPE_Q5_K, QLM_TYPE_Q6_K,
                                  QLM_TYPE_F16, QLM_TYPE_BF16, QLM_TYPE_F32};
-static const char *const ISAS[] = {"scalar", "avx2", "avx512", "neon"};
+static const char *const ISAS[] = {"scalar", "avx2", "avxvnni", "avx512", "neon"};
 
 /* Types whose matrix products run on int8 activations (the quantized ones), for which
  * the int8 peak is the compute ceiling; F16/BF16/F32 multiply floats. */
@@ -48,6 +48,7 @@ static qlm_peak_fn peak_kernel(const char *isa, const char **insn) {
     const qlm_cpu_features *f = qlm_cpu_get();
     *insn = "";
     if (!strcmp(isa, "avx2")) { *insn = "vpmaddubsw+vpmaddwd ymm"; return qlm_peak_kernel_avx2(); }
+    if (!strcmp(isa, "avxvnni") && f->avxvnni) { *insn = "vpdpbusd ymm"; return qlm_peak_kernel_avxvnni(); }
     if (!strcmp(isa, "avx512") && f->avx512vnni) { *insn = "vpdpbusd zmm"; return qlm_peak_kernel_avx512(); }
     if (!strcmp(isa, "neon") && f->dotprod) { *insn = "sdot"; return qlm_peak_kernel_neon(); }
     return NULL;
@@ -295,7 +296,7 @@ int qlm_bench_kernels(FILE *out, const qlm_bench_kernels_params *pin) {
         return -1;
     }
     if (p.isa && !qlm_kernels_for(p.isa)) {
-        fprintf(stderr, "qlm bench: kernel path '%s' is not available on this CPU/build (known: scalar, avx2, avx512, neon)\n", p.isa);
+        fprintf(stderr, "qlm bench: kernel path '%s' is not available on this CPU/build (known: scalar, avx2, avxvnni, avx512, neon)\n", p.isa);
         return -1;
     }
     if (p.type) {

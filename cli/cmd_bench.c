@@ -51,7 +51,7 @@ static void usage(FILE *f) {
         "                           matrix GFLOP/s and %% of the path's int8 multiply-add peak;\n"
         "                           both ceilings are measured with the same threads (one\n"
         "                           run per -t value)\n"
-        "      --isa NAME           --kernels: only this path (scalar, avx2, avx512, neon)\n"
+        "      --isa NAME           --kernels: only this path (scalar, avx2, avxvnni, avx512, neon)\n"
         "      --type T             --kernels: only this weight type (Q4_0 ... Q6_K, F16, BF16, F32)\n"
         "      --tokens N           --kernels: matrix-matrix batch (default 512)\n"
         "      --rows N             --kernels: rows of the matrix (default 5632; 2048 values each);\n"

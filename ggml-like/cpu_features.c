@@ -38,9 +38,10 @@ static void detect(qlm_cpu_features *f) {
         f->avx512vl = b & (1u << 31);
         f->avx512vnni = c & (1u << 11);
     }
-    unsigned a1, b1, c1, d1; /* leaf 7, sub-leaf 1: AVX512_BF16 is eax bit 5 */
+    unsigned a1, b1, c1, d1; /* leaf 7, sub-leaf 1: AVX-VNNI is eax bit 4, AVX512_BF16 bit 5 */
     __cpuid_count(7, 1, a1, b1, c1, d1);
     (void)b1, (void)c1, (void)d1;
+    f->avxvnni = f->avx2 && (a1 & (1u << 4));
     if (zmm_ok) f->avx512bf16 = a1 & (1u << 5);
     /* AMX: CPUID AMX-TILE (edx 24), AMX-INT8 (edx 25), AMX-BF16 (edx 22) and the tile
      * state enabled in XCR0 (bits 17, 18). Linux also wants a per-process request before

@@ -7,6 +7,7 @@
 
 typedef struct {
     bool avx2, fma, f16c, bmi2;                   /* x86 "avx2" path needs all four */
+    bool avxvnni;                                 /* AVX-VNNI: vpdpbusd on ymm (VEX) */
     bool avx512f, avx512bw, avx512vl, avx512dq, avx512vnni;
     bool amx_int8;     /* AMX tiles with int8 products, state enabled by the OS */
     bool amx_bf16;     /* AMX tiles with bf16 products, state enabled by the OS */

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static qlm_kernels k_scalar, k_avx2, k_avx512, k_neon;
-static bool have_avx2, have_avx512, have_neon;
+static qlm_kernels k_scalar, k_avx2, k_avxvnni, k_avx512, k_neon;
+static bool have_avx2, have_avxvnni, have_avx512, have_neon;
 static const qlm_kernels *k_active;
 static char refused[32]; /* QLM_ISA value that could not be honoured */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -42,13 +42,17 @@ static void init(void) {
      * cannot execute. */
     k_avx2 = k_scalar; k_avx2.name = "avx2";
     have_avx2 = f->avx2 && f->fma && f->f16c && f->bmi2 && qlm_kernels_fill_avx2(&k_avx2);
+    /* AVX2 with AVX-VNNI (Alder Lake and later cores without AVX-512): the AVX2 table
+     * with matrix products on vpdpbusd ymm */
+    k_avxvnni = k_avx2; k_avxvnni.name = "avxvnni";
+    have_avxvnni = have_avx2 && f->avxvnni && qlm_kernels_fill_avxvnni(&k_avxvnni);
     /* the AVX-512 table starts from the AVX2 one: it overrides what it does better */
     k_avx512 = k_avx2; k_avx512.name = "avx512";
     have_avx512 = have_avx2 && f->avx512f && f->avx512bw && f->avx512vl && f->avx512dq &&
                   f->avx512vnni && qlm_kernels_fill_avx512(&k_avx512);
     k_neon = k_scalar; k_neon.name = "neon";
     have_neon = f->neon && qlm_kernels_fill_neon(&k_neon);
-    k_active = have_avx512 ? &k_avx512 : have_avx2 ? &k_avx2 : have_neon ? &k_neon : &k_scalar;
+    k_active = have_avx512 ? &k_avx512 : have_avxvnni ? &k_avxvnni : have_avx2 ? &k_avx2 : have_neon ? &k_neon : &k_scalar;
     /* QLM_ISA forces a path. One this CPU or build lacks (or an unknown name) is
      * refused: the best path stays active, qlm_kernels_refused() names it and one line
      * goes to stderr, since the user asked for something they are not getting. */
@@ -60,7 +64,7 @@ static void init(void) {
         } else {
             snprintf(refused, sizeof refused, "%s", env);
             fprintf(stderr, "qlm: QLM_ISA=%s is not available on this CPU/build "
-                    "(known: scalar, avx2, avx512, neon); using %s\n", refused, k_active->name);
+                    "(known: scalar, avx2, avxvnni, avx512, neon); using %s\n", refused, k_active->name);
         }
     }
 }
@@ -69,6 +73,7 @@ static void init(void) {
 static const qlm_kernels *isa_table(const char *isa) {
     if (!strcmp(isa, "scalar")) return &k_scalar;
     if (!strcmp(isa, "avx2")) return have_avx2 ? &k_avx2 : NULL;
+    if (!strcmp(isa, "avxvnni")) return have_avxvnni ? &k_avxvnni : NULL;
     if (!strcmp(isa, "avx512")) return have_avx512 ? &k_avx512 : NULL;
     if (!strcmp(isa, "neon")) return have_neon ? &k_neon : NULL;
     return NULL;
@@ -105,7 +110,7 @@ const char *qlm_isa_detail(void) {
 
 qlm_status qlm_isa_set(const char *name, qlm_error *err) {
     const qlm_kernels *k = name ? qlm_kernels_for(name) : NULL;
-    if (!k) return qlm_set_error(err, QLM_ERR_UNSUPPORTED, "kernel path '%s' is not available on this CPU/build (known: scalar, avx2, avx512, neon)",
+    if (!k) return qlm_set_error(err, QLM_ERR_UNSUPPORTED, "kernel path '%s' is not available on this CPU/build (known: scalar, avx2, avxvnni, avx512, neon)",
                              name ? name : "(null)");
     pthread_mutex_lock(&set_mu);
     k_active = k;

@@ -109,6 +109,7 @@ const char *qlm_kernels_refused(void);
 /* ISA fill functions: return false when compiled for another architecture or when they
  * provide no kernels. */
 bool qlm_kernels_fill_avx2(qlm_kernels *k);
+bool qlm_kernels_fill_avxvnni(qlm_kernels *k); /* fills over a copy of the AVX2 table */
 bool qlm_kernels_fill_avx512(qlm_kernels *k);
 bool qlm_kernels_fill_neon(qlm_kernels *k);
 

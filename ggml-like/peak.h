@@ -13,8 +13,10 @@
 typedef uint64_t (*qlm_peak_fn)(uint64_t rounds, int32_t *sink);
 
 /* NULL when this build or architecture has no such kernel. The caller checks that the
- * CPU has the features (avx2: AVX2; avx512: AVX-512F/BW + VNNI; neon: dotprod). */
+ * CPU has the features (avx2: AVX2; avxvnni: AVX-VNNI; avx512: AVX-512F/BW + VNNI;
+ * neon: dotprod). */
 qlm_peak_fn qlm_peak_kernel_avx2(void);   /* vpmaddubsw + vpmaddwd + vpaddd, ymm */
+qlm_peak_fn qlm_peak_kernel_avxvnni(void); /* vpdpbusd, ymm (AVX-VNNI) */
 qlm_peak_fn qlm_peak_kernel_avx512(void); /* vpdpbusd, zmm */
 qlm_peak_fn qlm_peak_kernel_neon(void);   /* sdot, 128-bit */
 

@@ -43,8 +43,9 @@ const char *qlm_status_name(qlm_status s);
 
 /* ---- CPU kernels ------------------------------------------------------------------ */
 
-/* Name of the kernel path in use: "avx512", "avx2", "neon" or "scalar". The best path
- * the CPU supports is chosen on first use; QLM_ISA=scalar|avx2|avx512|neon in the
+/* Name of the kernel path in use: "avx512", "avxvnni" (AVX2 + AVX-VNNI), "avx2", "neon"
+ * or "scalar". The best path the CPU supports is chosen on first use;
+ * QLM_ISA=scalar|avx2|avxvnni|avx512|neon in the
  * environment forces one (an unsupported choice falls back, see qlm_isa_set). */
 const char *qlm_isa_name(void);
 /* What the path adds beyond its name, for logs: "" or e.g. "AMX bf16 tiles for batches

@@ -248,9 +248,18 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
                 _Pragma("GCC unroll 4") for (int t = 0; t < C; t++) {
                     __m256i a = _mm256_set1_epi32(ld32(q[t] + gq + aoff(o, bb, j)));
                     if (sign) a = _mm256_sign_epi8(a, w);
+#ifdef QLM_AVXVNNI
+                    /* 4 products into int32 at once; odd k-groups into a second chain
+                     * (vpdpbusd's latency would otherwise set the pace) */
+                    if (j % 2 == 0) acc[t] = _mm256_dpbusd_avx_epi32(acc[t], wa, a);
+                    else s16[t] = _mm256_dpbusd_avx_epi32(j == 1 ? _mm256_setzero_si256() : s16[t], wa, a);
+                    if (j == J - 1) acc[t] = _mm256_add_epi32(acc[t], s16[t]);
+                    (void)ones;
+#else
                     const __m256i p = _mm256_maddubs_epi16(wa, a);
                     s16[t] = j % G == 0 ? p : _mm256_add_epi16(s16[t], p);
                     if (j % G == G - 1) acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(s16[t], ones));
+#endif
                 }
             }
             const __m256 ws = _mm256_load_ps((const float *)(pr + 32 * J));
@@ -312,6 +321,7 @@ gemv_q4_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
     x86_prow A[3];
     for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, 32);
     const __m256i m4 = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
+    (void)ones; /* not with AVX-VNNI */
     for (int r = 0; r < nr; r++) {
         const uint8_t *row = w + (size_t)r * w_stride;
         __m256 acc[3];
@@ -335,14 +345,19 @@ gemv_q4_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
                 _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) {
                     /* NIB4 order: low halves of the group's blocks, then high halves */
                     const int8_t *aq = A[t].q + 32 * (size_t)b + 128 * (j / 2) + 32 * (j % 2);
-                    const __m256i s16 = _mm256_add_epi16(_mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)aq)),
-                                                         _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(aq + 64))));
                     /* e joins in int32 (lanes 0 and 4), so the sum is exact before the one
                      * rounding, as in vec_dot: a separate float sum of the large
                      * -8 * sum(a) terms lost ~1e-5 of sum|w*a| to cancellation */
                     const __m256i ej = _mm256_blend_epi32(_mm256_setzero_si256(), _mm256_permutevar8x32_epi32(e8[t], idx), 0x11);
-                    acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_madd_epi16(s16, ones), ej)),
-                                             _mm256_permutevar8x32_ps(s8[t], idx), acc[t]);
+#ifdef QLM_AVXVNNI
+                    const __m256i s = _mm256_dpbusd_avx_epi32(_mm256_dpbusd_avx_epi32(ej, lo, _mm256_loadu_si256((const __m256i *)aq)),
+                                                              hi, _mm256_loadu_si256((const __m256i *)(aq + 64)));
+#else
+                    const __m256i s16 = _mm256_add_epi16(_mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)aq)),
+                                                         _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(aq + 64))));
+                    const __m256i s = _mm256_add_epi32(_mm256_madd_epi16(s16, ones), ej);
+#endif
+                    acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_permutevar8x32_ps(s8[t], idx), acc[t]);
                 }
             }
         }
@@ -393,7 +408,11 @@ gemv_q8_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
                 const __m256i idx = _mm256_set1_epi32(j);
                 _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) {
                     const __m256i av = _mm256_loadu_si256((const __m256i *)(A[t].q + 32 * (size_t)(b + j)));
+#ifdef QLM_AVXVNNI
+                    const __m256i p = _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), qa, _mm256_sign_epi8(av, q));
+#else
                     const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(qa, _mm256_sign_epi8(av, q)), ones);
+#endif
                     acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_permutevar8x32_ps(s8[t], idx), acc[t]);
                 }
             }
@@ -684,7 +703,11 @@ DEFINE_GEMM_FLOAT(gemm_f32, QLM_TYPE_F32)
 DEFINE_GEMM_FLOAT(gemm_f16, QLM_TYPE_F16)
 DEFINE_GEMM_FLOAT(gemm_bf16, QLM_TYPE_BF16)
 
+#ifdef QLM_AVXVNNI
+void qlm_avxvnni_fill_gemm(qlm_kernels *k) {
+#else
 void qlm_avx2_fill_gemm(qlm_kernels *k) {
+#endif
     for (int t = 0; t < QLM_TYPE_COUNT; t++) k->gemm_min_tokens[t] = TOK;
     k->gemm_min_tokens[QLM_TYPE_Q4_0] = 1; /* matrix-vector loops above */
     k->gemm_min_tokens[QLM_TYPE_Q8_0] = 1;

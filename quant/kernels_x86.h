@@ -138,6 +138,8 @@ void qlm_avx512_attn(const float *q, float *out, size_t q_stride, int n_tok, int
                      const void *v, size_t kv_stride, int n_pos, int hd, float scale, bool f16, float *scores);
 
 void qlm_avx2_fill_gemm(qlm_kernels *k);
+/* the same kernels built with AVX-VNNI (quant/gemm_avxvnni.c) */
+void qlm_avxvnni_fill_gemm(qlm_kernels *k);
 void qlm_avx512_fill_gemm(qlm_kernels *k);
 
 #endif

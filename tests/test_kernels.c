@@ -28,8 +28,8 @@
 static int verbose;
 #define NOTE(...) do { if (verbose) fprintf(stderr, __VA_ARGS__); } while (0)
 
-static const char *const ISAS[] = {"avx2", "avx512", "neon"};
-#define N_ISAS 3
+static const char *const ISAS[] = {"avx2", "avxvnni", "avx512", "neon"}; /* in order of preference */
+#define N_ISAS 4
 
 /* ---- deterministic random numbers ------------------------------------------------ */
 
@@ -82,15 +82,15 @@ static int child_forced_isa(const char *isa) {
     if (want) return k == want && !*qlm_kernels_refused() ? 0 : 1;
     /* refused: the best path stays, and the refusal is on record */
     if (strcmp(qlm_kernels_refused(), isa) != 0) return 2;
-    if (strcmp(qlm_isa_name(), "avx512") && strcmp(qlm_isa_name(), "avx2") &&
+    if (strcmp(qlm_isa_name(), "avx512") && strcmp(qlm_isa_name(), "avx2") && strcmp(qlm_isa_name(), "avxvnni") &&
         strcmp(qlm_isa_name(), "neon") && strcmp(qlm_isa_name(), "scalar")) return 3;
     (void)best;
     return 0;
 }
 
 static void test_forced_isa(void) {
-    const char *names[] = {"scalar", "avx2", "avx512", "neon", "bogus"};
-    for (int i = 0; i < 5; i++) {
+    const char *names[] = {"scalar", "avx2", "avxvnni", "avx512", "neon", "bogus"};
+    for (int i = 0; i < 6; i++) {
         t_case("QLM_ISA=%s: honoured when available, else refused and reported", names[i]);
         fflush(stdout);
         pid_t pid = fork();

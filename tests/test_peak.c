@@ -29,6 +29,7 @@ int main(void) {
     const qlm_cpu_features *f = qlm_cpu_get();
     /* a path's kernel table exists only when the CPU has all of its features */
     check_probe("avx2", qlm_peak_kernel_avx2(), qlm_kernels_for("avx2") != NULL, 8 * 32);
+    check_probe("avxvnni", qlm_peak_kernel_avxvnni(), qlm_kernels_for("avxvnni") != NULL, 10 * 32);
     check_probe("avx512", qlm_peak_kernel_avx512(), qlm_kernels_for("avx512") != NULL, 12 * 64);
     check_probe("neon", qlm_peak_kernel_neon(), qlm_kernels_for("neon") != NULL && f->dotprod, 12 * 16);
     return t_done();
