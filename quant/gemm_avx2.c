@@ -15,7 +15,13 @@
  * onto the activations (vpsignb) and each product is widened at once.
  *
  * Panels are built for chunks of 64 blocks on the stack, so no scratch is needed and a
- * chunk of weights stays in L1 while every token passes over it. */
+ * chunk of weights stays in L1 while every token passes over it.
+ *
+ * quant/gemm_avxvnni.c compiles this file a second time with QLM_AVXVNNI, for CPUs with
+ * AVX-VNNI: there vpdpbusd (4 products into int32) replaces vpmaddubsw, the int16 sums
+ * and vpmaddwd in the micro-kernel (two accumulator chains per token, for its latency)
+ * and in the Q4_0 and Q8_0 matrix-vector loops; the Q4_K/Q5_K loop keeps vpmaddubsw,
+ * whose word sums it weights by the sub-block scales in vpmaddwd. */
 #include "../ggml-like/kernels.h"
 
 #if defined(__x86_64__) && defined(__AVX2__)
