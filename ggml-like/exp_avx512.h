@@ -9,7 +9,7 @@
 /* exp(x) for x in [-87.3, 88.7] (callers clamp): x = n ln2 + r, |r| <= ln2/2, with ln2
  * in two parts so r is exact to ~1e-11; e^r = 1 + r + r^2 P(r) with Cephes' degree-5
  * minimax P (Horner), then scaled by 2^n with vscalefps, which also gives 0 and inf at
- * the ends of the range. Relative error about 1.5e-7 (measured in tests/test_ops.c). */
+ * the ends of the range. Relative error about 1.5e-7 (the SiLU test in tests/test_kernels.c measures it). */
 static inline __m512 qlm_avx512_exp(__m512 x) {
     const __m512 log2e = _mm512_set1_ps(1.44269504088896341f);
     const __m512 ln2_hi = _mm512_set1_ps(0.693359375f), ln2_lo = _mm512_set1_ps(-2.12194440e-4f);

@@ -1,5 +1,5 @@
 /* Internal: SIMD versions of row operations of ops.h, reached through the kernel table
- * (kernels.h), each checked against its scalar original in tests/test_ops.c. */
+ * (kernels.h), each checked against its scalar original in tests/test_kernels.c. */
 #ifndef QLM_OPS_SIMD_H
 #define QLM_OPS_SIMD_H
 

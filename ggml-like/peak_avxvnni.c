@@ -1,16 +1,11 @@
 /* AVX-VNNI int8 peak probe: vpdpbusd on ymm (32 unsigned x signed byte products into 8
  * int32 lanes), the instruction of the "avxvnni" kernels (quant/gemm_avxvnni.c). Ten
  * independent accumulators cover its latency at two per cycle. The feature comes
- * from a target pragma, as in quant/gemm_avxvnni.c. */
+ * from a target pragma (avxvnni_target.h). */
+#include "avxvnni_target.h"
 #include "peak.h"
 
-#if defined(__x86_64__) && defined(__AVX2__) && \
-    ((defined(__clang__) && __clang_major__ >= 12) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11))
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avxvnni"))), apply_to = function)
-#else
-#pragma GCC target("avxvnni")
-#endif
+#ifdef QLM_AVXVNNI_TARGET
 #include <immintrin.h>
 
 /* acc += 4 products per lane; AT&T order: sources first, destination last. Inline
@@ -39,9 +34,7 @@ static uint64_t peak_avxvnni(uint64_t rounds, int32_t *sink) {
 
 qlm_peak_fn qlm_peak_kernel_avxvnni(void) { return peak_avxvnni; }
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#endif
+QLM_AVXVNNI_TARGET_END
 #else
 qlm_peak_fn qlm_peak_kernel_avxvnni(void) { return 0; }
 #endif

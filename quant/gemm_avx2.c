@@ -234,6 +234,7 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
     const int8_t *q[TOK];
     const __m256i rmask = _mm256_cmpgt_epi32(_mm256_set1_epi32(nrows), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     const __m256i ones = _mm256_set1_epi16(1);
+    (void)ones; /* not with AVX-VNNI */
     for (int t = 0; t < C; t++) {
         facc[t] = acc_y ? _mm256_maskload_ps(y + (size_t)t * ldy, rmask) : _mm256_setzero_ps();
         q[t] = qt[t];
@@ -245,7 +246,11 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
         _Pragma("GCC unroll 4") for (int bb = 0; bb < 4; bb++) {
             const uint8_t *pr = panel + rec * (size_t)(b - b0 + bb);
             const size_t bi = 4 * (size_t)(b + bb);
-            __m256i acc[TOK], s16[TOK];
+#ifdef QLM_AVXVNNI
+            __m256i acc[TOK], acc_odd[TOK]; /* vpdpbusd chains of the even and odd k-groups */
+#else
+            __m256i acc[TOK], s16[TOK];     /* int32 sums; int16 sums of up to G k-groups */
+#endif
             for (int t = 0; t < C; t++)
                 acc[t] = (affine || sign) ? _mm256_setzero_si256() : _mm256_set1_epi32(ld32(q[t] + eoff + bi));
             _Pragma("GCC unroll 8") for (int j = 0; j < J; j++) {
@@ -258,9 +263,8 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
                     /* 4 products into int32 at once; odd k-groups into a second chain
                      * (vpdpbusd's latency would otherwise set the pace) */
                     if (j % 2 == 0) acc[t] = _mm256_dpbusd_avx_epi32(acc[t], wa, a);
-                    else s16[t] = _mm256_dpbusd_avx_epi32(j == 1 ? _mm256_setzero_si256() : s16[t], wa, a);
-                    if (j == J - 1) acc[t] = _mm256_add_epi32(acc[t], s16[t]);
-                    (void)ones;
+                    else acc_odd[t] = _mm256_dpbusd_avx_epi32(j == 1 ? _mm256_setzero_si256() : acc_odd[t], wa, a);
+                    if (J > 1 && j == J - 1) acc[t] = _mm256_add_epi32(acc[t], acc_odd[t]);
 #else
                     const __m256i p = _mm256_maddubs_epi16(wa, a);
                     s16[t] = j % G == 0 ? p : _mm256_add_epi16(s16[t], p);

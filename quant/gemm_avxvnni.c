@@ -7,19 +7,12 @@
  * the AVX2 one with these matrix products (ggml-like/kernels.c), so QLM_ISA=avx2 still
  * runs and tests the plain AVX2 code on such a CPU.
  *
- * The feature comes from a target pragma (like the AMX file), so only this file's code
- * may use it; compilers older than gcc 11 / clang 12 do not know it, and the table then
- * stays empty. */
+ * The feature comes from a target pragma (ggml-like/avxvnni_target.h); compilers that
+ * do not know it leave the table empty. */
+#include "../ggml-like/avxvnni_target.h"
 #include "../ggml-like/kernels.h"
 
-#if defined(__x86_64__) && defined(__AVX2__) && \
-    ((defined(__clang__) && __clang_major__ >= 12) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11))
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avxvnni"))), apply_to = function)
-#else
-#pragma GCC target("avxvnni")
-#endif
-
+#ifdef QLM_AVXVNNI_TARGET
 #define QLM_AVXVNNI 1
 #include "gemm_avx2.c"
 
@@ -29,9 +22,7 @@ bool qlm_kernels_fill_avxvnni(qlm_kernels *k) {
     return true;
 }
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#endif
+QLM_AVXVNNI_TARGET_END
 #else
 bool qlm_kernels_fill_avxvnni(qlm_kernels *k) {
     (void)k;

@@ -28,7 +28,7 @@
 static int verbose;
 #define NOTE(...) do { if (verbose) fprintf(stderr, __VA_ARGS__); } while (0)
 
-static const char *const ISAS[] = {"avx2", "avxvnni", "avx512", "neon"}; /* in order of preference */
+static const char *const ISAS[] = {"avx2", "avxvnni", "avx512", "neon"}; /* x86 paths: least preferred first */
 #define N_ISAS 4
 
 /* ---- deterministic random numbers ------------------------------------------------ */
