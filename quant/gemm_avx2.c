@@ -235,7 +235,7 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
     const __m256i rmask = _mm256_cmpgt_epi32(_mm256_set1_epi32(nrows), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     const __m256i ones = _mm256_set1_epi16(1);
     (void)ones; /* not with AVX-VNNI */
-    for (int t = 0; t < C; t++) {
+    _Pragma("GCC unroll 4") for (int t = 0; t < C; t++) {
         facc[t] = acc_y ? _mm256_maskload_ps(y + (size_t)t * ldy, rmask) : _mm256_setzero_ps();
         q[t] = qt[t];
     }
@@ -251,7 +251,11 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
 #else
             __m256i acc[TOK], s16[TOK];     /* int32 sums; int16 sums of up to G k-groups */
 #endif
-            for (int t = 0; t < C; t++)
+            /* the int32 sums start from the block's correction term (zero for affine and
+             * signed types); without VNNI only once the first G k-groups are summed, so
+             * the 16 ymm registers need not hold them through those groups (gcc spilled
+             * the accumulators to the stack when they did) */
+            _Pragma("GCC unroll 4") for (int t = 0; t < C; t++)
                 acc[t] = (affine || sign) ? _mm256_setzero_si256() : _mm256_set1_epi32(ld32(q[t] + eoff + bi));
             _Pragma("GCC unroll 8") for (int j = 0; j < J; j++) {
                 const __m256i w = _mm256_load_si256((const __m256i *)(pr + 32 * j));
@@ -268,12 +272,20 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
 #else
                     const __m256i p = _mm256_maddubs_epi16(wa, a);
                     s16[t] = j % G == 0 ? p : _mm256_add_epi16(s16[t], p);
-                    if (j % G == G - 1) acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(s16[t], ones));
+                    /* an empty asm ties the running sum to a register: gcc otherwise adds
+                     * the products as a tree, every product live at once, and spills */
+                    __asm__("" : "+x"(s16[t]));
+                    if (j % G == G - 1) {
+                        const __m256i s32 = _mm256_madd_epi16(s16[t], ones);
+                        acc[t] = j == G - 1 ? ((affine || sign) ? s32 : _mm256_add_epi32(s32, _mm256_set1_epi32(ld32(q[t] + eoff + bi))))
+                                            : _mm256_add_epi32(acc[t], s32);
+                        __asm__("" : "+x"(acc[t])); /* the same for the int32 sums (Q8_0: G = 1) */
+                    }
 #endif
                 }
             }
             const __m256 ws = _mm256_load_ps((const float *)(pr + 32 * J));
-            for (int t = 0; t < C; t++) {
+            _Pragma("GCC unroll 4") for (int t = 0; t < C; t++) {
                 const __m256 sc = _mm256_mul_ps(ws, _mm256_set1_ps(ldf(q[t] + doff + bi)));
                 facc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[t]), sc, facc[t]);
                 if (affine)
@@ -282,7 +294,7 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
             }
         }
     }
-    for (int t = 0; t < C; t++) _mm256_maskstore_ps(y + (size_t)t * ldy, rmask, facc[t]);
+    _Pragma("GCC unroll 4") for (int t = 0; t < C; t++) _mm256_maskstore_ps(y + (size_t)t * ldy, rmask, facc[t]);
 }
 
 #define MICRO_CASES(o, J, G, aff, sg)                                                              \
