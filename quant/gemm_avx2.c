@@ -341,20 +341,20 @@ gemv_q4_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
           int64_t ldy, const int NT) {
     const int nb = (int)(n / 32), nb8 = nb / 8 * 8;
     x86_prow A[3];
-    for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, 32);
+    _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, 32);
     const __m256i m4 = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
     (void)ones; /* not with AVX-VNNI */
     for (int r = 0; r < nr; r++) {
         const uint8_t *row = w + (size_t)r * w_stride;
         __m256 acc[3];
         float tail[3] = {0, 0, 0};
-        for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
+        _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
         for (int b = 0; b < nb8; b += 8) {
             for (int o = 0; o < 144; o += 64) _mm_prefetch((const char *)row + 18 * (size_t)b + PF_DIST + o, _MM_HINT_T1);
             const __m256 dw = d8_of(row + 18 * (size_t)b, 18);
             __m256 s8[3];
             __m256i e8[3];
-            for (int t = 0; t < NT; t++) { /* scale of each block; e = -8 * sum(a) */
+            _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) { /* scale of each block; e = -8 * sum(a) */
                 s8[t] = _mm256_mul_ps(dw, _mm256_loadu_ps(A[t].d + b));
                 e8[t] = _mm256_loadu_si256((const __m256i *)((const int32_t *)A[t].e + b));
             }
@@ -389,7 +389,7 @@ gemv_q4_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
             memcpy(&dh, p, 2);
             const __m128i q = _mm_loadu_si128((const __m128i *)(p + 2));
             const __m128i lo = _mm_and_si128(q, _mm_set1_epi8(15)), hi = _mm_and_si128(_mm_srli_epi16(q, 4), _mm_set1_epi8(15));
-            for (int t = 0; t < NT; t++) {
+            _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) {
                 const int8_t *aq = A[t].q + 128 * (size_t)(b / 4) + 16 * (b % 4);
                 const __m128i s16 = _mm_add_epi16(_mm_maddubs_epi16(lo, _mm_loadu_si128((const __m128i *)aq)),
                                                   _mm_maddubs_epi16(hi, _mm_loadu_si128((const __m128i *)(aq + 64))));
@@ -400,7 +400,7 @@ gemv_q4_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
                 tail[t] += x86_f16(dh) * A[t].d[b] * (float)sum;
             }
         }
-        for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = hsum8_ps(acc[t]) + tail[t];
+        _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = hsum8_ps(acc[t]) + tail[t];
     }
 }
 
@@ -412,18 +412,18 @@ gemv_q8_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
           int64_t ldy, const int NT) {
     const int nb = (int)(n / 32), nb8 = nb / 8 * 8;
     x86_prow A[3];
-    for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, 32);
+    _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, 32);
     const __m256i ones = _mm256_set1_epi16(1);
     for (int r = 0; r < nr; r++) {
         const uint8_t *row = w + (size_t)r * w_stride;
         __m256 acc[3];
         float tail[3] = {0, 0, 0};
-        for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
+        _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
         for (int b = 0; b < nb8; b += 8) {
             for (int o = 0; o < 8 * 34; o += 64) _mm_prefetch((const char *)row + 34 * (size_t)b + PF_DIST + o, _MM_HINT_T1);
             const __m256 dw = d8_of(row + 34 * (size_t)b, 34);
             __m256 s8[3];
-            for (int t = 0; t < NT; t++) s8[t] = _mm256_mul_ps(dw, _mm256_loadu_ps(A[t].d + b));
+            _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) s8[t] = _mm256_mul_ps(dw, _mm256_loadu_ps(A[t].d + b));
             _Pragma("GCC unroll 8") for (int j = 0; j < 8; j++) {
                 const __m256i q = _mm256_loadu_si256((const __m256i *)(row + 34 * (size_t)(b + j) + 2));
                 const __m256i qa = _mm256_sign_epi8(q, q);
@@ -444,13 +444,13 @@ gemv_q8_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
             qlm_f16 dh;
             memcpy(&dh, p, 2);
             const __m256i q = _mm256_loadu_si256((const __m256i *)(p + 2));
-            for (int t = 0; t < NT; t++) {
+            _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) {
                 const __m256i av = _mm256_loadu_si256((const __m256i *)(A[t].q + 32 * (size_t)b));
                 const __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(av, q)), ones);
                 tail[t] += x86_f16(dh) * A[t].d[b] * (float)hsum8_epi32(s);
             }
         }
-        for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = hsum8_ps(acc[t]) + tail[t];
+        _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = hsum8_ps(acc[t]) + tail[t];
     }
 }
 
@@ -466,12 +466,12 @@ gemv_kq(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, 
     const size_t bsz = q5 ? sizeof(block_q5_k) : sizeof(block_q4_k);
     const int qoff = q5 ? 48 : 16;
     x86_prow A[3];
-    for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, 32);
+    _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, 32);
     const __m256i m4 = _mm256_set1_epi8(15), h16 = _mm256_set1_epi8(16);
     for (int r = 0; r < nr; r++) {
         const uint8_t *row = w + (size_t)r * w_stride;
         __m256 acc[3], fe[3];
-        for (int t = 0; t < NT; t++) acc[t] = fe[t] = _mm256_setzero_ps();
+        _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) acc[t] = fe[t] = _mm256_setzero_ps();
         for (int i = 0; i < nsb; i++) {
             const uint8_t *x = row + bsz * (size_t)i;
             for (int o = 0; o < (int)bsz; o += 64) _mm_prefetch((const char *)x + PF_DIST + o, _MM_HINT_T1);
@@ -479,7 +479,7 @@ gemv_kq(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, 
             const __m128i sm = x86_kq_scale_bytes(x + 4);
             const __m256i scb = _mm256_broadcastsi128_si256(sm);
             __m256i isum[3];
-            for (int t = 0; t < NT; t++) isum[t] = _mm256_setzero_si256();
+            _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) isum[t] = _mm256_setzero_si256();
             _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) { /* sub-blocks 2j (low nibbles), 2j + 1 */
                 const __m256i q = _mm256_loadu_si256((const __m256i *)(x + qoff + 32 * j));
                 __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
@@ -503,12 +503,12 @@ gemv_kq(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, 
             const float d = x86_f16(dh[0]), dmin = x86_f16(dh[1]);
             /* min term: -dmin * mn_s * e_s, e_s = d_a * sum of the sub-block's levels */
             const __m256 wm = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))), _mm256_set1_ps(-dmin));
-            for (int t = 0; t < NT; t++) {
+            _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) {
                 acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(d * A[t].d[8 * (size_t)i]), acc[t]);
                 fe[t] = _mm256_fmadd_ps(wm, _mm256_loadu_ps((const float *)A[t].e + 8 * (size_t)i), fe[t]);
             }
         }
-        for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = hsum8_ps(acc[t]) + hsum8_ps(fe[t]);
+        _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = hsum8_ps(acc[t]) + hsum8_ps(fe[t]);
     }
 }
 

@@ -168,7 +168,7 @@ chunk_nib(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const 
     _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++) {
         __m512i l0, l1, lo, hi;
         if (!group_loads(row, c, g, nb, bsz, off2, full, &l0, &l1)) {
-            for (int t = 0; t < NT; t++) o->acc[t][g] = zero();
+            _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) o->acc[t][g] = zero();
             continue;
         }
         if (full) {
@@ -212,7 +212,7 @@ chunk_q8_0(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const
         _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++) {
             const int b = c + 4 * g + 2 * h, left = full ? 2 : nb - b;
             if (left <= 0) {
-                for (int t = 0; t < NT; t++) pacc[t][h] = zero();
+                _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) pacc[t][h] = zero();
                 continue;
             }
             const uint8_t *p = row + 34 * (size_t)b;
@@ -236,7 +236,7 @@ chunk_q8_0(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const
                                                 17, 0, 17, 0, 17, 0, 17, 0, 17, 0, 17, 0, 17, 0, 17, 0);
             dwh = _mm512_mask_permutexvar_epi16(dwh, (__mmask32)(0x3u << (4 * g + 2 * h)), ix, l0);
         }
-        for (int t = 0; t < NT; t++)
+        _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++)
             o->acc[t][g] = _mm512_add_epi32(_mm512_permutex2var_epi32(pacc[t][0], fa, pacc[t][1]),
                                             _mm512_permutex2var_epi32(pacc[t][0], fb, pacc[t][1]));
     }
@@ -292,7 +292,7 @@ chunk_kq_int(const uint8_t *row, int c, int nb, const prow *A, __m512 *facc, con
     const __m512 dv = _mm512_cvtph_ps(_mm256_castsi128_si256(dd));
     __m512i iacc[2][3];
     _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++) {
-        for (int t = 0; t < NT; t++) iacc[h][t] = zero();
+        _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) iacc[h][t] = zero();
         if (h == 1 && !two) break;
         const uint8_t *sb = sb0 + (size_t)bsz * (size_t)h;
         __m512i qh2 = zero();
@@ -416,7 +416,7 @@ gemv(qtype qt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8
                                       [T_Q8_0] = 544, [T_Q4_K] = 288, [T_Q5_K] = 352, [T_Q6_K] = 210};
     const int cb = chunk_bytes[qt];
     prow A[3];
-    for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, B);
+    _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, B);
     int r = 0;
     if (NT == 1) {
         /* token generation: two rows at once, two independent streams and reduction
@@ -455,7 +455,7 @@ gemv(qtype qt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8
     for (; r < nr; r++) {
         const uint8_t *row = w + (size_t)r * w_stride;
         __m512 facc[3];
-        for (int t = 0; t < NT; t++) facc[t] = _mm512_setzero_ps();
+        _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) facc[t] = _mm512_setzero_ps();
         for (int c = 0; c < nfull; c += 16) {
             /* The weights stream from memory once: the hardware prefetcher alone leaves
              * this loop waiting on misses, so ask for the bytes PF_DIST ahead (the rows
@@ -465,7 +465,7 @@ gemv(qtype qt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8
             gemv_chunk(qt, row, c, nb, A, facc, NT, true);
         }
         if (nfull < nb) gemv_chunk(qt, row, nfull, nb, A, facc, NT, false);
-        for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = _mm512_reduce_add_ps(facc[t]);
+        _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = _mm512_reduce_add_ps(facc[t]);
     }
 }
 
