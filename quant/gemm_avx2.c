@@ -80,12 +80,27 @@ static void up_q5_1(const void *b, uint8_t *lv, float *ws, float *wm) {
     wm[0] = x86_f16(x->m);
 }
 
+#ifdef QLM_AVXVNNI
+/* vpdpbusd sums in int32, so Q8_0 levels can be unsigned (q + 128, the sign bit
+ * flipped) with the prepared e = -128 * sum(a) as the correction, as for Q4_0; without
+ * VNNI vpmaddubsw's int16 pair sums would saturate (2 * 255 * 127) and the sign moves
+ * onto the activations instead (vpsignb, one more instruction per product) */
+#define Q8_0_SIGNED false
+static void up_q8_0(const void *b, uint8_t *lv, float *ws, float *wm) {
+    const block_q8_0 *x = b;
+    _mm256_store_si256((__m256i *)lv, _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)x->qs), _mm256_set1_epi8(-128)));
+    ws[0] = x86_f16(x->d);
+    (void)wm;
+}
+#else
+#define Q8_0_SIGNED true
 static void up_q8_0(const void *b, uint8_t *lv, float *ws, float *wm) {
     const block_q8_0 *x = b; /* signed levels, kept as they are */
     _mm256_store_si256((__m256i *)lv, _mm256_loadu_si256((const __m256i *)x->qs));
     ws[0] = x86_f16(x->d);
     (void)wm;
 }
+#endif
 
 static void up_kq(const void *b, uint8_t *lv, float *ws, float *wm, bool q5) {
     const uint8_t *p = b;
@@ -582,7 +597,7 @@ static const gtype G_Q4_0 = {up_q4_0, 32, 32, sizeof(block_q4_0), ORD_NIB4, 8, f
 static const gtype G_Q4_1 = {up_q4_1, 32, 32, sizeof(block_q4_1), ORD_NIB4, 8, true, false};
 static const gtype G_Q5_0 = {up_q5_0, 32, 32, sizeof(block_q5_0), ORD_NIB4, 4, false, false};
 static const gtype G_Q5_1 = {up_q5_1, 32, 32, sizeof(block_q5_1), ORD_NIB4, 4, true, false};
-static const gtype G_Q8_0 = {up_q8_0, 32, 32, sizeof(block_q8_0), ORD_NAT32, 1, false, true};
+static const gtype G_Q8_0 = {up_q8_0, 32, 32, sizeof(block_q8_0), ORD_NAT32, 1, false, Q8_0_SIGNED};
 static const gtype G_Q4_K = {up_q4_k, 32, 256, sizeof(block_q4_k), ORD_KQ, 8, true, false};
 static const gtype G_Q5_K = {up_q5_k, 32, 256, sizeof(block_q5_k), ORD_KQ, 4, true, false};
 static const gtype G_Q6_K = {up_q6_k, 16, 256, sizeof(block_q6_k), ORD_NAT16, 2, false, false};
@@ -591,7 +606,7 @@ DEFINE_GEMM(gemm_q4_0, G_Q4_0, ORD_NIB4, 8, 8, false, false, gemv_q4_0_any)
 DEFINE_GEMM(gemm_q4_1, G_Q4_1, ORD_NIB4, 8, 8, true, false, NULL)
 DEFINE_GEMM(gemm_q5_0, G_Q5_0, ORD_NIB4, 8, 4, false, false, NULL)
 DEFINE_GEMM(gemm_q5_1, G_Q5_1, ORD_NIB4, 8, 4, true, false, NULL)
-DEFINE_GEMM(gemm_q8_0, G_Q8_0, ORD_NAT32, 8, 1, false, true, gemv_q8_0_any)
+DEFINE_GEMM(gemm_q8_0, G_Q8_0, ORD_NAT32, 8, 1, false, Q8_0_SIGNED, gemv_q8_0_any)
 DEFINE_GEMM(gemm_q4_k, G_Q4_K, ORD_KQ, 8, 8, true, false, gemv_q4_k_any)
 DEFINE_GEMM(gemm_q5_k, G_Q5_K, ORD_KQ, 8, 4, true, false, gemv_q5_k_any)
 DEFINE_GEMM(gemm_q6_k, G_Q6_K, ORD_NAT16, 4, 2, false, false, NULL)
