@@ -351,6 +351,28 @@ static inline __m256 d8_of(const uint8_t *blk, int bsz) {
     return _mm256_cvtph_ps(_mm_set_epi64x((long long)hi, (long long)lo));
 }
 
+/* The f16 scales of 8 consecutive Q4_0 blocks (18 bytes each, at blk) as floats, in
+ * the order blocks 0, 2, 4, 6, 1, 3, 5, 7: the order the pairwise sums of gemv_q4_0
+ * leave the blocks in. A 32-byte load at pair k holds block 2k's scale at bytes 0-1
+ * (low lane) and block 2k + 1's at bytes 18-19 (bytes 2-3 of the high lane); in-lane
+ * byte shuffles put pair k's in word k of each lane, ORs merge the pairs, and a qword
+ * permute sets the low lane's four words beside the high lane's. Reads 140 of the 144
+ * bytes. (d8_of's eight scalar loads, shifts and ORs took a third of the loop's time.) */
+static inline __m256 d8_pairs_q4_0(const uint8_t *blk) {
+#define Z_ (-128) /* vpshufb: a zero byte */
+    _Alignas(32) static const int8_t ctl[4][32] = {
+        {0, 1, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, 2, 3, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_},
+        {Z_, Z_, 0, 1, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, 2, 3, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_},
+        {Z_, Z_, Z_, Z_, 0, 1, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, 2, 3, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_},
+        {Z_, Z_, Z_, Z_, Z_, Z_, 0, 1, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, 2, 3, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_}};
+#undef Z_
+    __m256i m = _mm256_setzero_si256();
+    _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++)
+        m = _mm256_or_si256(m, _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)(blk + 36 * k)),
+                                                   _mm256_load_si256((const __m256i *)ctl[k])));
+    return _mm256_cvtph_ps(_mm256_castsi256_si128(_mm256_permute4x64_epi64(m, 0x08)));
+}
+
 static inline __attribute__((always_inline)) void
 gemv_q4_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride, float *y,
           int64_t ldy, const int NT) {
@@ -366,36 +388,42 @@ gemv_q4_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
         _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
         for (int b = 0; b < nb8; b += 8) {
             for (int o = 0; o < 144; o += 64) _mm_prefetch((const char *)row + 18 * (size_t)b + PF_DIST + o, _MM_HINT_T1);
-            const __m256 dw = d8_of(row + 18 * (size_t)b, 18);
-            __m256 s8[3];
-            __m256i e8[3];
-            _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) { /* scale of each block; e = -8 * sum(a) */
-                s8[t] = _mm256_mul_ps(dw, _mm256_loadu_ps(A[t].d + b));
-                e8[t] = _mm256_loadu_si256((const __m256i *)((const int32_t *)A[t].e + b));
-            }
+            const __m256 dw = d8_pairs_q4_0(row + 18 * (size_t)b); /* blocks 0 2 4 6 1 3 5 7 */
+            /* e = -8 * sum(a) joins in int32, so each block's sum is exact before its one
+             * rounding, as in vec_dot (a separate float sum of the large -8 * sum(a)
+             * terms lost ~1e-5 of sum|w*a| to cancellation) */
+            __m256i h01[3], h23[3], sp[3];
             _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) { /* blocks b + 2j (lanes 0-3), b + 2j + 1 */
                 const uint8_t *p = row + 18 * (size_t)(b + 2 * j) + 2;
                 const __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)p)),
                                                           _mm_loadu_si128((const __m128i *)(p + 18)), 1);
                 const __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-                const __m256i idx = _mm256_setr_epi32(2 * j, 2 * j, 2 * j, 2 * j, 2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j + 1);
                 _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) {
                     /* NIB4 order: low halves of the group's blocks, then high halves */
                     const int8_t *aq = A[t].q + 32 * (size_t)b + 128 * (j / 2) + 32 * (j % 2);
-                    /* e joins in int32 (lanes 0 and 4), so the sum is exact before the one
-                     * rounding, as in vec_dot: a separate float sum of the large
-                     * -8 * sum(a) terms lost ~1e-5 of sum|w*a| to cancellation */
-                    const __m256i ej = _mm256_blend_epi32(_mm256_setzero_si256(), _mm256_permutevar8x32_epi32(e8[t], idx), 0x11);
 #ifdef QLM_AVXVNNI
-                    const __m256i s = _mm256_dpbusd_avx_epi32(_mm256_dpbusd_avx_epi32(ej, lo, _mm256_loadu_si256((const __m256i *)aq)),
+                    const __m256i s = _mm256_dpbusd_avx_epi32(_mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), lo, _mm256_loadu_si256((const __m256i *)aq)),
                                                               hi, _mm256_loadu_si256((const __m256i *)(aq + 64)));
 #else
                     const __m256i s16 = _mm256_add_epi16(_mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)aq)),
                                                          _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(aq + 64))));
-                    const __m256i s = _mm256_add_epi32(_mm256_madd_epi16(s16, ones), ej);
+                    const __m256i s = _mm256_madd_epi16(s16, ones);
 #endif
-                    acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_permutevar8x32_ps(s8[t], idx), acc[t]);
+                    /* four partial sums per block, added pairwise as they come: after
+                     * the last pair, lane k of the low half is block 2k, of the high
+                     * half block 2k + 1 */
+                    if (j % 2 == 0) sp[t] = s;
+                    else if (j == 1) h01[t] = _mm256_hadd_epi32(sp[t], s);
+                    else h23[t] = _mm256_hadd_epi32(sp[t], s);
                 }
+            }
+            _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) {
+                /* the blocks in the order 0 2 4 6 1 3 5 7, as the sums and dw have them */
+                const __m256i pairs = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+                const __m256i h = _mm256_hadd_epi32(h01[t], h23[t]);
+                const __m256i e8 = _mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)((const int32_t *)A[t].e + b)), pairs);
+                const __m256 s8 = _mm256_mul_ps(dw, _mm256_permutevar8x32_ps(_mm256_loadu_ps(A[t].d + b), pairs));
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(h, e8)), s8, acc[t]);
             }
         }
         for (int b = nb8; b < nb; b++) { /* the last blocks of a row of fewer than 8 */
