@@ -538,7 +538,12 @@ gemv_kq(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, 
                     const int8_t *aq = A[t].q + QK_K * (size_t)i + 128 * (j / 2) + 32 * (j % 2);
                     const __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)aq));
                     const __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(aq + 64)));
+#ifdef QLM_AVXVNNI
+                    /* vpdpwssd: the scale products and their sum in one instruction */
+                    isum[t] = _mm256_dpwssd_avx_epi32(_mm256_dpwssd_avx_epi32(isum[t], plo, slo), phi, shi);
+#else
                     isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(_mm256_madd_epi16(plo, slo), _mm256_madd_epi16(phi, shi)));
+#endif
                 }
             }
             qlm_f16 dh[2];
