@@ -1,12 +1,15 @@
-/* Attention with AVX2+FMA+F16C (qlm_attn_fn, ggml-like/kernels.h), also used by the
- * AVX-512 table. Same steps and roundings as the scalar qlm_attn_ref; the sums run in
- * vector lanes and exp is a polynomial (relative error ~2e-7), so results differ from
- * it in the last bits only.
+/* Attention with AVX2+FMA+F16C (qlm_attn_fn, ggml-like/kernels.h). Same steps and
+ * roundings as the scalar qlm_attn_ref; the sums run in vector lanes and exp is a
+ * polynomial (relative error ~2e-7), so results differ from it in the last bits only.
  *
- * The K and V rows of the group's positions are converted to f32 once (thread scratch)
- * and shared by the group's query heads. Scores are dot products of hd values: eight
- * positions at a time keep one vector accumulator each and are reduced together, so
- * the horizontal sums cost about 3 instructions per position instead of 6. */
+ * One call holds the query heads of one KV head for a few tokens (model/forward.c). K
+ * is converted once to f32 and transposed (kt[e][t]), so the scores of 8 positions are
+ * hd broadcast-FMAs with lane = position and no horizontal sums, and four query heads
+ * share each load of K; V is converted once, in rows, and the weighted sums run with
+ * lane = element, two heads sharing each load of V. Positions go in chunks of CHUNK
+ * whose K and V (16 KiB each at hd 64) stay in L1 while every (token, head) pair of the
+ * call passes over them: a pair at a time streamed both from L2 for every pair, and
+ * attention took ~10% of a 512-token prompt. */
 #include "../ggml-like/kernels.h"
 
 #if defined(__x86_64__) && defined(__AVX2__)
@@ -15,6 +18,8 @@
 #include "simd_x86.h"
 
 #include <math.h>
+
+#define CHUNK 64 /* positions per block of K and V */
 
 /* e^x for x <= 0 (softmax arguments after the max is subtracted; larger x also work up
  * to 88): x = n ln2 + r, |r| <= ln2/2, e^r by its degree-6 Taylor polynomial, times 2^n.
@@ -42,137 +47,156 @@ static inline float exp1(float x) {
     return v[0];
 }
 
-/* 8 vectors -> the vector of their 8 horizontal sums */
-static inline __m256 hsum8x8(const __m256 *a) {
-    const __m256 t0 = _mm256_hadd_ps(a[0], a[1]), t1 = _mm256_hadd_ps(a[2], a[3]);
-    const __m256 t2 = _mm256_hadd_ps(a[4], a[5]), t3 = _mm256_hadd_ps(a[6], a[7]);
-    const __m256 u0 = _mm256_hadd_ps(t0, t1), u1 = _mm256_hadd_ps(t2, t3);
-    return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
+/* 8 values of row t of an f16/f32 matrix from element e */
+static inline __m256 load8(const void *base, size_t stride, int t, int e, bool f16) {
+    if (f16) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const qlm_f16 *)base + (size_t)t * stride + e)));
+    return _mm256_loadu_ps((const float *)base + (size_t)t * stride + e);
 }
 
-/* rows [0, n_pos) of an f16/f32 matrix (hd values, stride elements apart) as packed f32 */
-static void to_f32_rows(const void *src, size_t stride, int n_pos, int hd, bool f16, float *dst) {
-    for (int t = 0; t < n_pos; t++) {
-        float *d = dst + (size_t)t * hd;
-        if (f16) {
-            const qlm_f16 *s = (const qlm_f16 *)src + (size_t)t * stride;
-            int e = 0;
-            for (; e + 8 <= hd; e += 8) _mm256_storeu_ps(d + e, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(s + e))));
-            for (; e < hd; e++) d[e] = x86_f16(s[e]);
-        } else {
-            memcpy(d, (const float *)src + (size_t)t * stride, (size_t)hd * 4);
+/* kt[e][t] (ld positions per row, zero from n_pos on) from K rows; hd % 8 == 0 */
+static void k_transposed(const void *k, size_t stride, int n_pos, int ld, int hd, bool f16, float *kt) {
+    for (int t0 = 0; t0 < ld; t0 += 8)
+        for (int e0 = 0; e0 < hd; e0 += 8) {
+            __m256 r[8];
+            for (int i = 0; i < 8; i++) r[i] = t0 + i < n_pos ? load8(k, stride, t0 + i, e0, f16) : _mm256_setzero_ps();
+            x86_transpose8_ps(r);
+            for (int i = 0; i < 8; i++) _mm256_store_ps(kt + (size_t)(e0 + i) * ld + t0, r[i]);
         }
+}
+
+/* Scores (times scale) of 16 positions from t0 for Q queries (rows hd floats apart, out
+ * rows ld apart): 2Q FMA chains, each load of K shared by the Q queries. Writes all 16
+ * (the rows are ld long; positions a query does not see are ignored later). */
+static inline __attribute__((always_inline)) void
+scores16(const float *qh, const float *kt, int ld, int t0, int hd, float scale, float *out, const int Q) {
+    __m256 a[4][2];
+    _Pragma("GCC unroll 4") for (int p = 0; p < Q; p++) a[p][0] = a[p][1] = _mm256_setzero_ps();
+    const float *kr = kt + t0;
+    for (int e = 0; e < hd; e++, kr += ld) {
+        const __m256 k0 = _mm256_load_ps(kr), k1 = _mm256_load_ps(kr + 8);
+        _Pragma("GCC unroll 4") for (int p = 0; p < Q; p++) {
+            const __m256 qe = _mm256_broadcast_ss(qh + (size_t)p * hd + e);
+            a[p][0] = _mm256_fmadd_ps(qe, k0, a[p][0]);
+            a[p][1] = _mm256_fmadd_ps(qe, k1, a[p][1]);
+        }
+    }
+    const __m256 sc = _mm256_set1_ps(scale);
+    _Pragma("GCC unroll 4") for (int p = 0; p < Q; p++) {
+        _mm256_storeu_ps(out + (size_t)p * ld + t0, _mm256_mul_ps(a[p][0], sc));
+        _mm256_storeu_ps(out + (size_t)p * ld + t0 + 8, _mm256_mul_ps(a[p][1], sc));
     }
 }
 
-/* One head over packed f32 K/V rows. */
-static void head(const float *q, float *out, const float *kf, const float *vf, int n_pos, int hd,
-                 float scale, bool f16, float *scores) {
-    float qh[hd];
-    for (int e = 0; e < hd; e++) qh[e] = f16 ? x86_f16(x86_to_f16(q[e])) : q[e];
-    const int hd8 = hd & ~7;
-    /* scores, 8 positions at a time */
-    int t = 0;
-    for (; t + 8 <= n_pos; t += 8) {
-        __m256 acc[8];
-        _Pragma("GCC unroll 8") for (int p = 0; p < 8; p++) acc[p] = _mm256_setzero_ps();
-        for (int e = 0; e < hd8; e += 8) {
-            const __m256 qv = _mm256_loadu_ps(qh + e);
-            _Pragma("GCC unroll 8") for (int p = 0; p < 8; p++) acc[p] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(kf + (size_t)(t + p) * hd + e), acc[p]);
-        }
-        __m256 s = hsum8x8(acc);
-        if (hd8 < hd) {
-            float tail[8];
-            for (int p = 0; p < 8; p++) {
-                tail[p] = 0;
-                for (int e = hd8; e < hd; e++) tail[p] += qh[e] * kf[(size_t)(t + p) * hd + e];
-            }
-            s = _mm256_add_ps(s, _mm256_loadu_ps(tail));
-        }
-        _mm256_storeu_ps(scores + t, _mm256_mul_ps(s, _mm256_set1_ps(scale)));
-    }
-    for (; t < n_pos; t++) {
-        __m256 acc = _mm256_setzero_ps();
-        for (int e = 0; e < hd8; e += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(qh + e), _mm256_loadu_ps(kf + (size_t)t * hd + e), acc);
-        float s = hsum8_ps(acc);
-        for (int e = hd8; e < hd; e++) s += qh[e] * kf[(size_t)t * hd + e];
-        scores[t] = s * scale;
-    }
-    /* softmax */
+/* softmax of n scores in place, then (f16 cache) rounded to f16 as the reference does */
+static void softmax_row(float *s, int n, bool f16) {
+    int t;
     __m256 vmx = _mm256_set1_ps(-INFINITY);
-    for (t = 0; t + 8 <= n_pos; t += 8) vmx = _mm256_max_ps(vmx, _mm256_loadu_ps(scores + t));
+    for (t = 0; t + 8 <= n; t += 8) vmx = _mm256_max_ps(vmx, _mm256_loadu_ps(s + t));
     float mx = hmax8_ps(vmx);
-    for (; t < n_pos; t++) if (scores[t] > mx) mx = scores[t];
+    for (; t < n; t++) if (s[t] > mx) mx = s[t];
     vmx = _mm256_set1_ps(mx);
     __m256 vsum = _mm256_setzero_ps();
-    for (t = 0; t + 8 <= n_pos; t += 8) {
-        const __m256 p = exp_ps(_mm256_sub_ps(_mm256_loadu_ps(scores + t), vmx));
-        _mm256_storeu_ps(scores + t, p);
+    for (t = 0; t + 8 <= n; t += 8) {
+        const __m256 p = exp_ps(_mm256_sub_ps(_mm256_loadu_ps(s + t), vmx));
+        _mm256_storeu_ps(s + t, p);
         vsum = _mm256_add_ps(vsum, p);
     }
     float sum = hsum8_ps(vsum);
-    for (; t < n_pos; t++) { scores[t] = exp1(scores[t] - mx); sum += scores[t]; }
+    for (; t < n; t++) { s[t] = exp1(s[t] - mx); sum += s[t]; }
     const __m256 inv = _mm256_set1_ps(1.0f / sum);
-    for (t = 0; t + 8 <= n_pos; t += 8) {
-        __m256 p = _mm256_mul_ps(_mm256_loadu_ps(scores + t), inv);
+    for (t = 0; t + 8 <= n; t += 8) {
+        __m256 p = _mm256_mul_ps(_mm256_loadu_ps(s + t), inv);
         if (f16) p = _mm256_cvtph_ps(_mm256_cvtps_ph(p, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-        _mm256_storeu_ps(scores + t, p);
+        _mm256_storeu_ps(s + t, p);
     }
-    for (; t < n_pos; t++) {
-        const float p = scores[t] * (1.0f / sum);
-        scores[t] = f16 ? x86_f16(x86_to_f16(p)) : p;
+    for (; t < n; t++) {
+        const float p = s[t] * (1.0f / sum);
+        s[t] = f16 ? x86_f16(x86_to_f16(p)) : p;
     }
-    /* out = sum p[t] V[t]: 64 columns at a time in 8 registers, then 8 at a time */
-    int e0 = 0;
-    for (; e0 + 64 <= hd8; e0 += 64) {
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-        for (t = 0; t < n_pos; t++) {
-            const __m256 p = _mm256_set1_ps(scores[t]);
-            const float *vr = vf + (size_t)t * hd + e0;
-            a0 = _mm256_fmadd_ps(p, _mm256_loadu_ps(vr), a0);
-            a1 = _mm256_fmadd_ps(p, _mm256_loadu_ps(vr + 8), a1);
-            a2 = _mm256_fmadd_ps(p, _mm256_loadu_ps(vr + 16), a2);
-            a3 = _mm256_fmadd_ps(p, _mm256_loadu_ps(vr + 24), a3);
-            a4 = _mm256_fmadd_ps(p, _mm256_loadu_ps(vr + 32), a4);
-            a5 = _mm256_fmadd_ps(p, _mm256_loadu_ps(vr + 40), a5);
-            a6 = _mm256_fmadd_ps(p, _mm256_loadu_ps(vr + 48), a6);
-            a7 = _mm256_fmadd_ps(p, _mm256_loadu_ps(vr + 56), a7);
+}
+
+/* o_h[e0, e0 + 8W) += sum over t in [t0, t1) of p_h[t] V[t] for H heads (probability
+ * rows ld apart, outputs hd apart); V rows of hd floats. Each load of V feeds H FMAs. */
+static inline __attribute__((always_inline)) void
+pv_block(const float *p, int ld, const float *vf, int hd, int e0, int t0, int t1, float *o, const int H, const int W) {
+    __m256 a[2][4];
+    _Pragma("GCC unroll 2") for (int h = 0; h < H; h++)
+        _Pragma("GCC unroll 4") for (int c = 0; c < W; c++) a[h][c] = _mm256_loadu_ps(o + (size_t)h * hd + e0 + 8 * c);
+    for (int t = t0; t < t1; t++) {
+        const float *vr = vf + (size_t)t * hd + e0;
+        __m256 ph[2];
+        _Pragma("GCC unroll 2") for (int h = 0; h < H; h++) ph[h] = _mm256_broadcast_ss(p + (size_t)h * ld + t);
+        _Pragma("GCC unroll 4") for (int c = 0; c < W; c++) {
+            const __m256 v = _mm256_loadu_ps(vr + 8 * c);
+            _Pragma("GCC unroll 2") for (int h = 0; h < H; h++) a[h][c] = _mm256_fmadd_ps(ph[h], v, a[h][c]);
         }
-        _mm256_storeu_ps(out + e0, a0);
-        _mm256_storeu_ps(out + e0 + 8, a1);
-        _mm256_storeu_ps(out + e0 + 16, a2);
-        _mm256_storeu_ps(out + e0 + 24, a3);
-        _mm256_storeu_ps(out + e0 + 32, a4);
-        _mm256_storeu_ps(out + e0 + 40, a5);
-        _mm256_storeu_ps(out + e0 + 48, a6);
-        _mm256_storeu_ps(out + e0 + 56, a7);
     }
-    for (; e0 < hd8; e0 += 8) {
-        __m256 a0 = _mm256_setzero_ps();
-        for (t = 0; t < n_pos; t++) a0 = _mm256_fmadd_ps(_mm256_set1_ps(scores[t]), _mm256_loadu_ps(vf + (size_t)t * hd + e0), a0);
-        _mm256_storeu_ps(out + e0, a0);
-    }
-    for (int e = hd8; e < hd; e++) {
-        float s = 0;
-        for (t = 0; t < n_pos; t++) s += scores[t] * vf[(size_t)t * hd + e];
-        out[e] = s;
-    }
+    _Pragma("GCC unroll 2") for (int h = 0; h < H; h++)
+        _Pragma("GCC unroll 4") for (int c = 0; c < W; c++) _mm256_storeu_ps(o + (size_t)h * hd + e0 + 8 * c, a[h][c]);
+}
+
+/* pv_block over all hd elements: 32 at a time, then 8 */
+static inline __attribute__((always_inline)) void
+pv_heads(const float *p, int ld, const float *vf, int hd, int t0, int t1, float *o, const int H) {
+    int e0 = 0;
+    for (; e0 + 32 <= hd; e0 += 32) pv_block(p, ld, vf, hd, e0, t0, t1, o, H, 4);
+    for (; e0 < hd; e0 += 8) pv_block(p, ld, vf, hd, e0, t0, t1, o, H, 1);
 }
 
 void qlm_avx2_attn(const float *q, float *out, size_t q_stride, int n_tok, int n_q, const void *k, const void *v,
                    size_t kv_stride, int n_pos, int hd, float scale, bool f16, float *scores) {
     const int n_all = n_pos + n_tok - 1; /* positions the last token sees */
-    float *kf = qlm_thread_scratch(QLM_SCRATCH_ATTN, (size_t)n_all * hd * 2 * sizeof(float));
-    if (!kf) { /* out of memory: the reference needs no scratch */
+    const int ld = (n_all + CHUNK - 1) / CHUNK * CHUNK;
+    const size_t n_pairs = (size_t)n_tok * n_q;
+    /* kt [hd][ld], vf [n_all][hd], sc [pair][ld] scores then probabilities, qh [pair][hd]
+     * queries (f16-rounded) */
+    const size_t floats = (size_t)hd * ld + (size_t)n_all * hd + n_pairs * ld + n_pairs * hd;
+    float *kt = hd % 8 == 0 ? qlm_thread_scratch(QLM_SCRATCH_ATTN, floats * sizeof(float)) : NULL;
+    if (!kt) { /* out of memory or an odd head size: the reference needs no scratch */
         qlm_attn_ref(q, out, q_stride, n_tok, n_q, k, v, kv_stride, n_pos, hd, scale, f16, scores);
         return;
     }
-    float *vf = kf + (size_t)n_all * hd;
-    to_f32_rows(k, kv_stride, n_all, hd, f16, kf);
-    to_f32_rows(v, kv_stride, n_all, hd, f16, vf);
+    float *vf = kt + (size_t)hd * ld, *sc = vf + (size_t)n_all * hd, *qh = sc + n_pairs * ld;
+    k_transposed(k, kv_stride, n_all, ld, hd, f16, kt);
+    for (int t = 0; t < n_all; t++)
+        for (int e0 = 0; e0 < hd; e0 += 8) _mm256_storeu_ps(vf + (size_t)t * hd + e0, load8(v, kv_stride, t, e0, f16));
     for (int i = 0; i < n_tok; i++)
         for (int h = 0; h < n_q; h++)
-            head(q + i * q_stride + (size_t)h * hd, out + i * q_stride + (size_t)h * hd, kf, vf, n_pos + i, hd,
-                 scale, f16, scores);
+            for (int e0 = 0; e0 < hd; e0 += 8) { /* rounded through f16 like the reference */
+                __m256 qv = _mm256_loadu_ps(q + i * q_stride + (size_t)h * hd + e0);
+                if (f16) qv = _mm256_cvtph_ps(_mm256_cvtps_ph(qv, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+                _mm256_storeu_ps(qh + ((size_t)i * n_q + h) * hd + e0, qv);
+            }
+    /* scores: token i sees positions [0, n_pos + i); its heads see the same ones */
+    for (int c0 = 0; c0 < n_all; c0 += CHUNK)
+        for (int i = 0; i < n_tok; i++) {
+            const int n = n_pos + i, c1 = c0 + CHUNK < n ? c0 + CHUNK : n;
+            for (int t0 = c0; t0 < c1; t0 += 16) {
+                const size_t pr = (size_t)i * n_q;
+                for (int h = 0; h < n_q; h += 4) { /* four heads at a time, then what is left */
+                    const float *qr = qh + (pr + h) * hd;
+                    float *sr = sc + (pr + h) * ld;
+                    switch (n_q - h) {
+                    case 1: scores16(qr, kt, ld, t0, hd, scale, sr, 1); break;
+                    case 2: scores16(qr, kt, ld, t0, hd, scale, sr, 2); break;
+                    case 3: scores16(qr, kt, ld, t0, hd, scale, sr, 3); break;
+                    default: scores16(qr, kt, ld, t0, hd, scale, sr, 4); break;
+                    }
+                }
+            }
+        }
+    for (size_t pr = 0; pr < n_pairs; pr++) softmax_row(sc + pr * ld, n_pos + (int)(pr / (size_t)n_q), f16);
+    for (int i = 0; i < n_tok; i++) memset(out + i * q_stride, 0, (size_t)n_q * hd * sizeof(float));
+    for (int c0 = 0; c0 < n_all; c0 += CHUNK)
+        for (int i = 0; i < n_tok; i++) {
+            const int n = n_pos + i, c1 = c0 + CHUNK < n ? c0 + CHUNK : n;
+            if (c0 >= n) continue;
+            const size_t pr = (size_t)i * n_q;
+            float *oi = out + i * q_stride; /* the token's heads, hd apart */
+            int h = 0;
+            for (; h + 2 <= n_q; h += 2) pv_heads(sc + (pr + h) * ld, ld, vf, hd, c0, c1, oi + (size_t)h * hd, 2);
+            for (; h < n_q; h++) pv_heads(sc + (pr + h) * ld, ld, vf, hd, c0, c1, oi + (size_t)h * hd, 1);
+        }
+    (void)scores;
 }
 #endif

@@ -669,25 +669,6 @@ static inline float ld_w1(const void *p, int64_t i, qlm_type t) {
     return ((const float *)p)[i];
 }
 
-static inline void transpose8(__m256 *r) {
-    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-    const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-    const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-    const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
-    r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
-    r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
-    r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
-    r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
-}
-
 /* panel[k][16]: values [k0, k1) of up to 16 rows (rows past nrows are zero) */
 static void repack_float(qlm_type wt, const uint8_t *w, size_t w_stride, int nrows, int64_t k0, int64_t k1,
                          float *panel) {
@@ -699,7 +680,7 @@ static void repack_float(qlm_type wt, const uint8_t *w, size_t w_stride, int nro
                 const int r = 8 * h + i;
                 v[i] = r < nrows ? ld_w8(w + (size_t)r * w_stride, k, wt) : _mm256_setzero_ps();
             }
-            transpose8(v);
+            x86_transpose8_ps(v);
             for (int i = 0; i < 8; i++) _mm256_store_ps(panel + 16 * (k - k0 + i) + 8 * h, v[i]);
         }
         for (int64_t k = k8; k < k1; k++)
