@@ -112,13 +112,12 @@ static void up_kq(const void *b, uint8_t *lv, float *ws, float *wm, bool q5) {
     const uint8_t *qs = p + (q5 ? 48 : 16);
     const __m256i m4 = _mm256_set1_epi8(15), h16 = _mm256_set1_epi8(16);
     const __m256i qh = q5 ? _mm256_loadu_si256((const __m256i *)(p + 16)) : _mm256_setzero_si256();
-    for (int c = 0; c < 4; c++) {
+    _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) {
         const __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
         __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
         if (q5) { /* bit 4 of sub-block s is bit s of qh[l] */
-            const __m256i b0 = _mm256_set1_epi8((char)(1 << (2 * c))), b1 = _mm256_set1_epi8((char)(2 << (2 * c)));
-            lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, b0), b0), h16));
-            hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, b1), b1), h16));
+            lo = _mm256_or_si256(lo, _mm256_and_si256(x86_bit_to_4(qh, 2 * c), h16));
+            hi = _mm256_or_si256(hi, _mm256_and_si256(x86_bit_to_4(qh, 2 * c + 1), h16));
         }
         _mm256_store_si256((__m256i *)(lv + 64 * c), lo);
         _mm256_store_si256((__m256i *)(lv + 64 * c + 32), hi);
@@ -526,10 +525,9 @@ gemv_kq(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, 
             _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) { /* sub-blocks 2j (low nibbles), 2j + 1 */
                 const __m256i q = _mm256_loadu_si256((const __m256i *)(x + qoff + 32 * j));
                 __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-                if (q5) { /* bit 4 of sub-block s's level l is bit s of qh[l] */
-                    const __m256i b0 = _mm256_set1_epi8((char)(1 << (2 * j))), b1 = _mm256_set1_epi8((char)(2 << (2 * j)));
-                    lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, b0), b0), h16));
-                    hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, b1), b1), h16));
+                if (q5) { /* bit 4 of sub-block s's level l is bit s of qh[l]: shifted to bit 4 */
+                    lo = _mm256_or_si256(lo, _mm256_and_si256(x86_bit_to_4(qh, 2 * j), h16));
+                    hi = _mm256_or_si256(hi, _mm256_and_si256(x86_bit_to_4(qh, 2 * j + 1), h16));
                 }
                 const __m256i slo = _mm256_shuffle_epi8(scb, word_of_byte(2 * j));
                 const __m256i shi = _mm256_shuffle_epi8(scb, word_of_byte(2 * j + 1));

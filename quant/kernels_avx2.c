@@ -274,12 +274,11 @@ static void dot_q5_k(int64_t n, float *s, const void *vx, const void *vy) {
         for (int j = 0; j < 8; j++) smin += mn[j] * (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]);
         const __m256i qh = _mm256_loadu_si256((const __m256i *)x[i].qh);
         __m256i isum = _mm256_setzero_si256();
-        for (int c = 0; c < 4; c++) {
+        _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) {
             __m256i q = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * c));
             /* bit 2c of qh[l] is bit 4 of the low-nibble weight, bit 2c+1 of the high one */
-            __m256i b0 = _mm256_set1_epi8((char)(1 << (2 * c))), b1 = _mm256_set1_epi8((char)(2 << (2 * c)));
-            __m256i h0 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, b0), b0), h16);
-            __m256i h1 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, b1), b1), h16);
+            __m256i h0 = _mm256_and_si256(x86_bit_to_4(qh, 2 * c), h16);
+            __m256i h1 = _mm256_and_si256(x86_bit_to_4(qh, 2 * c + 1), h16);
             __m256i w0 = _mm256_or_si256(_mm256_and_si256(q, m4), h0);
             __m256i w1 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), h1);
             __m256i p0 = _mm256_maddubs_epi16(w0, _mm256_loadu_si256((const __m256i *)(y[i].qs + 64 * c)));

@@ -38,6 +38,15 @@ static inline float hmax8_ps(__m256 v) {
 }
 
 /* Q4_K/Q5_K: the 6-bit scales (and, when mins != NULL, mins) of the 8 sub-blocks. */
+/* Bit b (0..7) of each byte moved to bit 4 (other bits garbage; mask with 16) by one
+ * 16-bit shift: the bits that cross into the neighbouring byte land below bit 4 (left
+ * shifts) or above it (right shifts of at most 3). One instruction where and, compare
+ * and a second and took three (Q5_K's fifth bit; 1.3x its matrix-vector loop). b must
+ * be a compile-time constant for the shift to be immediate. */
+static inline __attribute__((always_inline)) __m256i x86_bit_to_4(__m256i v, int b) {
+    return b < 4 ? _mm256_slli_epi16(v, 4 - b) : b > 4 ? _mm256_srli_epi16(v, b - 4) : v;
+}
+
 /* Transpose 8 rows of 8 floats in place (r[i][j] -> r[j][i]). */
 static inline void x86_transpose8_ps(__m256 *r) {
     const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
