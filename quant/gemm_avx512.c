@@ -300,13 +300,17 @@ chunk_kq_int(const uint8_t *row, int c, int nb, const prow *A, __m512 *facc, con
         _Pragma("GCC unroll 2") for (int k = 0; k < 2; k++) {
             const __m512i q = _mm512_loadu_si512(sb + qoff + 64 * k);
             __m512i lo = _mm512_and_si512(q, m4), hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
-            if (q5) { /* bit 4 of sub-block s is bit s of qh[l] */
-                const __m512i blo = _mm512_inserti64x4(_mm512_set1_epi8((char)(1 << (4 * k))),
-                                                       _mm256_set1_epi8((char)(1 << (4 * k + 2))), 1);
-                const __m512i bhi = _mm512_inserti64x4(_mm512_set1_epi8((char)(2 << (4 * k))),
-                                                       _mm256_set1_epi8((char)(2 << (4 * k + 2))), 1);
-                lo = _mm512_mask_add_epi8(lo, _mm512_test_epi8_mask(qh2, blo), lo, h16);
-                hi = _mm512_mask_add_epi8(hi, _mm512_test_epi8_mask(qh2, bhi), hi, h16);
+            if (q5) { /* bit 4 of sub-block s is bit s of qh[l]: lo takes bits 4k (low half)
+                       * and 4k + 2 (high half), hi the next ones; each moved to bit 4 by a
+                       * 64-bit shift per half (bits crossing into a neighbouring byte land
+                       * below bit 4 on the left shifts, above it on the right ones), then
+                       * OR-ed in under a mask of bit 4 by one ternary-logic instruction */
+                const __m512i qlo = k == 0 ? _mm512_sllv_epi64(qh2, _mm512_setr_epi64(4, 4, 4, 4, 2, 2, 2, 2))
+                                           : _mm512_srlv_epi64(qh2, _mm512_setr_epi64(0, 0, 0, 0, 2, 2, 2, 2));
+                const __m512i qhi = k == 0 ? _mm512_sllv_epi64(qh2, _mm512_setr_epi64(3, 3, 3, 3, 1, 1, 1, 1))
+                                           : _mm512_srlv_epi64(qh2, _mm512_setr_epi64(1, 1, 1, 1, 3, 3, 3, 3));
+                lo = _mm512_ternarylogic_epi32(lo, qlo, h16, 0xF8); /* lo | (qlo & h16) */
+                hi = _mm512_ternarylogic_epi32(hi, qhi, h16, 0xF8);
             }
             const __m512i scw = _mm512_permutexvar_epi16(kq_word_index(h, k), sw);
             _Pragma("GCC unroll 4") for (int t = 0; t < NT; t++) {
