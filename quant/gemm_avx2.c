@@ -249,7 +249,7 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
     const __m256i rmask = _mm256_cmpgt_epi32(_mm256_set1_epi32(nrows), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     const __m256i ones = _mm256_set1_epi16(1);
     (void)ones; /* not with AVX-VNNI */
-    _Pragma("GCC unroll 4") for (int t = 0; t < C; t++) {
+    QLM_UNROLL_FULL for (int t = 0; t < C; t++) {
         facc[t] = acc_y ? _mm256_maskload_ps(y + (size_t)t * ldy, rmask) : _mm256_setzero_ps();
         q[t] = qt[t];
     }
@@ -257,7 +257,7 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
     const int gsz = J * 16;
     for (int b = b0; b < b1; b += 4) {
         const size_t gq = (size_t)gsz * (size_t)(b / 4);
-        _Pragma("GCC unroll 4") for (int bb = 0; bb < 4; bb++) {
+        QLM_UNROLL_FULL for (int bb = 0; bb < 4; bb++) {
             const uint8_t *pr = panel + rec * (size_t)(b - b0 + bb);
             const size_t bi = 4 * (size_t)(b + bb);
 #ifdef QLM_AVXVNNI
@@ -269,12 +269,12 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
              * signed types); without VNNI only once the first G k-groups are summed, so
              * the 16 ymm registers need not hold them through those groups (gcc spilled
              * the accumulators to the stack when they did) */
-            _Pragma("GCC unroll 4") for (int t = 0; t < C; t++)
+            QLM_UNROLL_FULL for (int t = 0; t < C; t++)
                 acc[t] = (affine || sign) ? _mm256_setzero_si256() : _mm256_set1_epi32(ld32(q[t] + eoff + bi));
-            _Pragma("GCC unroll 8") for (int j = 0; j < J; j++) {
+            QLM_UNROLL_FULL for (int j = 0; j < J; j++) {
                 const __m256i w = _mm256_load_si256((const __m256i *)(pr + 32 * j));
                 const __m256i wa = sign ? _mm256_sign_epi8(w, w) : w;
-                _Pragma("GCC unroll 4") for (int t = 0; t < C; t++) {
+                QLM_UNROLL_FULL for (int t = 0; t < C; t++) {
                     __m256i a = _mm256_set1_epi32(ld32(q[t] + gq + aoff(o, bb, j)));
                     if (sign) a = _mm256_sign_epi8(a, w);
 #ifdef QLM_AVXVNNI
@@ -299,7 +299,7 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
                 }
             }
             const __m256 ws = _mm256_load_ps((const float *)(pr + 32 * J));
-            _Pragma("GCC unroll 4") for (int t = 0; t < C; t++) {
+            QLM_UNROLL_FULL for (int t = 0; t < C; t++) {
                 const __m256 sc = _mm256_mul_ps(ws, _mm256_set1_ps(ldf(q[t] + doff + bi)));
                 facc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[t]), sc, facc[t]);
                 if (affine)
@@ -308,7 +308,7 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
             }
         }
     }
-    _Pragma("GCC unroll 4") for (int t = 0; t < C; t++) _mm256_maskstore_ps(y + (size_t)t * ldy, rmask, facc[t]);
+    QLM_UNROLL_FULL for (int t = 0; t < C; t++) _mm256_maskstore_ps(y + (size_t)t * ldy, rmask, facc[t]);
 }
 
 #define MICRO_CASES(o, J, G, aff, sg)                                                              \

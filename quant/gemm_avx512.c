@@ -533,7 +533,7 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
     __m512 facc[MAX_C];
     const int8_t *q[MAX_C];
     const __mmask16 m = (__mmask16)((1u << nrows) - 1);
-    _Pragma("GCC unroll 16") for (int t = 0; t < C; t++) {
+    QLM_UNROLL_FULL for (int t = 0; t < C; t++) {
         facc[t] = acc_y ? _mm512_maskz_loadu_ps(m, y + (size_t)t * ldy) : _mm512_setzero_ps();
         q[t] = qt[t];
     }
@@ -541,30 +541,30 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
     const int gsz = J * 16; /* values per group of 4 blocks */
     for (int b = b0; b < b1; b += 4) {
         const size_t g = (size_t)gsz * (size_t)(b / 4);
-        _Pragma("GCC unroll 4") for (int bb = 0; bb < 4; bb++) {
+        QLM_UNROLL_FULL for (int bb = 0; bb < 4; bb++) {
             const uint8_t *pr = panel + rec * (size_t)(b + bb);
             const size_t bi = 4 * (size_t)(b + bb);
             __m512i acc[MAX_C];
-            _Pragma("GCC unroll 16") for (int t = 0; t < C; t++)
+            QLM_UNROLL_FULL for (int t = 0; t < C; t++)
                 acc[t] = affine ? _mm512_setzero_si512() : _mm512_set1_epi32(ld32(q[t] + eoff + bi));
-            _Pragma("GCC unroll 8") for (int j = 0; j < J; j++) {
+            QLM_UNROLL_FULL for (int j = 0; j < J; j++) {
                 const __m512i w = _mm512_load_si512(pr + 64 * j);
-                _Pragma("GCC unroll 16") for (int t = 0; t < C; t++)
+                QLM_UNROLL_FULL for (int t = 0; t < C; t++)
                     acc[t] = DPB(acc[t], w, q[t] + g + aoff(o, bb, j));
             }
             const __m512 ws = _mm512_load_ps(pr + 64 * J);
-            _Pragma("GCC unroll 16") for (int t = 0; t < C; t++) {
+            QLM_UNROLL_FULL for (int t = 0; t < C; t++) {
                 const __m512 sc = _mm512_mul_ps(ws, _mm512_set1_ps(ldf(q[t] + doff + bi)));
                 facc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[t]), sc, facc[t]);
             }
             if (affine) {
                 const __m512 wm = _mm512_load_ps(pr + 64 * J + 64);
-                _Pragma("GCC unroll 16") for (int t = 0; t < C; t++)
+                QLM_UNROLL_FULL for (int t = 0; t < C; t++)
                     facc[t] = _mm512_fmadd_ps(wm, _mm512_set1_ps(ldf(q[t] + eoff + bi)), facc[t]);
             }
         }
     }
-    _Pragma("GCC unroll 16") for (int t = 0; t < C; t++) _mm512_mask_storeu_ps(y + (size_t)t * ldy, m, facc[t]);
+    QLM_UNROLL_FULL for (int t = 0; t < C; t++) _mm512_mask_storeu_ps(y + (size_t)t * ldy, m, facc[t]);
 }
 
 /* Dispatch to a micro-kernel compiled for this many tokens. */
