@@ -198,7 +198,6 @@ typedef uint32x4_t vi;
 #define vi_and vandq_u32
 #define vi_not vmvnq_u32
 static inline vf vf_sel(vi m, vf a, vf b) { return vbslq_f32(m, b, a); }
-static inline vi vi_sel(vi m, vi a, vi b) { return vbslq_u32(m, b, a); }
 /* clamp(qlm_nearest_int(v), lo, hi): vcvtnq rounds to nearest even, saturates, and
  * gives 0 for NaN, as qlm_nearest_int; then the integer clamp */
 static inline vi level_in(vf v, int lo, int hi) {
