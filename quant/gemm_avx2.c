@@ -112,7 +112,7 @@ static void up_kq(const void *b, uint8_t *lv, float *ws, float *wm, bool q5) {
     const uint8_t *qs = p + (q5 ? 48 : 16);
     const __m256i m4 = _mm256_set1_epi8(15), h16 = _mm256_set1_epi8(16);
     const __m256i qh = q5 ? _mm256_loadu_si256((const __m256i *)(p + 16)) : _mm256_setzero_si256();
-    _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) {
+    QLM_UNROLL_FULL for (int c = 0; c < 4; c++) {
         const __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
         __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
         if (q5) { /* bit 4 of sub-block s is bit s of qh[l] */
@@ -366,7 +366,7 @@ static inline __m256 d8_pairs_q4_0(const uint8_t *blk) {
         {Z_, Z_, Z_, Z_, Z_, Z_, 0, 1, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, 2, 3, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_}};
 #undef Z_
     __m256i m = _mm256_setzero_si256();
-    _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++)
+    QLM_UNROLL_FULL for (int k = 0; k < 4; k++)
         m = _mm256_or_si256(m, _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)(blk + 36 * k)),
                                                    _mm256_load_si256((const __m256i *)ctl[k])));
     return _mm256_cvtph_ps(_mm256_castsi256_si128(_mm256_permute4x64_epi64(m, 0x08)));
@@ -377,14 +377,14 @@ gemv_q4_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
           int64_t ldy, const int NT) {
     const int nb = (int)(n / 32), nb8 = nb / 8 * 8;
     x86_prow A[3];
-    _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, 32);
+    QLM_UNROLL_FULL for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, 32);
     const __m256i m4 = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
     (void)ones; /* not with AVX-VNNI */
     for (int r = 0; r < nr; r++) {
         const uint8_t *row = w + (size_t)r * w_stride;
         __m256 acc[3];
         float tail[3] = {0, 0, 0};
-        _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
         for (int b = 0; b < nb8; b += 8) {
             for (int o = 0; o < 144; o += 64) _mm_prefetch((const char *)row + 18 * (size_t)b + PF_DIST + o, _MM_HINT_T1);
             const __m256 dw = d8_pairs_q4_0(row + 18 * (size_t)b); /* blocks 0 2 4 6 1 3 5 7 */
@@ -392,12 +392,12 @@ gemv_q4_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
              * rounding, as in vec_dot (a separate float sum of the large -8 * sum(a)
              * terms lost ~1e-5 of sum|w*a| to cancellation) */
             __m256i h01[3], h23[3], sp[3];
-            _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) { /* blocks b + 2j (lanes 0-3), b + 2j + 1 */
+            QLM_UNROLL_FULL for (int j = 0; j < 4; j++) { /* blocks b + 2j (lanes 0-3), b + 2j + 1 */
                 const uint8_t *p = row + 18 * (size_t)(b + 2 * j) + 2;
                 const __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)p)),
                                                           _mm_loadu_si128((const __m128i *)(p + 18)), 1);
                 const __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-                _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) {
+                QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
                     /* NIB4 order: low halves of the group's blocks, then high halves */
                     const int8_t *aq = A[t].q + 32 * (size_t)b + 128 * (j / 2) + 32 * (j % 2);
 #ifdef QLM_AVXVNNI
@@ -416,7 +416,7 @@ gemv_q4_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
                     else h23[t] = _mm256_hadd_epi32(sp[t], s);
                 }
             }
-            _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) {
+            QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
                 /* the blocks in the order 0 2 4 6 1 3 5 7, as the sums and dw have them */
                 const __m256i pairs = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
                 const __m256i h = _mm256_hadd_epi32(h01[t], h23[t]);
@@ -431,7 +431,7 @@ gemv_q4_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
             memcpy(&dh, p, 2);
             const __m128i q = _mm_loadu_si128((const __m128i *)(p + 2));
             const __m128i lo = _mm_and_si128(q, _mm_set1_epi8(15)), hi = _mm_and_si128(_mm_srli_epi16(q, 4), _mm_set1_epi8(15));
-            _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) {
+            QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
                 const int8_t *aq = A[t].q + 128 * (size_t)(b / 4) + 16 * (b % 4);
                 const __m128i s16 = _mm_add_epi16(_mm_maddubs_epi16(lo, _mm_loadu_si128((const __m128i *)aq)),
                                                   _mm_maddubs_epi16(hi, _mm_loadu_si128((const __m128i *)(aq + 64))));
@@ -442,7 +442,7 @@ gemv_q4_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
                 tail[t] += x86_f16(dh) * A[t].d[b] * (float)sum;
             }
         }
-        _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = hsum8_ps(acc[t]) + tail[t];
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = hsum8_ps(acc[t]) + tail[t];
     }
 }
 
@@ -454,23 +454,23 @@ gemv_q8_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
           int64_t ldy, const int NT) {
     const int nb = (int)(n / 32), nb8 = nb / 8 * 8;
     x86_prow A[3];
-    _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, 32);
+    QLM_UNROLL_FULL for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, 32);
     const __m256i ones = _mm256_set1_epi16(1);
     for (int r = 0; r < nr; r++) {
         const uint8_t *row = w + (size_t)r * w_stride;
         __m256 acc[3];
         float tail[3] = {0, 0, 0};
-        _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
         for (int b = 0; b < nb8; b += 8) {
             for (int o = 0; o < 8 * 34; o += 64) _mm_prefetch((const char *)row + 34 * (size_t)b + PF_DIST + o, _MM_HINT_T1);
             const __m256 dw = d8_of(row + 34 * (size_t)b, 34);
             __m256 s8[3];
-            _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) s8[t] = _mm256_mul_ps(dw, _mm256_loadu_ps(A[t].d + b));
-            _Pragma("GCC unroll 8") for (int j = 0; j < 8; j++) {
+            QLM_UNROLL_FULL for (int t = 0; t < NT; t++) s8[t] = _mm256_mul_ps(dw, _mm256_loadu_ps(A[t].d + b));
+            QLM_UNROLL_FULL for (int j = 0; j < 8; j++) {
                 const __m256i q = _mm256_loadu_si256((const __m256i *)(row + 34 * (size_t)(b + j) + 2));
                 const __m256i qa = _mm256_sign_epi8(q, q);
                 const __m256i idx = _mm256_set1_epi32(j);
-                _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) {
+                QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
                     const __m256i av = _mm256_loadu_si256((const __m256i *)(A[t].q + 32 * (size_t)(b + j)));
 #ifdef QLM_AVXVNNI
                     const __m256i p = _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), qa, _mm256_sign_epi8(av, q));
@@ -486,13 +486,13 @@ gemv_q8_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
             qlm_f16 dh;
             memcpy(&dh, p, 2);
             const __m256i q = _mm256_loadu_si256((const __m256i *)(p + 2));
-            _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) {
+            QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
                 const __m256i av = _mm256_loadu_si256((const __m256i *)(A[t].q + 32 * (size_t)b));
                 const __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(av, q)), ones);
                 tail[t] += x86_f16(dh) * A[t].d[b] * (float)hsum8_epi32(s);
             }
         }
-        _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = hsum8_ps(acc[t]) + tail[t];
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = hsum8_ps(acc[t]) + tail[t];
     }
 }
 
@@ -508,12 +508,12 @@ gemv_kq(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, 
     const size_t bsz = q5 ? sizeof(block_q5_k) : sizeof(block_q4_k);
     const int qoff = q5 ? 48 : 16;
     x86_prow A[3];
-    _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, 32);
+    QLM_UNROLL_FULL for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, 32);
     const __m256i m4 = _mm256_set1_epi8(15), h16 = _mm256_set1_epi8(16);
     for (int r = 0; r < nr; r++) {
         const uint8_t *row = w + (size_t)r * w_stride;
         __m256 acc[3], fe[3];
-        _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) acc[t] = fe[t] = _mm256_setzero_ps();
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) acc[t] = fe[t] = _mm256_setzero_ps();
         for (int i = 0; i < nsb; i++) {
             const uint8_t *x = row + bsz * (size_t)i;
             for (int o = 0; o < (int)bsz; o += 64) _mm_prefetch((const char *)x + PF_DIST + o, _MM_HINT_T1);
@@ -521,8 +521,8 @@ gemv_kq(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, 
             const __m128i sm = x86_kq_scale_bytes(x + 4);
             const __m256i scb = _mm256_broadcastsi128_si256(sm);
             __m256i isum[3];
-            _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) isum[t] = _mm256_setzero_si256();
-            _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) { /* sub-blocks 2j (low nibbles), 2j + 1 */
+            QLM_UNROLL_FULL for (int t = 0; t < NT; t++) isum[t] = _mm256_setzero_si256();
+            QLM_UNROLL_FULL for (int j = 0; j < 4; j++) { /* sub-blocks 2j (low nibbles), 2j + 1 */
                 const __m256i q = _mm256_loadu_si256((const __m256i *)(x + qoff + 32 * j));
                 __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
                 if (q5) { /* bit 4 of sub-block s's level l is bit s of qh[l]: shifted to bit 4 */
@@ -531,7 +531,7 @@ gemv_kq(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, 
                 }
                 const __m256i slo = _mm256_shuffle_epi8(scb, word_of_byte(2 * j));
                 const __m256i shi = _mm256_shuffle_epi8(scb, word_of_byte(2 * j + 1));
-                _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) {
+                QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
                     /* KQ order: per 128 values, sub-blocks 4k, 4k+2, 4k+1, 4k+3 */
                     const int8_t *aq = A[t].q + QK_K * (size_t)i + 128 * (j / 2) + 32 * (j % 2);
                     const __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)aq));
@@ -549,12 +549,12 @@ gemv_kq(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, 
             const float d = x86_f16(dh[0]), dmin = x86_f16(dh[1]);
             /* min term: -dmin * mn_s * e_s, e_s = d_a * sum of the sub-block's levels */
             const __m256 wm = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))), _mm256_set1_ps(-dmin));
-            _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) {
+            QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
                 acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(d * A[t].d[8 * (size_t)i]), acc[t]);
                 fe[t] = _mm256_fmadd_ps(wm, _mm256_loadu_ps((const float *)A[t].e + 8 * (size_t)i), fe[t]);
             }
         }
-        _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = hsum8_ps(acc[t]) + hsum8_ps(fe[t]);
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = hsum8_ps(acc[t]) + hsum8_ps(fe[t]);
     }
 }
 
@@ -696,19 +696,19 @@ micro_float(const float *panel, int64_t kc, const float *const *x, float *y, int
     const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nrows), lane);
     const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nrows - 8), lane);
     __m256 c0[FLOAT_TOK], c1[FLOAT_TOK];
-    _Pragma("GCC unroll 6") for (int t = 0; t < C; t++) {
+    QLM_UNROLL_FULL for (int t = 0; t < C; t++) {
         c0[t] = acc_y ? _mm256_maskload_ps(y + (size_t)t * ldy, m0) : _mm256_setzero_ps();
         c1[t] = acc_y ? _mm256_maskload_ps(y + (size_t)t * ldy + 8, m1) : _mm256_setzero_ps();
     }
     for (int64_t k = 0; k < kc; k++) {
         const __m256 w0 = _mm256_load_ps(panel + 16 * k), w1 = _mm256_load_ps(panel + 16 * k + 8);
-        _Pragma("GCC unroll 6") for (int t = 0; t < C; t++) {
+        QLM_UNROLL_FULL for (int t = 0; t < C; t++) {
             const __m256 b = _mm256_broadcast_ss(x[t] + k);
             c0[t] = _mm256_fmadd_ps(w0, b, c0[t]);
             c1[t] = _mm256_fmadd_ps(w1, b, c1[t]);
         }
     }
-    _Pragma("GCC unroll 6") for (int t = 0; t < C; t++) {
+    QLM_UNROLL_FULL for (int t = 0; t < C; t++) {
         _mm256_maskstore_ps(y + (size_t)t * ldy, m0, c0[t]);
         _mm256_maskstore_ps(y + (size_t)t * ldy + 8, m1, c1[t]);
     }

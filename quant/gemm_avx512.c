@@ -165,10 +165,10 @@ chunk_nib(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const 
     const __m512i idxq = qs_index(bsz, qoff, off2);
     const __m512i idxh = qhoff ? qh_index(bsz, qhoff, off2) : zero();
     __m512i dwh = zero(), dmh = zero();
-    _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++) {
+    QLM_UNROLL_FULL for (int g = 0; g < 4; g++) {
         __m512i l0, l1, lo, hi;
         if (!group_loads(row, c, g, nb, bsz, off2, full, &l0, &l1)) {
-            _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) o->acc[t][g] = zero();
+            QLM_UNROLL_FULL for (int t = 0; t < NT; t++) o->acc[t][g] = zero();
             continue;
         }
         if (full) {
@@ -185,7 +185,7 @@ chunk_nib(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const 
             nib_group(l0, l1, idxq, &lo, &hi);
         }
         if (qhoff) q5_high(_mm512_permutex2var_epi16(l0, idxh, l1), &lo, &hi);
-        _Pragma("GCC unroll 4") for (int t = 0; t < NT; t++) {
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
             const int8_t *aq = A[t].q + 32 * (size_t)c + 128 * g;
             o->acc[t][g] = dp(dp(zero(), lo, aq), hi, aq + 64);
         }
@@ -207,12 +207,12 @@ chunk_q8_0(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const
     const __m512i fb = _mm512_setr_epi32(4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
     const __m512i flip = _mm512_set1_epi8((char)0x80);
     __m512i dwh = zero();
-    _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++) {
+    QLM_UNROLL_FULL for (int g = 0; g < 4; g++) {
         __m512i pacc[3][2];
-        _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++) {
+        QLM_UNROLL_FULL for (int h = 0; h < 2; h++) {
             const int b = c + 4 * g + 2 * h, left = full ? 2 : nb - b;
             if (left <= 0) {
-                _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) pacc[t][h] = zero();
+                QLM_UNROLL_FULL for (int t = 0; t < NT; t++) pacc[t][h] = zero();
                 continue;
             }
             const uint8_t *p = row + 34 * (size_t)b;
@@ -229,14 +229,14 @@ chunk_q8_0(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const
                 w = _mm512_permutex2var_epi16(l0, idxq, l1);
             }
             w = _mm512_xor_si512(w, flip);
-            _Pragma("GCC unroll 4") for (int t = 0; t < NT; t++)
+            QLM_UNROLL_FULL for (int t = 0; t < NT; t++)
                 pacc[t][h] = dp(zero(), w, A[t].q + 32 * (size_t)b);
             /* scales of blocks b, b+1 at words 0 and 17, into lanes 4g+2h.. */
             const __m512i ix = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
                                                 17, 0, 17, 0, 17, 0, 17, 0, 17, 0, 17, 0, 17, 0, 17, 0);
             dwh = _mm512_mask_permutexvar_epi16(dwh, (__mmask32)(0x3u << (4 * g + 2 * h)), ix, l0);
         }
-        _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++)
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++)
             o->acc[t][g] = _mm512_add_epi32(_mm512_permutex2var_epi32(pacc[t][0], fa, pacc[t][1]),
                                             _mm512_permutex2var_epi32(pacc[t][0], fb, pacc[t][1]));
     }
@@ -291,13 +291,13 @@ chunk_kq_int(const uint8_t *row, int c, int nb, const prow *A, __m512 *facc, con
     const __m128i dd = _mm_or_si128(_mm_maskz_loadu_epi32(1, sb0), _mm_maskz_loadu_epi32(two ? 2 : 0, sb0 + bsz - 4));
     const __m512 dv = _mm512_cvtph_ps(_mm256_castsi128_si256(dd));
     __m512i iacc[2][3];
-    _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++) {
-        _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) iacc[h][t] = zero();
+    QLM_UNROLL_FULL for (int h = 0; h < 2; h++) {
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) iacc[h][t] = zero();
         if (h == 1 && !two) break;
         const uint8_t *sb = sb0 + (size_t)bsz * (size_t)h;
         __m512i qh2 = zero();
         if (q5) qh2 = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(sb + 16)));
-        _Pragma("GCC unroll 2") for (int k = 0; k < 2; k++) {
+        QLM_UNROLL_FULL for (int k = 0; k < 2; k++) {
             const __m512i q = _mm512_loadu_si512(sb + qoff + 64 * k);
             __m512i lo = _mm512_and_si512(q, m4), hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
             if (q5) { /* bit 4 of sub-block s is bit s of qh[l]: lo takes bits 4k (low half)
@@ -313,7 +313,7 @@ chunk_kq_int(const uint8_t *row, int c, int nb, const prow *A, __m512 *facc, con
                 hi = _mm512_ternarylogic_epi32(hi, qhi, h16, 0xF8);
             }
             const __m512i scw = _mm512_permutexvar_epi16(kq_word_index(h, k), sw);
-            _Pragma("GCC unroll 4") for (int t = 0; t < NT; t++) {
+            QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
                 const int8_t *aq = A[t].q + 32 * (size_t)c + 256 * h + 128 * k;
                 const __m512i p = _mm512_packs_epi32(dp(zero(), lo, aq), dp(zero(), hi, aq + 64));
                 iacc[h][t] = _mm512_dpwssd_epi32(iacc[h][t], p, scw);
@@ -324,7 +324,7 @@ chunk_kq_int(const uint8_t *row, int c, int nb, const prow *A, __m512 *facc, con
      * the second's, times d and the activation scale (A.d of sub-blocks c..c+15: the
      * first super-block's 8 values, then the second's) */
     const __m512 d8 = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2), dv);
-    _Pragma("GCC unroll 4") for (int t = 0; t < NT; t++) {
+    QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
         const __m512i s = _mm512_add_epi32(_mm512_shuffle_i64x2(iacc[0][t], iacc[1][t], 0x44),
                                            _mm512_shuffle_i64x2(iacc[0][t], iacc[1][t], 0xEE));
         facc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d8, _mm512_load_ps(A[t].d + c)), facc[t]);
@@ -335,7 +335,7 @@ chunk_kq_int(const uint8_t *row, int c, int nb, const prow *A, __m512 *facc, con
     const __m512i mn = _mm512_maskz_permutexvar_epi16(0x55555555u, _mm512_load_si512(mix), sw);
     const __m512 dmin = _mm512_permutexvar_ps(_mm512_setr_epi32(1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3), dv);
     const __m512 wm = _mm512_mul_ps(_mm512_cvtepi32_ps(mn), dmin);
-    _Pragma("GCC unroll 4") for (int t = 0; t < NT; t++) /* facc -= dmin * mn * e */
+    QLM_UNROLL_FULL for (int t = 0; t < NT; t++) /* facc -= dmin * mn * e */
         facc[t] = _mm512_fnmadd_ps(wm, _mm512_load_ps((const float *)A[t].e + c), facc[t]);
 }
 
@@ -346,7 +346,7 @@ chunk_q6_k(const uint8_t *row, int c, const prow *A, chunk_out *o, const int NT)
     const uint8_t *sb = row + 210 * (size_t)(c / 16);
     const __m512i m4 = _mm512_set1_epi8(15), m30 = _mm512_set1_epi8(0x30);
     const __m512i shl = _mm512_setr_epi64(4, 4, 4, 4, 2, 2, 2, 2), shr = _mm512_setr_epi64(0, 0, 0, 0, 2, 2, 2, 2);
-    _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++) {
+    QLM_UNROLL_FULL for (int h = 0; h < 2; h++) {
         const __m512i ql = _mm512_loadu_si512(sb + 64 * h);
         const __m512i qh2 = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(sb + 128 + 32 * h)));
         /* levels = nibble | 2 high bits << 4: low nibbles take qh bits 0-1 (first 32)
@@ -354,7 +354,7 @@ chunk_q6_k(const uint8_t *row, int c, const prow *A, chunk_out *o, const int NT)
         const __m512i lo = _mm512_ternarylogic_epi64(ql, m4, _mm512_and_si512(_mm512_sllv_epi64(qh2, shl), m30), 0xEA);
         const __m512i hi = _mm512_ternarylogic_epi64(_mm512_srli_epi16(ql, 4), m4,
                                                      _mm512_and_si512(_mm512_srlv_epi64(qh2, shr), m30), 0xEA);
-        _Pragma("GCC unroll 4") for (int t = 0; t < NT; t++) {
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
             const int8_t *aq = A[t].q + 16 * (size_t)c + 128 * h;
             o->acc[t][2 * h] = dp(zero(), lo, aq);
             o->acc[t][2 * h + 1] = dp(zero(), hi, aq + 64);
@@ -370,7 +370,7 @@ chunk_q6_k(const uint8_t *row, int c, const prow *A, chunk_out *o, const int NT)
  * types, float (min term) for affine ones. */
 static inline __attribute__((always_inline)) void
 chunk_finish(const chunk_out *o, const prow *A, int c, __m512 *facc, const int NT, const bool affine) {
-    _Pragma("GCC unroll 4") for (int t = 0; t < NT; t++) {
+    QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
         __m512i s = reduce4(o->acc[t][0], o->acc[t][1], o->acc[t][2], o->acc[t][3]);
         if (!affine) s = _mm512_add_epi32(s, _mm512_load_si512((const int32_t *)A[t].e + c));
         const __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(s), _mm512_load_ps(A[t].d + c));
@@ -420,7 +420,7 @@ gemv(qtype qt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8
                                       [T_Q8_0] = 544, [T_Q4_K] = 288, [T_Q5_K] = 352, [T_Q6_K] = 210};
     const int cb = chunk_bytes[qt];
     prow A[3];
-    _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, B);
+    QLM_UNROLL_FULL for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, B);
     int r = 0;
     if (NT == 1) {
         /* token generation: two rows at once, two independent streams and reduction
@@ -459,7 +459,7 @@ gemv(qtype qt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8
     for (; r < nr; r++) {
         const uint8_t *row = w + (size_t)r * w_stride;
         __m512 facc[3];
-        _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) facc[t] = _mm512_setzero_ps();
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) facc[t] = _mm512_setzero_ps();
         for (int c = 0; c < nfull; c += 16) {
             /* The weights stream from memory once: the hardware prefetcher alone leaves
              * this loop waiting on misses, so ask for the bytes PF_DIST ahead (the rows
@@ -469,7 +469,7 @@ gemv(qtype qt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8
             gemv_chunk(qt, row, c, nb, A, facc, NT, true);
         }
         if (nfull < nb) gemv_chunk(qt, row, nfull, nb, A, facc, NT, false);
-        _Pragma("GCC unroll 3") for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = _mm512_reduce_add_ps(facc[t]);
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = _mm512_reduce_add_ps(facc[t]);
     }
 }
 
@@ -1151,13 +1151,13 @@ static inline __attribute__((always_inline)) void
 micro_float(int64_t n, const float *panel, const float *const *xt, float *y, int64_t ldy, int nrows, const int C) {
     __m512 facc[MAX_C];
     const float *x[MAX_C];
-    _Pragma("GCC unroll 16") for (int t = 0; t < C; t++) { facc[t] = _mm512_setzero_ps(); x[t] = xt[t]; }
+    QLM_UNROLL_FULL for (int t = 0; t < C; t++) { facc[t] = _mm512_setzero_ps(); x[t] = xt[t]; }
     for (int64_t k = 0; k < n; k++) {
         const __m512 wv = _mm512_load_ps(panel + 16 * k);
-        _Pragma("GCC unroll 16") for (int t = 0; t < C; t++) facc[t] = _mm512_fmadd_ps(wv, _mm512_set1_ps(x[t][k]), facc[t]);
+        QLM_UNROLL_FULL for (int t = 0; t < C; t++) facc[t] = _mm512_fmadd_ps(wv, _mm512_set1_ps(x[t][k]), facc[t]);
     }
     const __mmask16 m = (__mmask16)((1u << nrows) - 1);
-    _Pragma("GCC unroll 16") for (int t = 0; t < C; t++) _mm512_mask_storeu_ps(y + (size_t)t * ldy, m, facc[t]);
+    QLM_UNROLL_FULL for (int t = 0; t < C; t++) _mm512_mask_storeu_ps(y + (size_t)t * ldy, m, facc[t]);
 }
 
 /* 32 rows (two panels) x C tokens: per value two loads, C broadcasts and 2C FMAs, so the
@@ -1168,20 +1168,20 @@ micro_float2(int64_t n, const float *p0, const float *p1, const float *const *xt
              const int C) {
     __m512 f0[MAX_C], f1[MAX_C];
     const float *x[MAX_C];
-    _Pragma("GCC unroll 16") for (int t = 0; t < C; t++) {
+    QLM_UNROLL_FULL for (int t = 0; t < C; t++) {
         f0[t] = f1[t] = _mm512_setzero_ps();
         x[t] = xt[t];
     }
     for (int64_t k = 0; k < n; k++) {
         const __m512 w0 = _mm512_load_ps(p0 + 16 * k), w1 = _mm512_load_ps(p1 + 16 * k);
-        _Pragma("GCC unroll 16") for (int t = 0; t < C; t++) {
+        QLM_UNROLL_FULL for (int t = 0; t < C; t++) {
             const __m512 b = _mm512_set1_ps(x[t][k]);
             f0[t] = _mm512_fmadd_ps(w0, b, f0[t]);
             f1[t] = _mm512_fmadd_ps(w1, b, f1[t]);
         }
     }
     const __mmask16 m1 = (__mmask16)((1u << (rows - 16)) - 1);
-    _Pragma("GCC unroll 16") for (int t = 0; t < C; t++) {
+    QLM_UNROLL_FULL for (int t = 0; t < C; t++) {
         _mm512_storeu_ps(y + (size_t)t * ldy, f0[t]);
         _mm512_mask_storeu_ps(y + (size_t)t * ldy + 16, m1, f1[t]);
     }
