@@ -20,8 +20,9 @@
  * quant/gemm_avxvnni.c compiles this file a second time with QLM_AVXVNNI, for CPUs with
  * AVX-VNNI: there vpdpbusd (4 products into int32) replaces vpmaddubsw, the int16 sums
  * and vpmaddwd in the micro-kernel (two accumulator chains per token, for its latency)
- * and in the Q4_0 and Q8_0 matrix-vector loops; the Q4_K/Q5_K loop keeps vpmaddubsw,
- * whose word sums it weights by the sub-block scales in vpmaddwd. */
+ * and in the Q4_0 and Q8_0 matrix-vector loops, and Q8_0 panels hold unsigned levels
+ * (no vpsignb); the Q4_K/Q5_K loop keeps vpmaddubsw, whose word sums it weights by the
+ * sub-block scales and adds in one vpdpwssd. */
 #include "../ggml-like/kernels.h"
 
 #if defined(__x86_64__) && defined(__AVX2__)
@@ -325,10 +326,11 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
  * block, and for Q4_K a scalar scale unpacking and min sum per super-block: the row
  * loop was compute-bound at ~7 GB/s per core, like llama.cpp's AVX2 path. These loops
  * read the prepared activations instead: Q4_0 takes two blocks per vector (lanes 0-3
- * and 4-7), the 8 blocks' scales in one vector and one multiply, the -8 * sum(a) term
- * from the prepared e added in int32, and lane-wise float scales (no horizontal sum
- * per block); Q4_K/Q5_K weight each sub-block by its integer scale in vpmaddwd (Q8_K
- * activations: one scale per super-block) and add the min term as 8 lanes. */
+ * and 4-7), sums each block's lanes by vphaddd (3 per 8 blocks), adds the -8 * sum(a)
+ * term from the prepared e in int32, and scales the 8 blocks with one conversion and
+ * one FMA; Q8_0 scales one block per vector lane-wise; Q4_K/Q5_K weight each sub-block
+ * by its integer scale in vpmaddwd (Q8_K activations: one scale per super-block) and add
+ * the min term as 8 lanes. */
 
 /* The weights stream from memory once: ask for the bytes PF_DIST ahead, into L2, as
  * the AVX-512 loop does (measured here: Q4_0 generation +45% with it, 1 thread). */
