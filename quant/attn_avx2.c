@@ -1,6 +1,6 @@
 /* Attention with AVX2+FMA+F16C (qlm_attn_fn, ggml-like/kernels.h). Same steps and
  * roundings as the scalar qlm_attn_ref; the sums run in vector lanes and exp is a
- * polynomial (relative error ~2e-7), so results differ from it in the last bits only.
+ * polynomial (ggml-like/exp_avx2.h, ~1.5e-7), so results differ from it in the last bits only.
  *
  * One call holds the query heads of one KV head for a few tokens (model/forward.c). K
  * is converted once to f32 and transposed (kt[e][t]), so the scores of 8 positions are
@@ -13,6 +13,7 @@
 #include "../ggml-like/kernels.h"
 
 #if defined(__x86_64__) && defined(__AVX2__)
+#include "../ggml-like/exp_avx2.h"
 #include "../ggml-like/scratch.h"
 #include "kernels_x86.h"
 #include "simd_x86.h"
@@ -21,24 +22,10 @@
 
 #define CHUNK 64 /* positions per block of K and V */
 
-/* e^x for x <= 0 (softmax arguments after the max is subtracted; larger x also work up
- * to 88): x = n ln2 + r, |r| <= ln2/2, e^r by its degree-6 Taylor polynomial, times 2^n.
- * Below -87.3 the result is clamped near the smallest normal float instead of 0. */
+/* e^x for the softmax's arguments (x <= 0 once the max is subtracted), clamped to the
+ * shared exp's range: below -87 the result is the smallest normal float, not 0 */
 static inline __m256 exp_ps(__m256 x) {
-    x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.0f)), _mm256_set1_ps(-87.3f));
-    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);   /* ln2 high part, exact */
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);      /* ln2 low part */
-    __m256 p = _mm256_set1_ps(1.0f / 720);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+    return qlm_avx2_exp(_mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.0f)), _mm256_set1_ps(-87.0f)));
 }
 
 static inline float exp1(float x) {
