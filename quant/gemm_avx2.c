@@ -342,7 +342,7 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
  * as on this VM; a 1-thread Q4_0 loop ran at ~10 GB/s with it). */
 static inline __m256 d8_of(const uint8_t *blk, int bsz) {
     uint64_t lo = 0, hi = 0;
-    for (int i = 0; i < 4; i++) {
+    QLM_UNROLL_FULL for (int i = 0; i < 4; i++) {
         uint16_t a, b;
         memcpy(&a, blk + (size_t)bsz * (size_t)i, 2);
         memcpy(&b, blk + (size_t)bsz * (size_t)(i + 4), 2);
@@ -390,12 +390,13 @@ gemv_q4_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
         for (int b = 0; b < nb8; b += 8) {
             for (int o = 0; o < 144; o += 64) _mm_prefetch((const char *)row + 18 * (size_t)b + PF_DIST + o, _MM_HINT_T1);
             const __m256 dw = d8_pairs_q4_0(row + 18 * (size_t)b); /* blocks 0 2 4 6 1 3 5 7 */
+            const uint8_t *qs = x86_opaque(row + 18 * (size_t)b + 2); /* block b's levels */
             /* e = -8 * sum(a) joins in int32, so each block's sum is exact before its one
              * rounding, as in vec_dot (a separate float sum of the large -8 * sum(a)
              * terms lost ~1e-5 of sum|w*a| to cancellation) */
             __m256i h01[3], h23[3], sp[3];
             QLM_UNROLL_FULL for (int j = 0; j < 4; j++) { /* blocks b + 2j (lanes 0-3), b + 2j + 1 */
-                const uint8_t *p = row + 18 * (size_t)(b + 2 * j) + 2;
+                const uint8_t *p = qs + 36 * j;
                 const __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)p)),
                                                           _mm_loadu_si128((const __m128i *)(p + 18)), 1);
                 const __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
@@ -460,16 +461,19 @@ gemv_q8_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
     const __m256i ones = _mm256_set1_epi16(1);
     for (int r = 0; r < nr; r++) {
         const uint8_t *row = w + (size_t)r * w_stride;
-        __m256 acc[3];
+        /* two accumulators per token, even and odd blocks: with one, the chain of
+         * multiply-adds (4 cycles each) bounded a 1-token row at a block per 4 cycles */
+        __m256 acc[3][2];
         float tail[3] = {0, 0, 0};
-        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
         for (int b = 0; b < nb8; b += 8) {
             for (int o = 0; o < 8 * 34; o += 64) _mm_prefetch((const char *)row + 34 * (size_t)b + PF_DIST + o, _MM_HINT_T1);
             const __m256 dw = d8_of(row + 34 * (size_t)b, 34);
+            const uint8_t *qs = x86_opaque(row + 34 * (size_t)b + 2); /* block b's levels */
             __m256 s8[3];
             QLM_UNROLL_FULL for (int t = 0; t < NT; t++) s8[t] = _mm256_mul_ps(dw, _mm256_loadu_ps(A[t].d + b));
             QLM_UNROLL_FULL for (int j = 0; j < 8; j++) {
-                const __m256i q = _mm256_loadu_si256((const __m256i *)(row + 34 * (size_t)(b + j) + 2));
+                const __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 34 * j));
                 const __m256i qa = _mm256_sign_epi8(q, q);
                 const __m256i idx = _mm256_set1_epi32(j);
                 QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
@@ -479,7 +483,7 @@ gemv_q8_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
 #else
                     const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(qa, _mm256_sign_epi8(av, q)), ones);
 #endif
-                    acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_permutevar8x32_ps(s8[t], idx), acc[t]);
+                    acc[t][j % 2] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_permutevar8x32_ps(s8[t], idx), acc[t][j % 2]);
                 }
             }
         }
@@ -494,7 +498,7 @@ gemv_q8_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
                 tail[t] += x86_f16(dh) * A[t].d[b] * (float)hsum8_epi32(s);
             }
         }
-        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = hsum8_ps(acc[t]) + tail[t];
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = hsum8_ps(_mm256_add_ps(acc[t][0], acc[t][1])) + tail[t];
     }
 }
 

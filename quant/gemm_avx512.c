@@ -174,7 +174,7 @@ chunk_nib(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const 
         if (full) {
             /* the 4 blocks' 16 qs bytes by 128-bit loads merged into one vector: inserts
              * from memory are not shuffles, so port 5 stays free for the reductions */
-            const uint8_t *p = row + (size_t)bsz * (size_t)(c + 4 * g) + qoff;
+            const uint8_t *p = x86_opaque(row + (size_t)bsz * (size_t)(c + 4 * g) + qoff);
             __m512i q = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)p));
             q = _mm512_inserti32x4(q, _mm_loadu_si128((const __m128i *)(p + bsz)), 1);
             q = _mm512_inserti32x4(q, _mm_loadu_si128((const __m128i *)(p + 2 * bsz)), 2);
@@ -220,9 +220,10 @@ chunk_q8_0(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const
             if (left >= 2) {
                 /* the two blocks' qs by two 32-byte loads (cheaper than a two-source
                  * word permute, which competes with the reductions for port 5) */
+                const uint8_t *qs = x86_opaque(p + 2); /* l0 holds these bytes too */
                 l0 = _mm512_loadu_si512(p);
-                w = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(p + 2))),
-                                       _mm256_loadu_si256((const __m256i *)(p + 36)), 1);
+                w = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)qs)),
+                                       _mm256_loadu_si256((const __m256i *)(qs + 34)), 1);
             } else {
                 l0 = _mm512_maskz_loadu_epi8(bytes_mask(34), p);
                 __m512i l1 = _mm512_maskz_loadu_epi8(bytes_mask(30), p + 4);

@@ -37,7 +37,6 @@ static inline float hmax8_ps(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-/* Q4_K/Q5_K: the 6-bit scales (and, when mins != NULL, mins) of the 8 sub-blocks. */
 /* Full unrolling of a micro-kernel's token loops (constant trip counts), which keeps
  * every token's accumulators in registers. clang 14 left such loops rolled under
  * "GCC unroll N" (and plain "unroll"), the accumulators in memory: its AVX-512 VNNI
@@ -47,6 +46,16 @@ static inline float hmax8_ps(__m256 v) {
 #else
 #define QLM_UNROLL_FULL _Pragma("GCC unroll 16")
 #endif
+
+/* The same address, hidden from the compiler's load combining: where a block's levels
+ * are read by a vector load that overlaps another vector load of the same bytes (its
+ * scale's), clang 14 rebuilt the level vector from the other load with general-register
+ * double shifts and inserts (Q4_0/Q8_0 matrix-vector at 0.45-0.65x of the gcc build).
+ * No instruction: the pointer only passes through an empty asm. */
+static inline const uint8_t *x86_opaque(const uint8_t *p) {
+    __asm__("" : "+r"(p));
+    return p;
+}
 
 /* Bit b (0..7) of each byte moved to bit 4 (other bits garbage; mask with 16) by one
  * 16-bit shift: the bits that cross into the neighbouring byte land below bit 4 (left
@@ -77,6 +86,7 @@ static inline void x86_transpose8_ps(__m256 *r) {
     r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
 
+/* Q4_K/Q5_K: the 6-bit scales (and, when mins != NULL, mins) of the 8 sub-blocks. */
 static inline void x86_kq_scales(const uint8_t s[12], uint8_t sc[8], uint8_t mn[8]) {
     for (int j = 0; j < 4; j++) {
         sc[j] = s[j] & 63;
