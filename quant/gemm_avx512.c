@@ -434,7 +434,7 @@ gemv(qtype qt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8
             __m512 f0 = _mm512_setzero_ps(), f1 = _mm512_setzero_ps();
             for (int c = 0; c < nfull; c += 16) {
                 const size_t o = (size_t)cb * (size_t)(c / 16) + PF_DIST;
-                for (int k = 0; k < cb; k += 64) {
+                QLM_UNROLL_FULL for (int k = 0; k < cb; k += 64) {
                     _mm_prefetch((const char *)row0 + o + k, PF_HINT);
                     _mm_prefetch((const char *)row1 + o + k, PF_HINT);
                 }
@@ -466,7 +466,7 @@ gemv(qtype qt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8
              * this loop waiting on misses, so ask for the bytes PF_DIST ahead (the rows
              * of a matrix are contiguous; prefetches past its end are harmless). */
             const uint8_t *pf = row + (size_t)cb * (size_t)(c / 16) + PF_DIST;
-            for (int o = 0; o < cb; o += 64) _mm_prefetch((const char *)pf + o, PF_HINT);
+            QLM_UNROLL_FULL for (int o = 0; o < cb; o += 64) _mm_prefetch((const char *)pf + o, PF_HINT);
             gemv_chunk(qt, row, c, nb, A, facc, NT, true);
         }
         if (nfull < nb) gemv_chunk(qt, row, nfull, nb, A, facc, NT, false);
