@@ -1,8 +1,7 @@
 /* AVX2 matrix-matrix products (qlm_gemm_fn, ggml-like/kernels.h) over the x86 prepared
  * activations (quant/kernels_x86.h). The AVX2 table sends batches of fewer than
  * gemm_min_tokens tokens (by type) to vec_dot instead; these kernels still accept any
- * count, and Q4_0, Q8_0, Q4_K and Q5_K have matrix-vector loops of their own for 1-3
- * tokens.
+ * count, and every type but Q6_K has a matrix-vector loop of its own for 1-3 tokens.
  *
  * Weights are repacked, 8 rows at a time, into panels with lane = row (each 32-bit lane
  * holds 4 consecutive levels of one row) and per-block float scales. The micro-kernel
@@ -320,15 +319,15 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
     default: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, 4, o, J, G, aff, sg); break; \
     }
 
-/* ---- matrix-vector (1..3 tokens) for Q4_0, Q8_0, Q4_K and Q5_K ----------------------
+/* ---- matrix-vector (1..3 tokens) for Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q4_K Q5_K ---------------
  *
  * vec_dot (one row against Q8 blocks) pays a scalar f16 conversion and a broadcast per
  * block, and for Q4_K a scalar scale unpacking and min sum per super-block: the row
- * loop was compute-bound at ~7 GB/s per core, like llama.cpp's AVX2 path. These loops
- * read the prepared activations instead: Q4_0 takes two blocks per vector (lanes 0-3
- * and 4-7), sums each block's lanes by vphaddd (3 per 8 blocks), adds the -8 * sum(a)
- * term from the prepared e in int32, and scales the 8 blocks with one conversion and
- * one FMA; Q8_0 scales one block per vector lane-wise; Q4_K/Q5_K weight each sub-block
+ * loop was compute-bound at ~7 GB/s per core (Q4_1, Q5_0, Q5_1: 5-6), like llama.cpp's
+ * AVX2 path. These loops read the prepared activations instead: the nibble formats take
+ * two blocks per vector (lanes 0-3 and 4-7), sum each block's lanes by vphaddd (3 per 8
+ * blocks), add the -bias * sum(a) term from the prepared e in int32 (or m * s as floats),
+ * and scale the 8 blocks with one conversion and one FMA; Q8_0 scales one block per vector lane-wise; Q4_K/Q5_K weight each sub-block
  * by its integer scale in vpmaddwd (Q8_K activations: one scale per super-block) and add
  * the min term as 8 lanes. */
 
@@ -352,31 +351,55 @@ static inline __m256 d8_of(const uint8_t *blk, int bsz) {
     return _mm256_cvtph_ps(_mm_set_epi64x((long long)hi, (long long)lo));
 }
 
-/* The f16 scales of 8 consecutive Q4_0 blocks (18 bytes each, at blk) as floats, in
- * the order blocks 0, 2, 4, 6, 1, 3, 5, 7: the order the pairwise sums of gemv_q4_0
- * leave the blocks in. A 32-byte load at pair k holds block 2k's scale at bytes 0-1
- * (low lane) and block 2k + 1's at bytes 18-19 (bytes 2-3 of the high lane); in-lane
- * byte shuffles put pair k's in word k of each lane, ORs merge the pairs, and a qword
- * permute sets the low lane's four words beside the high lane's. Reads 140 of the 144
- * bytes. (d8_of's eight scalar loads, shifts and ORs took a third of the loop's time.) */
-static inline __m256 d8_pairs_q4_0(const uint8_t *blk) {
-#define Z_ (-128) /* vpshufb: a zero byte */
-    _Alignas(32) static const int8_t ctl[4][32] = {
-        {0, 1, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, 2, 3, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_},
-        {Z_, Z_, 0, 1, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, 2, 3, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_},
-        {Z_, Z_, Z_, Z_, 0, 1, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, 2, 3, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_},
-        {Z_, Z_, Z_, Z_, Z_, Z_, 0, 1, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_, 2, 3, Z_, Z_, Z_, Z_, Z_, Z_, Z_, Z_}};
-#undef Z_
+/* The f16 words at byte `off` of 8 consecutive blocks of bsz bytes (18 to 24: the nibble
+ * formats' d, and m of Q4_1/Q5_1) as floats, in the order blocks 0, 2, 4, 6, 1, 3, 5, 7:
+ * the order the pairwise sums of gemv_nib leave the blocks in. A 32-byte load at pair k
+ * holds block 2k's word at bytes off, off + 1 (low lane) and block 2k + 1's at bsz + off
+ * (byte bsz + off - 16 of the high lane); in-lane byte shuffles put pair k's in word k of
+ * each lane, ORs merge the pairs, and a qword permute sets the low lane's four words
+ * beside the high lane's. Reads the first 6 bsz + 32 bytes of the 8 blocks. (Eight scalar
+ * loads, shifts and ORs, as d8_of does, took a third of the Q4_0 loop's time.) */
+static inline __attribute__((always_inline)) __m256 f16_pairs(const uint8_t *blk, const int bsz, const int off) {
+    const short lo = (short)(off | (off + 1) << 8), hi = (short)((bsz + off - 16) | (bsz + off - 15) << 8);
+    const short z = (short)0x8080; /* vpshufb: zero bytes */
     __m256i m = _mm256_setzero_si256();
-    QLM_UNROLL_FULL for (int k = 0; k < 4; k++)
-        m = _mm256_or_si256(m, _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)(blk + 36 * k)),
-                                                   _mm256_load_si256((const __m256i *)ctl[k])));
+    QLM_UNROLL_FULL for (int k = 0; k < 4; k++) {
+        const __m256i ctl = _mm256_setr_epi16(k == 0 ? lo : z, k == 1 ? lo : z, k == 2 ? lo : z, k == 3 ? lo : z, z, z, z, z,
+                                              k == 0 ? hi : z, k == 1 ? hi : z, k == 2 ? hi : z, k == 3 ? hi : z, z, z, z, z);
+        m = _mm256_or_si256(m, _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)(blk + 2 * bsz * k)), ctl));
+    }
     return _mm256_cvtph_ps(_mm256_castsi256_si128(_mm256_permute4x64_epi64(m, 0x08)));
 }
 
+/* Bit 4 of the levels of two Q5_0/Q5_1 blocks (their 32-bit qh at q0, q1: bit i is
+ * value i's), as 16 in the bytes of *lo (values 0-15 of block 0 in the low lane, of
+ * block 1 in the high lane) and *hi (values 16-31): each byte picks the qh byte holding
+ * its bit, and a compare against the bit's mask makes the byte all ones. */
+static inline __attribute__((always_inline)) void q5_pair_bits(const uint8_t *q0, const uint8_t *q1, __m256i *lo, __m256i *hi) {
+    int32_t h0, h1;
+    memcpy(&h0, q0, 4);
+    memcpy(&h1, q1, 4);
+    const __m256i qh = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_set1_epi32(h0)), _mm_set1_epi32(h1), 1);
+    const __m256i bits = _mm256_set1_epi64x(0x8040201008040201LL), h16 = _mm256_set1_epi8(16);
+    const __m256i sel_lo = _mm256_setr_epi64x(0, 0x0101010101010101LL, 0, 0x0101010101010101LL);
+    const __m256i sel_hi = _mm256_setr_epi64x(0x0202020202020202LL, 0x0303030303030303LL, 0x0202020202020202LL,
+                                              0x0303030303030303LL);
+    const __m256i bl = _mm256_and_si256(_mm256_shuffle_epi8(qh, sel_lo), bits);
+    const __m256i bh = _mm256_and_si256(_mm256_shuffle_epi8(qh, sel_hi), bits);
+    *lo = _mm256_or_si256(*lo, _mm256_and_si256(_mm256_cmpeq_epi8(bl, bits), h16));
+    *hi = _mm256_or_si256(*hi, _mm256_and_si256(_mm256_cmpeq_epi8(bh, bits), h16));
+}
+
+/* Q4_0, Q4_1, Q5_0, Q5_1 (blocks of 32 values in bsz bytes: f16 d at 0, f16 m at 2 when
+ * affine, 32-bit qh at qhoff when qhoff > 0, 16 qs bytes at qoff). Two blocks per vector
+ * (lanes 0-3 and 4-7), each block's lanes summed by vphaddd (3 per 8 blocks); symmetric
+ * types add the prepared -bias * sum(a) in int32, so each block's sum is exact before its
+ * one rounding, as in vec_dot (a separate float sum of the large -8 * sum(a) terms lost
+ * ~1e-5 of sum|w*a| to cancellation); affine ones add m * s (s: the prepared
+ * d_a * sum(a)) by one more FMA per 8 blocks. */
 static inline __attribute__((always_inline)) void
-gemv_q4_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride, float *y,
-          int64_t ldy, const int NT) {
+gemv_nib(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride, float *y,
+         int64_t ldy, const int NT, const int bsz, const int qoff, const int qhoff, const bool affine) {
     const int nb = (int)(n / 32), nb8 = nb / 8 * 8;
     x86_prow A[3];
     QLM_UNROLL_FULL for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, 32);
@@ -388,18 +411,18 @@ gemv_q4_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
         float tail[3] = {0, 0, 0};
         QLM_UNROLL_FULL for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
         for (int b = 0; b < nb8; b += 8) {
-            for (int o = 0; o < 144; o += 64) _mm_prefetch((const char *)row + 18 * (size_t)b + PF_DIST + o, _MM_HINT_T1);
-            const __m256 dw = d8_pairs_q4_0(row + 18 * (size_t)b); /* blocks 0 2 4 6 1 3 5 7 */
-            const uint8_t *qs = x86_opaque(row + 18 * (size_t)b + 2); /* block b's levels */
-            /* e = -8 * sum(a) joins in int32, so each block's sum is exact before its one
-             * rounding, as in vec_dot (a separate float sum of the large -8 * sum(a)
-             * terms lost ~1e-5 of sum|w*a| to cancellation) */
+            const uint8_t *blk = row + (size_t)bsz * (size_t)b;
+            QLM_UNROLL_FULL for (int o = 0; o < 8 * bsz; o += 64) _mm_prefetch((const char *)blk + PF_DIST + o, _MM_HINT_T1);
+            const __m256 dw = f16_pairs(blk, bsz, 0); /* blocks 0 2 4 6 1 3 5 7 */
+            const __m256 mw = affine ? f16_pairs(blk, bsz, 2) : _mm256_setzero_ps();
+            const uint8_t *qs = x86_opaque(blk + qoff); /* block b's levels */
             __m256i h01[3], h23[3], sp[3];
             QLM_UNROLL_FULL for (int j = 0; j < 4; j++) { /* blocks b + 2j (lanes 0-3), b + 2j + 1 */
-                const uint8_t *p = qs + 36 * j;
+                const uint8_t *p = qs + 2 * bsz * j;
                 const __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)p)),
-                                                          _mm_loadu_si128((const __m128i *)(p + 18)), 1);
-                const __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+                                                          _mm_loadu_si128((const __m128i *)(p + bsz)), 1);
+                __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+                if (qhoff) q5_pair_bits(p - qoff + qhoff, p - qoff + qhoff + bsz, &lo, &hi);
                 QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
                     /* NIB4 order: low halves of the group's blocks, then high halves */
                     const int8_t *aq = A[t].q + 32 * (size_t)b + 128 * (j / 2) + 32 * (j % 2);
@@ -407,6 +430,7 @@ gemv_q4_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
                     const __m256i s = _mm256_dpbusd_avx_epi32(_mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), lo, _mm256_loadu_si256((const __m256i *)aq)),
                                                               hi, _mm256_loadu_si256((const __m256i *)(aq + 64)));
 #else
+                    /* int16: 4 products of at most 31 x 128 */
                     const __m256i s16 = _mm256_add_epi16(_mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)aq)),
                                                          _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(aq + 64))));
                     const __m256i s = _mm256_madd_epi16(s16, ones);
@@ -422,18 +446,27 @@ gemv_q4_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
             QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
                 /* the blocks in the order 0 2 4 6 1 3 5 7, as the sums and dw have them */
                 const __m256i pairs = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-                const __m256i h = _mm256_hadd_epi32(h01[t], h23[t]);
+                __m256i h = _mm256_hadd_epi32(h01[t], h23[t]);
                 const __m256i e8 = _mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)((const int32_t *)A[t].e + b)), pairs);
+                if (!affine) h = _mm256_add_epi32(h, e8);
                 const __m256 s8 = _mm256_mul_ps(dw, _mm256_permutevar8x32_ps(_mm256_loadu_ps(A[t].d + b), pairs));
-                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(h, e8)), s8, acc[t]);
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(h), s8, acc[t]);
+                if (affine) acc[t] = _mm256_fmadd_ps(mw, _mm256_castsi256_ps(e8), acc[t]); /* e: float s */
             }
         }
         for (int b = nb8; b < nb; b++) { /* the last blocks of a row of fewer than 8 */
-            const uint8_t *p = row + 18 * (size_t)b;
-            qlm_f16 dh;
-            memcpy(&dh, p, 2);
-            const __m128i q = _mm_loadu_si128((const __m128i *)(p + 2));
-            const __m128i lo = _mm_and_si128(q, _mm_set1_epi8(15)), hi = _mm_and_si128(_mm_srli_epi16(q, 4), _mm_set1_epi8(15));
+            const uint8_t *blk = row + (size_t)bsz * (size_t)b;
+            qlm_f16 dh, mh = 0;
+            memcpy(&dh, blk, 2);
+            if (affine) memcpy(&mh, blk + 2, 2);
+            uint32_t qh = 0;
+            if (qhoff) memcpy(&qh, blk + qhoff, 4);
+            _Alignas(16) uint8_t lv[32];
+            for (int i = 0; i < 16; i++) {
+                lv[i] = (uint8_t)((blk[qoff + i] & 15) | ((qh >> i) & 1) << 4);
+                lv[16 + i] = (uint8_t)((blk[qoff + i] >> 4) | ((qh >> (16 + i)) & 1) << 4);
+            }
+            const __m128i lo = _mm_load_si128((const __m128i *)lv), hi = _mm_load_si128((const __m128i *)(lv + 16));
             QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
                 const int8_t *aq = A[t].q + 128 * (size_t)(b / 4) + 16 * (b % 4);
                 const __m128i s16 = _mm_add_epi16(_mm_maddubs_epi16(lo, _mm_loadu_si128((const __m128i *)aq)),
@@ -441,13 +474,28 @@ gemv_q4_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
                 __m128i s = _mm_madd_epi16(s16, _mm_set1_epi16(1));
                 s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
                 s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-                const int32_t sum = _mm_cvtsi128_si32(s) + ((const int32_t *)A[t].e)[b];
-                tail[t] += x86_f16(dh) * A[t].d[b] * (float)sum;
+                if (affine) {
+                    tail[t] += x86_f16(dh) * A[t].d[b] * (float)_mm_cvtsi128_si32(s) + x86_f16(mh) * ((const float *)A[t].e)[b];
+                } else {
+                    const int32_t sum = _mm_cvtsi128_si32(s) + ((const int32_t *)A[t].e)[b];
+                    tail[t] += x86_f16(dh) * A[t].d[b] * (float)sum;
+                }
             }
         }
         QLM_UNROLL_FULL for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = hsum8_ps(acc[t]) + tail[t];
     }
 }
+
+#define GEMV_NIB(name, bsz, qoff, qhoff, affine)                                                          \
+    static inline __attribute__((always_inline)) void name(int64_t n, int nr, const uint8_t *w, size_t ws, \
+                                                           const uint8_t *a, size_t as, float *y,         \
+                                                           int64_t ldy, const int NT) {                   \
+        gemv_nib(n, nr, w, ws, a, as, y, ldy, NT, bsz, qoff, qhoff, affine);                              \
+    }
+GEMV_NIB(gemv_q4_0, 18, 2, 0, false)
+GEMV_NIB(gemv_q4_1, 20, 4, 0, true)
+GEMV_NIB(gemv_q5_0, 22, 6, 2, false)
+GEMV_NIB(gemv_q5_1, 24, 8, 4, true)
 
 /* Q8_0: signed levels, so the sign moves onto the activations (maddubs takes unsigned
  * times signed; |w| <= 127 keeps its pair sums within int16); one block per vector,
@@ -592,6 +640,9 @@ typedef void (*gemv_fn)(int64_t n, int nr, int nt, const uint8_t *w, size_t w_st
         }                                                                                             \
     }
 DEFINE_GEMV(gemv_q4_0_any, gemv_q4_0)
+DEFINE_GEMV(gemv_q4_1_any, gemv_q4_1)
+DEFINE_GEMV(gemv_q5_0_any, gemv_q5_0)
+DEFINE_GEMV(gemv_q5_1_any, gemv_q5_1)
 DEFINE_GEMV(gemv_q8_0_any, gemv_q8_0)
 DEFINE_GEMV(gemv_q4_k_any, gemv_q4_k)
 DEFINE_GEMV(gemv_q5_k_any, gemv_q5_k)
@@ -640,9 +691,9 @@ static const gtype G_Q5_K = {up_q5_k, 32, 256, sizeof(block_q5_k), ORD_KQ, 4, tr
 static const gtype G_Q6_K = {up_q6_k, 16, 256, sizeof(block_q6_k), ORD_NAT16, 2, false, false};
 
 DEFINE_GEMM(gemm_q4_0, G_Q4_0, ORD_NIB4, 8, 8, false, false, gemv_q4_0_any)
-DEFINE_GEMM(gemm_q4_1, G_Q4_1, ORD_NIB4, 8, 8, true, false, NULL)
-DEFINE_GEMM(gemm_q5_0, G_Q5_0, ORD_NIB4, 8, 4, false, false, NULL)
-DEFINE_GEMM(gemm_q5_1, G_Q5_1, ORD_NIB4, 8, 4, true, false, NULL)
+DEFINE_GEMM(gemm_q4_1, G_Q4_1, ORD_NIB4, 8, 8, true, false, gemv_q4_1_any)
+DEFINE_GEMM(gemm_q5_0, G_Q5_0, ORD_NIB4, 8, 4, false, false, gemv_q5_0_any)
+DEFINE_GEMM(gemm_q5_1, G_Q5_1, ORD_NIB4, 8, 4, true, false, gemv_q5_1_any)
 DEFINE_GEMM(gemm_q8_0, G_Q8_0, ORD_NAT32, 8, 1, false, Q8_0_SIGNED, gemv_q8_0_any)
 DEFINE_GEMM(gemm_q4_k, G_Q4_K, ORD_KQ, 8, 8, true, false, gemv_q4_k_any)
 DEFINE_GEMM(gemm_q5_k, G_Q5_K, ORD_KQ, 8, 4, true, false, gemv_q5_k_any)
@@ -765,6 +816,9 @@ void qlm_avx2_fill_gemm(qlm_kernels *k) {
 #endif
     for (int t = 0; t < QLM_TYPE_COUNT; t++) k->gemm_min_tokens[t] = TOK;
     k->gemm_min_tokens[QLM_TYPE_Q4_0] = 1; /* matrix-vector loops above */
+    k->gemm_min_tokens[QLM_TYPE_Q4_1] = 1;
+    k->gemm_min_tokens[QLM_TYPE_Q5_0] = 1;
+    k->gemm_min_tokens[QLM_TYPE_Q5_1] = 1;
     k->gemm_min_tokens[QLM_TYPE_Q8_0] = 1;
     k->gemm_min_tokens[QLM_TYPE_Q4_K] = 1;
     k->gemm_min_tokens[QLM_TYPE_Q5_K] = 1;
