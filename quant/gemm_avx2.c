@@ -515,7 +515,7 @@ gemv_q8_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
         float tail[3] = {0, 0, 0};
         QLM_UNROLL_FULL for (int t = 0; t < NT; t++) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
         for (int b = 0; b < nb8; b += 8) {
-            for (int o = 0; o < 8 * 34; o += 64) _mm_prefetch((const char *)row + 34 * (size_t)b + PF_DIST + o, _MM_HINT_T1);
+            QLM_UNROLL_FULL for (int o = 0; o < 8 * 34; o += 64) _mm_prefetch((const char *)row + 34 * (size_t)b + PF_DIST + o, _MM_HINT_T1);
             const __m256 dw = d8_of(row + 34 * (size_t)b, 34);
             const uint8_t *qs = x86_opaque(row + 34 * (size_t)b + 2); /* block b's levels */
             __m256 s8[3];
@@ -570,7 +570,7 @@ gemv_kq(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, 
         QLM_UNROLL_FULL for (int t = 0; t < NT; t++) acc[t] = fe[t] = _mm256_setzero_ps();
         for (int i = 0; i < nsb; i++) {
             const uint8_t *x = row + bsz * (size_t)i;
-            for (int o = 0; o < (int)bsz; o += 64) _mm_prefetch((const char *)x + PF_DIST + o, _MM_HINT_T1);
+            QLM_UNROLL_FULL for (int o = 0; o < (int)bsz; o += 64) _mm_prefetch((const char *)x + PF_DIST + o, _MM_HINT_T1);
             const __m256i qh = q5 ? _mm256_loadu_si256((const __m256i *)(x + 16)) : _mm256_setzero_si256();
             const __m128i sm = x86_kq_scale_bytes(x + 4);
             const __m256i scb = _mm256_broadcastsi128_si256(sm);
