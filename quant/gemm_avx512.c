@@ -799,9 +799,14 @@ static void repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t
 
 /* ---- the gemm entry points ------------------------------------------------------- */
 
-/* Tokens from which the repacked matrix-matrix path beats the matrix-vector loop, and
- * from which AMX tiles (16 tokens each) beat the VNNI micro-kernels. */
+/* Tokens from which the repacked matrix-matrix path beats the matrix-vector loop (float
+ * weights; quantized ones: QGEMM_MIN_TOKENS), and from which AMX tiles (16 tokens each)
+ * beat the VNNI micro-kernels. Up to 6 tokens the matrix-vector loop, in passes of 3,
+ * beats repacking the panels for so few tokens (Q4_0, 1024 x 2048 in cache, G MAC/s:
+ * 3 tokens 76, repacked 4: 44, 6: 62, 8: 80); with weights from memory the two read
+ * them about equally fast. */
 #define GEMM_MIN_TOKENS 4
+#define QGEMM_MIN_TOKENS 7
 #define AMX_MIN_TOKENS 16
 /* bf16 tiles dequantize every weight once per call: worth it from this many tokens */
 #define TILES_MIN_TOKENS 64
@@ -822,7 +827,7 @@ bool qlm_avx512_use_amx;
     uint8_t *pwork = work ? (uint8_t *)work + dt_bytes : NULL;                                 \
     const uint8_t *W = w;                                                                      \
     const uint8_t *Aq = a;                                                                     \
-    if (nt < GEMM_MIN_TOKENS || panels < 1) {                                                  \
+    if (nt < QGEMM_MIN_TOKENS || panels < 1) {                                                 \
         for (int t0 = 0; t0 < nt; t0 += 3) {                                                   \
             int c = nt - t0 < 3 ? nt - t0 : 3;                                                 \
             GEMV_CALL(c, n, nr, W, w_stride, Aq + (size_t)t0 * a_stride, a_stride,             \
