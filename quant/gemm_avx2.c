@@ -30,6 +30,11 @@
 
 #define ROWS 8      /* rows per panel (one ymm lane each) */
 #define TOK 4       /* tokens per micro-kernel call */
+/* Types with a matrix-vector loop use it, in passes of up to 3 tokens, below this many
+ * tokens: repacking panels for so few tokens cost more than reading the weights again
+ * (in-process A/B, 1024 x 2048 in cache: 1.15-2.0x at 4-9 tokens; a 37 MB matrix
+ * 1.2-1.8x at 9; from 12 tokens the micro-kernel wins) */
+#define GEMV_BELOW 10
 #define KCH 64      /* blocks per panel chunk */
 
 /* ---- per-type unpacking: a unit (block, or super-block for K-quants) of one row into
@@ -654,7 +659,7 @@ DEFINE_GEMV(gemv_q5_k_any, gemv_q5_k)
                      size_t a_stride, float *y, int64_t ldy, void *work) {                         \
         (void)work;                                                                                \
         const gemv_fn gv = gemv;                                                                   \
-        if (gv && nt < TOK) {                                                                      \
+        if (gv && nt < GEMV_BELOW) {                                                               \
             gv(n, nr, nt, w, w_stride, a, a_stride, y, ldy);                                       \
             return;                                                                                \
         }                                                                                          \
