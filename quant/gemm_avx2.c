@@ -33,8 +33,11 @@
 /* Types with a matrix-vector loop use it, in passes of up to 3 tokens, below this many
  * tokens: repacking panels for so few tokens cost more than reading the weights again
  * (in-process A/B, 1024 x 2048 in cache: 1.15-2.0x at 4-9 tokens; a 37 MB matrix
- * 1.2-1.8x at 9; from 12 tokens the micro-kernel wins) */
-#define GEMV_BELOW 10
+ * 1.2-1.8x at 9; from 12 tokens the micro-kernel wins). Not 10: the two loops round
+ * differently, and qlm_matmul's split of a batch by tokens leaves pieces of 9 or more,
+ * which must take the path the whole batch takes (results independent of the thread
+ * count; tests/test_kernels.c, qlm_matmul_fused). */
+#define GEMV_BELOW 9
 #define KCH 64      /* blocks per panel chunk */
 
 /* ---- per-type unpacking: a unit (block, or super-block for K-quants) of one row into

@@ -803,8 +803,9 @@ static void repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t
  * weights; quantized ones: QGEMM_MIN_TOKENS), and from which AMX tiles (16 tokens each)
  * beat the VNNI micro-kernels. Up to 6 tokens the matrix-vector loop, in passes of 3,
  * beats repacking the panels for so few tokens (Q4_0, 1024 x 2048 in cache, G MAC/s:
- * 3 tokens 76, repacked 4: 44, 6: 62, 8: 80); with weights from memory the two read
- * them about equally fast. */
+ * 3 tokens 76, repacked 4: 44, 6: 62, 8: 80; with a 75 MB matrix 1.4-1.6x at 4-6).
+ * At most 9: qlm_matmul's token split leaves pieces of 9+, which must take the whole
+ * batch's path (quant/gemm_avx2.c, GEMV_BELOW). */
 #define GEMM_MIN_TOKENS 4
 #define QGEMM_MIN_TOKENS 7
 #define AMX_MIN_TOKENS 16
