@@ -574,8 +574,9 @@ gemv_kq(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, 
     const __m256i m4 = _mm256_set1_epi8(15), h16 = _mm256_set1_epi8(16);
     for (int r = 0; r < nr; r++) {
         const uint8_t *row = w + (size_t)r * w_stride;
-        __m256 acc[3], fe[3];
-        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) acc[t] = fe[t] = _mm256_setzero_ps();
+        __m256 acc[3]; /* the scaled sums and the min terms in one accumulator: two
+                        * per token left 3 tokens short of registers */
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
         for (int i = 0; i < nsb; i++) {
             const uint8_t *x = row + bsz * (size_t)i;
             QLM_UNROLL_FULL for (int o = 0; o < (int)bsz; o += 64) _mm_prefetch((const char *)x + PF_DIST + o, _MM_HINT_T1);
@@ -604,6 +605,10 @@ gemv_kq(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, 
 #else
                     isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(_mm256_madd_epi16(plo, slo), _mm256_madd_epi16(phi, shi)));
 #endif
+                    /* an empty asm ties the running sum to a register: for 2-3 tokens gcc
+                     * otherwise kept every product of the super-block live to add them
+                     * as a tree, and spilled (54 stack accesses per super-block) */
+                    __asm__("" : "+x"(isum[t]));
                 }
             }
             qlm_f16 dh[2];
@@ -613,10 +618,10 @@ gemv_kq(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, 
             const __m256 wm = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))), _mm256_set1_ps(-dmin));
             QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
                 acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(d * A[t].d[8 * (size_t)i]), acc[t]);
-                fe[t] = _mm256_fmadd_ps(wm, _mm256_loadu_ps((const float *)A[t].e + 8 * (size_t)i), fe[t]);
+                acc[t] = _mm256_fmadd_ps(wm, _mm256_loadu_ps((const float *)A[t].e + 8 * (size_t)i), acc[t]);
             }
         }
-        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = hsum8_ps(acc[t]) + hsum8_ps(fe[t]);
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = hsum8_ps(acc[t]);
     }
 }
 
