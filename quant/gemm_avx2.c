@@ -517,8 +517,10 @@ gemv_q8_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
     const __m256i ones = _mm256_set1_epi16(1);
     for (int r = 0; r < nr; r++) {
         const uint8_t *row = w + (size_t)r * w_stride;
-        /* two accumulators per token, even and odd blocks: with one, the chain of
-         * multiply-adds (4 cycles each) bounded a 1-token row at a block per 4 cycles */
+        /* 1-2 tokens: two accumulators per token, even and odd blocks (with one, the
+         * chain of multiply-adds, 4 cycles each, bounded a 1-token row at a block per 4
+         * cycles); 3 tokens are enough chains, and short of registers */
+        const int NA = NT <= 2 ? 2 : 1;
         __m256 acc[3][2];
         float tail[3] = {0, 0, 0};
         QLM_UNROLL_FULL for (int t = 0; t < NT; t++) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
@@ -539,7 +541,7 @@ gemv_q8_0(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
 #else
                     const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(qa, _mm256_sign_epi8(av, q)), ones);
 #endif
-                    acc[t][j % 2] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_permutevar8x32_ps(s8[t], idx), acc[t][j % 2]);
+                    acc[t][j % NA] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_permutevar8x32_ps(s8[t], idx), acc[t][j % NA]);
                 }
             }
         }
