@@ -1,7 +1,8 @@
 /* AVX2 matrix-matrix products (qlm_gemm_fn, ggml-like/kernels.h) over the x86 prepared
  * activations (quant/kernels_x86.h). The AVX2 table sends batches of fewer than
  * gemm_min_tokens tokens (by type) to vec_dot instead; these kernels still accept any
- * count, and every type but Q6_K has a matrix-vector loop of its own for 1-3 tokens.
+ * count, and every quantized type has a matrix-vector loop of its own for 1-3 tokens
+ * (used up to GEMV_BELOW - 1 tokens, in passes of 3).
  *
  * Weights are repacked, 8 rows at a time, into panels with lane = row (each 32-bit lane
  * holds 4 consecutive levels of one row) and per-block float scales. The micro-kernel
@@ -327,7 +328,7 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
     default: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, 4, o, J, G, aff, sg); break; \
     }
 
-/* ---- matrix-vector (1..3 tokens) for Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q4_K Q5_K ---------------
+/* ---- matrix-vector (1..3 tokens) for Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q4_K Q5_K Q6_K ----------
  *
  * vec_dot (one row against Q8 blocks) pays a scalar f16 conversion and a broadcast per
  * block, and for Q4_K a scalar scale unpacking and min sum per super-block: the row
@@ -639,7 +640,79 @@ gemv_q5_k(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
     gemv_kq(n, nr, w, w_stride, a, a_stride, y, ldy, NT, true);
 }
 
-/* 1..3 tokens at a time: the types above (NULL for the others). */
+/* Q6_K: per half super-block, 64 ql bytes and 32 qh bytes give four vectors of 32
+ * levels in natural order (sub-blocks 2k and 2k + 1 of 16 values in the low and high
+ * lanes); vpmaddwd weights each word pair by its sub-block's int8 scale, so a
+ * super-block sums in int32 (|sum| < 2^29), and the -32 bias joins as sum_s sc_s e_s
+ * (e_s = -32 * the sub-block's activation sum, prepared). */
+static inline __attribute__((always_inline)) void
+gemv_q6_k(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride, float *y,
+          int64_t ldy, const int NT) {
+    const int nsb = (int)(n / QK_K);
+    x86_prow A[3];
+    QLM_UNROLL_FULL for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, 16);
+    const __m256i m4 = _mm256_set1_epi8(15), m30 = _mm256_set1_epi8(0x30), ones = _mm256_set1_epi16(1);
+    (void)ones; /* not with AVX-VNNI */
+    for (int r = 0; r < nr; r++) {
+        const uint8_t *row = w + (size_t)r * w_stride;
+        __m256 acc[3];
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
+        for (int i = 0; i < nsb; i++) {
+            const uint8_t *x = row + sizeof(block_q6_k) * (size_t)i;
+            QLM_UNROLL_FULL for (int o = 0; o < (int)sizeof(block_q6_k); o += 64)
+                _mm_prefetch((const char *)x + PF_DIST + o, _MM_HINT_T1);
+            const __m128i sc8 = _mm_loadu_si128((const __m128i *)(x + 192));
+            const __m256i sw = _mm256_cvtepi8_epi16(sc8); /* words: the 16 scales */
+            const __m256i sc32a = _mm256_cvtepi8_epi32(sc8), sc32b = _mm256_cvtepi8_epi32(_mm_srli_si128(sc8, 8));
+            __m256i isum[3];
+            QLM_UNROLL_FULL for (int t = 0; t < NT; t++) { /* the bias term: sum_s sc_s e_s */
+                const int32_t *e = (const int32_t *)A[t].e + 16 * (size_t)i;
+                isum[t] = _mm256_add_epi32(_mm256_mullo_epi32(sc32a, _mm256_loadu_si256((const __m256i *)e)),
+                                           _mm256_mullo_epi32(sc32b, _mm256_loadu_si256((const __m256i *)(e + 8))));
+            }
+            QLM_UNROLL_FULL for (int h = 0; h < 2; h++) {
+                const __m256i l0 = _mm256_loadu_si256((const __m256i *)(x + 64 * h));
+                const __m256i l1 = _mm256_loadu_si256((const __m256i *)(x + 64 * h + 32));
+                const __m256i hb = _mm256_loadu_si256((const __m256i *)(x + 128 + 32 * h));
+                /* the two high bits of each level moved to bits 4-5 (16-bit shifts: the
+                 * bits crossing from the neighbouring byte fall outside 0x30) */
+                __m256i v[4];
+                v[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 4), m30));
+                v[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 2), m30));
+                v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(hb, m30));
+                v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_and_si256(_mm256_srli_epi16(hb, 2), m30));
+                const __m256i swh = _mm256_permute4x64_epi64(sw, h ? 0xEE : 0x44); /* scales 8h..8h+7, both lanes */
+                QLM_UNROLL_FULL for (int k = 0; k < 4; k++) {
+                    /* word 2k of the low lane, 2k + 1 of the high lane, in every word */
+                    const __m256i ctl = _mm256_setr_epi8(4 * k, 4 * k + 1, 4 * k, 4 * k + 1, 4 * k, 4 * k + 1, 4 * k, 4 * k + 1,
+                                                         4 * k, 4 * k + 1, 4 * k, 4 * k + 1, 4 * k, 4 * k + 1, 4 * k, 4 * k + 1,
+                                                         4 * k + 2, 4 * k + 3, 4 * k + 2, 4 * k + 3, 4 * k + 2, 4 * k + 3, 4 * k + 2, 4 * k + 3,
+                                                         4 * k + 2, 4 * k + 3, 4 * k + 2, 4 * k + 3, 4 * k + 2, 4 * k + 3, 4 * k + 2, 4 * k + 3);
+                    const __m256i sck = _mm256_shuffle_epi8(swh, ctl);
+                    QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
+                        const int8_t *aq = A[t].q + QK_K * (size_t)i + 128 * h + 32 * k;
+                        /* int16 pair sums: at most 2 * 63 * 127 */
+                        const __m256i p = _mm256_maddubs_epi16(v[k], _mm256_loadu_si256((const __m256i *)aq));
+#ifdef QLM_AVXVNNI
+                        isum[t] = _mm256_dpwssd_avx_epi32(isum[t], p, sck);
+#else
+                        isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(p, sck));
+#endif
+                        __asm__("" : "+x"(isum[t])); /* a running sum, not a tree (see gemv_kq) */
+                    }
+                }
+            }
+            qlm_f16 dh;
+            memcpy(&dh, x + 208, 2);
+            const float d = x86_f16(dh);
+            QLM_UNROLL_FULL for (int t = 0; t < NT; t++)
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(d * A[t].d[16 * (size_t)i]), acc[t]);
+        }
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = hsum8_ps(acc[t]);
+    }
+}
+
+/* 1..3 tokens at a time: the types above. */
 typedef void (*gemv_fn)(int64_t n, int nr, int nt, const uint8_t *w, size_t w_stride, const uint8_t *a,
                         size_t a_stride, float *y, int64_t ldy);
 #define DEFINE_GEMV(name, body)                                                                      \
@@ -661,6 +734,7 @@ DEFINE_GEMV(gemv_q5_1_any, gemv_q5_1)
 DEFINE_GEMV(gemv_q8_0_any, gemv_q8_0)
 DEFINE_GEMV(gemv_q4_k_any, gemv_q4_k)
 DEFINE_GEMV(gemv_q5_k_any, gemv_q5_k)
+DEFINE_GEMV(gemv_q6_k_any, gemv_q6_k)
 
 /* One entry point per type: constants into the micro-kernel so each is compiled for
  * its type. */
@@ -712,7 +786,7 @@ DEFINE_GEMM(gemm_q5_1, G_Q5_1, ORD_NIB4, 8, 4, true, false, gemv_q5_1_any)
 DEFINE_GEMM(gemm_q8_0, G_Q8_0, ORD_NAT32, 8, 1, false, Q8_0_SIGNED, gemv_q8_0_any)
 DEFINE_GEMM(gemm_q4_k, G_Q4_K, ORD_KQ, 8, 8, true, false, gemv_q4_k_any)
 DEFINE_GEMM(gemm_q5_k, G_Q5_K, ORD_KQ, 8, 4, true, false, gemv_q5_k_any)
-DEFINE_GEMM(gemm_q6_k, G_Q6_K, ORD_NAT16, 4, 2, false, false, NULL)
+DEFINE_GEMM(gemm_q6_k, G_Q6_K, ORD_NAT16, 4, 2, false, false, gemv_q6_k_any)
 
 /* ---- float weights (F32, F16, BF16) -------------------------------------------------
  *
@@ -830,13 +904,16 @@ void qlm_avxvnni_fill_gemm(qlm_kernels *k) {
 void qlm_avx2_fill_gemm(qlm_kernels *k) {
 #endif
     for (int t = 0; t < QLM_TYPE_COUNT; t++) k->gemm_min_tokens[t] = TOK;
-    k->gemm_min_tokens[QLM_TYPE_Q4_0] = 1; /* matrix-vector loops above */
+    /* matrix-vector loops above; Q6_K's is 1.05-1.1x vec_dot for one token (1.5-1.75x
+     * for 2-3 tokens, which vec_dot unpacks once per token) */
+    k->gemm_min_tokens[QLM_TYPE_Q4_0] = 1;
     k->gemm_min_tokens[QLM_TYPE_Q4_1] = 1;
     k->gemm_min_tokens[QLM_TYPE_Q5_0] = 1;
     k->gemm_min_tokens[QLM_TYPE_Q5_1] = 1;
     k->gemm_min_tokens[QLM_TYPE_Q8_0] = 1;
     k->gemm_min_tokens[QLM_TYPE_Q4_K] = 1;
     k->gemm_min_tokens[QLM_TYPE_Q5_K] = 1;
+    k->gemm_min_tokens[QLM_TYPE_Q6_K] = 1;
     k->gemm_prep[QLM_TYPE_Q4_0] = qlm_x86_prep_q4_0;
     k->gemm[QLM_TYPE_Q4_0] = gemm_q4_0;
     k->gemm_prep[QLM_TYPE_Q4_1] = qlm_x86_prep_q4_1;
