@@ -681,7 +681,8 @@ gemv_q6_k(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a
                 v[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 2), m30));
                 v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(hb, m30));
                 v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_and_si256(_mm256_srli_epi16(hb, 2), m30));
-                const __m256i swh = _mm256_permute4x64_epi64(sw, h ? 0xEE : 0x44); /* scales 8h..8h+7, both lanes */
+                /* scales 8h..8h+7 in both lanes (two literal immediates: clang wants one) */
+                const __m256i swh = h ? _mm256_permute4x64_epi64(sw, 0xEE) : _mm256_permute4x64_epi64(sw, 0x44);
                 QLM_UNROLL_FULL for (int k = 0; k < 4; k++) {
                     /* word 2k of the low lane, 2k + 1 of the high lane, in every word */
                     const __m256i ctl = _mm256_setr_epi8(4 * k, 4 * k + 1, 4 * k, 4 * k + 1, 4 * k, 4 * k + 1, 4 * k, 4 * k + 1,
