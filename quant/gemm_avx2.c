@@ -614,14 +614,17 @@ gemv_kq(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, 
                     __asm__("" : "+x"(isum[t]));
                 }
             }
-            qlm_f16 dh[2];
-            memcpy(dh, x, 4);
-            const float d = x86_f16(dh[0]), dmin = x86_f16(dh[1]);
+            /* d and dmin by one conversion: lanes 0 and 1 */
+            int32_t ddw;
+            memcpy(&ddw, x, 4);
+            const __m128 dd = _mm_cvtph_ps(_mm_cvtsi32_si128(ddw));
             /* min term: -dmin * mn_s * e_s, e_s = d_a * sum of the sub-block's levels */
-            const __m256 wm = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))), _mm256_set1_ps(-dmin));
+            const __m256 wm = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))),
+                                            _mm256_broadcastss_ps(_mm_movehdup_ps(dd)));
             QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
-                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(d * A[t].d[8 * (size_t)i]), acc[t]);
-                acc[t] = _mm256_fmadd_ps(wm, _mm256_loadu_ps((const float *)A[t].e + 8 * (size_t)i), acc[t]);
+                const __m256 s = _mm256_broadcastss_ps(_mm_mul_ss(dd, _mm_load_ss(A[t].d + 8 * (size_t)i)));
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), s, acc[t]);
+                acc[t] = _mm256_fnmadd_ps(wm, _mm256_loadu_ps((const float *)A[t].e + 8 * (size_t)i), acc[t]);
             }
         }
         QLM_UNROLL_FULL for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = hsum8_ps(acc[t]);
