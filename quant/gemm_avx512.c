@@ -799,15 +799,17 @@ static void repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t
 
 /* ---- the gemm entry points ------------------------------------------------------- */
 
-/* Tokens from which the repacked matrix-matrix path beats the matrix-vector loop (float
- * weights; quantized ones: QGEMM_MIN_TOKENS), and from which AMX tiles (16 tokens each)
- * beat the VNNI micro-kernels. Up to 6 tokens the matrix-vector loop, in passes of 3,
- * beats repacking the panels for so few tokens (Q4_0, 1024 x 2048 in cache, G MAC/s:
- * 3 tokens 76, repacked 4: 44, 6: 62, 8: 80; with a 75 MB matrix 1.4-1.6x at 4-6).
- * At most 9: qlm_matmul's token split leaves pieces of 9+, which must take the whole
- * batch's path (quant/gemm_avx2.c, GEMV_BELOW). */
-#define GEMM_MIN_TOKENS 4
+/* Tokens from which the repacked matrix-matrix path beats the matrix-vector loop (in
+ * passes of 3 tokens), by weight kind, and from which AMX tiles (16 tokens each) beat
+ * the VNNI micro-kernels. Quantized: repacking panels for 4-6 tokens cost more than
+ * reading the weights again (Q4_0, 1024 x 2048 in cache, G MAC/s: 3 tokens 76, repacked
+ * 4: 44, 6: 62, 8: 80; with a 75 MB matrix 1.4-1.6x at 4-6). Float: the transposing
+ * micro-kernel loses up to 8 tokens for F16/BF16 (1.7-2.6x; converting the weights
+ * costs more than reading them again) and up to 6 for F32. At most 9 either way:
+ * qlm_matmul's token split leaves pieces of 9+, which must take the whole batch's path
+ * (quant/gemm_avx2.c, GEMV_BELOW). */
 #define QGEMM_MIN_TOKENS 7
+#define FGEMM_MIN_TOKENS(wt) ((wt) == QLM_TYPE_F32 ? 7 : 9)
 #define AMX_MIN_TOKENS 16
 /* bf16 tiles dequantize every weight once per call: worth it from this many tokens */
 #define TILES_MIN_TOKENS 64
@@ -1127,27 +1129,48 @@ DEFINE_FLOAT_TILES(tiles_bf16, QLM_TYPE_BF16)
 
 /* ---- float weights (F32, F16, BF16) ------------------------------------------------ */
 
-/* matrix-vector: per row, 4 independent accumulators over 64 values per step */
+/* matrix-vector: per row, 4 independent accumulators per token over 64 values per
+ * step; up to 3 tokens share each weight load (one token per pass read the weights
+ * again for every token) */
+static inline __attribute__((always_inline)) void
+gemv_float_nt(qlm_type wt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride,
+              float *y, int64_t ldy, const int NT) {
+    const int esz = wt == QLM_TYPE_F32 ? 4 : 2;
+    const float *x[3];
+    QLM_UNROLL_FULL for (int t = 0; t < NT; t++) x[t] = (const float *)(a + (size_t)t * a_stride);
+    for (int r = 0; r < nr; r++) {
+        const void *row = w + (size_t)r * w_stride;
+        __m512 acc[3][4];
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) QLM_UNROLL_FULL for (int k = 0; k < 4; k++) acc[t][k] = _mm512_setzero_ps();
+        int64_t i = 0;
+        for (; i + 64 <= n; i += 64) {
+            const char *pf = (const char *)row + (size_t)i * (size_t)esz + PF_DIST; /* see gemv() */
+            QLM_UNROLL_FULL for (int o = 0; o < 64 * esz; o += 64) _mm_prefetch(pf + o, _MM_HINT_T0);
+            QLM_UNROLL_FULL for (int k = 0; k < 4; k++) {
+                const __m512 wv = ld_w16(row, i + 16 * k, wt, 16);
+                QLM_UNROLL_FULL for (int t = 0; t < NT; t++)
+                    acc[t][k] = _mm512_fmadd_ps(wv, _mm512_load_ps(x[t] + i + 16 * k), acc[t][k]);
+            }
+        }
+        for (; i < n; i += 16) { /* activations are zero-padded */
+            const __m512 wv = ld_w16(row, i, wt, n - i);
+            QLM_UNROLL_FULL for (int t = 0; t < NT; t++) acc[t][0] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(x[t] + i), acc[t][0]);
+        }
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++)
+            y[(size_t)t * ldy + r] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[t][0], acc[t][1]), _mm512_add_ps(acc[t][2], acc[t][3])));
+    }
+}
+
 static inline __attribute__((always_inline)) void
 gemv_float(qlm_type wt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride,
            float *y, int64_t ldy, int nt) {
-    for (int t = 0; t < nt; t++) {
-        const float *x = (const float *)(a + (size_t)t * a_stride);
-        for (int r = 0; r < nr; r++) {
-            const void *row = w + (size_t)r * w_stride;
-            __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-            int64_t i = 0;
-            const size_t esz = wt == QLM_TYPE_F32 ? 4 : 2;
-            for (; i + 64 <= n; i += 64) {
-                const char *pf = (const char *)row + (size_t)i * esz + PF_DIST; /* see gemv() */
-                for (size_t o = 0; o < 64 * esz; o += 64) _mm_prefetch(pf + o, _MM_HINT_T0);
-                for (int k = 0; k < 4; k++)
-                    acc[k] = _mm512_fmadd_ps(ld_w16(row, i + 16 * k, wt, 16), _mm512_load_ps(x + i + 16 * k), acc[k]);
-            }
-            for (; i < n; i += 16) /* activations are zero-padded */
-                acc[0] = _mm512_fmadd_ps(ld_w16(row, i, wt, n - i), _mm512_loadu_ps(x + i), acc[0]);
-            y[(size_t)t * ldy + r] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
-        }
+    for (int t0 = 0; t0 < nt; t0 += 3) {
+        const int c = nt - t0 < 3 ? nt - t0 : 3;
+        const uint8_t *at = a + (size_t)t0 * a_stride;
+        float *yt = y + (size_t)t0 * ldy;
+        if (c == 1) gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 1);
+        else if (c == 2) gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 2);
+        else gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 3);
     }
 }
 
@@ -1211,7 +1234,7 @@ gemm_float(qlm_type wt, int64_t n, int nr, int nt, const void *w, size_t w_strid
     const size_t panel_bytes = (size_t)n * 64 + 64;
     int panels = work ? (int)(QLM_GEMM_WORK_SIZE(n, nt) / panel_bytes) : 0;
     if (panels > 4) panels = 4;
-    if (nt < GEMM_MIN_TOKENS || panels < 1) {
+    if (nt < FGEMM_MIN_TOKENS(wt) || panels < 1) {
         gemv_float(wt, n, nr, w, w_stride, a, a_stride, y, ldy, nt);
         return;
     }
