@@ -1,8 +1,7 @@
 /* AVX2 matrix-matrix products (qlm_gemm_fn, ggml-like/kernels.h) over the x86 prepared
- * activations (quant/kernels_x86.h). The AVX2 table sends batches of fewer than
- * gemm_min_tokens tokens (by type) to vec_dot instead; these kernels still accept any
- * count, and every quantized type has a matrix-vector loop of its own for 1-3 tokens
- * (used up to GEMV_BELOW - 1 tokens, in passes of 3).
+ * activations (quant/kernels_x86.h), for any number of tokens: every weight type here has a
+ * matrix-vector loop for 1-3 tokens (used in passes of 3 below GEMV_BELOW tokens), so
+ * the AVX2 table sends no batch to vec_dot.
  *
  * Weights are repacked, 8 rows at a time, into panels with lane = row (each 32-bit lane
  * holds 4 consecutive levels of one row) and per-block float scales. The micro-kernel
@@ -328,7 +327,7 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
     default: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, 4, o, J, G, aff, sg); break; \
     }
 
-/* ---- matrix-vector (1..3 tokens) for Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q4_K Q5_K Q6_K ----------
+/* ---- matrix-vector (1..3 tokens per pass) for every quantized type --------------------
  *
  * vec_dot (one row against Q8 blocks) pays a scalar f16 conversion and a broadcast per
  * block, and for Q4_K a scalar scale unpacking and min sum per super-block: the row
@@ -336,9 +335,10 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
  * AVX2 path. These loops read the prepared activations instead: the nibble formats take
  * two blocks per vector (lanes 0-3 and 4-7), sum each block's lanes by vphaddd (3 per 8
  * blocks), add the -bias * sum(a) term from the prepared e in int32 (or m * s as floats),
- * and scale the 8 blocks with one conversion and one FMA; Q8_0 scales one block per vector lane-wise; Q4_K/Q5_K weight each sub-block
- * by its integer scale in vpmaddwd (Q8_K activations: one scale per super-block) and add
- * the min term as 8 lanes. */
+ * and scale the 8 blocks with one conversion and one FMA; Q8_0 scales one block per
+ * vector lane-wise; Q4_K/Q5_K/Q6_K weight each sub-block by its integer scale in
+ * vpmaddwd (Q8_K activations: one scale per super-block), Q4_K/Q5_K adding the min term
+ * as 8 lanes. Float weights have their own loop further down (gemv_float). */
 
 /* The weights stream from memory once: ask for the bytes PF_DIST ahead, into L2, as
  * the AVX-512 loop does (measured here: Q4_0 generation +45% with it, 1 thread). */
@@ -903,18 +903,24 @@ gemv_float(qlm_type wt, int64_t n, int nr, const uint8_t *w, size_t w_stride, co
     }
 }
 
+#define GEMV_FLOAT(name, wt)                                                                              \
+    static inline __attribute__((always_inline)) void name(int64_t n, int nr, const uint8_t *w, size_t ws, \
+                                                           const uint8_t *a, size_t as, float *y,         \
+                                                           int64_t ldy, const int NT) {                   \
+        gemv_float(wt, n, nr, w, ws, a, as, y, ldy, NT);                                                  \
+    }
+GEMV_FLOAT(gemv_f32, QLM_TYPE_F32)
+GEMV_FLOAT(gemv_f16, QLM_TYPE_F16)
+GEMV_FLOAT(gemv_bf16, QLM_TYPE_BF16)
+DEFINE_GEMV(gemv_f32_any, gemv_f32)
+DEFINE_GEMV(gemv_f16_any, gemv_f16)
+DEFINE_GEMV(gemv_bf16_any, gemv_bf16)
+
 static inline __attribute__((always_inline)) void
-gemm_float(qlm_type wt, int64_t n, int nr, int nt, const void *w, size_t w_stride, const void *a, size_t a_stride,
-           float *y, int64_t ldy) {
+gemm_float(qlm_type wt, gemv_fn gv, int64_t n, int nr, int nt, const void *w, size_t w_stride, const void *a,
+           size_t a_stride, float *y, int64_t ldy) {
     if (nt < GEMV_BELOW) {
-        for (int t0 = 0; t0 < nt; t0 += 3) {
-            const int c = nt - t0 < 3 ? nt - t0 : 3;
-            const uint8_t *at = (const uint8_t *)a + (size_t)t0 * a_stride;
-            float *yt = y + (size_t)t0 * ldy;
-            if (c == 1) gemv_float(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 1);
-            else if (c == 2) gemv_float(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 2);
-            else gemv_float(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 3);
-        }
+        gv(n, nr, nt, w, w_stride, a, a_stride, y, ldy);
         return;
     }
     _Alignas(32) float panel[FLOAT_KC * 16];
@@ -942,33 +948,25 @@ gemm_float(qlm_type wt, int64_t n, int nr, int nt, const void *w, size_t w_strid
     }
 }
 
-#define DEFINE_GEMM_FLOAT(name, wt)                                                                   \
+#define DEFINE_GEMM_FLOAT(name, wt, gemv)                                                             \
     static void name(int64_t n, int nr, int nt, const void *w, size_t w_stride, const void *a,       \
                      size_t a_stride, float *y, int64_t ldy, void *work) {                           \
         (void)work;                                                                                  \
-        gemm_float(wt, n, nr, nt, w, w_stride, a, a_stride, y, ldy);                                 \
+        gemm_float(wt, gemv, n, nr, nt, w, w_stride, a, a_stride, y, ldy);                           \
     }
-DEFINE_GEMM_FLOAT(gemm_f32, QLM_TYPE_F32)
-DEFINE_GEMM_FLOAT(gemm_f16, QLM_TYPE_F16)
-DEFINE_GEMM_FLOAT(gemm_bf16, QLM_TYPE_BF16)
+DEFINE_GEMM_FLOAT(gemm_f32, QLM_TYPE_F32, gemv_f32_any)
+DEFINE_GEMM_FLOAT(gemm_f16, QLM_TYPE_F16, gemv_f16_any)
+DEFINE_GEMM_FLOAT(gemm_bf16, QLM_TYPE_BF16, gemv_bf16_any)
 
 #ifdef QLM_AVXVNNI
 void qlm_avxvnni_fill_gemm(qlm_kernels *k) {
 #else
 void qlm_avx2_fill_gemm(qlm_kernels *k) {
 #endif
-    for (int t = 0; t < QLM_TYPE_COUNT; t++) k->gemm_min_tokens[t] = TOK;
-    /* matrix-vector loops above; Q6_K's is 1.05-1.1x vec_dot for one token (1.5-1.75x
-     * for 2-3 tokens, which vec_dot unpacks once per token) */
-    k->gemm_min_tokens[QLM_TYPE_Q4_0] = 1;
-    k->gemm_min_tokens[QLM_TYPE_Q4_1] = 1;
-    k->gemm_min_tokens[QLM_TYPE_Q5_0] = 1;
-    k->gemm_min_tokens[QLM_TYPE_Q5_1] = 1;
-    k->gemm_min_tokens[QLM_TYPE_Q8_0] = 1;
-    k->gemm_min_tokens[QLM_TYPE_Q4_K] = 1;
-    k->gemm_min_tokens[QLM_TYPE_Q5_K] = 1;
-    k->gemm_min_tokens[QLM_TYPE_Q6_K] = 1;
-    k->gemm_min_tokens[QLM_TYPE_F32] = k->gemm_min_tokens[QLM_TYPE_F16] = k->gemm_min_tokens[QLM_TYPE_BF16] = 1;
+    /* every type here has a matrix-vector loop, which beats vec_dot from one token
+     * (Q6_K's by 1.05-1.1x, 1.5-1.75x for 2-3 tokens, which vec_dot unpacks once per
+     * token; F16 1.7x: vec_dot converts the activations too) */
+    for (int t = 0; t < QLM_TYPE_COUNT; t++) k->gemm_min_tokens[t] = 1;
     k->gemm_prep[QLM_TYPE_Q4_0] = qlm_x86_prep_q4_0;
     k->gemm[QLM_TYPE_Q4_0] = gemm_q4_0;
     k->gemm_prep[QLM_TYPE_Q4_1] = qlm_x86_prep_q4_1;

@@ -274,7 +274,7 @@ static void dot_q5_k(int64_t n, float *s, const void *vx, const void *vy) {
         for (int j = 0; j < 8; j++) smin += mn[j] * (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]);
         const __m256i qh = _mm256_loadu_si256((const __m256i *)x[i].qh);
         __m256i isum = _mm256_setzero_si256();
-        _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) {
+        QLM_UNROLL_FULL for (int c = 0; c < 4; c++) { /* constant shifts in x86_bit_to_4 */
             __m256i q = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * c));
             /* bit 2c of qh[l] is bit 4 of the low-nibble weight, bit 2c+1 of the high one */
             __m256i h0 = _mm256_and_si256(x86_bit_to_4(qh, 2 * c), h16);
