@@ -1,0 +1,19 @@
+#!/bin/bash
+# Alternating A/B runs of two qlm builds on this machine, whose speed drifts over
+# minutes: N rounds of "A, then B", each run's pp/tg t/s collected per binary.
+#
+#   bash bench/ab.sh N QLM_A QLM_B -- bench -m FILE -p 0 -n 64 -t 1 -r 1
+#
+# Prints one line per binary with its N figures in run order. Environment variables
+# (QLM_ISA, QLM_AMX) apply to both. Not run by the tests.
+set -uo pipefail
+[ $# -ge 4 ] && [ "$4" = "--" ] || { sed -n '2,8p' "$0" >&2; exit 2; }
+n=$1 a=$2 b=$3
+shift 4
+for ((i = 0; i < n; i++)); do
+    for x in "$a" "$b"; do
+        v=$("$x" "$@" 2>/dev/null | grep -E '\| +(pp|tg)[0-9]+' | awk -F'|' '{print $8}' | awk '{print $1}' | tr '\n' ' ')
+        echo "$x $v"
+    done
+done | awk '{k = $1; if (!(k in r)) order[++m] = k; for (i = 2; i <= NF; i++) r[k] = r[k] " " $i}
+            END {for (j = 1; j <= m; j++) print order[j] ":" r[order[j]]}'
