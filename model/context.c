@@ -15,7 +15,7 @@ void qlm_context_free(qlm_context *c) {
     qlm_pool_free(c->pool);
     free(c->k_cache); free(c->v_cache);
     free(c->x); free(c->xb); free(c->q); free(c->k); free(c->v); free(c->att); free(c->qkv);
-    free(c->hb); free(c->hb2); free(c->proj); free(c->scores); free(c->mm_scratch);
+    free(c->hb); free(c->hb2); free(c->proj); free(c->scores); free(c->rope_cs); free(c->mm_scratch);
     free(c->logits);
     free(c);
 }
@@ -62,10 +62,11 @@ qlm_status qlm_context_new(qlm_model *m, const qlm_context_params *p, qlm_contex
     c->hb2 = alloc_floats(nb * hp->n_ff);
     c->proj = alloc_floats(nb * hp->n_embd);
     c->scores = alloc_floats((size_t)c->n_threads * c->n_ctx);
+    c->rope_cs = alloc_floats(nb * (size_t)(hp->n_rot > 0 ? hp->n_rot : 1));
     c->mm_scratch = malloc(qlm_matmul_scratch_size((int64_t)mm_in, c->n_batch));
     c->pool = qlm_pool_new(c->n_threads);
     if (!c->k_cache || !c->v_cache || !c->x || !c->xb || !c->q || !c->k || !c->v || !c->att || !c->qkv ||
-        !c->hb || !c->hb2 || !c->proj || !c->scores || !c->mm_scratch || !c->pool) {
+        !c->hb || !c->hb2 || !c->proj || !c->scores || !c->rope_cs || !c->mm_scratch || !c->pool) {
         qlm_context_free(c);
         return qlm_set_error(err, QLM_ERR_NOMEM, "out of memory creating a context of %d tokens (KV cache %zu MiB)",
                              p->n_ctx, 2 * kv_bytes >> 20);

@@ -26,6 +26,7 @@ struct qlm_context {
     float *hb, *hb2;          /* feed-forward hidden    [n_batch][2 n_ff] / [n_batch][n_ff] */
     float *proj;              /* projection output      [n_batch][n_embd] */
     float *scores;            /* per thread             [n_threads][n_ctx] */
+    float *rope_cs;           /* RoPE cos, sin pairs    [n_batch][n_rot] (qlm_rope_angles) */
     void *mm_scratch;         /* quantized activations */
     float *logits;            /* [n_logits][n_vocab] */
     size_t logits_cap;        /* rows allocated */

@@ -89,6 +89,26 @@ static void add_bias(float *y, const qlm_tensor *b, int n, int w, int ld) {
     for (int i = 0; i < n; i++) qlm_add(y + (size_t)i * ld, vec(b), w);
 }
 
+/* The RoPE settings of layer L (its base: sliding-window layers may have their own). */
+static qlm_rope_cfg rope_cfg(const qlm_model *m, const qlm_layer *L) {
+    const qlm_hparams *hp = &m->hp;
+    const float *freq_div = m->rope_freqs.data ? vec(&m->rope_freqs) : NULL;
+    return (qlm_rope_cfg){hp->n_rot, L->rope_theta, m->arch->rope_mode == QLM_ROPE_NEOX, freq_div,
+                          hp->rope_freq_bf16};
+}
+
+/* The cos/sin pairs of each token's position, once per batch and RoPE base instead of
+ * once per layer: n_rot/2 powf, cosf and sinf per token were a third of qkv_post_task. */
+static void rope_table_task(void *arg, int ith, int nth) {
+    fwd_job *j = arg;
+    const qlm_context *c = j->c;
+    const int n_rot = c->m->hp.n_rot;
+    const qlm_rope_cfg rc = rope_cfg(c->m, j->L);
+    long lo, hi;
+    qlm_split(j->n, ith, nth, &lo, &hi);
+    for (long i = lo; i < hi; i++) qlm_rope_angles(c->rope_cs + i * n_rot, j->pos0 + (int)i, &rc);
+}
+
 /* Biases, Q/K norms and RoPE on q and k; then k and v go to the cache. */
 static void qkv_post_task(void *arg, int ith, int nth) {
     fwd_job *j = arg;
@@ -97,8 +117,8 @@ static void qkv_post_task(void *arg, int ith, int nth) {
     const qlm_hparams *hp = &m->hp;
     const qlm_layer *L = j->L;
     int hd = hp->head_dim, kv_dim = hp->n_head_kv * hd, q_dim = hp->n_head * hd;
-    qlm_rope_mode mode = m->arch->rope_mode;
-    const float *freq_div = m->rope_freqs.data ? vec(&m->rope_freqs) : NULL;
+    const bool rope = m->arch->rope_mode != QLM_ROPE_NONE;
+    const qlm_rope_cfg rc = rope_cfg(m, L);
     long lo, hi;
     qlm_split(j->n, ith, nth, &lo, &hi);
     for (long i = lo; i < hi; i++) {
@@ -123,17 +143,15 @@ static void qkv_post_task(void *arg, int ith, int nth) {
             for (int h = 0; h < hp->n_head; h++) qlm_rmsnorm(q + h * hd, q + h * hd, vec(&L->q_norm), hd, hp->norm_eps);
             for (int h = 0; h < hp->n_head_kv; h++) qlm_rmsnorm(k + h * hd, k + h * hd, vec(&L->k_norm), hd, hp->norm_eps);
         }
-        if (mode != QLM_ROPE_NONE) {
-            qlm_rope_cfg rc = {hp->n_rot, L->rope_theta, mode == QLM_ROPE_NEOX, freq_div, hp->rope_freq_bf16};
-            float cs[QLM_ROPE_MAX_ROT]; /* n_rot <= head_dim <= 4096 (model.c) */
-            qlm_rope_angles(cs, pos, &rc);
+        if (rope) {
+            const float *cs = c->rope_cs + i * hp->n_rot; /* rope_table_task */
             for (int h = 0; h < hp->n_head; h++) qlm_rope_apply(q + h * hd, cs, &rc);
             for (int h = 0; h < hp->n_head_kv; h++) qlm_rope_apply(k + h * hd, cs, &rc);
         }
         size_t off = ((size_t)j->layer * c->n_ctx + (size_t)pos) * kv_dim;
-        if (c->kv_type == QLM_KV_F16) {
-            qlm_f16 *kc = (qlm_f16 *)c->k_cache + off, *vc = (qlm_f16 *)c->v_cache + off;
-            for (int e = 0; e < kv_dim; e++) { kc[e] = qlm_f32_to_f16(k[e]); vc[e] = qlm_f32_to_f16(v[e]); }
+        if (c->kv_type == QLM_KV_F16) { /* rounded to nearest even, as qlm_f32_to_f16 */
+            c->kern->from_float[QLM_TYPE_F16](k, (qlm_f16 *)c->k_cache + off, kv_dim);
+            c->kern->from_float[QLM_TYPE_F16](v, (qlm_f16 *)c->v_cache + off, kv_dim);
         } else {
             memcpy((float *)c->k_cache + off, k, (size_t)kv_dim * sizeof(float));
             memcpy((float *)c->v_cache + off, v, (size_t)kv_dim * sizeof(float));
@@ -273,6 +291,8 @@ void qlm_forward(qlm_context *c, const int32_t *tokens, int n, bool all_logits, 
             int64_t ld[3] = {L->wq.ne[1], L->wk.ne[1], L->wv.ne[1]};
             qlm_matmul_fused(c->pool, c->kern, 3, W, c->xb, Y, ld, n, c->mm_scratch);
         }
+        if (m->arch->rope_mode != QLM_ROPE_NONE && (il == 0 || L->rope_theta != m->layers[il - 1].rope_theta))
+            qlm_pool_run(c->pool, rope_table_task, &j);
         qlm_pool_run(c->pool, qkv_post_task, &j);
         atomic_store(&j.next, 0);
         qlm_pool_run(c->pool, attention_task, &j);
