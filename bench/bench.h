@@ -26,6 +26,7 @@ typedef struct {
     int n_batch;              /* tokens per qlm_eval call (llama-bench's n_batch) */
     int n_ubatch;             /* the context's n_batch: tokens per forward chunk */
     qlm_kv_type kv;
+    bool no_mmap;             /* the model was read into memory (load_mode "none") */
     int reps;
     bool warmup;
     /* results */

@@ -77,7 +77,7 @@ static void get_values(const bench_printer *p, const bench_model_info *mi, const
     S(23, "auto");
     S(24, "0.00");
     S(25, "none");
-    S(26, "mmap");
+    S(26, "%s", t->no_mmap ? "none" : "mmap");
     S(27, "0");
     S(28, "0");
     S(29, "0");

@@ -4,6 +4,7 @@
 #include "../bench/bench_kernels.h"
 #include "args.h"
 #include "commands.h"
+#include "model_load.h"
 #include "qlm.h"
 
 #include <stdio.h>
@@ -38,6 +39,9 @@ static void usage(FILE *f) {
         "  -b, --batch-size N       tokens per qlm_eval call in pp (default 2048)\n"
         "  -ub, --ubatch-size N     tokens per forward chunk: the context's n_batch (default 512)\n"
         "      --kv f16|f32         KV cache type (default f16)\n"
+        "  -mmp, --mmap 0|1         0: read the model into memory (huge pages) instead of\n"
+        "                           mapping it, as qlm run --no-mmap (default 1); also\n"
+        "                           --no-mmap, --load-mode none|mmap\n"
         "  -o, --output FMT         md (default), json or csv\n"
         "      --bw GBPS            read bandwidth for the tg roofline; default: measured\n"
         "                           with each thread count right before its tg tests\n"
@@ -147,6 +151,7 @@ int cmd_bench(int argc, char **argv) {
     long long reps = 5, n_batch = 2048, n_ubatch = 512, bw_mib = 1024;
     double bw_given = 0;
     qlm_kv_type kv = QLM_KV_F16;
+    bool no_mmap = false;
     bench_format fmt = BENCH_MD;
     bool warmup = true, membw = false, kernels = false;
     qlm_bench_kernels_params kp = {0};
@@ -184,6 +189,17 @@ int cmd_bench(int argc, char **argv) {
             else { cli_error(cmd, "bad value for %s: '%s' (expected md, json or csv)", a, v); return 2; }
         }
         else if (IS("--no-warmup", "--no-warmup")) warmup = false;
+        else if (IS("-mmp", "--mmap")) {
+            VALUE();
+            if (strcmp(v, "0") && strcmp(v, "1")) { cli_error(cmd, "bad value for %s: '%s' (expected 0 or 1)", a, v); return 2; }
+            no_mmap = *v == '0';
+        }
+        else if (IS("--no-mmap", "--no-mmap")) no_mmap = true;
+        else if (IS("--load-mode", "--load-mode")) {
+            VALUE();
+            if (strcmp(v, "none") && strcmp(v, "mmap")) { cli_error(cmd, "bad value for %s: '%s' (expected none or mmap)", a, v); return 2; }
+            no_mmap = !strcmp(v, "none");
+        }
         else if (IS("--membw", "--membw")) membw = true;
         else if (IS("--kernels", "--kernels")) kernels = true;
         else if (IS("--isa", "--isa")) { VALUE(); kp.isa = v; kernel_flag = a; }
@@ -255,7 +271,7 @@ int cmd_bench(int argc, char **argv) {
     for (int mi_ = 0; mi_ < n_models; mi_++) {
         qlm_model *m = NULL;
         qlm_error err = {0};
-        if (qlm_model_load(models[mi_], NULL, &m, &err)) {
+        if (cli_model_load(models[mi_], no_mmap, &m, &err)) {
             cli_error(cmd, "%s", err.message);
             failed++;
             ps.index += per_model;
@@ -277,6 +293,7 @@ int cmd_bench(int argc, char **argv) {
                 t.n_batch = (int)n_batch;
                 t.n_ubatch = (int)n_ubatch;
                 t.kv = kv;
+                t.no_mmap = no_mmap;
                 t.reps = (int)reps;
                 t.warmup = warmup;
                 t.bytes_per_token = info.bytes_per_token;

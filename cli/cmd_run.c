@@ -2,6 +2,7 @@
  * they are decoded; timings go to stderr. */
 #include "args.h"
 #include "commands.h"
+#include "model_load.h"
 #include "qlm.h"
 
 #include <stdio.h>
@@ -32,6 +33,8 @@ static const char *RUN_USAGE =
     "      --kv f16|f32        KV cache element type (default f16)\n"
     "      --no-bos            do not add BOS in front of the prompt\n"
     "      --ignore-eos        keep generating past the end-of-sequence token\n"
+    "      --no-mmap           read the model into memory (huge pages) instead of mapping it:\n"
+    "                          faster generation, slower load, no sharing between processes\n"
     "  -v, --verbose           print model and kernel details to stderr\n"
     "  -h, --help              this text\n";
 
@@ -46,7 +49,7 @@ typedef struct {
     long long n_predict, top_k, threads, ctx, repeat_last_n;
     double temp, top_p, min_p, repeat_penalty;
     uint64_t seed;
-    bool seed_set, no_bos, ignore_eos, verbose;
+    bool seed_set, no_bos, ignore_eos, verbose, no_mmap;
     qlm_kv_type kv;
 } run_opts;
 
@@ -81,6 +84,7 @@ static int parse_args(int argc, char **argv, run_opts *o) {
         }
         else if (!strcmp(a, "--no-bos")) o->no_bos = true;
         else if (!strcmp(a, "--ignore-eos")) o->ignore_eos = true;
+        else if (!strcmp(a, "--no-mmap")) o->no_mmap = true;
         else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) o->verbose = true;
         else { cli_error(cmd, "unknown option '%s' (see qlm run --help)", a); return 2; }
 #undef VAL
@@ -112,7 +116,7 @@ int cmd_run(int argc, char **argv) {
     qlm_detok *dt = NULL;
     int32_t *toks = NULL;
     int status = 1;
-    if (qlm_model_load(o.model, NULL, &model, &err) != QLM_OK) goto fail;
+    if (cli_model_load(o.model, o.no_mmap, &model, &err) != QLM_OK) goto fail;
     qlm_context_params cp = qlm_context_default_params();
     cp.n_ctx = (int)o.ctx;
     cp.n_threads = (int)o.threads;

@@ -21,7 +21,9 @@ static const char *SERVE_USAGE =
     "  -t, --threads N       compute threads in all (default: physical cores)\n"
     "      --api-key KEY     require 'Authorization: Bearer KEY' on every request\n"
     "      --max-body BYTES  largest request body accepted (default 1048576)\n"
-    "      --port-file PATH  write the bound port to PATH once listening\n";
+    "      --port-file PATH  write the bound port to PATH once listening\n"
+    "      --no-mmap         read the model into memory (huge pages) instead of mapping it:\n"
+    "                        faster generation, slower load\n";
 
 int cmd_serve(int argc, char **argv) {
     const char *cmd = "serve";
@@ -40,6 +42,7 @@ int cmd_serve(int argc, char **argv) {
         else if (!strcmp(a, "--api-key")) { VAL(); if (!*v || strlen(v) > 512) { cli_error(cmd, "--api-key must be 1 to 512 characters"); return 2; } cfg.api_key = v; }
         else if (!strcmp(a, "--max-body")) { VAL(); if (!flag_int(cmd, a, v, 1024, 1LL << 30, &v64)) return 2; cfg.max_body = (size_t)v64; }
         else if (!strcmp(a, "--port-file")) { VAL(); cfg.port_file = v; }
+        else if (!strcmp(a, "--no-mmap")) cfg.no_mmap = true;
         else { cli_error(cmd, "unknown option '%s' (see qlm serve --help)", a); return 2; }
 #undef VAL
     }

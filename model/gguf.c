@@ -362,8 +362,8 @@ qlm_status qlm_gguf_open_memory(const void *data, size_t size, qlm_gguf **out, q
     return QLM_OK;
 }
 
-qlm_status qlm_gguf_open(const char *path, qlm_gguf **out, qlm_error *err) {
-    *out = NULL;
+/* Opens path as a regular, non-empty file: its descriptor and size. */
+static qlm_status open_file(const char *path, int *fd_out, size_t *size_out, qlm_error *err) {
     int fd = open(path, O_RDONLY);
     if (fd < 0) return qlm_set_error(err, QLM_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
     struct stat st;
@@ -375,22 +375,89 @@ qlm_status qlm_gguf_open(const char *path, qlm_gguf **out, qlm_error *err) {
         close(fd);
         return qlm_set_error(err, QLM_ERR_FORMAT, "'%s' is empty, not a GGUF file", path);
     }
-    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-    close(fd); /* the mapping keeps the file */
-    if (map == MAP_FAILED) return qlm_set_error(err, QLM_ERR_IO, "cannot map '%s': %s", path, strerror(errno));
-    qlm_status rc = qlm_gguf_open_memory(map, (size_t)st.st_size, out, err);
+    if ((uint64_t)st.st_size > SIZE_MAX / 2) {
+        close(fd);
+        return qlm_set_error(err, QLM_ERR_IO, "'%s' is too large to map", path);
+    }
+    *fd_out = fd;
+    *size_out = (size_t)st.st_size;
+    return QLM_OK;
+}
+
+/* Parses the image at data (size bytes, inside the region map of map_len bytes, which
+ * the handle then owns and unmaps; on failure it is unmapped here). */
+static qlm_status open_owned(const char *path, const void *data, size_t size, void *map, size_t map_len,
+                             qlm_gguf **out, qlm_error *err) {
+    qlm_status rc = qlm_gguf_open_memory(data, size, out, err);
     if (rc != QLM_OK) {
-        munmap(map, (size_t)st.st_size);
+        munmap(map, map_len);
         qlm_error_prefix(err, path); /* the one-line error says which file */
         return rc;
     }
     (*out)->owns_map = true;
+    (*out)->map = map;
+    (*out)->map_len = map_len;
     return QLM_OK;
+}
+
+qlm_status qlm_gguf_open(const char *path, qlm_gguf **out, qlm_error *err) {
+    *out = NULL;
+    int fd;
+    size_t size;
+    qlm_status rc = open_file(path, &fd, &size, err);
+    if (rc) return rc;
+    void *map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd); /* the mapping keeps the file */
+    if (map == MAP_FAILED) return qlm_set_error(err, QLM_ERR_IO, "cannot map '%s': %s", path, strerror(errno));
+    return open_owned(path, map, size, map, size, out, err);
+}
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+qlm_status qlm_gguf_open_read(const char *path, qlm_progress_fn progress, void *progress_data, qlm_gguf **out,
+                              qlm_error *err) {
+    *out = NULL;
+    int fd;
+    size_t size;
+    qlm_status rc = open_file(path, &fd, &size, err);
+    if (rc) return rc;
+    /* a 2 MiB-aligned start inside a region one huge page longer than needed */
+    const size_t len = (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE + HUGE_PAGE;
+    void *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED) {
+        close(fd);
+        return qlm_set_error(err, QLM_ERR_NOMEM, "cannot allocate %zu MiB to read '%s' into: %s", size >> 20, path,
+                             strerror(errno));
+    }
+    uint8_t *buf = (uint8_t *)(((uintptr_t)map + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+#ifdef MADV_HUGEPAGE
+    madvise(buf, len - (size_t)(buf - (uint8_t *)map), MADV_HUGEPAGE); /* a hint: failure is harmless */
+#endif
+    const int total_mib = (int)((size + ((1u << 20) - 1)) >> 20);
+    const size_t chunk = (size_t)64 << 20;
+    for (size_t done = 0; done < size;) {
+        size_t want = size - done < chunk ? size - done : chunk;
+        ssize_t r = read(fd, buf + done, want);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            const int e = errno;
+            close(fd);
+            munmap(map, len);
+            if (r == 0) return qlm_set_error(err, QLM_ERR_IO, "'%s' ended after %zu of %zu bytes while being read", path,
+                                             done, size);
+            return qlm_set_error(err, QLM_ERR_IO, "cannot read '%s': %s", path, strerror(e));
+        }
+        done += (size_t)r;
+        if (progress) progress(progress_data, done == size ? total_mib : (int)(done >> 20), total_mib, path);
+    }
+    close(fd);
+    mprotect(map, len, PROT_READ); /* the weights are read-only from here on, as when mapped */
+    return open_owned(path, buf, size, map, len, out, err);
 }
 
 void qlm_gguf_close(qlm_gguf *g) {
     if (!g) return;
-    if (g->owns_map) munmap((void *)g->base, g->size);
+    if (g->owns_map) munmap(g->map, g->map_len);
     gguf_free_parsed(g);
     free(g);
 }

@@ -57,6 +57,8 @@ struct qlm_gguf {
     const uint8_t *base;   /* mapped file */
     uint64_t size;
     bool owns_map;         /* munmap on close (false for qlm_gguf_open_memory) */
+    void *map;             /* what to munmap: the file's map, or the memory it was read into */
+    size_t map_len;
     uint32_t version;
     uint64_t n_kv;
     qlm_gguf_kv *kv;
@@ -65,6 +67,13 @@ struct qlm_gguf {
     uint64_t alignment;
     uint64_t data_offset;  /* start of the data section in the file */
 };
+
+/* qlm_gguf_open, but the file is read into anonymous memory instead of mapped (2 MiB
+ * aligned, with transparent huge pages asked for where the OS has them): the weights
+ * then stream through far fewer TLB entries (see qlm_model_params.no_mmap). progress
+ * (may be NULL) gets MiB read of MiB total. */
+qlm_status qlm_gguf_open_read(const char *path, qlm_progress_fn progress, void *progress_data, qlm_gguf **out,
+                              qlm_error *err);
 
 /* Parse a GGUF image held in memory (not copied; must outlive the handle). */
 qlm_status qlm_gguf_open_memory(const void *data, size_t size, qlm_gguf **out,

@@ -269,7 +269,9 @@ qlm_status qlm_model_load(const char *path, const qlm_model_params *params, qlm_
     *out = NULL;
     qlm_model *m = calloc(1, sizeof *m);
     if (!m) return qlm_set_error(err, QLM_ERR_NOMEM, "out of memory");
-    qlm_status rc = qlm_gguf_open(path, &m->gguf, err);
+    qlm_status rc = params && params->no_mmap && !params->vocab_only
+                        ? qlm_gguf_open_read(path, params->progress, params->progress_data, &m->gguf, err)
+                        : qlm_gguf_open(path, &m->gguf, err);
     if (rc == QLM_OK) rc = qlm_vocab_load(m->gguf, &m->vocab, err);
     m->vocab_only = params && params->vocab_only;
     if (rc == QLM_OK && m->vocab_only && !m->vocab)

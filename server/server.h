@@ -23,6 +23,7 @@ typedef struct {
     size_t max_body;          /* bytes; default 1 MiB */
     int max_connections;      /* default 64 */
     const char *port_file;    /* if set, the bound port is written there (tests) */
+    bool no_mmap;             /* read the model into memory (qlm_model_params.no_mmap) */
 } server_config;
 
 typedef struct {

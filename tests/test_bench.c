@@ -502,6 +502,19 @@ static void test_cli(void) {
     }
     free(text);
 
+    t_case("cli: qlm bench -mmp 0 reads the model into memory: load_mode \"none\" (\"mmap\" by default)");
+    snprintf(args, sizeof args, "bench -m %s -p 8 -n 0 -r 1 -t 1 -mmp 0 -o csv", model);
+    rc = run_qlm(args, out, err_path);
+    T_CHECK(rc == 0, "exit %d", rc);
+    text = slurp(out);
+    T_CHECK(text && strstr(text, ",\"none\",") && !strstr(text, ",\"mmap\","), "load_mode: %.300s", text ? text : "");
+    free(text);
+    snprintf(args, sizeof args, "bench -m %s -p 8 -n 0 -r 1 -t 1 -o csv", model);
+    rc = run_qlm(args, out, err_path);
+    text = slurp(out);
+    T_CHECK(rc == 0 && text && strstr(text, ",\"mmap\","), "default load_mode");
+    free(text);
+
     t_case("cli: qlm bench -o md has llama-bench's columns, then the roofline columns");
     snprintf(args, sizeof args, "bench -m %s -p 8 -n 4 -r 2 -t 2 --bw 10", model);
     rc = run_qlm(args, out, err_path);
@@ -545,6 +558,8 @@ static void test_cli(void) {
         {"bench -m x.gguf -o xml", "xml"},
         {"bench -m x.gguf --kv q8_0", "--kv"},
         {"bench -m x.gguf --bw -3", "--bw"},
+        {"bench -m x.gguf -mmp 2", "-mmp"},
+        {"bench -m x.gguf --load-mode dio", "--load-mode"},
         {"bench -m x.gguf -p 0 -n 0", "nothing"},
         {"bench -m x.gguf --frobnicate", "--frobnicate"},
         {"bench -m", "-m"},

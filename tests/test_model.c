@@ -199,6 +199,73 @@ static void test_batch_equivalence(void) {
     qlm_model_free(m);
 }
 
+/* Logits of 24 tokens (one batch, f32 KV) into out [24][512]; false on any error. */
+static bool logits_of(qlm_model *m, float *out) {
+    int32_t ids[24];
+    for (int i = 0; i < 24; i++) ids[i] = (i * 53 + 3) % 512;
+    qlm_context_params cp = qlm_context_default_params();
+    cp.kv_type = QLM_KV_F32;
+    cp.n_threads = 2;
+    qlm_context *c = NULL;
+    qlm_error err = {0};
+    if (qlm_context_new(m, &cp, &c, &err) != QLM_OK) return false;
+    bool ok = qlm_eval(c, ids, 24, true, &err) == QLM_OK;
+    for (int i = 0; ok && i < 24; i++) memcpy(out + i * 512, qlm_logits(c, i), 512 * sizeof(float));
+    qlm_context_free(c);
+    return ok;
+}
+
+static void count_progress(void *data, int done, int total, const char *what) {
+    int *calls = data;
+    (void)what;
+    if (done >= 0 && done <= total) calls[0]++;
+    if (done == total) calls[1]++;
+    if (done < 0 || done > total) calls[2]++;
+}
+
+/* The file read into memory (no_mmap) gives the same model as the mapped file: the
+ * same bytes, so the same logits to the bit; a file cut short is an error. */
+static void test_no_mmap(void) {
+    t_case("load: no_mmap reads the file into memory: bit-identical logits, progress to the end, "
+           "a truncated file is a one-line error");
+    const char *p = stories();
+    if (!p) { t_skip("absent"); return; }
+    qlm_model *mm = NULL, *rd = NULL;
+    qlm_error err = {0};
+    int calls[3] = {0, 0, 0};
+    qlm_model_params mp = {.no_mmap = true, .progress = count_progress, .progress_data = calls};
+    T_CHECK(qlm_model_load(p, NULL, &mm, &err) == QLM_OK, "%s", err.message);
+    T_CHECK(qlm_model_load(p, &mp, &rd, &err) == QLM_OK, "%s", err.message);
+    T_CHECK(calls[0] >= 1 && calls[1] == 1 && calls[2] == 0, "progress calls %d, at the end %d, out of range %d",
+            calls[0], calls[1], calls[2]);
+    float *a = malloc(2 * 24 * 512 * sizeof(float));
+    if (mm && rd && a) {
+        T_CHECK(logits_of(mm, a) && logits_of(rd, a + 24 * 512), "eval failed");
+        T_CHECK(memcmp(a, a + 24 * 512, 24 * 512 * sizeof(float)) == 0, "logits differ");
+    }
+    free(a);
+    qlm_model_free(mm);
+    qlm_model_free(rd);
+
+    /* the same file cut in the middle of its tensor data */
+    size_t size = 0;
+    uint8_t *bytes = t_read_file(p, &size);
+    char cut[1024];
+    snprintf(cut, sizeof cut, "%s/cut.gguf", t_tmpdir());
+    FILE *f = bytes ? fopen(cut, "wb") : NULL;
+    if (!f) { T_CHECK(0, "cannot write %s", cut); free(bytes); return; }
+    fwrite(bytes, 1, size / 2, f);
+    fclose(f);
+    free(bytes);
+    rd = NULL;
+    mp.progress = NULL;
+    qlm_status rc = qlm_model_load(cut, &mp, &rd, &err);
+    T_CHECK(rc != QLM_OK && rd == NULL, "rc %d", rc);
+    T_CHECK(strstr(err.message, "cut.gguf") && !strchr(err.message, '\n'), "message: %s", err.message);
+    rc = qlm_model_load("/nonexistent/qlm-model.gguf", &mp, &rd, &err);
+    T_CHECK(rc == QLM_ERR_IO && strstr(err.message, "cannot open"), "rc %d: %s", rc, err.message);
+}
+
 static void test_context_errors(void) {
     t_case("eval: context full, bad token ids and empty batches are errors, not crashes");
     const char *p = stories();
@@ -274,6 +341,7 @@ int main(void) {
     test_f32_references();
     test_quantized_files();
     test_batch_equivalence();
+    test_no_mmap();
     test_context_errors();
     test_sampler();
     return t_done();

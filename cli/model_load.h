@@ -1,0 +1,12 @@
+/* Loading a model for a CLI command: mapped (default) or read into memory
+ * (--no-mmap), with a progress bar for the read when stderr is a terminal. */
+#ifndef QLM_CLI_MODEL_LOAD_H
+#define QLM_CLI_MODEL_LOAD_H
+
+#include "qlm.h"
+
+#include <stdbool.h>
+
+qlm_status cli_model_load(const char *path, bool no_mmap, qlm_model **out, qlm_error *err);
+
+#endif
