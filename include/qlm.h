@@ -92,9 +92,9 @@ typedef struct {
     bool vocab_only;    /* load only the tokenizer (the file may have no tensors) */
     /* Read the file into memory instead of mapping it (llama.cpp's --no-mmap). The
      * memory is 2 MiB aligned and asks for transparent huge pages, so the weights
-     * stream through far fewer TLB entries: token generation about 1.05-1.15x on
-     * Linux here (bench/RESULTS.md). Costs the read at load time (progress, below, in
-     * MiB) and keeps a private copy: RSS is still the file size, but two processes
+     * stream through far fewer TLB entries: token generation 1.0-1.08x in alternating
+     * runs on Linux here (bench/RESULTS.md). Costs the read at load time (progress,
+     * below, in MiB) and keeps a private copy: RSS is the file size, but two processes
      * no longer share one copy in the page cache. */
     bool no_mmap;
     qlm_progress_fn progress;   /* may be NULL */
