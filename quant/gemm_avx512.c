@@ -1154,8 +1154,14 @@ gemv_float_nt(qlm_type wt, int64_t n, int nr, const uint8_t *w, size_t w_stride,
         QLM_UNROLL_FULL for (int t = 0; t < NT; t++) QLM_UNROLL_FULL for (int k = 0; k < 4; k++) acc[t][k] = _mm512_setzero_ps();
         int64_t i = 0;
         for (; i + 64 <= n; i += 64) {
-            const char *pf = (const char *)row + (size_t)i * (size_t)esz + PF_DIST; /* see gemv() */
-            QLM_UNROLL_FULL for (int o = 0; o < 64 * esz; o += 64) _mm_prefetch(pf + o, _MM_HINT_T0);
+            /* see gemv(); the float loop had its own prefetch into L1 only, PF_DIST ahead:
+             * L2 there and L1 PF_L1 ahead, in-process A/B (1 thread, 600 MB streamed):
+             * F16 1.09-1.17x, BF16 1.09x, F32 1.04x */
+            const char *pf = (const char *)row + (size_t)i * (size_t)esz + PF_DIST;
+            QLM_UNROLL_FULL for (int o = 0; o < 64 * esz; o += 64) {
+                _mm_prefetch(pf + o, PF_HINT);
+                _mm_prefetch(pf - PF_DIST + PF_L1 + o, _MM_HINT_T0);
+            }
             QLM_UNROLL_FULL for (int k = 0; k < 4; k++) {
                 const __m512 wv = ld_w16(row, i + 16 * k, wt, 16);
                 QLM_UNROLL_FULL for (int t = 0; t < NT; t++)
