@@ -32,9 +32,21 @@ static inline __m512 load16(const void *base, size_t stride, int t, int e, __mma
 }
 
 
+/* Cache rows asked for ahead of their conversion (k_transposed, the V rows below). */
+#define KV_PF_AHEAD 32
+
 /* kt[e][t] (ld = np16 positions per row, zero past n_pos) from K rows */
 static void k_transposed(const void *k, size_t stride, int n_pos, int np16, int hd, bool f16, float *kt) {
+    const size_t esz = f16 ? 2 : 4, row_bytes = (size_t)hd * esz;
     for (int t0 = 0; t0 < np16; t0 += 16) {
+        /* The rows are hd values of a longer cache row (all KV heads): the hardware
+         * prefetchers do not follow them, and each block waited on 16 cache misses. */
+        for (int i = 0; i < 16; i++) {
+            const int t = t0 + KV_PF_AHEAD + i;
+            if (t >= n_pos) break;
+            const char *r = (const char *)k + (size_t)t * stride * esz;
+            for (size_t o = 0; o < row_bytes; o += 64) _mm_prefetch(r + o, _MM_HINT_T0);
+        }
         for (int e0 = 0; e0 < hd; e0 += 16) {
             const __mmask16 m = first(hd - e0);
             __m512 r[16];
@@ -334,9 +346,14 @@ void qlm_avx512_attn(const float *q, float *out, size_t q_stride, int n_tok, int
     float *sc = vf + (size_t)n_all * hd16;     /* [pair][ld] scores, then probabilities */
     float *qh = sc + n_pairs * ld;             /* [pair][hd] queries (f16-rounded) */
     k_transposed(k, kv_stride, n_all, ld, hd, f16, kt);
-    for (int t = 0; t < n_all; t++)
+    for (int t = 0; t < n_all; t++) {
+        if (t + KV_PF_AHEAD < n_all) {
+            const char *r = (const char *)v + (size_t)(t + KV_PF_AHEAD) * kv_stride * (f16 ? 2 : 4);
+            for (int o = 0; o < hd * (f16 ? 2 : 4); o += 64) _mm_prefetch(r + o, _MM_HINT_T0);
+        }
         for (int e0 = 0; e0 < hd16; e0 += 16)
             _mm512_store_ps(vf + (size_t)t * hd16 + e0, load16(v, kv_stride, t, e0, first(hd - e0), f16));
+    }
     for (int i = 0; i < n_tok; i++)
         for (int h = 0; h < n_q; h++) {
             const float *qr = q + i * q_stride + (size_t)h * hd;
