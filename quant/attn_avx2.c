@@ -103,18 +103,19 @@ static void softmax_row(float *s, int n, bool f16) {
 }
 
 /* o_h[e0, e0 + 8W) += sum over t in [t0, t1) of p_h[t] V[t] for H heads (probability
- * rows ld apart, outputs hd apart); V rows of hd floats. Each load of V feeds H FMAs. */
+ * rows ld apart, outputs hd apart); V rows vs elements apart, floats or (f16) the cache's
+ * own rows. Each load of V feeds H FMAs. */
 static inline __attribute__((always_inline)) void
-pv_block(const float *p, int ld, const float *vf, int hd, int e0, int t0, int t1, float *o, const int H, const int W) {
+pv_block(const float *p, int ld, const void *vb, size_t vs, bool f16, int hd, int e0, int t0, int t1, float *o,
+         const int H, const int W) {
     __m256 a[2][4];
     _Pragma("GCC unroll 2") for (int h = 0; h < H; h++)
         _Pragma("GCC unroll 4") for (int c = 0; c < W; c++) a[h][c] = _mm256_loadu_ps(o + (size_t)h * hd + e0 + 8 * c);
     for (int t = t0; t < t1; t++) {
-        const float *vr = vf + (size_t)t * hd + e0;
         __m256 ph[2];
         _Pragma("GCC unroll 2") for (int h = 0; h < H; h++) ph[h] = _mm256_broadcast_ss(p + (size_t)h * ld + t);
         _Pragma("GCC unroll 4") for (int c = 0; c < W; c++) {
-            const __m256 v = _mm256_loadu_ps(vr + 8 * c);
+            const __m256 v = load8(vb, vs, t, e0 + 8 * c, f16);
             _Pragma("GCC unroll 2") for (int h = 0; h < H; h++) a[h][c] = _mm256_fmadd_ps(ph[h], v, a[h][c]);
         }
     }
@@ -124,15 +125,78 @@ pv_block(const float *p, int ld, const float *vf, int hd, int e0, int t0, int t1
 
 /* pv_block over all hd elements: 32 at a time, then 8 */
 static inline __attribute__((always_inline)) void
-pv_heads(const float *p, int ld, const float *vf, int hd, int t0, int t1, float *o, const int H) {
+pv_heads(const float *p, int ld, const void *vb, size_t vs, bool f16, int hd, int t0, int t1, float *o, const int H) {
     int e0 = 0;
-    for (; e0 + 32 <= hd; e0 += 32) pv_block(p, ld, vf, hd, e0, t0, t1, o, H, 4);
-    for (; e0 < hd; e0 += 8) pv_block(p, ld, vf, hd, e0, t0, t1, o, H, 1);
+    for (; e0 + 32 <= hd; e0 += 32) pv_block(p, ld, vb, vs, f16, hd, e0, t0, t1, o, H, 4);
+    for (; e0 < hd; e0 += 8) pv_block(p, ld, vb, vs, f16, hd, e0, t0, t1, o, H, 1);
+}
+
+/* ---- one token over an f16 cache (generation) ---------------------------------------
+ *
+ * As in quant/attn_avx512.c: for one token, converting and transposing every visible K
+ * row and converting every V row into context-sized buffers before starting was most of
+ * the work. Here 8 positions of K at a time are converted into an L1 buffer, their 8
+ * scores per head are 8 dot products reduced by one transpose, and P V reads the f16 V
+ * rows in chunks that stay in L1 while every head passes over them. Same roundings as
+ * the reference (query and probabilities through f16). */
+#define KV_PF_AHEAD 32 /* cache rows asked for this many positions ahead */
+static void decode_f16(const float *q, float *out, int n_q, const qlm_f16 *k, const qlm_f16 *v, size_t kv_stride,
+                       int n_pos, int hd, float scale, float *qh, float *sc, int ldp) {
+    const int C = hd / 8; /* hd % 8 == 0, hd <= 128 (the caller checks) */
+    for (int h = 0; h < n_q; h++)
+        for (int c = 0; c < C; c++) /* rounded through f16 like the reference */
+            _mm256_storeu_ps(qh + h * hd + 8 * c,
+                             _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_loadu_ps(q + h * hd + 8 * c),
+                                                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
+    _Alignas(32) float kb[8][128];
+    const __m256 vs = _mm256_set1_ps(scale);
+    for (int t0 = 0; t0 < n_pos; t0 += 8) {
+        const int nb = n_pos - t0 < 8 ? n_pos - t0 : 8;
+        for (int i = 0; i < 8 && t0 + KV_PF_AHEAD + i < n_pos; i++)
+            for (int o = 0; o < 2 * hd; o += 64)
+                _mm_prefetch((const char *)(k + (size_t)(t0 + KV_PF_AHEAD + i) * kv_stride) + o, _MM_HINT_T0);
+        for (int i = 0; i < 8; i++)
+            for (int c = 0; c < C; c++)
+                _mm256_store_ps(kb[i] + 8 * c, i < nb ? load8(k, kv_stride, t0 + i, 8 * c, true) : _mm256_setzero_ps());
+        for (int h = 0; h < n_q; h++) {
+            __m256 acc[8];
+            const __m256 q0 = _mm256_loadu_ps(qh + h * hd);
+            QLM_UNROLL_FULL for (int i = 0; i < 8; i++) acc[i] = _mm256_mul_ps(q0, _mm256_load_ps(kb[i]));
+            for (int c = 1; c < C; c++) {
+                const __m256 qc = _mm256_loadu_ps(qh + h * hd + 8 * c);
+                QLM_UNROLL_FULL for (int i = 0; i < 8; i++) acc[i] = _mm256_fmadd_ps(qc, _mm256_load_ps(kb[i] + 8 * c), acc[i]);
+            }
+            x86_transpose8_ps(acc); /* lane i of acc[j]: part j of position i's sum */
+            const __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])),
+                                           _mm256_add_ps(_mm256_add_ps(acc[4], acc[5]), _mm256_add_ps(acc[6], acc[7])));
+            _Alignas(32) float tmp[8];
+            _mm256_store_ps(tmp, _mm256_mul_ps(s, vs));
+            memcpy(sc + (size_t)h * ldp + t0, tmp, (size_t)nb * sizeof(float));
+        }
+    }
+    for (int h = 0; h < n_q; h++) softmax_row(sc + (size_t)h * ldp, n_pos, true);
+    memset(out, 0, (size_t)n_q * hd * sizeof(float));
+    for (int c0 = 0; c0 < n_pos; c0 += CHUNK) {
+        const int c1 = c0 + CHUNK < n_pos ? c0 + CHUNK : n_pos;
+        for (int t = c1; t < c1 + CHUNK && t < n_pos; t++) /* the next chunk's V rows */
+            for (int o = 0; o < 2 * hd; o += 64) _mm_prefetch((const char *)(v + (size_t)t * kv_stride) + o, _MM_HINT_T0);
+        int h = 0;
+        for (; h + 2 <= n_q; h += 2) pv_heads(sc + (size_t)h * ldp, ldp, v, kv_stride, true, hd, c0, c1, out + (size_t)h * hd, 2);
+        for (; h < n_q; h++) pv_heads(sc + (size_t)h * ldp, ldp, v, kv_stride, true, hd, c0, c1, out + (size_t)h * hd, 1);
+    }
 }
 
 void qlm_avx2_attn(const float *q, float *out, size_t q_stride, int n_tok, int n_q, const void *k, const void *v,
                    size_t kv_stride, int n_pos, int hd, float scale, bool f16, float *scores) {
     const int n_all = n_pos + n_tok - 1; /* positions the last token sees */
+    if (n_tok == 1 && f16 && hd % 8 == 0 && hd <= 128) {
+        const int ldp = (n_pos + 7) / 8 * 8;
+        float *qh = qlm_thread_scratch(QLM_SCRATCH_ATTN, ((size_t)n_q * hd + (size_t)n_q * ldp) * sizeof(float));
+        if (qh) {
+            decode_f16(q, out, n_q, k, v, kv_stride, n_pos, hd, scale, qh, qh + (size_t)n_q * hd, ldp);
+            return;
+        }
+    }
     const int ld = (n_all + CHUNK - 1) / CHUNK * CHUNK;
     const size_t n_pairs = (size_t)n_tok * n_q;
     /* kt [hd][ld], vf [n_all][hd], sc [pair][ld] scores then probabilities, qh [pair][hd]
@@ -181,8 +245,8 @@ void qlm_avx2_attn(const float *q, float *out, size_t q_stride, int n_tok, int n
             const size_t pr = (size_t)i * n_q;
             float *oi = out + i * q_stride; /* the token's heads, hd apart */
             int h = 0;
-            for (; h + 2 <= n_q; h += 2) pv_heads(sc + (pr + h) * ld, ld, vf, hd, c0, c1, oi + (size_t)h * hd, 2);
-            for (; h < n_q; h++) pv_heads(sc + (pr + h) * ld, ld, vf, hd, c0, c1, oi + (size_t)h * hd, 1);
+            for (; h + 2 <= n_q; h += 2) pv_heads(sc + (pr + h) * ld, ld, vf, (size_t)hd, false, hd, c0, c1, oi + (size_t)h * hd, 2);
+            for (; h < n_q; h++) pv_heads(sc + (pr + h) * ld, ld, vf, (size_t)hd, false, hd, c0, c1, oi + (size_t)h * hd, 1);
         }
     (void)scores;
 }
