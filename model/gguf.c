@@ -394,7 +394,6 @@ static qlm_status open_owned(const char *path, const void *data, size_t size, vo
         qlm_error_prefix(err, path); /* the one-line error says which file */
         return rc;
     }
-    (*out)->owns_map = true;
     (*out)->map = map;
     (*out)->map_len = map_len;
     return QLM_OK;
@@ -457,7 +456,7 @@ qlm_status qlm_gguf_open_read(const char *path, qlm_progress_fn progress, void *
 
 void qlm_gguf_close(qlm_gguf *g) {
     if (!g) return;
-    if (g->owns_map) munmap(g->map, g->map_len);
+    if (g->map) munmap(g->map, g->map_len);
     gguf_free_parsed(g);
     free(g);
 }

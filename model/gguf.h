@@ -56,8 +56,8 @@ typedef struct {
 struct qlm_gguf {
     const uint8_t *base;   /* mapped file */
     uint64_t size;
-    bool owns_map;         /* munmap on close (false for qlm_gguf_open_memory) */
-    void *map;             /* what to munmap: the file's map, or the memory it was read into */
+    void *map;             /* munmapped on close: the file's map, or the memory it was read
+                            * into (NULL for qlm_gguf_open_memory) */
     size_t map_len;
     uint32_t version;
     uint64_t n_kv;

@@ -348,7 +348,7 @@ decode_f16(const float *q, float *out, int n_q, const qlm_f16 *k, const qlm_f16 
             _mm512_store_ps(qh + h * hd + 16 * c,
                             _mm512_cvtph_ps(_mm512_cvtps_ph(_mm512_loadu_ps(q + h * hd + 16 * c),
                                                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
-    _Alignas(64) float kb[16][256];
+    _Alignas(64) float kb[16][128]; /* hd <= 128 (attn_decode) */
     const __m512 vs = _mm512_set1_ps(scale);
     for (int t0 = 0; t0 < n_pos; t0 += 16) {
         const int nb = n_pos - t0 < 16 ? n_pos - t0 : 16;
