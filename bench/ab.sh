@@ -12,7 +12,10 @@ n=$1 a=$2 b=$3
 shift 4
 for ((i = 0; i < n; i++)); do
     for x in "$a" "$b"; do
-        v=$("$x" "$@" 2>/dev/null | grep -E '\| +(pp|tg)[0-9]+' | awk -F'|' '{print $8}' | awk '{print $1}' | tr '\n' ' ')
+        # the t/s column is the one after the test name (ppN/tgN), wherever options
+        # such as --kv add columns before it
+        v=$("$x" "$@" 2>/dev/null | grep -E '\| +(pp|tg)[0-9]+ +\|' |
+            awk -F'|' '{for (i = 2; i < NF; i++) if ($i ~ /^ *(pp|tg)[0-9]+ *$/) {split($(i + 1), f, " "); print f[1]}}' | tr '\n' ' ')
         echo "$x $v"
     done
 done | awk '{k = $1; if (!(k in r)) order[++m] = k; for (i = 2; i <= NF; i++) r[k] = r[k] " " $i}

@@ -131,33 +131,39 @@ pv_heads(const float *p, int ld, const void *vb, size_t vs, bool f16, int hd, in
     for (; e0 < hd; e0 += 8) pv_block(p, ld, vb, vs, f16, hd, e0, t0, t1, o, H, 1);
 }
 
-/* ---- one token over an f16 cache (generation) ---------------------------------------
+/* ---- one token (generation) --------------------------------------------------------
  *
  * As in quant/attn_avx512.c: for one token, converting and transposing every visible K
  * row and converting every V row into context-sized buffers before starting was most of
- * the work. Here 8 positions of K at a time are converted into an L1 buffer, their 8
- * scores per head are 8 dot products reduced by one transpose, and P V reads the f16 V
- * rows in chunks that stay in L1 while every head passes over them. Same roundings as
- * the reference (query and probabilities through f16). */
+ * the work. Here 8 positions of K at a time are converted into an L1 buffer (at most 8
+ * KB), their 8 scores per head are 8 dot products reduced by one transpose, and P V
+ * reads the cache rows in chunks that stay in L1 while every head passes over them. Any
+ * hd that is a multiple of 8 up to 256, f16 or f32 cache; same roundings as the
+ * reference (with an f16 cache, the query and the probabilities through f16). */
 #define KV_PF_AHEAD 32 /* cache rows asked for this many positions ahead */
-static void decode_f16(const float *q, float *out, int n_q, const qlm_f16 *k, const qlm_f16 *v, size_t kv_stride,
-                       int n_pos, int hd, float scale, float *qh, float *sc, int ldp) {
-    const int C = hd / 8; /* hd % 8 == 0, hd <= 128 (the caller checks) */
+#define DECODE_MAX_HD 256
+static inline __attribute__((always_inline)) void
+decode_kv(const float *q, float *out, int n_q, const void *k, const void *v, size_t kv_stride, int n_pos, int hd,
+          float scale, float *qh, float *sc, int ldp, const bool f16) {
+    const int C = hd / 8; /* hd % 8 == 0, hd <= DECODE_MAX_HD (the caller checks) */
+    const int row_bytes = hd * (f16 ? 2 : 4);
     for (int h = 0; h < n_q; h++)
-        for (int c = 0; c < C; c++) /* rounded through f16 like the reference */
-            _mm256_storeu_ps(qh + h * hd + 8 * c,
-                             _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_loadu_ps(q + h * hd + 8 * c),
-                                                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
-    _Alignas(32) float kb[8][128];
+        for (int c = 0; c < C; c++) {
+            __m256 x = _mm256_loadu_ps(q + h * hd + 8 * c);
+            if (f16) /* rounded through f16 like the reference */
+                x = _mm256_cvtph_ps(_mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+            _mm256_storeu_ps(qh + h * hd + 8 * c, x);
+        }
+    _Alignas(32) float kb[8][DECODE_MAX_HD];
     const __m256 vs = _mm256_set1_ps(scale);
     for (int t0 = 0; t0 < n_pos; t0 += 8) {
         const int nb = n_pos - t0 < 8 ? n_pos - t0 : 8;
         for (int i = 0; i < 8 && t0 + KV_PF_AHEAD + i < n_pos; i++)
-            for (int o = 0; o < 2 * hd; o += 64)
-                _mm_prefetch((const char *)(k + (size_t)(t0 + KV_PF_AHEAD + i) * kv_stride) + o, _MM_HINT_T0);
+            for (int o = 0; o < row_bytes; o += 64)
+                _mm_prefetch((const char *)k + (size_t)(t0 + KV_PF_AHEAD + i) * kv_stride * (f16 ? 2 : 4) + o, _MM_HINT_T0);
         for (int i = 0; i < 8; i++)
             for (int c = 0; c < C; c++)
-                _mm256_store_ps(kb[i] + 8 * c, i < nb ? load8(k, kv_stride, t0 + i, 8 * c, true) : _mm256_setzero_ps());
+                _mm256_store_ps(kb[i] + 8 * c, i < nb ? load8(k, kv_stride, t0 + i, 8 * c, f16) : _mm256_setzero_ps());
         for (int h = 0; h < n_q; h++) {
             __m256 acc[8];
             const __m256 q0 = _mm256_loadu_ps(qh + h * hd);
@@ -174,26 +180,29 @@ static void decode_f16(const float *q, float *out, int n_q, const qlm_f16 *k, co
             memcpy(sc + (size_t)h * ldp + t0, tmp, (size_t)nb * sizeof(float));
         }
     }
-    for (int h = 0; h < n_q; h++) softmax_row(sc + (size_t)h * ldp, n_pos, true);
+    for (int h = 0; h < n_q; h++) softmax_row(sc + (size_t)h * ldp, n_pos, f16);
     memset(out, 0, (size_t)n_q * hd * sizeof(float));
     for (int c0 = 0; c0 < n_pos; c0 += CHUNK) {
         const int c1 = c0 + CHUNK < n_pos ? c0 + CHUNK : n_pos;
         for (int t = c1; t < c1 + CHUNK && t < n_pos; t++) /* the next chunk's V rows */
-            for (int o = 0; o < 2 * hd; o += 64) _mm_prefetch((const char *)(v + (size_t)t * kv_stride) + o, _MM_HINT_T0);
+            for (int o = 0; o < row_bytes; o += 64)
+                _mm_prefetch((const char *)v + (size_t)t * kv_stride * (f16 ? 2 : 4) + o, _MM_HINT_T0);
         int h = 0;
-        for (; h + 2 <= n_q; h += 2) pv_heads(sc + (size_t)h * ldp, ldp, v, kv_stride, true, hd, c0, c1, out + (size_t)h * hd, 2);
-        for (; h < n_q; h++) pv_heads(sc + (size_t)h * ldp, ldp, v, kv_stride, true, hd, c0, c1, out + (size_t)h * hd, 1);
+        for (; h + 2 <= n_q; h += 2) pv_heads(sc + (size_t)h * ldp, ldp, v, kv_stride, f16, hd, c0, c1, out + (size_t)h * hd, 2);
+        for (; h < n_q; h++) pv_heads(sc + (size_t)h * ldp, ldp, v, kv_stride, f16, hd, c0, c1, out + (size_t)h * hd, 1);
     }
 }
 
 void qlm_avx2_attn(const float *q, float *out, size_t q_stride, int n_tok, int n_q, const void *k, const void *v,
                    size_t kv_stride, int n_pos, int hd, float scale, bool f16, float *scores) {
     const int n_all = n_pos + n_tok - 1; /* positions the last token sees */
-    if (n_tok == 1 && f16 && hd % 8 == 0 && hd <= 128) {
+    if (n_tok == 1 && hd % 8 == 0 && hd <= DECODE_MAX_HD) {
         const int ldp = (n_pos + 7) / 8 * 8;
         float *qh = qlm_thread_scratch(QLM_SCRATCH_ATTN, ((size_t)n_q * hd + (size_t)n_q * ldp) * sizeof(float));
         if (qh) {
-            decode_f16(q, out, n_q, k, v, kv_stride, n_pos, hd, scale, qh, qh + (size_t)n_q * hd, ldp);
+            float *sc = qh + (size_t)n_q * hd;
+            if (f16) decode_kv(q, out, n_q, k, v, kv_stride, n_pos, hd, scale, qh, sc, ldp, true);
+            else decode_kv(q, out, n_q, k, v, kv_stride, n_pos, hd, scale, qh, sc, ldp, false);
             return;
         }
     }

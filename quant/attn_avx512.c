@@ -328,91 +328,120 @@ static bool attn_tiles(const float *q, float *out, size_t q_stride, int n_tok, i
     return true;
 }
 
-/* ---- one token over an f16 cache (generation) ---------------------------------------
+/* ---- one token (generation) --------------------------------------------------------
  *
  * The path above converts the visible K rows to floats and transposes them, and the V
  * rows to floats, into buffers the size of the context before it starts: for a block of
  * tokens that is shared work, for one token it was most of the attention time (2 of its
  * 3.3 M cycles per call at 512 positions, hd 64), the K and V buffers (~128 KB each)
- * going through L2. Here each block of 16 positions is converted into a 4-8 KB buffer
- * that stays in L1, its 16 scores per head are 16 dot products reduced by avx512_sum16,
- * and P V reads the f16 rows directly. Same roundings as the reference: the query
- * and the probabilities through f16. C = hd / 16 vectors per row; HP heads per P V pass
- * (HP x C accumulators). */
+ * going through L2. Here each block of 16 positions is converted into a buffer of at
+ * most 16 KB that stays in L1, its 16 scores per head are 16 dot products reduced by
+ * avx512_sum16, and P V reads the cache rows directly, 64 elements at a time for up to
+ * 4 heads (16 accumulators). Any hd that is a multiple of 16 up to 256 (64, 80, 96, 128,
+ * 256 in the supported models), f16 or f32 cache; same roundings as the reference (with
+ * an f16 cache, the query and the probabilities through f16). */
+#define DECODE_MAX_HD 256
+
+/* 16 values of row t from element e, unmasked */
+static inline __m512 load16_full(const void *base, size_t stride, int t, int e, bool f16) {
+    if (f16) return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const qlm_f16 *)base + (size_t)t * stride + e)));
+    return _mm512_loadu_ps((const float *)base + (size_t)t * stride + e);
+}
+
+/* out[h][e0 .. e0 + 16 W) = sum over t of p[h][t] V[t][e0 ..] for the nh <= 4 heads */
 static inline __attribute__((always_inline)) void
-decode_f16(const float *q, float *out, int n_q, const qlm_f16 *k, const qlm_f16 *v, size_t kv_stride, int n_pos,
-           float scale, float *qh, float *sc, int ldp, const int C, const int HP) {
-    const int hd = 16 * C;
+decode_pv(const float *sc, int ldp, const void *v, size_t kv_stride, int n_pos, int hd, int e0, bool f16,
+          float *out, int nh, const int W) {
+    const size_t esz = f16 ? 2 : 4;
+    __m512 acc[4][4];
+    QLM_UNROLL_FULL for (int j = 0; j < 4; j++) QLM_UNROLL_FULL for (int c = 0; c < W; c++) acc[j][c] = _mm512_setzero_ps();
+    for (int t = 0; t < n_pos; t++) {
+        if (t + KV_PF_AHEAD < n_pos) {
+            const char *r = (const char *)v + ((size_t)(t + KV_PF_AHEAD) * kv_stride + (size_t)e0) * esz;
+            for (int o = 0; o < 16 * W * (int)esz; o += 64) _mm_prefetch(r + o, _MM_HINT_T0);
+        }
+        __m512 vv[4];
+        QLM_UNROLL_FULL for (int c = 0; c < W; c++) vv[c] = load16_full(v, kv_stride, t, e0 + 16 * c, f16);
+        QLM_UNROLL_FULL for (int j = 0; j < 4; j++) {
+            if (j >= nh) break;
+            const __m512 p = _mm512_set1_ps(sc[(size_t)j * ldp + t]);
+            QLM_UNROLL_FULL for (int c = 0; c < W; c++) acc[j][c] = _mm512_fmadd_ps(p, vv[c], acc[j][c]);
+        }
+    }
+    QLM_UNROLL_FULL for (int j = 0; j < 4; j++) {
+        if (j >= nh) break;
+        QLM_UNROLL_FULL for (int c = 0; c < W; c++) _mm512_storeu_ps(out + (size_t)j * hd + e0 + 16 * c, acc[j][c]);
+    }
+}
+
+static inline __attribute__((always_inline)) void
+decode_kv(const float *q, float *out, int n_q, const void *k, const void *v, size_t kv_stride, int n_pos, int hd,
+          float scale, float *qh, float *sc, int ldp, const bool f16) {
+    const int C = hd / 16; /* hd % 16 == 0, hd <= DECODE_MAX_HD (attn_decode) */
+    const size_t esz = f16 ? 2 : 4;
     for (int h = 0; h < n_q; h++)
-        for (int c = 0; c < C; c++) /* rounded through f16 like the reference */
-            _mm512_store_ps(qh + h * hd + 16 * c,
-                            _mm512_cvtph_ps(_mm512_cvtps_ph(_mm512_loadu_ps(q + h * hd + 16 * c),
-                                                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
-    _Alignas(64) float kb[16][128]; /* hd <= 128 (attn_decode) */
+        for (int c = 0; c < C; c++) {
+            __m512 x = _mm512_loadu_ps(q + (size_t)h * hd + 16 * c);
+            if (f16) /* rounded through f16 like the reference */
+                x = _mm512_cvtph_ps(_mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+            _mm512_store_ps(qh + (size_t)h * hd + 16 * c, x);
+        }
+    _Alignas(64) float kb[16][DECODE_MAX_HD];
     const __m512 vs = _mm512_set1_ps(scale);
     for (int t0 = 0; t0 < n_pos; t0 += 16) {
         const int nb = n_pos - t0 < 16 ? n_pos - t0 : 16;
         for (int i = 0; i < 16; i++) {
             const int t = t0 + KV_PF_AHEAD + i;
             if (t < n_pos)
-                for (int o = 0; o < 2 * hd; o += 64) _mm_prefetch((const char *)(k + (size_t)t * kv_stride) + o, _MM_HINT_T0);
+                for (int o = 0; o < hd * (int)esz; o += 64)
+                    _mm_prefetch((const char *)k + (size_t)t * kv_stride * esz + o, _MM_HINT_T0);
         }
         for (int i = 0; i < 16; i++)
             for (int c = 0; c < C; c++)
-                _mm512_store_ps(kb[i] + 16 * c, i < nb ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(k + (size_t)(t0 + i) * kv_stride + 16 * c)))
-                                                       : _mm512_setzero_ps());
+                _mm512_store_ps(kb[i] + 16 * c, i < nb ? load16_full(k, kv_stride, t0 + i, 16 * c, f16) : _mm512_setzero_ps());
         for (int h = 0; h < n_q; h++) {
-            __m512 qv[16], acc[16];
-            for (int c = 0; c < C; c++) qv[c] = _mm512_load_ps(qh + h * hd + 16 * c);
-            QLM_UNROLL_FULL for (int i = 0; i < 16; i++) {
-                __m512 a = _mm512_mul_ps(qv[0], _mm512_load_ps(kb[i]));
-                for (int c = 1; c < C; c++) a = _mm512_fmadd_ps(qv[c], _mm512_load_ps(kb[i] + 16 * c), a);
-                acc[i] = a;
+            const float *qr = qh + (size_t)h * hd;
+            __m512 acc[16];
+            const __m512 q0 = _mm512_load_ps(qr);
+            QLM_UNROLL_FULL for (int i = 0; i < 16; i++) acc[i] = _mm512_mul_ps(q0, _mm512_load_ps(kb[i]));
+            for (int c = 1; c < C; c++) {
+                const __m512 qc = _mm512_load_ps(qr + 16 * c);
+                QLM_UNROLL_FULL for (int i = 0; i < 16; i++) acc[i] = _mm512_fmadd_ps(qc, _mm512_load_ps(kb[i] + 16 * c), acc[i]);
             }
             _mm512_mask_storeu_ps(sc + (size_t)h * ldp + t0, first(nb), _mm512_mul_ps(avx512_sum16(acc), vs));
         }
     }
-    for (int h = 0; h < n_q; h++) softmax16(sc + (size_t)h * ldp, n_pos, true);
-    for (int h0 = 0; h0 < n_q; h0 += HP) {
-        const int nh = n_q - h0 < HP ? n_q - h0 : HP;
-        __m512 acc[4][8];
-        QLM_UNROLL_FULL for (int j = 0; j < HP; j++) QLM_UNROLL_FULL for (int c = 0; c < C; c++) acc[j][c] = _mm512_setzero_ps();
-        for (int t = 0; t < n_pos; t++) {
-            const qlm_f16 *vr = v + (size_t)t * kv_stride;
-            if (t + KV_PF_AHEAD < n_pos)
-                for (int o = 0; o < 2 * hd; o += 64) _mm_prefetch((const char *)(vr + (size_t)KV_PF_AHEAD * kv_stride) + o, _MM_HINT_T0);
-            __m512 vv[8];
-            QLM_UNROLL_FULL for (int c = 0; c < C; c++) vv[c] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(vr + 16 * c)));
-            QLM_UNROLL_FULL for (int j = 0; j < HP; j++) {
-                if (j >= nh) break;
-                const __m512 p = _mm512_set1_ps(sc[(size_t)(h0 + j) * ldp + t]);
-                QLM_UNROLL_FULL for (int c = 0; c < C; c++) acc[j][c] = _mm512_fmadd_ps(p, vv[c], acc[j][c]);
-            }
-        }
-        QLM_UNROLL_FULL for (int j = 0; j < HP; j++) {
-            if (j >= nh) break;
-            QLM_UNROLL_FULL for (int c = 0; c < C; c++) _mm512_storeu_ps(out + (size_t)(h0 + j) * hd + 16 * c, acc[j][c]);
-        }
+    for (int h = 0; h < n_q; h++) softmax16(sc + (size_t)h * ldp, n_pos, f16);
+    for (int h0 = 0; h0 < n_q; h0 += 4) {
+        const int nh = n_q - h0 < 4 ? n_q - h0 : 4;
+        const float *sh = sc + (size_t)h0 * ldp;
+        float *oh = out + (size_t)h0 * hd;
+        int e0 = 0;
+        for (; e0 + 64 <= hd; e0 += 64) decode_pv(sh, ldp, v, kv_stride, n_pos, hd, e0, f16, oh, nh, 4);
+        for (; e0 < hd; e0 += 16) decode_pv(sh, ldp, v, kv_stride, n_pos, hd, e0, f16, oh, nh, 1);
     }
 }
 
-/* decode_f16 for hd 64 or 128; false: not taken (another shape, or no scratch) */
+/* decode_kv; false: not taken (another shape, or no scratch) */
 static bool attn_decode(const float *q, float *out, int n_q, const void *k, const void *v, size_t kv_stride,
-                        int n_pos, int hd, float scale) {
-    if (hd != 64 && hd != 128) return false;
+                        int n_pos, int hd, float scale, bool f16) {
+    if (hd % 16 || hd > DECODE_MAX_HD) return false;
     const int ldp = (n_pos + 15) / 16 * 16;
     float *qh = qlm_thread_scratch(QLM_SCRATCH_ATTN, ((size_t)n_q * hd + (size_t)n_q * ldp) * sizeof(float));
     if (!qh) return false;
     float *sc = qh + (size_t)n_q * hd;
-    if (hd == 64) decode_f16(q, out, n_q, k, v, kv_stride, n_pos, scale, qh, sc, ldp, 4, 4);
-    else decode_f16(q, out, n_q, k, v, kv_stride, n_pos, scale, qh, sc, ldp, 8, 2);
+    /* the common sizes with hd known to the compiler (loops over hd unrolled) */
+    if (f16 && hd == 64) decode_kv(q, out, n_q, k, v, kv_stride, n_pos, 64, scale, qh, sc, ldp, true);
+    else if (f16 && hd == 128) decode_kv(q, out, n_q, k, v, kv_stride, n_pos, 128, scale, qh, sc, ldp, true);
+    else if (f16) decode_kv(q, out, n_q, k, v, kv_stride, n_pos, hd, scale, qh, sc, ldp, true);
+    else decode_kv(q, out, n_q, k, v, kv_stride, n_pos, hd, scale, qh, sc, ldp, false);
     return true;
 }
 
 void qlm_avx512_attn(const float *q, float *out, size_t q_stride, int n_tok, int n_q, const void *k,
                      const void *v, size_t kv_stride, int n_pos, int hd, float scale, bool f16, float *scores) {
     const int n_all = n_pos + n_tok - 1; /* positions the last token sees */
-    if (n_tok == 1 && f16 && attn_decode(q, out, n_q, k, v, kv_stride, n_pos, hd, scale)) return;
+    if (n_tok == 1 && attn_decode(q, out, n_q, k, v, kv_stride, n_pos, hd, scale, f16)) return;
     if (qlm_avx512_attn_tiles && f16 && hd % 32 == 0 && n_tok * n_q >= 16 && n_all >= 64 &&
         attn_tiles(q, out, q_stride, n_tok, n_q, k, v, kv_stride, n_pos, hd, scale))
         return;

@@ -512,12 +512,15 @@ static void test_matmul_fused(const qlm_kernels *k, const char *isa) {
 
 static void test_attention(const qlm_kernels *k, const char *isa) {
     t_case("%s: attention vs scalar (1..8 heads x 1..5 causal tokens, f16 and f32 cache; 1e-3 of max|V|)", isa);
-    /* the last four: one token (generation) at hd 64 and 128, head counts that do not
-     * fill the kernels' passes, positions short of and past a 16-position block */
-    const int hds[] = {8, 64, 72, 128, 64, 128, 64, 128}, groups[] = {1, 8, 3, 4, 8, 3, 5, 1};
-    const int toks[] = {1, 5, 3, 4, 1, 1, 1, 1}, poss[] = {14, 111, 208, 305, 402, 7, 596, 33};
+    /* from the fifth on: one token (generation) at the head sizes of the supported
+     * models (64, 80, 96, 128, 256) and 72 (a multiple of 8, not 16), head counts that
+     * do not fill the kernels' passes, positions short of and past a 16-position block */
+    const int hds[] = {8, 64, 72, 128, 64, 128, 64, 128, 80, 96, 256, 72};
+    const int groups[] = {1, 8, 3, 4, 8, 3, 5, 1, 3, 6, 2, 4};
+    const int toks[] = {1, 5, 3, 4, 1, 1, 1, 1, 1, 1, 1, 1};
+    const int poss[] = {14, 111, 208, 305, 402, 7, 596, 33, 50, 201, 129, 90};
     double worst = 0;
-    for (int hi = 0; hi < 8; hi++) {
+    for (int hi = 0; hi < 12; hi++) {
         const int hd = hds[hi], nq = groups[hi], nt = toks[hi], stride = hd * 3, n_pos = poss[hi];
         const int n_all = n_pos + nt - 1, qs = (nq + 1) * hd; /* a gap between tokens */
         float *q = xmalloc((size_t)nt * qs * 4), *kf = xmalloc((size_t)n_all * stride * 4), *vf = xmalloc((size_t)n_all * stride * 4);
