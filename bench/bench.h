@@ -27,6 +27,7 @@ typedef struct {
     int n_ubatch;             /* the context's n_batch: tokens per forward chunk */
     qlm_kv_type kv;
     bool no_mmap;             /* the model was read into memory (load_mode "none") */
+    bool repack;              /* and its Q4_0 weights regrouped (qlm_model_params.repack) */
     int reps;
     bool warmup;
     /* results */
@@ -73,6 +74,7 @@ typedef struct {
     bool show_kv_type;        /* md: type_k / type_v columns (llama-bench: when not f16) */
     bool show_batch;          /* md: n_batch column (when not 2048) */
     bool show_ubatch;         /* md: n_ubatch column (when not 512) */
+    bool show_repack;         /* md: rtr column (as ik_llama.cpp's llama-bench, when on) */
     bool first;
     char cpu_info[256];
 } bench_printer;

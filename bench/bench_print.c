@@ -35,7 +35,7 @@ static const struct { const char *name; field_type type; } FIELDS[] = {
     {"stddev_ts", F_FLOAT},
     /* qlm's own */
     {"qlm_isa", F_STR}, {"qlm_mem_bw_gbps", F_FLOAT}, {"qlm_weight_bytes_per_token", F_INT},
-    {"qlm_roofline_ts", F_FLOAT}, {"qlm_roofline_pct", F_FLOAT},
+    {"qlm_roofline_ts", F_FLOAT}, {"qlm_roofline_pct", F_FLOAT}, {"qlm_repack", F_BOOL},
 };
 #define N_FIELDS ((int)(sizeof FIELDS / sizeof FIELDS[0]))
 
@@ -96,6 +96,7 @@ static void get_values(const bench_printer *p, const bench_model_info *mi, const
     S(42, "%llu", (unsigned long long)mi->bytes_per_token);
     S(43, "%f", bench_roofline_ts(t));
     S(44, "%f", roof_pct(t));
+    S(45, "%d", t->repack ? 1 : 0);
 #undef S
 }
 
@@ -133,7 +134,7 @@ static void json_value(FILE *f, field_type type, const char *v) {
 
 typedef enum {
     C_MODEL, C_SIZE, C_PARAMS, C_BACKEND, C_THREADS, C_N_BATCH, C_N_UBATCH, C_TYPE_K, C_TYPE_V,
-    C_TEST, C_TS, C_ISA, C_BW, C_ROOF, C_PCT, C_COUNT
+    C_RTR, C_TEST, C_TS, C_ISA, C_BW, C_ROOF, C_PCT, C_COUNT
 } md_col;
 
 /* llama-bench's columns in its order, with its get_field_width (negative: left-aligned)
@@ -143,7 +144,7 @@ static const struct { const char *title; int width; } MD[C_COUNT] = {
     [C_MODEL] = {"model", -30}, [C_SIZE] = {"size", 10}, [C_PARAMS] = {"params", 10},
     [C_BACKEND] = {"backend", -10}, [C_THREADS] = {"threads", 7}, [C_TYPE_K] = {"type_k", 6},
     [C_TYPE_V] = {"type_v", 6}, [C_N_BATCH] = {"n_batch", 7}, [C_N_UBATCH] = {"n_ubatch", 8},
-    [C_TEST] = {"test", 15}, [C_TS] = {"t/s", 20}, [C_ISA] = {"isa", -7},
+    [C_RTR] = {"rtr", 3}, [C_TEST] = {"test", 15}, [C_TS] = {"t/s", 20}, [C_ISA] = {"isa", -7},
     [C_BW] = {"read GB/s", 9}, [C_ROOF] = {"roofline t/s", 12}, [C_PCT] = {"% roof", 6},
 };
 
@@ -151,6 +152,7 @@ static bool md_shown(const bench_printer *p, md_col c) {
     if (c == C_TYPE_K || c == C_TYPE_V) return p->show_kv_type;
     if (c == C_N_BATCH) return p->show_batch;
     if (c == C_N_UBATCH) return p->show_ubatch;
+    if (c == C_RTR) return p->show_repack;
     return true;
 }
 
@@ -191,6 +193,7 @@ static void md_row(bench_printer *p, const bench_model_info *mi, const bench_tes
         case C_TYPE_K: case C_TYPE_V: snprintf(v, sizeof v, "%s", kv_name(t->kv)); break;
         case C_N_BATCH: snprintf(v, sizeof v, "%d", t->n_batch); break;
         case C_N_UBATCH: snprintf(v, sizeof v, "%d", t->n_ubatch); break;
+        case C_RTR: snprintf(v, sizeof v, "%d", t->repack ? 1 : 0); break;
         case C_TEST:
             if (t->n_prompt > 0) snprintf(v, sizeof v, "pp%d", t->n_prompt);
             else snprintf(v, sizeof v, "tg%d", t->n_gen);

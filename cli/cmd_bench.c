@@ -42,6 +42,9 @@ static void usage(FILE *f) {
         "  -mmp, --mmap 0|1         0: read the model into memory (huge pages) instead of\n"
         "                           mapping it, as qlm run --no-mmap (default 1); also\n"
         "                           --no-mmap, --load-mode none|mmap\n"
+        "  -rtr, --repack 0|1       1: read into memory and regroup Q4_0 weights, as qlm run\n"
+        "                           --repack (default 0; ik_llama.cpp's -rtr names its own\n"
+        "                           repacking); the md output gets an rtr column\n"
         "  -o, --output FMT         md (default), json or csv\n"
         "      --bw GBPS            read bandwidth for the tg roofline; default: measured\n"
         "                           with each thread count right before its tg tests\n"
@@ -151,7 +154,7 @@ int cmd_bench(int argc, char **argv) {
     long long reps = 5, n_batch = 2048, n_ubatch = 512, bw_mib = 1024;
     double bw_given = 0;
     qlm_kv_type kv = QLM_KV_F16;
-    bool no_mmap = false;
+    bool no_mmap = false, repack = false;
     bench_format fmt = BENCH_MD;
     bool warmup = true, membw = false, kernels = false;
     qlm_bench_kernels_params kp = {0};
@@ -195,6 +198,11 @@ int cmd_bench(int argc, char **argv) {
             no_mmap = *v == '0';
         }
         else if (IS("--no-mmap", "--no-mmap")) no_mmap = true;
+        else if (IS("-rtr", "--repack")) {
+            VALUE();
+            if (strcmp(v, "0") && strcmp(v, "1")) { cli_error(cmd, "bad value for %s: '%s' (expected 0 or 1)", a, v); return 2; }
+            repack = *v == '1';
+        }
         else if (IS("--load-mode", "--load-mode")) {
             VALUE();
             if (strcmp(v, "none") && strcmp(v, "mmap")) { cli_error(cmd, "bad value for %s: '%s' (expected none or mmap)", a, v); return 2; }
@@ -262,7 +270,7 @@ int cmd_bench(int argc, char **argv) {
     per_model *= n_threads;
     if (per_model == 0) { cli_error(cmd, "nothing to run: every -p and -n is 0"); return 2; }
 
-    bench_printer pr = {.fmt = fmt, .f = stdout, .show_kv_type = kv != QLM_KV_F16,
+    bench_printer pr = {.fmt = fmt, .f = stdout, .show_kv_type = kv != QLM_KV_F16, .show_repack = repack,
                         .show_batch = n_batch != 2048, .show_ubatch = n_ubatch != 512};
     bench_print_header(&pr);
     progress_state ps = {.tty = isatty(STDERR_FILENO), .index = 0, .total = per_model * n_models};
@@ -271,7 +279,7 @@ int cmd_bench(int argc, char **argv) {
     for (int mi_ = 0; mi_ < n_models; mi_++) {
         qlm_model *m = NULL;
         qlm_error err = {0};
-        if (cli_model_load(models[mi_], no_mmap, &m, &err)) {
+        if (cli_model_load(models[mi_], no_mmap, repack, &m, &err)) {
             cli_error(cmd, "%s", err.message);
             failed++;
             ps.index += per_model;
@@ -293,7 +301,8 @@ int cmd_bench(int argc, char **argv) {
                 t.n_batch = (int)n_batch;
                 t.n_ubatch = (int)n_ubatch;
                 t.kv = kv;
-                t.no_mmap = no_mmap;
+                t.no_mmap = no_mmap || repack;
+                t.repack = repack;
                 t.reps = (int)reps;
                 t.warmup = warmup;
                 t.bytes_per_token = info.bytes_per_token;

@@ -23,7 +23,8 @@ static const char *SERVE_USAGE =
     "      --max-body BYTES  largest request body accepted (default 1048576)\n"
     "      --port-file PATH  write the bound port to PATH once listening\n"
     "      --no-mmap         read the model into memory (huge pages) instead of mapping it:\n"
-    "                        faster generation, slower load\n";
+    "                        faster generation, slower load\n"
+    "      --repack          as --no-mmap, and Q4_0 weights regrouped for faster generation\n";
 
 int cmd_serve(int argc, char **argv) {
     const char *cmd = "serve";
@@ -43,6 +44,7 @@ int cmd_serve(int argc, char **argv) {
         else if (!strcmp(a, "--max-body")) { VAL(); if (!flag_int(cmd, a, v, 1024, 1LL << 30, &v64)) return 2; cfg.max_body = (size_t)v64; }
         else if (!strcmp(a, "--port-file")) { VAL(); cfg.port_file = v; }
         else if (!strcmp(a, "--no-mmap")) cfg.no_mmap = true;
+        else if (!strcmp(a, "--repack")) cfg.repack = true;
         else { cli_error(cmd, "unknown option '%s' (see qlm serve --help)", a); return 2; }
 #undef VAL
     }

@@ -37,7 +37,10 @@ typedef enum {
     QLM_TYPE_TQ1_0 = 34,
     QLM_TYPE_TQ2_0 = 35,
     QLM_TYPE_MXFP4 = 39,
-    QLM_TYPE_COUNT = 40 /* table size: ids below this may have a name */
+    /* qlm's in-memory layouts (qlm_type_traits.internal): never read from or written to
+     * a file */
+    QLM_TYPE_Q4_0_G8 = 40,
+    QLM_TYPE_COUNT = 41 /* table size: ids below this may have a name */
 } qlm_type;
 
 /* Convert n values (n a multiple of blck_size) between a block format and f32. */
@@ -52,6 +55,7 @@ typedef struct {
     size_t type_size;       /* bytes per block */
     bool is_quantized;
     bool supported;         /* qlm can compute with it (reference path exists) */
+    bool internal;          /* a layout built at load time: a file holding it is invalid */
     qlm_to_float_fn to_float;
     qlm_from_float_fn from_float;   /* reference quantizer (round-to-nearest style) */
     qlm_type vec_dot_type;          /* what activations are converted to for vec_dot */

@@ -22,6 +22,9 @@ static const qlm_type_traits TRAITS[QLM_TYPE_COUNT] = {
     [QLM_TYPE_Q5_0] = { BLOCK("Q5_0", QK5_0, block_q5_0), REF(q5_0, QLM_TYPE_Q8_0, qlm_dot_q5_0_q8_0) },
     [QLM_TYPE_Q5_1] = { BLOCK("Q5_1", QK5_1, block_q5_1), REF(q5_1, QLM_TYPE_Q8_1, qlm_dot_q5_1_q8_1) },
     [QLM_TYPE_Q8_0] = { BLOCK("Q8_0", QK8_0, block_q8_0), REF(q8_0, QLM_TYPE_Q8_0, qlm_dot_q8_0_q8_0) },
+    /* built at load time from Q4_0 (qlm_model_params.repack), never in a file */
+    [QLM_TYPE_Q4_0_G8] = { BLOCK("Q4_0_G8", QK_K, block_q4_0_g8), REF(q4_0_g8, QLM_TYPE_Q8_0, qlm_dot_q4_0_g8_q8_0),
+                           .internal = true },
     /* activation-only formats: no dot of their own */
     [QLM_TYPE_Q8_1] = { BLOCK("Q8_1", QK8_1, block_q8_1), .supported = true,
                         .to_float = qlm_dequant_q8_1, .from_float = qlm_quant_q8_1_ref,

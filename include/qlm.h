@@ -97,6 +97,13 @@ typedef struct {
      * below, in MiB) and keeps a private copy: RSS is the file size, but two processes
      * no longer share one copy in the page cache. */
     bool no_mmap;
+    /* Implies no_mmap. Q4_0 weight matrices whose rows are a multiple of 256 values are
+     * regrouped in place, 8 blocks at a time with their scales in front (Q4_0_G8, a
+     * layout of qlm's that no file holds), where the active kernels have a loop for it
+     * (AVX-512 now): the same weights and results, generation faster (the matrix-vector
+     * loop 1.4x on cache-resident weights). RSS stays the file size; the token-embedding
+     * table (and an output head tied to it) keeps its Q4_0 rows. */
+    bool repack;
     qlm_progress_fn progress;   /* may be NULL */
     void *progress_data;
 } qlm_model_params;
@@ -122,6 +129,7 @@ typedef struct {
     uint64_t file_size;
     uint64_t weights_bytes; /* bytes of tensor data */
     const char *file_type;  /* dominant weight type, e.g. "Q4_0" */
+    int n_repacked;         /* weight matrices regrouped at load (qlm_model_params.repack) */
     const char *tokenizer;  /* "llama" (SentencePiece), "gpt2" (byte BPE), "none" */
     int32_t bos, eos;       /* -1 when absent */
     bool add_bos;

@@ -557,7 +557,7 @@ qlm_status qlm_convert_hf(const char *dir, const char *out_path, const qlm_conve
     const char *tname = p->out_type ? p->out_type : "f16";
     int tid = qlm_type_from_name(tname);
     const qlm_type_traits *ot = tid >= 0 ? qlm_type_get((uint32_t)tid) : NULL;
-    if (!ot || !ot->supported || !ot->vec_dot)
+    if (!ot || !ot->supported || !ot->vec_dot || ot->internal)
         return qlm_set_error(err, QLM_ERR_INVALID_ARG, "unsupported output type '%s' (f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k)", tname);
     uint32_t out_type = (uint32_t)tid;
 

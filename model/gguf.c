@@ -206,7 +206,7 @@ static bool parse_tensor_info(cursor *c, uint32_t version, qlm_gguf_tinfo *t, ui
     if (!rd_u32(c, &t->type, "tensor type")) return false;
     if (!rd_u64(c, &t->offset, "tensor offset")) return false;
     const qlm_type_traits *tt = qlm_type_get(t->type);
-    if (!tt) {
+    if (!tt || tt->internal) { /* internal: qlm's in-memory layouts have no file form */
         qlm_set_error(c->err, QLM_ERR_FORMAT, "tensor '%s' has invalid type id %u", t->name, t->type);
         return false;
     }
@@ -451,7 +451,17 @@ qlm_status qlm_gguf_open_read(const char *path, qlm_progress_fn progress, void *
     }
     close(fd);
     mprotect(map, len, PROT_READ); /* the weights are read-only from here on, as when mapped */
-    return open_owned(path, buf, size, map, len, out, err);
+    rc = open_owned(path, buf, size, map, len, out, err);
+    if (rc == QLM_OK) (*out)->in_memory = true;
+    return rc;
+}
+
+qlm_status qlm_gguf_set_writable(qlm_gguf *g, bool writable, qlm_error *err) {
+    if (!g->in_memory)
+        return qlm_set_error(err, QLM_ERR_INVALID_ARG, "the weights are mapped from the file: they cannot be rewritten");
+    if (mprotect(g->map, g->map_len, writable ? PROT_READ | PROT_WRITE : PROT_READ) != 0)
+        return qlm_set_error(err, QLM_ERR_IO, "cannot change the protection of the weights: %s", strerror(errno));
+    return QLM_OK;
 }
 
 void qlm_gguf_close(qlm_gguf *g) {

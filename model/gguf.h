@@ -59,6 +59,7 @@ struct qlm_gguf {
     void *map;             /* munmapped on close: the file's map, or the memory it was read
                             * into (NULL for qlm_gguf_open_memory) */
     size_t map_len;
+    bool in_memory;        /* map is anonymous memory the file was read into */
     uint32_t version;
     uint64_t n_kv;
     qlm_gguf_kv *kv;
@@ -76,6 +77,11 @@ qlm_status qlm_gguf_open_read(const char *path, qlm_progress_fn progress, void *
                               qlm_error *err);
 
 /* Parse a GGUF image held in memory (not copied; must outlive the handle). */
+/* The weights of a handle from qlm_gguf_open_read made writable (true) or read-only
+ * again (false), for layouts rewritten in place at load; QLM_ERR_INVALID_ARG for a
+ * mapped file or a parsed image. */
+qlm_status qlm_gguf_set_writable(qlm_gguf *g, bool writable, qlm_error *err);
+
 qlm_status qlm_gguf_open_memory(const void *data, size_t size, qlm_gguf **out,
                                 qlm_error *err);
 

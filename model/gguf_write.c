@@ -183,7 +183,7 @@ static uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
 int qlm_gguf_w_add_tensor(qlm_gguf_writer *w, const char *name, uint32_t type, int n_dims,
                           const int64_t *ne) {
     const qlm_type_traits *tt = qlm_type_get(type);
-    if (!tt || n_dims < 1 || n_dims > GGUF_MAX_DIMS || strlen(name) == 0 || strlen(name) > GGUF_MAX_NAME) return -1;
+    if (!tt || tt->internal || n_dims < 1 || n_dims > GGUF_MAX_DIMS || strlen(name) == 0 || strlen(name) > GGUF_MAX_NAME) return -1;
     if (ne[0] <= 0 || ne[0] % tt->blck_size) return -1;
     if (w->n_t == w->cap_t) {
         size_t cap = w->cap_t ? w->cap_t * 2 : 64;

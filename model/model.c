@@ -1,6 +1,8 @@
 /* Model loading: read hyperparameters from GGUF metadata, bind tensor views into the
  * map, and check every shape and type against what the forward pass will assume. */
 #include "model.h"
+#include "../ggml-like/kernels.h"
+#include "../quant/quants.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -264,12 +266,39 @@ static qlm_status load_weights(qlm_model *m, qlm_error *err) {
     return QLM_OK;
 }
 
+/* A Q4_0 matrix regrouped in place as Q4_0_G8 (same bytes per row, rows whole
+ * super-blocks); false: left as it is. */
+static bool regroup(qlm_tensor *t, const qlm_tensor *tok_embd) {
+    if (!t->data || t->type != QLM_TYPE_Q4_0 || t->ne[0] % 256 || t->data == tok_embd->data) return false;
+    uint8_t *d = (uint8_t *)t->data; /* the caller made the weights writable */
+    for (int64_t r = 0; r < t->ne[1]; r++) qlm_q4_0_g8_from_q4_0(d + (size_t)r * t->row_size, d + (size_t)r * t->row_size, t->ne[0]);
+    t->type = QLM_TYPE_Q4_0_G8;
+    return true;
+}
+
+/* qlm_model_params.repack: where the active kernels have a matrix loop for Q4_0_G8 */
+static qlm_status repack_weights(qlm_model *m, qlm_error *err) {
+    const qlm_kernels *k = qlm_kernels_active();
+    if (!k->gemm[QLM_TYPE_Q4_0_G8]) return QLM_OK;
+    qlm_status rc = qlm_gguf_set_writable(m->gguf, true, err);
+    if (rc) return rc;
+    int n = 0;
+    for (int il = 0; il < m->hp.n_layer; il++) {
+        qlm_layer *L = &m->layers[il];
+        qlm_tensor *mats[] = {&L->wq, &L->wk, &L->wv, &L->wqkv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
+        for (size_t i = 0; i < sizeof mats / sizeof mats[0]; i++) n += regroup(mats[i], &m->tok_embd);
+    }
+    n += regroup(&m->output, &m->tok_embd);
+    m->n_repacked = n;
+    return qlm_gguf_set_writable(m->gguf, false, err);
+}
+
 qlm_status qlm_model_load(const char *path, const qlm_model_params *params, qlm_model **out,
                           qlm_error *err) {
     *out = NULL;
     qlm_model *m = calloc(1, sizeof *m);
     if (!m) return qlm_set_error(err, QLM_ERR_NOMEM, "out of memory");
-    qlm_status rc = params && params->no_mmap && !params->vocab_only
+    qlm_status rc = params && (params->no_mmap || params->repack) && !params->vocab_only
                         ? qlm_gguf_open_read(path, params->progress, params->progress_data, &m->gguf, err)
                         : qlm_gguf_open(path, &m->gguf, err);
     if (rc == QLM_OK) rc = qlm_vocab_load(m->gguf, &m->vocab, err);
@@ -277,6 +306,7 @@ qlm_status qlm_model_load(const char *path, const qlm_model_params *params, qlm_
     if (rc == QLM_OK && m->vocab_only && !m->vocab)
         rc = qlm_set_error(err, QLM_ERR_FORMAT, "'%s' has no tokenizer metadata", path);
     if (rc == QLM_OK && !m->vocab_only) rc = load_weights(m, err);
+    if (rc == QLM_OK && !m->vocab_only && params && params->repack) rc = repack_weights(m, err);
     qlm_str name;
     if (m->gguf && qlm_gguf_get_str(m->gguf, "general.name", &name)) {
         size_t n = name.len < sizeof m->name - 1 ? name.len : sizeof m->name - 1;
@@ -320,6 +350,7 @@ void qlm_model_describe(const qlm_model *m, qlm_model_desc *d) {
     d->file_size = m->gguf->size;
     d->weights_bytes = m->weights_bytes;
     d->file_type = m->file_type ? m->file_type : "none";
+    d->n_repacked = m->n_repacked;
     d->tokenizer = m->vocab ? qlm_vocab_model_name(m->vocab) : "none";
     d->bos = m->vocab ? qlm_vocab_bos(m->vocab) : -1;
     d->eos = m->vocab ? qlm_vocab_eos(m->vocab) : -1;

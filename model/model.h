@@ -54,6 +54,7 @@ struct qlm_model {
     qlm_vocab *vocab;                 /* NULL when the file has none */
     int64_t n_params;
     uint64_t weights_bytes;
+    int n_repacked;       /* matrices regrouped at load (qlm_model_params.repack) */
     const char *file_type;
     bool vocab_only;
 };

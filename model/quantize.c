@@ -97,7 +97,7 @@ static qlm_status parse_override(const char *what, const char *name, int *out, q
     int t = qlm_type_from_name(name);
     const qlm_type_traits *tt = t >= 0 ? qlm_type_get((uint32_t)t) : NULL;
     /* vec_dot marks a weight format (Q8_1 and Q8_K are for activations only) */
-    if (!tt || !tt->supported || !tt->from_float || !tt->vec_dot)
+    if (!tt || !tt->supported || !tt->from_float || !tt->vec_dot || tt->internal)
         return qlm_set_error(err, QLM_ERR_INVALID_ARG,
                              "unknown %s type '%s' (expected F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K or Q6_K)",
                              what, name);

@@ -31,6 +31,15 @@ typedef struct {
     uint8_t qs[QK4_0 / 2];
 } block_q4_0;
 
+/* Q4_0_G8 (qlm's own, in memory only: never in a file): 8 Q4_0 blocks with their
+ * scales grouped in front, d[j] and qs[j] being block j's. Same bytes per 256 weights
+ * as Q4_0, so a Q4_0 row is regrouped in place (qlm_q4_0_g8_from_q4_0); the matrix-
+ * vector loops then load 4 blocks' qs and 8 scales with one instruction each. */
+typedef struct {
+    qlm_f16 d[8];
+    uint8_t qs[8][QK4_0 / 2];
+} block_q4_0_g8;
+
 /* Q4_1: x = d * q + m, q in 0..15. Nibble order as Q4_0. */
 typedef struct {
     qlm_f16 d;
@@ -119,6 +128,7 @@ typedef struct {
 } block_q8_k;
 
 _Static_assert(sizeof(block_q4_0) == 18, "block_q4_0 must be 18 bytes");
+_Static_assert(sizeof(block_q4_0_g8) == 8 * sizeof(block_q4_0), "block_q4_0_g8 must be 8 Q4_0 blocks");
 _Static_assert(sizeof(block_q4_1) == 20, "block_q4_1 must be 20 bytes");
 _Static_assert(sizeof(block_q5_0) == 22, "block_q5_0 must be 22 bytes");
 _Static_assert(sizeof(block_q5_1) == 24, "block_q5_1 must be 24 bytes");

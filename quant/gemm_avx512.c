@@ -165,6 +165,22 @@ chunk_nib(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const 
     const __m512i idxq = qs_index(bsz, qoff, off2);
     const __m512i idxh = qhoff ? qh_index(bsz, qhoff, off2) : zero();
     __m512i dwh = zero(), dmh = zero();
+#ifdef TRY_SPLIT
+    if (full && bsz == 18) { /* speed prototype: a [16 d | 16 x 16 qs] chunk layout */
+        const uint8_t *cp = row + (size_t)288 * (size_t)(c / 16);
+        QLM_UNROLL_FULL for (int g = 0; g < 4; g++) {
+            const __m512i q = _mm512_loadu_si512(cp + 32 + 64 * g);
+            const __m512i lo = _mm512_and_si512(q, _mm512_set1_epi8(15));
+            const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), _mm512_set1_epi8(15));
+            QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
+                const int8_t *aq = A[t].q + 32 * (size_t)c + 128 * g;
+                o->acc[t][g] = dp(dp(zero(), lo, aq), hi, aq + 64);
+            }
+        }
+        o->ws = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)cp));
+        return;
+    }
+#endif
     QLM_UNROLL_FULL for (int g = 0; g < 4; g++) {
         __m512i l0, l1, lo, hi;
         if (!group_loads(row, c, g, nb, bsz, off2, full, &l0, &l1)) {
@@ -194,6 +210,33 @@ chunk_nib(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const 
     }
     o->ws = _mm512_cvtph_ps(_mm512_castsi512_si256(dwh));
     if (affine) o->wm = _mm512_cvtph_ps(_mm512_castsi512_si256(dmh));
+}
+
+/* Q4_0_G8 (quant/blocks.h): the qs of 4 blocks are 64 contiguous bytes and a chunk's 16
+ * scales two 16-byte runs, so a group is one load, where Q4_0 needs a load and three
+ * inserts, and the scales one conversion, where Q4_0 gathers them by four permutes
+ * (1.4x Q4_0's loop on cache-resident weights, one thread). Activations as Q4_0's.
+ * Rows hold whole super-blocks (8 blocks): a short last chunk has exactly one. */
+static inline __attribute__((always_inline)) void
+chunk_q4_0_g8(const uint8_t *row, int c, const prow *A, chunk_out *o, const int NT, const bool full) {
+    const uint8_t *sb = row + sizeof(block_q4_0_g8) * (size_t)(c / 8);
+    const bool two = full; /* else the row's last super-block, alone */
+    const __m512i m4 = _mm512_set1_epi8(15);
+    QLM_UNROLL_FULL for (int g = 0; g < 4; g++) {
+        if (g >= 2 && !two) {
+            QLM_UNROLL_FULL for (int t = 0; t < NT; t++) o->acc[t][g] = zero();
+            continue;
+        }
+        const __m512i q = _mm512_loadu_si512(sb + sizeof(block_q4_0_g8) * (size_t)(g / 2) + 16 + 64 * (g % 2));
+        const __m512i lo = _mm512_and_si512(q, m4), hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
+            const int8_t *aq = A[t].q + 32 * (size_t)c + 128 * g;
+            o->acc[t][g] = dp(dp(zero(), lo, aq), hi, aq + 64);
+        }
+    }
+    const __m128i d0 = _mm_loadu_si128((const __m128i *)sb);
+    const __m128i d1 = two ? _mm_loadu_si128((const __m128i *)(sb + sizeof(block_q4_0_g8))) : _mm_setzero_si128();
+    o->ws = _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(d0), d1, 1));
 }
 
 /* Q8_0: pairs of blocks (68 bytes) give 8 lanes per block; two pairs fold into a group
@@ -380,7 +423,7 @@ chunk_finish(const chunk_out *o, const prow *A, int c, __m512 *facc, const int N
     }
 }
 
-typedef enum { T_Q4_0, T_Q4_1, T_Q5_0, T_Q5_1, T_Q8_0, T_Q4_K, T_Q5_K, T_Q6_K } qtype;
+typedef enum { T_Q4_0, T_Q4_1, T_Q5_0, T_Q5_1, T_Q8_0, T_Q4_K, T_Q5_K, T_Q6_K, T_Q4_0_G8 } qtype;
 
 static inline __attribute__((always_inline)) void
 gemv_chunk(qtype qt, const uint8_t *row, int c, int nb, const prow *A, __m512 *facc, const int NT, const bool full) {
@@ -397,6 +440,7 @@ gemv_chunk(qtype qt, const uint8_t *row, int c, int nb, const prow *A, __m512 *f
     case T_Q8_0: chunk_q8_0(row, c, nb, A, &o, NT, full); break;
     case T_Q4_K: case T_Q5_K: break; /* chunk_kq_int, above */
     case T_Q6_K: chunk_q6_k(row, c, A, &o, NT); break;
+    case T_Q4_0_G8: chunk_q4_0_g8(row, c, A, &o, NT, full); break;
     }
     const bool affine = qt == T_Q4_1 || qt == T_Q5_1 || qt == T_Q4_K || qt == T_Q5_K;
     chunk_finish(&o, A, c, facc, NT, affine);
@@ -423,7 +467,8 @@ gemv(qtype qt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8
     const int nb = (int)(n / B), nfull = nb / 16 * 16;
     /* bytes of weights per chunk of 16 blocks (sub-blocks) */
     static const int chunk_bytes[] = {[T_Q4_0] = 288, [T_Q4_1] = 320, [T_Q5_0] = 352, [T_Q5_1] = 384,
-                                      [T_Q8_0] = 544, [T_Q4_K] = 288, [T_Q5_K] = 352, [T_Q6_K] = 210};
+                                      [T_Q8_0] = 544, [T_Q4_K] = 288, [T_Q5_K] = 352, [T_Q6_K] = 210,
+                                      [T_Q4_0_G8] = 288};
     const int cb = chunk_bytes[qt];
     prow A[3];
     QLM_UNROLL_FULL for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, B);
@@ -626,6 +671,15 @@ static void unpack_q4_0(const void *blk, uint8_t *lv, float *ws, float *wm) {
     const block_q4_0 *x = blk;
     _mm256_store_si256((__m256i *)lv, nib32(x->qs));
     ws[0] = x86_f16(x->d);
+    (void)wm;
+}
+
+static void unpack_q4_0_g8(const void *blk, uint8_t *lv, float *ws, float *wm) {
+    const block_q4_0_g8 *x = blk;
+    for (int j = 0; j < 8; j++) {
+        _mm256_store_si256((__m256i *)(lv + 32 * j), nib32(x->qs[j]));
+        ws[j] = x86_f16(x->d[j]);
+    }
     (void)wm;
 }
 
@@ -902,6 +956,7 @@ bool qlm_avx512_use_amx;
 #define J_ 8
 #define AFF false
 DEFINE_GEMM(gemm_q4_0, T_Q4_0, ORD_NIB4, 8, false, unpack_q4_0, 32, 32, sizeof(block_q4_0), 8, true)
+DEFINE_GEMM(gemm_q4_0_g8, T_Q4_0_G8, ORD_NIB4, 8, false, unpack_q4_0_g8, 32, 256, sizeof(block_q4_0_g8), 8, true)
 DEFINE_GEMM(gemm_q5_0, T_Q5_0, ORD_NIB4, 8, false, unpack_q5_0, 32, 32, sizeof(block_q5_0), 16, true)
 #undef AFF
 #define AFF true
@@ -1034,6 +1089,7 @@ gemm_tiles(int64_t n, int nr, int nt, const void *w, size_t w_stride, const void
         gemm_tiles(n, nr, nt, w, w_stride, a, a_stride, y, ldy, work, &tt);                          \
     }
 DEFINE_TILES(tiles_q4_0, unpack_q4_0, 32, 32, block_q4_0, 8, false)
+DEFINE_TILES(tiles_q4_0_g8, unpack_q4_0_g8, 32, 256, block_q4_0_g8, 8, false)
 DEFINE_TILES(tiles_q4_1, unpack_q4_1, 32, 32, block_q4_1, 0, true)
 DEFINE_TILES(tiles_q5_0, unpack_q5_0, 32, 32, block_q5_0, 16, false)
 DEFINE_TILES(tiles_q5_1, unpack_q5_1, 32, 32, block_q5_1, 0, true)
@@ -1322,6 +1378,8 @@ void qlm_avx512_fill_gemm(qlm_kernels *k) {
     for (int t = 0; t < QLM_TYPE_COUNT; t++) k->gemm_min_tokens[t] = 1; /* the matrix-vector loop beats vec_dot */
     k->gemm_prep[QLM_TYPE_Q4_0] = qlm_x86_prep_q4_0;
     k->gemm[QLM_TYPE_Q4_0] = gemm_q4_0;
+    k->gemm_prep[QLM_TYPE_Q4_0_G8] = qlm_x86_prep_q4_0; /* the same activations */
+    k->gemm[QLM_TYPE_Q4_0_G8] = gemm_q4_0_g8;
     k->gemm_prep[QLM_TYPE_Q4_1] = qlm_x86_prep_q4_1;
     k->gemm[QLM_TYPE_Q4_1] = gemm_q4_1;
     k->gemm_prep[QLM_TYPE_Q5_0] = qlm_x86_prep_q5_0;
@@ -1349,6 +1407,7 @@ void qlm_avx512_fill_gemm(qlm_kernels *k) {
         qlm_cpu_amx_request()) {
         k->tiles_min_tokens = TILES_MIN_TOKENS;
         k->gemm_tiles[QLM_TYPE_Q4_0] = tiles_q4_0;
+        k->gemm_tiles[QLM_TYPE_Q4_0_G8] = tiles_q4_0_g8;
         k->gemm_tiles[QLM_TYPE_Q4_1] = tiles_q4_1;
         k->gemm_tiles[QLM_TYPE_Q5_0] = tiles_q5_0;
         k->gemm_tiles[QLM_TYPE_Q5_1] = tiles_q5_1;

@@ -17,6 +17,7 @@ QLM_DECL_TYPE(f32)
 QLM_DECL_TYPE(f16)
 QLM_DECL_TYPE(bf16)
 QLM_DECL_TYPE(q4_0)
+QLM_DECL_TYPE(q4_0_g8)
 QLM_DECL_TYPE(q4_1)
 QLM_DECL_TYPE(q5_0)
 QLM_DECL_TYPE(q5_1)
@@ -33,6 +34,9 @@ void qlm_dot_f16_f16(int64_t n, float *s, const void *x, const void *y);
 void qlm_dot_bf16_bf16(int64_t n, float *s, const void *x, const void *y);
 void qlm_dot_bf16_f32(int64_t n, float *s, const void *x, const void *y);
 void qlm_dot_q4_0_q8_0(int64_t n, float *s, const void *x, const void *y);
+void qlm_dot_q4_0_g8_q8_0(int64_t n, float *s, const void *x, const void *y);
+/* n Q4_0 weights (n a multiple of 256) regrouped as Q4_0_G8; src == dst is allowed */
+void qlm_q4_0_g8_from_q4_0(const void *src, void *dst, int64_t n);
 void qlm_dot_q4_1_q8_1(int64_t n, float *s, const void *x, const void *y);
 void qlm_dot_q5_0_q8_0(int64_t n, float *s, const void *x, const void *y);
 void qlm_dot_q5_1_q8_1(int64_t n, float *s, const void *x, const void *y);

@@ -140,7 +140,7 @@ int server_run(const server_config *cfg) {
     atomic_init(&s->stopping, false);
 
     qlm_error err = {0};
-    qlm_model_params mp = {.no_mmap = cfg->no_mmap};
+    qlm_model_params mp = {.no_mmap = cfg->no_mmap, .repack = cfg->repack};
     if (qlm_model_load(cfg->model_path, &mp, &s->model, &err) != QLM_OK) {
         fprintf(stderr, "qlm serve: %s\n", err.message);
         free_server(s);

@@ -24,6 +24,7 @@ typedef struct {
     int max_connections;      /* default 64 */
     const char *port_file;    /* if set, the bound port is written there (tests) */
     bool no_mmap;             /* read the model into memory (qlm_model_params.no_mmap) */
+    bool repack;              /* and regroup Q4_0 weights (qlm_model_params.repack) */
 } server_config;
 
 typedef struct {

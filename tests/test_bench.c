@@ -515,6 +515,39 @@ static void test_cli(void) {
     T_CHECK(rc == 0 && text && strstr(text, ",\"mmap\","), "default load_mode");
     free(text);
 
+    t_case("cli: --repack: qlm logits writes the mapped file's logits to the bit; qlm bench -rtr 1 "
+           "shows an rtr column and qlm_repack");
+    {
+        char q4[512], la[512], lb[512], cmd[2048];
+        snprintf(q4, sizeof q4, "%s/repack-q4_0.gguf", dir);
+        snprintf(la, sizeof la, "%s/logits-mapped.f32", dir);
+        snprintf(lb, sizeof lb, "%s/logits-repacked.f32", dir);
+        snprintf(args, sizeof args, "synth --dims 256,2,4,2,512,300,128 --type Q4_0 --pure -o %s -t 1", q4);
+        T_CHECK(run_qlm(args, out, err_path) == 0, "synth failed");
+        const char *toks = "1,7,99,250,3,18,77,5,6,200,150,42";
+        snprintf(cmd, sizeof cmd, "logits -m %s --tokens %s -o %s -t 2", q4, toks, la);
+        T_CHECK(run_qlm(cmd, out, err_path) == 0, "logits failed");
+        snprintf(cmd, sizeof cmd, "logits -m %s --tokens %s -o %s -t 2 --repack", q4, toks, lb);
+        T_CHECK(run_qlm(cmd, out, err_path) == 0, "logits --repack failed");
+        size_t na = 0, nb = 0;
+        char *a = t_read_file(la, &na), *b = t_read_file(lb, &nb);
+        T_CHECK(a && b && na == 12 * 300 * 4 && na == nb && !memcmp(a, b, na), "logits differ (%zu, %zu bytes)", na, nb);
+        free(a);
+        free(b);
+        snprintf(args, sizeof args, "bench -m %s -p 8 -n 2 -r 1 -t 1 -rtr 1 --bw 10", q4);
+        T_CHECK(run_qlm(args, out, err_path) == 0, "bench -rtr 1 failed");
+        text = slurp(out);
+        T_CHECK(text && strstr(text, "| rtr |") && strstr(text, "|   1 |"), "rtr column: %.300s", text ? text : "");
+        free(text);
+        snprintf(args, sizeof args, "bench -m %s -p 8 -n 0 -r 1 -t 1 -rtr 1 -o json", q4);
+        T_CHECK(run_qlm(args, out, err_path) == 0, "bench -rtr 1 -o json failed");
+        text = slurp(out);
+        T_CHECK(text && strstr(text, "\"qlm_repack\": true") && strstr(text, "\"load_mode\": \"none\""),
+                "json: %.600s", text ? text : "");
+        free(text);
+        remove(q4); remove(la); remove(lb);
+    }
+
     t_case("cli: qlm bench -o md has llama-bench's columns, then the roofline columns");
     snprintf(args, sizeof args, "bench -m %s -p 8 -n 4 -r 2 -t 2 --bw 10", model);
     rc = run_qlm(args, out, err_path);
@@ -559,6 +592,7 @@ static void test_cli(void) {
         {"bench -m x.gguf --kv q8_0", "--kv"},
         {"bench -m x.gguf --bw -3", "--bw"},
         {"bench -m x.gguf -mmp 2", "-mmp"},
+        {"bench -m x.gguf -rtr 2", "-rtr"},
         {"bench -m x.gguf --load-mode dio", "--load-mode"},
         {"bench -m x.gguf -p 0 -n 0", "nothing"},
         {"bench -m x.gguf --frobnicate", "--frobnicate"},

@@ -216,6 +216,8 @@ static void test_targeted(const gbuf *v, const layout *L) {
     MUTATE("dimension overflowing the byte size", "past the end", put_u64(&c, L->t0_ne0_at, 1ull << 62));
     MUTATE("invalid tensor type 77", "invalid type", put_u32(&c, L->t0_type_at, 77));
     MUTATE("removed tensor type 31", "invalid type", put_u32(&c, L->t0_type_at, 31));
+    /* qlm's in-memory layout (Q4_0_G8): never valid in a file */
+    MUTATE("internal tensor type 40", "invalid type", put_u32(&c, L->t0_type_at, 40));
     MUTATE("row not a multiple of the block", "block size", put_u32(&c, L->t0_type_at, 8 /* Q8_0 with ne0=8 */));
     MUTATE("offset past the end", "past the end", put_u64(&c, L->t1_offset_at, 1ull << 40));
     MUTATE("offset huge", NULL, put_u64(&c, L->t1_offset_at, UINT64_MAX - 31));

@@ -66,7 +66,7 @@ static const char *shared(const char *rel) { return t_shared(rel); }
 /* the weight types with a dot product, and the activation formats */
 static const qlm_type WTYPES[] = {QLM_TYPE_Q4_0, QLM_TYPE_Q4_1, QLM_TYPE_Q5_0, QLM_TYPE_Q5_1,
                                   QLM_TYPE_Q8_0, QLM_TYPE_Q4_K, QLM_TYPE_Q5_K, QLM_TYPE_Q6_K,
-                                  QLM_TYPE_F16, QLM_TYPE_BF16, QLM_TYPE_F32};
+                                  QLM_TYPE_F16, QLM_TYPE_BF16, QLM_TYPE_F32, QLM_TYPE_Q4_0_G8};
 #define N_WTYPES (int)(sizeof WTYPES / sizeof WTYPES[0])
 
 /* ---- 1. QLM_ISA: a forced path the CPU lacks falls back and is reported ---------- */
@@ -400,8 +400,8 @@ static void test_gemm_tiles(const qlm_kernels *k, const char *isa) {
 
 static void test_matmul(const qlm_kernels *k, const char *isa) {
     const qlm_kernels *s = qlm_kernels_scalar();
-    const qlm_type types[] = {QLM_TYPE_Q4_0, QLM_TYPE_Q6_K, QLM_TYPE_F16};
-    for (int ti = 0; ti < 3; ti++) {
+    const qlm_type types[] = {QLM_TYPE_Q4_0, QLM_TYPE_Q6_K, QLM_TYPE_F16, QLM_TYPE_Q4_0_G8};
+    for (int ti = 0; ti < 4; ti++) {
         qlm_type t = types[ti];
         const qlm_type_traits *tt = qlm_type_get(t);
         t_case("%s: qlm_matmul %s, 1..2 threads, 1..70 tokens == per-row vec_dot", isa, tt->name);
@@ -740,6 +740,60 @@ static void test_references(const char *isa) {
 
 /* The same tokens as one batch (gemm) and one at a time (matrix-vector) agree to within
  * float rounding: the two kernels sum in different orders. */
+/* qlm_model_params.repack on a small random Q4_0 model (rows of 256 and 512 values):
+ * where the path has a Q4_0_G8 loop, every matrix but the token embedding (and a head
+ * tied to it) is regrouped, and the logits of a 40-token batch (prompt path) and of 6
+ * single tokens (matrix-vector loop) equal the mapped model's to the bit: the same
+ * integer sums, scaled in the same order. Elsewhere nothing is regrouped. */
+static void test_repack(const char *isa) {
+    t_case("%s: --repack (Q4_0 -> Q4_0_G8 at load): logits bit-identical to the mapped file, untied and tied heads", isa);
+    const char *saved = qlm_isa_name();
+    qlm_error err = {0};
+    if (qlm_isa_set(isa, &err) != QLM_OK) { T_CHECK(0, "%s", err.message); return; }
+    const bool has_g8 = qlm_kernels_active()->gemm[QLM_TYPE_Q4_0_G8] != NULL;
+    for (int tied = 0; tied < 2; tied++) {
+        qlm_synth_params sp = {.arch = "llama", .n_embd = 256, .n_layer = 2, .n_head = 4, .n_head_kv = 2,
+                               .n_ff = 512, .n_vocab = 300, .n_ctx = 128, .rope_theta = 10000.0f,
+                               .norm_eps = 1e-5f, .tied_embd = tied, .type = "Q4_0", .pure = true, .seed = 7,
+                               .n_threads = 1};
+        char path[1024];
+        snprintf(path, sizeof path, "%s/repack-%d.gguf", t_tmpdir(), tied);
+        if (qlm_synth(&sp, path, &err) != QLM_OK) { T_CHECK(0, "%s", err.message); break; }
+        qlm_model *m[2] = {NULL, NULL};
+        const qlm_model_params rp = {.repack = true};
+        T_CHECK(qlm_model_load(path, NULL, &m[0], &err) == QLM_OK, "%s", err.message);
+        T_CHECK(qlm_model_load(path, &rp, &m[1], &err) == QLM_OK, "%s", err.message);
+        if (!m[0] || !m[1]) { qlm_model_free(m[0]); qlm_model_free(m[1]); break; }
+        qlm_model_desc d;
+        qlm_model_describe(m[1], &d);
+        const int want = has_g8 ? 2 * 7 + !tied : 0; /* q k v o gate up down per layer, the head */
+        T_CHECK(d.n_repacked == want, "%d matrices regrouped, expected %d", d.n_repacked, want);
+        int32_t ids[76];
+        for (int i = 0; i < 76; i++) ids[i] = (i * 37 + 5) % 300;
+        float *out[2] = {xmalloc(76 * 300 * sizeof(float)), xmalloc(76 * 300 * sizeof(float))};
+        for (int v = 0; v < 2; v++) {
+            qlm_context_params cp = qlm_context_default_params();
+            cp.n_threads = 2;
+            qlm_context *c = NULL;
+            if (qlm_context_new(m[v], &cp, &c, &err) != QLM_OK) { T_CHECK(0, "%s", err.message); break; }
+            T_CHECK(qlm_eval(c, ids, 70, true, &err) == QLM_OK, "%s", err.message);
+            for (int i = 0; i < 70; i++) memcpy(out[v] + i * 300, qlm_logits(c, i), 300 * sizeof(float));
+            for (int i = 70; i < 76; i++) {
+                T_CHECK(qlm_eval(c, &ids[i], 1, false, &err) == QLM_OK, "%s", err.message);
+                memcpy(out[v] + i * 300, qlm_logits(c, 0), 300 * sizeof(float));
+            }
+            qlm_context_free(c);
+        }
+        int differ = 0;
+        for (int i = 0; i < 76 * 300; i++) differ += out[0][i] != out[1][i];
+        T_CHECK(differ == 0, "%s head: %d of %d logits differ", tied ? "tied" : "untied", differ, 76 * 300);
+        free(out[0]); free(out[1]);
+        qlm_model_free(m[0]); qlm_model_free(m[1]);
+        remove(path);
+    }
+    qlm_isa_set(saved, NULL);
+}
+
 static void test_batch_vs_single(const char *isa) {
     t_case("%s: batch of 40 vs token by token (stories260K F32 and Q4_0 mix, f32 KV)", isa);
     const char *paths[2] = {shared("models/stories260K/stories260K.gguf"),
@@ -881,6 +935,7 @@ int main(void) {
         test_models(ISAS[i]);
         test_references(ISAS[i]);
         test_batch_vs_single(ISAS[i]);
+        test_repack(ISAS[i]);
     }
     return t_done();
 }
