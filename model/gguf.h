@@ -76,12 +76,12 @@ struct qlm_gguf {
 qlm_status qlm_gguf_open_read(const char *path, qlm_progress_fn progress, void *progress_data, qlm_gguf **out,
                               qlm_error *err);
 
-/* Parse a GGUF image held in memory (not copied; must outlive the handle). */
 /* The weights of a handle from qlm_gguf_open_read made writable (true) or read-only
  * again (false), for layouts rewritten in place at load; QLM_ERR_INVALID_ARG for a
  * mapped file or a parsed image. */
 qlm_status qlm_gguf_set_writable(qlm_gguf *g, bool writable, qlm_error *err);
 
+/* Parse a GGUF image held in memory (not copied; must outlive the handle). */
 qlm_status qlm_gguf_open_memory(const void *data, size_t size, qlm_gguf **out,
                                 qlm_error *err);
 

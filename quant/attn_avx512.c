@@ -337,8 +337,8 @@ static bool attn_tiles(const float *q, float *out, size_t q_stride, int n_tok, i
  * going through L2. Here each block of 16 positions is converted into a buffer of at
  * most 16 KB that stays in L1, its 16 scores per head are 16 dot products reduced by
  * avx512_sum16, and P V reads the cache rows directly, 64 elements at a time for up to
- * 4 heads (16 accumulators). Any hd that is a multiple of 16 up to 256 (64, 80, 96, 128,
- * 256 in the supported models), f16 or f32 cache; same roundings as the reference (with
+ * 4 heads (16 accumulators). Any hd that is a multiple of 16 up to 256 (64, 96, 128 and
+ * 256 in the supported architectures), f16 or f32 cache; same roundings as the reference (with
  * an f16 cache, the query and the probabilities through f16). */
 #define DECODE_MAX_HD 256
 

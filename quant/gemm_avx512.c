@@ -165,22 +165,6 @@ chunk_nib(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const 
     const __m512i idxq = qs_index(bsz, qoff, off2);
     const __m512i idxh = qhoff ? qh_index(bsz, qhoff, off2) : zero();
     __m512i dwh = zero(), dmh = zero();
-#ifdef TRY_SPLIT
-    if (full && bsz == 18) { /* speed prototype: a [16 d | 16 x 16 qs] chunk layout */
-        const uint8_t *cp = row + (size_t)288 * (size_t)(c / 16);
-        QLM_UNROLL_FULL for (int g = 0; g < 4; g++) {
-            const __m512i q = _mm512_loadu_si512(cp + 32 + 64 * g);
-            const __m512i lo = _mm512_and_si512(q, _mm512_set1_epi8(15));
-            const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), _mm512_set1_epi8(15));
-            QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
-                const int8_t *aq = A[t].q + 32 * (size_t)c + 128 * g;
-                o->acc[t][g] = dp(dp(zero(), lo, aq), hi, aq + 64);
-            }
-        }
-        o->ws = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)cp));
-        return;
-    }
-#endif
     QLM_UNROLL_FULL for (int g = 0; g < 4; g++) {
         __m512i l0, l1, lo, hi;
         if (!group_loads(row, c, g, nb, bsz, off2, full, &l0, &l1)) {
@@ -220,10 +204,9 @@ chunk_nib(const uint8_t *row, int c, int nb, const prow *A, chunk_out *o, const 
 static inline __attribute__((always_inline)) void
 chunk_q4_0_g8(const uint8_t *row, int c, const prow *A, chunk_out *o, const int NT, const bool full) {
     const uint8_t *sb = row + sizeof(block_q4_0_g8) * (size_t)(c / 8);
-    const bool two = full; /* else the row's last super-block, alone */
     const __m512i m4 = _mm512_set1_epi8(15);
     QLM_UNROLL_FULL for (int g = 0; g < 4; g++) {
-        if (g >= 2 && !two) {
+        if (g >= 2 && !full) { /* the row's last super-block, alone */
             QLM_UNROLL_FULL for (int t = 0; t < NT; t++) o->acc[t][g] = zero();
             continue;
         }
@@ -235,7 +218,7 @@ chunk_q4_0_g8(const uint8_t *row, int c, const prow *A, chunk_out *o, const int 
         }
     }
     const __m128i d0 = _mm_loadu_si128((const __m128i *)sb);
-    const __m128i d1 = two ? _mm_loadu_si128((const __m128i *)(sb + sizeof(block_q4_0_g8))) : _mm_setzero_si128();
+    const __m128i d1 = full ? _mm_loadu_si128((const __m128i *)(sb + sizeof(block_q4_0_g8))) : _mm_setzero_si128();
     o->ws = _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(d0), d1, 1));
 }
 
