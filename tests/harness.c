@@ -29,6 +29,9 @@ void t_case(const char *fmt, ...) {
     vsnprintf(g_name, sizeof g_name, fmt, ap);
     va_end(ap);
     g_open = true; g_failed = false; g_skipped = false; g_msg[0] = 0;
+    /* QLM_TEST_TRACE: name each case as it starts, so a run that hangs (CI kills it)
+     * shows where */
+    if (getenv("QLM_TEST_TRACE")) { fprintf(stderr, "START %s\n", g_name); fflush(stderr); }
 }
 
 void t_fail(const char *file, int line, const char *fmt, ...) {

@@ -1,6 +1,7 @@
 /* Minimal test harness. A test program runs cases; each case prints one line:
  *   PASS name | FAIL name: first failed check | SKIP name: reason
  * tests/run_all.sh counts these lines over all programs and prints the total.
+ * With QLM_TEST_TRACE set, each case also prints "START name" on stderr as it begins.
  *
  *   t_case("gguf: truncated header");
  *   T_CHECK(rc != QLM_OK, "rc=%d", rc);
