@@ -29,7 +29,8 @@ static double now_s(void) {
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static const qlm_type TYPES[] = {QLM_TYPE_Q4_0, QLM_TYPE_Q4_1, QLM_TYPE_Q5_0, QLM_TYPE_Q5_1,
+/* Q4_0_G8: the in-memory layout of --repack (never in a file), beside Q4_0 to compare */
+static const qlm_type TYPES[] = {QLM_TYPE_Q4_0, QLM_TYPE_Q4_0_G8, QLM_TYPE_Q4_1, QLM_TYPE_Q5_0, QLM_TYPE_Q5_1,
                                  QLM_TYPE_Q8_0, QLM_TYPE_Q4_K, QLM_TYPE_Q5_K, QLM_TYPE_Q6_K,
                                  QLM_TYPE_F16, QLM_TYPE_BF16, QLM_TYPE_F32};
 static const char *const ISAS[] = {"scalar", "avx2", "avxvnni", "avx512", "neon"};

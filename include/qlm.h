@@ -100,8 +100,8 @@ typedef struct {
     /* Implies no_mmap. Q4_0 weight matrices whose rows are a multiple of 256 values are
      * regrouped in place, 8 blocks at a time with their scales in front (Q4_0_G8, a
      * layout of qlm's that no file holds), where the active kernels have a loop for it
-     * (AVX-512 now): the same weights and results, generation faster (the matrix-vector
-     * loop 1.4x on cache-resident weights). RSS stays the file size; the token-embedding
+     * (AVX-512, AVX2, AVX-VNNI): the same weights and results, generation faster (the
+     * matrix-vector loop 1.1x on weights streamed from memory, up to 1.4x in cache). RSS stays the file size; the token-embedding
      * table (and an output head tied to it) keeps its Q4_0 rows. */
     bool repack;
     qlm_progress_fn progress;   /* may be NULL */
