@@ -5,16 +5,18 @@
 # minutes, and generation speed follows it).
 #
 #   LLAMA_BENCH=/path/llama-bench IK_BENCH=/path/ik/llama-bench \
-#       bash bench/compare.sh [-t THREADS] [-p N] [-n N] [-r N] [--passes N] FILE...
+#       bash bench/compare.sh [-t THREADS] [-p N] [-n N] [-r N] [--passes N] [--qlm-rtr] FILE...
 #
 # The peers are built outside this repository (CPU-only); an engine whose variable is
 # unset or not executable is skipped. ik_llama.cpp runs twice per pass: plain and with
 # -rtr 1 (repack at load). Pass k runs the engines in one order, pass k+1 in the reverse
 # one; everything goes to stdout (markdown rows as each tool prints them), so the log is
-# the record. Not run by the tests.
+# the record. --qlm-rtr: qlm runs twice too, the second time with -rtr 1 (its own
+# --repack: Q4_0 regrouped at load; the md rows then have an rtr column). Not run by
+# the tests.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-threads=2 np=512 ng=128 reps=3 passes=2
+threads=2 np=512 ng=128 reps=3 passes=2 qlm_rtr=0
 files=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -23,7 +25,8 @@ while [ $# -gt 0 ]; do
         -n) ng=$2; shift 2 ;;
         -r) reps=$2; shift 2 ;;
         --passes) passes=$2; shift 2 ;;
-        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        --qlm-rtr) qlm_rtr=1; shift ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
         *) files+=("$1"); shift ;;
     esac
 done
@@ -37,7 +40,10 @@ run_engine() { # run_engine NAME FILE
     b=$(bw)
     echo "-- $e, $(basename "$f"), $threads threads, read bandwidth ${b} GB/s before"
     case $e in
-        qlm) ./qlm bench -m "$f" -p "$np" -n "$ng" -t "$threads" -r "$reps" --bw "$b" 2>/dev/null | grep -E '^\| .*(pp|tg)[0-9]' ;;
+        qlm) ./qlm bench -m "$f" -p "$np" -n "$ng" -t "$threads" -r "$reps" --bw "$b" 2>/dev/null | grep -E '^\| .*(pp|tg)[0-9]'
+            if [ "$qlm_rtr" = 1 ]; then
+                ./qlm bench -m "$f" -p "$np" -n "$ng" -t "$threads" -r "$reps" --bw "$b" -rtr 1 2>/dev/null | grep -E '^\| .*(pp|tg)[0-9]'
+            fi ;;
         llama.cpp) env LD_LIBRARY_PATH="$(dirname "$LLAMA_BENCH")" "$LLAMA_BENCH" -m "$f" -p "$np" -n "$ng" -t "$threads" -r "$reps" 2>/dev/null | grep -E '^\| .*(pp|tg)[0-9]' ;;
         # each peer with its own shared libraries (a build's RUNPATH, or its bin folder)
         ik) env -u LD_LIBRARY_PATH "$IK_BENCH" -m "$f" -p "$np" -n "$ng" -t "$threads" -r "$reps" -rtr 0 2>/dev/null | grep -E '^\| .*(pp|tg)[0-9]'
