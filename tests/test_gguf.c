@@ -300,8 +300,9 @@ static void test_files(void) {
 }
 
 /* Linux: the mapped file is marked for huge pages (model/gguf.c: with the page cache
- * in 2 MiB folios the weight stream takes no TLB miss per 4 KiB). /proc/self/smaps
- * names the mapping by its path and lists "hg" in its VmFlags when marked. */
+ * in 2 MiB folios the weight stream takes no TLB miss per 4 KiB). The mapping's entry in
+ * /proc/self/smaps (the one whose range holds the map's address) lists "hg" in its
+ * VmFlags when marked. */
 static void test_map_hugepage_hint(const gbuf *v) {
     t_case("gguf: the file mapping is marked MADV_HUGEPAGE (smaps VmFlags hg)");
     FILE *probe = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
@@ -309,32 +310,33 @@ static void test_map_hugepage_hint(const gbuf *v) {
     if (probe) fclose(probe);
     if (!smaps) { t_skip("no transparent huge pages or no /proc/self/smaps here"); return; }
     fclose(smaps);
-    char path[512], real[4096];
+    char path[512];
     snprintf(path, sizeof path, "%s/hint.gguf", t_tmpdir());
     FILE *f = fopen(path, "wb");
     T_CHECK(f && fwrite(v->data, 1, v->len, f) == v->len, "cannot write %s", path);
     if (f) fclose(f);
-    if (!realpath(path, real)) { T_CHECK(0, "realpath %s", path); return; }
     qlm_gguf *g = NULL;
     qlm_error err = {0};
-    T_CHECK(qlm_gguf_open(real, &g, &err) == QLM_OK, "%s", err.message);
+    T_CHECK(qlm_gguf_open(path, &g, &err) == QLM_OK, "%s", err.message);
     if (!g) return;
+    const uintptr_t at = (uintptr_t)g->map;
     smaps = fopen("/proc/self/smaps", "r");
     char line[8192];
     int in_map = 0, found = 0, marked = 0;
     while (smaps && fgets(line, sizeof line, smaps)) {
-        line[strcspn(line, "\n")] = 0;
-        const size_t n = strlen(line), m = strlen(real);
-        if (strchr(line, '-') && strchr(line, '-') < strchr(line, ' ')) /* a mapping's first line */
-            in_map = n >= m && !strcmp(line + n - m, real);
+        unsigned long lo, hi;
+        char dash;
+        /* a mapping's first line: "lo-hi perms ..." in hex; its fields follow */
+        if (sscanf(line, "%lx%c%lx ", &lo, &dash, &hi) == 3 && dash == '-')
+            in_map = lo <= at && at < hi;
         else if (in_map && !strncmp(line, "VmFlags:", 8)) {
             found = 1;
-            marked |= strstr(line, " hg") != NULL;
+            marked = strstr(line, " hg") != NULL;
         }
     }
     if (smaps) fclose(smaps);
-    T_CHECK(found, "no mapping of %s in /proc/self/smaps", real);
-    T_CHECK(marked, "the mapping of %s has no hg flag", real);
+    T_CHECK(found, "no mapping at %#lx in /proc/self/smaps", (unsigned long)at);
+    T_CHECK(marked, "the mapping of %s has no hg flag", path);
     qlm_gguf_close(g);
     remove(path);
 }
