@@ -329,6 +329,14 @@ int cmd_bench(int argc, char **argv) {
                 bench_print_test(&pr, &info, &t);
             }
         }
+        /* on stderr, beside the results: weights in 4 KiB pages cost generation speed
+         * (a mapped file's page-cache folios decide; -mmp 0 asks for 2 MiB pages) */
+        const int64_t huge = qlm_model_huge_page_bytes(m);
+        qlm_model_desc md;
+        qlm_model_describe(m, &md);
+        if (huge >= 0)
+            fprintf(stderr, "qlm bench: %s: weights in 2 MiB pages: %.0f of %.0f MiB\n", models[mi_],
+                    huge / 1048576.0, md.file_size / 1048576.0);
         qlm_model_free(m);
     }
     bench_print_footer(&pr);

@@ -201,6 +201,12 @@ int cmd_run(int argc, char **argv) {
     fprintf(stderr, "\nqlm: load %.0f ms | prompt %d tokens, %.2f tok/s | generation %d tokens, %.2f tok/s | %d threads, %s\n",
             t_load * 1e3, n_prompt, t_prompt > 0 ? n_prompt / t_prompt : 0.0, n_gen,
             t_gen > 0 ? n_gen / t_gen : 0.0, cp.n_threads ? cp.n_threads : qlm_physical_cores(), qlm_isa_name());
+    if (o.verbose) { /* the weight stream's page size: 4 KiB pages cost generation speed */
+        const int64_t huge = qlm_model_huge_page_bytes(model);
+        if (huge >= 0)
+            fprintf(stderr, "qlm: weights in 2 MiB pages: %.0f of %.0f MiB (%s)\n", huge / 1048576.0,
+                    md.file_size / 1048576.0, o.no_mmap || o.repack ? "read into memory" : "mapped file");
+    }
     status = 0;
     goto cleanup;
 oom:

@@ -101,8 +101,9 @@ typedef struct {
      * regrouped in place, 8 blocks at a time with their scales in front (Q4_0_G8, a
      * layout of qlm's that no file holds), where the active kernels have a loop for it
      * (AVX-512, AVX2, AVX-VNNI): the same weights and results, generation faster (the
-     * matrix-vector loop 1.1x on weights streamed from memory, up to 1.4x in cache). RSS stays the file size; the token-embedding
-     * table (and an output head tied to it) keeps its Q4_0 rows. */
+     * matrix-vector loop 1.1x on weights streamed from memory, up to 1.4x in cache).
+     * RSS stays the file size; the token-embedding table (and an output head tied to
+     * it) keeps its Q4_0 rows. */
     bool repack;
     qlm_progress_fn progress;   /* may be NULL */
     void *progress_data;
@@ -135,6 +136,12 @@ typedef struct {
     bool add_bos;
 } qlm_model_desc;
 void qlm_model_describe(const qlm_model *m, qlm_model_desc *out);
+/* Bytes of the model file's image (the mapping, or the memory it was read into) mapped
+ * in 2 MiB pages at the time of the call, from /proc/self/smaps; -1 where that cannot be
+ * told (not Linux, no smaps). A mapped file's pages are mapped as they are first
+ * touched: ask after an evaluation. Generation runs faster the more of it is (see
+ * qlm_model_params.no_mmap). */
+int64_t qlm_model_huge_page_bytes(const qlm_model *m);
 
 /* ---- tokenizer ---------------------------------------------------------------------- */
 

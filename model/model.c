@@ -1,6 +1,7 @@
 /* Model loading: read hyperparameters from GGUF metadata, bind tensor views into the
  * map, and check every shape and type against what the forward pass will assume. */
 #include "model.h"
+#include "huge_pages.h"
 #include "../ggml-like/kernels.h"
 #include "../quant/quants.h"
 
@@ -329,6 +330,13 @@ void qlm_model_free(qlm_model *m) {
     free(m->layers);
     qlm_gguf_close(m->gguf);
     free(m);
+}
+
+int64_t qlm_model_huge_page_bytes(const qlm_model *m) {
+    if (!m || !m->gguf || !m->gguf->base) return -1;
+    const int64_t b = qlm_range_huge_bytes(m->gguf->base, (size_t)m->gguf->size);
+    /* the memory a file is read into is a little longer than the file (alignment) */
+    return b > (int64_t)m->gguf->size ? (int64_t)m->gguf->size : b;
 }
 
 void qlm_model_describe(const qlm_model *m, qlm_model_desc *d) {

@@ -37,6 +37,13 @@ QLM_ISA=scalar "$QLM" run -m "$M" --temp 0 -n 2 -v > /dev/null 2> "$OUT/v.err"
 check "run -v: QLM_ISA=scalar -> 'kernels scalar', nothing added" [ -n "$(grep -E 'kernels scalar$' "$OUT/v.err")" ]
 QLM_AMX=0 "$QLM" run -m "$M" --temp 0 -n 2 -v > /dev/null 2> "$OUT/v.err"
 check "run -v: QLM_AMX=0 -> no tile units named" [ -n "$(grep -E 'kernels (scalar|avx2|avx512|neon)$' "$OUT/v.err")" ]
+# -v ends with the weights' page size where /proc/self/smaps tells it (Linux)
+if [ -r /proc/self/smaps ]; then
+    check "run -v: 'weights in 2 MiB pages: N of M MiB (mapped file)'" \
+        [ -n "$(grep -E '^qlm: weights in 2 MiB pages: [0-9]+ of [0-9]+ MiB \(mapped file\)$' "$OUT/v.err")" ]
+else
+    skip "run -v: weights' page size" "no /proc/self/smaps here"
+fi
 
 # greedy from BOS, 200 new tokens: llama2.c's expected text, byte for byte
 "$QLM" run -m "$M" --temp 0 -n 200 -t 2 > "$OUT/greedy.txt" 2> "$OUT/greedy.err"
