@@ -3,7 +3,7 @@
 #include <string.h>
 
 int64_t qlm_smaps_huge_bytes(FILE *smaps, uintptr_t lo, uintptr_t hi) {
-    char line[4096];
+    char line[8192]; /* a header holds a path of up to PATH_MAX (4096) bytes */
     int64_t kb = 0;
     int in_range = 0, any = 0;
     while (fgets(line, sizeof line, smaps)) {
