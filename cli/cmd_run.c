@@ -203,9 +203,14 @@ int cmd_run(int argc, char **argv) {
             t_gen > 0 ? n_gen / t_gen : 0.0, cp.n_threads ? cp.n_threads : qlm_physical_cores(), qlm_isa_name());
     if (o.verbose) { /* the weight stream's page size: 4 KiB pages cost generation speed */
         const int64_t huge = qlm_model_huge_page_bytes(model);
+        const bool mapped = !o.no_mmap && !o.repack;
         if (huge >= 0)
-            fprintf(stderr, "qlm: weights in 2 MiB pages: %.0f of %.0f MiB (%s)\n", huge / 1048576.0,
-                    md.file_size / 1048576.0, o.no_mmap || o.repack ? "read into memory" : "mapped file");
+            fprintf(stderr, "qlm: weights in 2 MiB pages: %.0f of %.0f MiB (%s)%s\n", huge / 1048576.0,
+                    md.file_size / 1048576.0, mapped ? "mapped file" : "read into memory",
+                    /* the page cache held the file in small folios before qlm mapped it
+                     * (a small model's few pages do not matter) */
+                    mapped && md.file_size >= (64u << 20) && (uint64_t)huge < md.file_size / 2
+                        ? "; --no-mmap would read it into 2 MiB pages" : "");
     }
     status = 0;
     goto cleanup;
