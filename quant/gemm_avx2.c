@@ -425,10 +425,18 @@ static inline __attribute__((always_inline)) void q5_pair_bits(const uint8_t *q0
  * types add the prepared -bias * sum(a) in int32, so each block's sum is exact before its
  * one rounding, as in vec_dot (a separate float sum of the large -8 * sum(a) terms lost
  * ~1e-5 of sum|w*a| to cancellation); affine ones add m * s (s: the prepared
- * d_a * sum(a)) by one more FMA per 8 blocks. */
+ * d_a * sum(a)) by one more FMA per 8 blocks.
+ *
+ * g8: Q4_0_G8 rows (quant/blocks.h, Q4_0 regrouped at load by --repack; whole
+ * super-blocks of 8 blocks, so no tail): two blocks' levels are one 32-byte load instead
+ * of two loads and an insert, and the 8 scales one load and conversion (permuted to the
+ * lanes' block order) instead of f16_pairs; the sums and their rounding are Q4_0's, so
+ * --repack's results are bit-identical. One thread (`qlm bench --kernels --isa ISA -t 1
+ * --type Q4_0[_G8]`): AVX2 12.4 -> 13.6 GB/s streamed, 24.2 -> 28.5 on 256 rows in
+ * cache; AVX-VNNI 13.1 -> 14.7 streamed. */
 static inline __attribute__((always_inline)) void
 gemv_nib(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride, float *y,
-         int64_t ldy, const int NT, const int bsz, const int qoff, const int qhoff, const bool affine) {
+         int64_t ldy, const int NT, const int bsz, const int qoff, const int qhoff, const bool affine, const bool g8) {
     const int nb = (int)(n / 32), nb8 = nb / 8 * 8;
     x86_prow A[3];
     QLM_UNROLL_FULL for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, 32);
@@ -440,16 +448,19 @@ gemv_nib(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a,
         float tail[3] = {0, 0, 0};
         QLM_UNROLL_FULL for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
         for (int b = 0; b < nb8; b += 8) {
-            const uint8_t *blk = row + (size_t)bsz * (size_t)b;
+            const uint8_t *blk = row + (size_t)bsz * (size_t)b; /* g8: 8 blocks of bsz bytes too */
             QLM_UNROLL_FULL for (int o = 0; o < 8 * bsz; o += 64) prefetch_line(blk + o);
-            const __m256 dw = f16_pairs(blk, bsz, 0); /* blocks 0 2 4 6 1 3 5 7 */
+            const __m256i pairs = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+            const __m256 dw = g8 ? _mm256_permutevar8x32_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk)), pairs)
+                                 : f16_pairs(blk, bsz, 0); /* blocks 0 2 4 6 1 3 5 7 */
             const __m256 mw = affine ? f16_pairs(blk, bsz, 2) : _mm256_setzero_ps();
             const uint8_t *qs = x86_opaque(blk + qoff); /* block b's levels */
             __m256i h01[3], h23[3], sp[3];
             QLM_UNROLL_FULL for (int j = 0; j < 4; j++) { /* blocks b + 2j (lanes 0-3), b + 2j + 1 */
-                const uint8_t *p = qs + 2 * bsz * j;
-                const __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)p)),
-                                                          _mm_loadu_si128((const __m128i *)(p + bsz)), 1);
+                const uint8_t *p = qs + (g8 ? 32 : 2 * bsz) * j;
+                const __m256i q = g8 ? _mm256_loadu_si256((const __m256i *)p)
+                                     : _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)p)),
+                                                               _mm_loadu_si128((const __m128i *)(p + bsz)), 1);
                 __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
                 if (qhoff) q5_pair_bits(p - qoff + qhoff, p - qoff + qhoff + bsz, &lo, &hi);
                 QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
@@ -473,8 +484,7 @@ gemv_nib(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a,
                 }
             }
             QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
-                /* the blocks in the order 0 2 4 6 1 3 5 7, as the sums and dw have them */
-                const __m256i pairs = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+                /* the blocks in the order 0 2 4 6 1 3 5 7 (pairs), as the sums and dw have them */
                 __m256i h = _mm256_hadd_epi32(h01[t], h23[t]);
                 const __m256i e8 = _mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)((const int32_t *)A[t].e + b)), pairs);
                 if (!affine) h = _mm256_add_epi32(h, e8);
@@ -515,70 +525,18 @@ gemv_nib(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a,
     }
 }
 
-#define GEMV_NIB(name, bsz, qoff, qhoff, affine)                                                          \
+#define GEMV_NIB(name, bsz, qoff, qhoff, affine, g8)                                                      \
     static inline __attribute__((always_inline)) void name(int64_t n, int nr, const uint8_t *w, size_t ws, \
                                                            const uint8_t *a, size_t as, float *y,         \
                                                            int64_t ldy, const int NT) {                   \
-        gemv_nib(n, nr, w, ws, a, as, y, ldy, NT, bsz, qoff, qhoff, affine);                              \
+        gemv_nib(n, nr, w, ws, a, as, y, ldy, NT, bsz, qoff, qhoff, affine, g8);                          \
     }
-GEMV_NIB(gemv_q4_0, 18, 2, 0, false)
-GEMV_NIB(gemv_q4_1, 20, 4, 0, true)
-GEMV_NIB(gemv_q5_0, 22, 6, 2, false)
-GEMV_NIB(gemv_q5_1, 24, 8, 4, true)
-
-/* Q4_0_G8 (quant/blocks.h, built from Q4_0 at load by --repack): gemv_nib's loop for
- * Q4_0, where two blocks' levels are one aligned 32-byte load instead of two loads and
- * an insert, and the 8 scales one load and conversion instead of f16_pairs' 4 loads,
- * 4 shuffles, 3 ORs and a permute. The lanes keep Q4_0's block order (0 2 4 6 1 3 5 7)
- * and its rounding, so --repack's results are bit-identical. Rows hold whole
- * super-blocks of 8 blocks. One thread (`qlm bench --kernels --type Q4_0[_G8]`): AVX2
- * 12.4 -> 13.6 GB/s streamed, 24.2 -> 28.5 on a 1 MiB matrix; AVX-VNNI 13.1 -> 14.7. */
-static inline __attribute__((always_inline)) void
-gemv_q4_0_g8(int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride, float *y,
-             int64_t ldy, const int NT) {
-    const int nsb = (int)(n / 256);
-    x86_prow A[3];
-    QLM_UNROLL_FULL for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, 32);
-    const __m256i m4 = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
-    const __m256i pairs = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-    (void)ones; /* not with AVX-VNNI */
-    for (int r = 0; r < nr; r++) {
-        const block_q4_0_g8 *x = (const block_q4_0_g8 *)(w + (size_t)r * w_stride);
-        __m256 acc[3];
-        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
-        for (int sb = 0; sb < nsb; sb++, x++) {
-            const int b = 8 * sb; /* the super-block's first block */
-            QLM_UNROLL_FULL for (int o = 0; o < (int)sizeof *x; o += 64) prefetch_line((const uint8_t *)x + o);
-            const __m256 dw = _mm256_permutevar8x32_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)x->d)), pairs);
-            __m256i h01[3], h23[3], sp[3];
-            QLM_UNROLL_FULL for (int j = 0; j < 4; j++) { /* blocks 2j (lanes 0-3), 2j + 1 */
-                const __m256i q = _mm256_loadu_si256((const __m256i *)x->qs[2 * j]);
-                const __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-                QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
-                    const int8_t *aq = A[t].q + 32 * (size_t)b + 128 * (j / 2) + 32 * (j % 2);
-#ifdef QLM_AVXVNNI
-                    const __m256i s = _mm256_dpbusd_avx_epi32(_mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), lo, _mm256_loadu_si256((const __m256i *)aq)),
-                                                              hi, _mm256_loadu_si256((const __m256i *)(aq + 64)));
-#else
-                    const __m256i s16 = _mm256_add_epi16(_mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)aq)),
-                                                         _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(aq + 64))));
-                    const __m256i s = _mm256_madd_epi16(s16, ones);
-#endif
-                    if (j % 2 == 0) sp[t] = s;
-                    else if (j == 1) h01[t] = _mm256_hadd_epi32(sp[t], s);
-                    else h23[t] = _mm256_hadd_epi32(sp[t], s);
-                }
-            }
-            QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
-                const __m256i e8 = _mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)((const int32_t *)A[t].e + b)), pairs);
-                const __m256i h = _mm256_add_epi32(_mm256_hadd_epi32(h01[t], h23[t]), e8);
-                const __m256 s8 = _mm256_mul_ps(dw, _mm256_permutevar8x32_ps(_mm256_loadu_ps(A[t].d + b), pairs));
-                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(h), s8, acc[t]);
-            }
-        }
-        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) y[(size_t)t * ldy + r] = hsum8_ps(acc[t]);
-    }
-}
+GEMV_NIB(gemv_q4_0, 18, 2, 0, false, false)
+GEMV_NIB(gemv_q4_1, 20, 4, 0, true, false)
+GEMV_NIB(gemv_q5_0, 22, 6, 2, false, false)
+GEMV_NIB(gemv_q5_1, 24, 8, 4, true, false)
+/* Q4_0_G8: 8 blocks of 18 bytes, the 8 scales (16 bytes) in front of the levels */
+GEMV_NIB(gemv_q4_0_g8, 18, 16, 0, false, true)
 
 /* Q8_0: signed levels, so the sign moves onto the activations (maddubs takes unsigned
  * times signed; |w| <= 127 keeps its pair sums within int16); one block per vector,
