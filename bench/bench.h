@@ -27,7 +27,7 @@ typedef struct {
     int n_ubatch;             /* the context's n_batch: tokens per forward chunk */
     qlm_kv_type kv;
     bool no_mmap;             /* the model was read into memory (load_mode "none") */
-    bool repack;              /* and its Q4_0 weights regrouped (qlm_model_params.repack) */
+    int repack;               /* 1: its Q4_0 weights regrouped (qlm_model_params.repack); 2: and Q4_K interleaved */
     int reps;
     bool warmup;
     /* results */

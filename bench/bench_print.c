@@ -35,7 +35,7 @@ static const struct { const char *name; field_type type; } FIELDS[] = {
     {"stddev_ts", F_FLOAT},
     /* qlm's own */
     {"qlm_isa", F_STR}, {"qlm_mem_bw_gbps", F_FLOAT}, {"qlm_weight_bytes_per_token", F_INT},
-    {"qlm_roofline_ts", F_FLOAT}, {"qlm_roofline_pct", F_FLOAT}, {"qlm_repack", F_BOOL},
+    {"qlm_roofline_ts", F_FLOAT}, {"qlm_roofline_pct", F_FLOAT}, {"qlm_repack", F_INT},
 };
 #define N_FIELDS ((int)(sizeof FIELDS / sizeof FIELDS[0]))
 
@@ -96,7 +96,7 @@ static void get_values(const bench_printer *p, const bench_model_info *mi, const
     S(42, "%llu", (unsigned long long)mi->bytes_per_token);
     S(43, "%f", bench_roofline_ts(t));
     S(44, "%f", roof_pct(t));
-    S(45, "%d", t->repack ? 1 : 0);
+    S(45, "%d", t->repack);
 #undef S
 }
 
@@ -193,7 +193,7 @@ static void md_row(bench_printer *p, const bench_model_info *mi, const bench_tes
         case C_TYPE_K: case C_TYPE_V: snprintf(v, sizeof v, "%s", kv_name(t->kv)); break;
         case C_N_BATCH: snprintf(v, sizeof v, "%d", t->n_batch); break;
         case C_N_UBATCH: snprintf(v, sizeof v, "%d", t->n_ubatch); break;
-        case C_RTR: snprintf(v, sizeof v, "%d", t->repack ? 1 : 0); break;
+        case C_RTR: snprintf(v, sizeof v, "%d", t->repack); break;
         case C_TEST:
             if (t->n_prompt > 0) snprintf(v, sizeof v, "pp%d", t->n_prompt);
             else snprintf(v, sizeof v, "tg%d", t->n_gen);

@@ -6,6 +6,7 @@
 #include "../ggml-like/matmul.h"
 #include "../ggml-like/peak.h"
 #include "../ggml-like/threadpool.h"
+#include "../quant/quants.h"
 #include "qlm.h"
 
 #include <math.h>
@@ -29,9 +30,10 @@ static double now_s(void) {
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Q4_0_G8: the in-memory layout of --repack (never in a file), beside Q4_0 to compare */
+/* Q4_0_G8, Q4_K_R16: the in-memory layouts of --repack (never in a file), beside Q4_0
+ * and Q4_K to compare */
 static const qlm_type TYPES[] = {QLM_TYPE_Q4_0, QLM_TYPE_Q4_0_G8, QLM_TYPE_Q4_1, QLM_TYPE_Q5_0, QLM_TYPE_Q5_1,
-                                 QLM_TYPE_Q8_0, QLM_TYPE_Q4_K, QLM_TYPE_Q5_K, QLM_TYPE_Q6_K,
+                                 QLM_TYPE_Q8_0, QLM_TYPE_Q4_K, QLM_TYPE_Q4_K_R16, QLM_TYPE_Q5_K, QLM_TYPE_Q6_K,
                                  QLM_TYPE_F16, QLM_TYPE_BF16, QLM_TYPE_F32};
 static const char *const ISAS[] = {"scalar", "avx2", "avxvnni", "avx512", "neon"};
 
@@ -165,7 +167,9 @@ static const char *pct(char buf[16], double v, double ceiling) {
  * repeated (the values do not change the speed; quantizing hundreds of MiB with the
  * K-quant search would take minutes). */
 static void *make_matrix(qlm_type t, int64_t n_in, int64_t rows, size_t *row_size) {
-    const qlm_type_traits *tt = qlm_type_get(t);
+    /* Q4_K_R16: Q4_K rows, interleaved 16 at a time below (rows is a multiple of 16) */
+    const bool r16 = t == QLM_TYPE_Q4_K_R16;
+    const qlm_type_traits *tt = qlm_type_get(r16 ? QLM_TYPE_Q4_K : t);
     size_t rs = qlm_row_size(t, n_in);
     uint8_t *m = aligned_alloc(64, (rs * (size_t)rows + 63) / 64 * 64);
     float *x = malloc((size_t)n_in * sizeof(float));
@@ -181,6 +185,15 @@ static void *make_matrix(qlm_type t, int64_t n_in, int64_t rows, size_t *row_siz
     }
     for (int64_t r = distinct; r < rows; r++) memcpy(m + rs * (size_t)r, m + rs * (size_t)(r % distinct), rs);
     free(x);
+    if (r16) {
+        uint8_t *g = malloc(16 * rs);
+        if (!g) { free(m); return NULL; }
+        for (int64_t r = 0; r < rows; r += 16) {
+            memcpy(g, m + rs * (size_t)r, 16 * rs);
+            qlm_q4_k_r16_from_q4_k(g, rs, m + rs * (size_t)r, n_in);
+        }
+        free(g);
+    }
     *row_size = rs;
     return m;
 }
@@ -189,6 +202,7 @@ static void *make_matrix(qlm_type t, int64_t n_in, int64_t rows, size_t *row_siz
  * least one whole matrix (n_in a multiple of t's block) */
 static int64_t stream_rows_for(qlm_type t, const qlm_bench_kernels_params *p) {
     int64_t rows = (int64_t)((size_t)p->stream_mib * 1048576 / qlm_row_size(t, p->n_in));
+    if (t == QLM_TYPE_Q4_K_R16) rows = (rows + p->n_out - 1) / p->n_out * p->n_out; /* whole groups */
     return rows < p->n_out ? p->n_out : rows;
 }
 
@@ -204,6 +218,11 @@ static int bench_one(FILE *out, const qlm_kernels *k, qlm_type t, const qlm_benc
     if (n_in % tt->blck_size) {
         fprintf(out, "%-7s %-5s skipped: %lld values per row is not a multiple of %lld\n", k->name, tt->name,
                 (long long)n_in, (long long)tt->blck_size);
+        return 0;
+    }
+    if (t == QLM_TYPE_Q4_K_R16 && (!k->gemm[t] || n_out % 16)) { /* no per-row fallback */
+        fprintf(out, "%-7s %-5s skipped: %s\n", k->name, tt->name,
+                !k->gemm[t] ? "no kernel for it on this path" : "rows are interleaved 16 at a time (--rows)");
         return 0;
     }
     size_t rs;

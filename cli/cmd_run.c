@@ -36,6 +36,9 @@ static const char *RUN_USAGE =
     "      --no-mmap           read the model into memory (huge pages) instead of mapping it:\n"
     "                          faster generation, slower load, no sharing between processes\n"
     "      --repack            as --no-mmap, and Q4_0 weights regrouped for faster generation\n"
+    "      --interleave        as --repack, and Q4_K weights interleaved 16 rows at a time\n"
+    "                          (AVX-512): faster where generation is compute-bound, not\n"
+    "                          where memory-bound (bench/RESULTS.md)\n"
     "                          (same results; AVX-512 CPUs)\n"
     "  -v, --verbose           print model and kernel details to stderr\n"
     "  -h, --help              this text\n";
@@ -51,7 +54,8 @@ typedef struct {
     long long n_predict, top_k, threads, ctx, repeat_last_n;
     double temp, top_p, min_p, repeat_penalty;
     uint64_t seed;
-    bool seed_set, no_bos, ignore_eos, verbose, no_mmap, repack;
+    bool seed_set, no_bos, ignore_eos, verbose, no_mmap;
+    int repack; /* 1 --repack, 2 --interleave */
     qlm_kv_type kv;
 } run_opts;
 
@@ -87,7 +91,8 @@ static int parse_args(int argc, char **argv, run_opts *o) {
         else if (!strcmp(a, "--no-bos")) o->no_bos = true;
         else if (!strcmp(a, "--ignore-eos")) o->ignore_eos = true;
         else if (!strcmp(a, "--no-mmap")) o->no_mmap = true;
-        else if (!strcmp(a, "--repack")) o->repack = true;
+        else if (!strcmp(a, "--repack")) o->repack = o->repack > 1 ? o->repack : 1;
+        else if (!strcmp(a, "--interleave")) o->repack = 2;
         else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) o->verbose = true;
         else { cli_error(cmd, "unknown option '%s' (see qlm run --help)", a); return 2; }
 #undef VAL
@@ -135,7 +140,8 @@ int cmd_run(int argc, char **argv) {
                 o.kv == QLM_KV_F16 ? "f16" : "f32", qlm_isa_name(), *qlm_isa_detail() ? " (" : "",
                 qlm_isa_detail(), *qlm_isa_detail() ? ")" : "");
     if (o.verbose && o.repack)
-        fprintf(stderr, "qlm: %d weight matrices regrouped from Q4_0 to Q4_0_G8 (--repack)\n", md.n_repacked);
+        fprintf(stderr, "qlm: %d weight matrices regrouped (Q4_0 to Q4_0_G8%s)\n", md.n_repacked,
+                o.repack > 1 ? ", Q4_K to Q4_K_R16" : "");
 
     /* tokens: [BOS] + prompt */
     int n_ctx = qlm_context_n_ctx(ctx);

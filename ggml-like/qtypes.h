@@ -40,7 +40,8 @@ typedef enum {
     /* qlm's in-memory layouts (qlm_type_traits.internal): never read from or written to
      * a file */
     QLM_TYPE_Q4_0_G8 = 40,
-    QLM_TYPE_COUNT = 41 /* table size: ids below this may have a name */
+    QLM_TYPE_Q4_K_R16 = 41,
+    QLM_TYPE_COUNT = 42 /* table size: ids below this may have a name */
 } qlm_type;
 
 /* Convert n values (n a multiple of blck_size) between a block format and f32. */

@@ -25,6 +25,11 @@ static const qlm_type_traits TRAITS[QLM_TYPE_COUNT] = {
     /* built at load time from Q4_0 (qlm_model_params.repack), never in a file */
     [QLM_TYPE_Q4_0_G8] = { BLOCK("Q4_0_G8", QK_K, block_q4_0_g8), REF(q4_0_g8, QLM_TYPE_Q8_0, qlm_dot_q4_0_g8_q8_0),
                            .internal = true },
+    /* built at load time from 16 Q4_K rows at a time (qlm_model_params.repack): rows are
+     * interleaved, so no per-row functions; computed only by the gemm kernels that have
+     * it (its reference is Q4_K's on the rows it came from) */
+    [QLM_TYPE_Q4_K_R16] = { .name = "Q4_K_R16", .blck_size = QK_K, .type_size = sizeof(block_q4_k),
+                            .is_quantized = true, .internal = true },
     /* activation-only formats: no dot of their own */
     [QLM_TYPE_Q8_1] = { BLOCK("Q8_1", QK8_1, block_q8_1), .supported = true,
                         .to_float = qlm_dequant_q8_1, .from_float = qlm_quant_q8_1_ref,

@@ -105,6 +105,15 @@ typedef struct {
      * RSS stays the file size; the token-embedding table (and an output head tied to
      * it) keeps its Q4_0 rows. */
     bool repack;
+    /* Implies repack. Q4_K weight matrices whose rows come in whole groups of 16 are
+     * interleaved in place, 16 rows at a time (Q4_K_R16, qlm's own layout: one row per
+     * vector lane, so the matrix-vector loop needs no horizontal sums), where the active
+     * kernels have a loop for it (AVX-512). The same weights; prompt results identical
+     * to the bit, generation within float rounding of Q4_K's. Cache-resident the loop is
+     * 1.7-2x Q4_K's; streamed from memory on this machine's slow-bandwidth state it was
+     * 0.9-0.95x (bench/RESULTS.md): worth it where a core's weight stream is faster than
+     * Q4_K's arithmetic (about 25 GB/s per core), or for batches of 2-3 tokens. */
+    bool interleave_q4_k;
     qlm_progress_fn progress;   /* may be NULL */
     void *progress_data;
 } qlm_model_params;

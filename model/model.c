@@ -277,19 +277,56 @@ static bool regroup(qlm_tensor *t, const qlm_tensor *tok_embd) {
     return true;
 }
 
-/* qlm_model_params.repack: where the active kernels have a matrix loop for Q4_0_G8 */
-static qlm_status repack_weights(qlm_model *m, qlm_error *err) {
+/* A Q4_K matrix whose rows come in whole groups of 16 interleaved in place as Q4_K_R16
+ * (the same bytes per 16 rows; tmp holds one group's rows, 16 * row_size bytes). The
+ * kernels' threads take rows 16 at a time, so a group is never split. */
+static bool interleave(qlm_tensor *t, const qlm_tensor *tok_embd, uint8_t *tmp) {
+    if (!t->data || t->type != QLM_TYPE_Q4_K || t->ne[1] % 16 || t->data == tok_embd->data)
+        return false;
+    uint8_t *d = (uint8_t *)t->data; /* the caller made the weights writable */
+    const size_t group = 16 * t->row_size;
+    for (int64_t r = 0; r < t->ne[1]; r += 16) {
+        memcpy(tmp, d + (size_t)r * t->row_size, group);
+        qlm_q4_k_r16_from_q4_k(tmp, t->row_size, d + (size_t)r * t->row_size, t->ne[0]);
+    }
+    t->type = QLM_TYPE_Q4_K_R16;
+    return true;
+}
+
+/* qlm_model_params.repack: Q4_0 matrices to Q4_0_G8, and with interleave_q4_k Q4_K
+ * ones to Q4_K_R16, where the active kernels have matrix loops for them */
+static qlm_status repack_weights(qlm_model *m, bool interleave_q4_k, qlm_error *err) {
     const qlm_kernels *k = qlm_kernels_active();
-    if (!k->gemm[QLM_TYPE_Q4_0_G8]) return QLM_OK;
-    qlm_status rc = qlm_gguf_set_writable(m->gguf, true, err);
-    if (rc) return rc;
-    int n = 0;
+    const bool g8 = k->gemm[QLM_TYPE_Q4_0_G8] != NULL, r16 = interleave_q4_k && k->gemm[QLM_TYPE_Q4_K_R16] != NULL;
+    if (!g8 && !r16) return QLM_OK;
+    size_t max_row = 0; /* the widest Q4_K row, for the group buffer */
     for (int il = 0; il < m->hp.n_layer; il++) {
         qlm_layer *L = &m->layers[il];
-        qlm_tensor *mats[] = {&L->wq, &L->wk, &L->wv, &L->wqkv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
-        for (size_t i = 0; i < sizeof mats / sizeof mats[0]; i++) n += regroup(mats[i], &m->tok_embd);
+        const qlm_tensor *mats[] = {&L->wq, &L->wk, &L->wv, &L->wqkv, &L->wo, &L->w_gate, &L->w_up, &L->w_down, &m->output};
+        for (size_t i = 0; i < sizeof mats / sizeof mats[0]; i++)
+            if (mats[i]->type == QLM_TYPE_Q4_K && mats[i]->row_size > max_row) max_row = mats[i]->row_size;
     }
-    n += regroup(&m->output, &m->tok_embd);
+    uint8_t *tmp = r16 && max_row ? malloc(16 * max_row) : NULL;
+    if (r16 && max_row && !tmp) return qlm_set_error(err, QLM_ERR_NOMEM, "out of memory");
+    qlm_status rc = qlm_gguf_set_writable(m->gguf, true, err);
+    if (rc) {
+        free(tmp);
+        return rc;
+    }
+    int n = 0;
+    for (int il = 0; il <= m->hp.n_layer; il++) {
+        qlm_tensor *mats[8] = {&m->output}; /* after the layers: the head */
+        size_t nm = 1;
+        if (il < m->hp.n_layer) {
+            qlm_layer *L = &m->layers[il];
+            qlm_tensor *lm[] = {&L->wq, &L->wk, &L->wv, &L->wqkv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
+            memcpy(mats, lm, sizeof lm);
+            nm = 8;
+        }
+        for (size_t i = 0; i < nm; i++)
+            n += (g8 && regroup(mats[i], &m->tok_embd)) || (r16 && tmp && interleave(mats[i], &m->tok_embd, tmp));
+    }
+    free(tmp);
     m->n_repacked = n;
     return qlm_gguf_set_writable(m->gguf, false, err);
 }
@@ -299,7 +336,7 @@ qlm_status qlm_model_load(const char *path, const qlm_model_params *params, qlm_
     *out = NULL;
     qlm_model *m = calloc(1, sizeof *m);
     if (!m) return qlm_set_error(err, QLM_ERR_NOMEM, "out of memory");
-    qlm_status rc = params && (params->no_mmap || params->repack) && !params->vocab_only
+    qlm_status rc = params && (params->no_mmap || params->repack || params->interleave_q4_k) && !params->vocab_only
                         ? qlm_gguf_open_read(path, params->progress, params->progress_data, &m->gguf, err)
                         : qlm_gguf_open(path, &m->gguf, err);
     if (rc == QLM_OK) rc = qlm_vocab_load(m->gguf, &m->vocab, err);
@@ -307,7 +344,8 @@ qlm_status qlm_model_load(const char *path, const qlm_model_params *params, qlm_
     if (rc == QLM_OK && m->vocab_only && !m->vocab)
         rc = qlm_set_error(err, QLM_ERR_FORMAT, "'%s' has no tokenizer metadata", path);
     if (rc == QLM_OK && !m->vocab_only) rc = load_weights(m, err);
-    if (rc == QLM_OK && !m->vocab_only && params && params->repack) rc = repack_weights(m, err);
+    if (rc == QLM_OK && !m->vocab_only && params && (params->repack || params->interleave_q4_k))
+        rc = repack_weights(m, params->interleave_q4_k, err);
     qlm_str name;
     if (m->gguf && qlm_gguf_get_str(m->gguf, "general.name", &name)) {
         size_t n = name.len < sizeof m->name - 1 ? name.len : sizeof m->name - 1;

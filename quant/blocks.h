@@ -94,6 +94,27 @@ typedef struct {
     uint8_t qs[QK_K / 2];
 } block_q4_k;
 
+/* Q4_K_R16 (qlm's own, in memory only: never in a file): 16 Q4_K rows interleaved, one
+ * block per super-block index of the 16 rows, so that the matrix-vector loops hold one
+ * row per 32-bit lane (no horizontal sums, no scale permutes). Same bytes as the 16
+ * Q4_K blocks it is made from (qlm_q4_k_r16_from_q4_k), rearranged:
+ *   d[r], dmin[r]  row r's super-block scales
+ *   sl, sh         the 16 rows' 6-bit sub-block scales and mins, v[16 j + r] = row r's
+ *                  scale j (j < 8) or min j - 8: sl[b] = low 4 bits of v[b] | of
+ *                  v[b + 128] << 4 (b < 128); sh[b] = high 2 bits of v[b], v[b + 64],
+ *                  v[b + 128], v[b + 192] at bits 0, 2, 4, 6 (b < 64). Decoded with a
+ *                  few vector instructions into bytes ordered [j][r].
+ *   qs             [chunk c 0..3][g 0..7][row r][4]: row r's Q4_K qs[32 c + 4 g .. + 3],
+ *                  so 64 bytes hold 4 consecutive weights of sub-blocks 2c (low nibbles)
+ *                  and 2c+1 (high) for each of the 16 rows. */
+typedef struct {
+    qlm_f16 d[16];
+    qlm_f16 dmin[16];
+    uint8_t sl[128];
+    uint8_t sh[64];
+    uint8_t qs[16 * QK_K / 2];
+} block_q4_k_r16;
+
 /* Q5_K: Q4_K plus a fifth bit, q in 0..31. qs as in Q4_K gives the low 4 bits; bit 4
  * of weight 64c+l is bit 2c of qh[l], of weight 64c+32+l bit 2c+1 of qh[l]. */
 typedef struct {
@@ -135,6 +156,7 @@ _Static_assert(sizeof(block_q5_1) == 24, "block_q5_1 must be 24 bytes");
 _Static_assert(sizeof(block_q8_0) == 34, "block_q8_0 must be 34 bytes");
 _Static_assert(sizeof(block_q8_1) == 36, "block_q8_1 must be 36 bytes");
 _Static_assert(sizeof(block_q4_k) == 144, "block_q4_k must be 144 bytes");
+_Static_assert(sizeof(block_q4_k_r16) == 16 * sizeof(block_q4_k), "block_q4_k_r16 must be 16 Q4_K blocks");
 _Static_assert(sizeof(block_q5_k) == 176, "block_q5_k must be 176 bytes");
 _Static_assert(sizeof(block_q6_k) == 210, "block_q6_k must be 210 bytes");
 _Static_assert(sizeof(block_q8_k) == 292, "block_q8_k must be 292 bytes");

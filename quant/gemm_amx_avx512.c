@@ -269,6 +269,25 @@ void qlm_amx_bf16_pack_pairs(const uint16_t *v, size_t stride, int npos, int pos
     }
 }
 
+void qlm_amx_bf16_pack_lanes(const uint8_t *lines, const float *ws, const float *wm, uint8_t *out) {
+    const __m512 s = _mm512_load_ps(ws), m = _mm512_load_ps(wm);
+    const __m512i mb = _mm512_set1_epi32(0xFF);
+    /* words of cvtne2ps_pbh(odd, even) -> (even, odd) per 32-bit lane */
+    const __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22,
+                                         6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    for (int g = 0; g < 8; g++) {
+        const __m512i l = _mm512_load_si512(lines + 64 * g);
+        __m512 f[4];
+        for (int k = 0; k < 4; k++) { /* byte k of each lane: level 4g + k */
+            const __m512i b = k == 3 ? _mm512_srli_epi32(l, 24) : _mm512_and_si512(_mm512_srli_epi32(l, 8 * k), mb);
+            f[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(b), s, m); /* as pack_levels: one rounding */
+        }
+        for (int p = 0; p < 2; p++)
+            _mm512_store_si512(out + 64 * (2 * g + p),
+                               _mm512_permutexvar_epi16(idx, (__m512i)_mm512_cvtne2ps_pbh(f[2 * p + 1], f[2 * p])));
+    }
+}
+
 void qlm_amx_bf16_pack_levels(const uint8_t *lv, size_t lv_stride, const float *ws, const float *wm, int sub0,
                               int sub1, int bias, uint8_t *out) {
     __m512 r[16];

@@ -31,6 +31,7 @@
 
 #if defined(__x86_64__) && defined(__AVX512F__) && defined(__AVX512VNNI__)
 #include "kernels_x86.h"
+#include "quants.h"
 #include "simd_x86.h"
 #include "simd_avx512.h"
 #include "../ggml-like/cpu_features.h"
@@ -406,7 +407,7 @@ chunk_finish(const chunk_out *o, const prow *A, int c, __m512 *facc, const int N
     }
 }
 
-typedef enum { T_Q4_0, T_Q4_1, T_Q5_0, T_Q5_1, T_Q8_0, T_Q4_K, T_Q5_K, T_Q6_K, T_Q4_0_G8 } qtype;
+typedef enum { T_Q4_0, T_Q4_1, T_Q5_0, T_Q5_1, T_Q8_0, T_Q4_K, T_Q5_K, T_Q6_K, T_Q4_0_G8, T_Q4_K_R16 } qtype;
 
 static inline __attribute__((always_inline)) void
 gemv_chunk(qtype qt, const uint8_t *row, int c, int nb, const prow *A, __m512 *facc, const int NT, const bool full) {
@@ -424,6 +425,7 @@ gemv_chunk(qtype qt, const uint8_t *row, int c, int nb, const prow *A, __m512 *f
     case T_Q4_K: case T_Q5_K: break; /* chunk_kq_int, above */
     case T_Q6_K: chunk_q6_k(row, c, A, &o, NT); break;
     case T_Q4_0_G8: chunk_q4_0_g8(row, c, A, &o, NT, full); break;
+    case T_Q4_K_R16: break; /* gemv_q4_k_r16, below */
     }
     const bool affine = qt == T_Q4_1 || qt == T_Q5_1 || qt == T_Q4_K || qt == T_Q5_K;
     chunk_finish(&o, A, c, facc, NT, affine);
@@ -442,16 +444,24 @@ gemv_chunk(qtype qt, const uint8_t *row, int c, int nb, const prow *A, __m512 *f
  * from memory: Q4_K 1.04-1.09x, Q6_K 1.05x; Q4_0 and Q8_0 unchanged, 0.5-4 KiB alike). */
 #define PF_L1 1024
 
+static inline __attribute__((always_inline)) void
+gemv_q4_k_r16(int64_t n, int nr, const uint8_t *w, const uint8_t *a, size_t a_stride, float *y, int64_t ldy,
+              const int NT);
+
 /* nr rows x NT tokens; nb blocks of B values per row (sub-blocks for K-quants). */
 static inline __attribute__((always_inline)) void
 gemv(qtype qt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride,
      float *y, int64_t ldy, const int NT) {
+    if (qt == T_Q4_K_R16) { /* rows interleaved: a loop of its own */
+        gemv_q4_k_r16(n, nr, w, a, a_stride, y, ldy, NT);
+        return;
+    }
     const int B = qt == T_Q6_K ? 16 : 32;
     const int nb = (int)(n / B), nfull = nb / 16 * 16;
     /* bytes of weights per chunk of 16 blocks (sub-blocks) */
     static const int chunk_bytes[] = {[T_Q4_0] = 288, [T_Q4_1] = 320, [T_Q5_0] = 352, [T_Q5_1] = 384,
                                       [T_Q8_0] = 544, [T_Q4_K] = 288, [T_Q5_K] = 352, [T_Q6_K] = 210,
-                                      [T_Q4_0_G8] = 288};
+                                      [T_Q4_0_G8] = 288, [T_Q4_K_R16] = 288};
     const int cb = chunk_bytes[qt];
     prow A[3];
     QLM_UNROLL_FULL for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, B);
@@ -559,6 +569,122 @@ static inline float ldf(const int8_t *p) {
     float v;
     memcpy(&v, p, 4);
     return v;
+}
+
+/* ---- Q4_K_R16 matrix-vector: 16 rows interleaved (quant/blocks.h) -------------------
+ *
+ * One row per 32-bit lane: each 64-byte load holds 4 weights of sub-blocks 2c (low
+ * nibbles) and 2c+1 (high) of the 16 rows, multiplied by 4 activation bytes broadcast
+ * from memory, one vpdpbusd per sub-block. The 16 rows' results come out in one vector:
+ * no horizontal sums and no scale permutes (chunk_kq_int spends half its instructions
+ * on those). After every 16 weights of a sub-block its sums (|x| <= 16 * 15 * 128 <
+ * 2^15, a valid word) are weighted by the integer scale with vpdpwssd (the scale
+ * zero-extended into the lane, so the other word multiplies 0), leaving one conversion
+ * and float multiply-add per super-block; the min term is -dmin * sum_j mn[j] * e[j]
+ * (e: d * the sum of the sub-block's activation levels, as for Q4_K). */
+
+/* Q4_K_R16 scales and mins as bytes [j][r] (r: row): v[0] scales 0-3, v[1] scales 4-7,
+ * v[2] mins 0-3, v[3] mins 4-7, one j per 128-bit lane. */
+static inline void r16_scales(const block_q4_k_r16 *b, __m512i v[4]) {
+    const __m512i l0 = _mm512_loadu_si512(b->sl), l1 = _mm512_loadu_si512(b->sl + 64);
+    const __m512i h = _mm512_loadu_si512(b->sh);
+    const __m512i m4 = _mm512_set1_epi8(15), m3 = _mm512_set1_epi8(3);
+    /* (low 4 bits) | (2 high bits) << 4, by ternary logic: (a & m4) | b */
+    v[0] = _mm512_ternarylogic_epi32(l0, m4, _mm512_slli_epi16(_mm512_and_si512(h, m3), 4), 0xEA);
+    v[1] = _mm512_ternarylogic_epi32(l1, m4, _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(h, 2), m3), 4), 0xEA);
+    v[2] = _mm512_ternarylogic_epi32(_mm512_srli_epi16(l0, 4), m4,
+                                     _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(h, 4), m3), 4), 0xEA);
+    v[3] = _mm512_ternarylogic_epi32(_mm512_srli_epi16(l1, 4), m4,
+                                     _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(h, 6), m3), 4), 0xEA);
+}
+
+/* Scale (j < 8) or min (j - 8) j of the 16 rows, one per 32-bit lane. */
+static inline __m512i r16_j32(const __m512i v[4], int j) {
+    const __m512i x = v[j / 4];
+    switch (j % 4) { /* the extract wants an immediate: j is a constant once inlined */
+    case 0: return _mm512_cvtepu8_epi32(_mm512_castsi512_si128(x));
+    case 1: return _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(x, 1));
+    case 2: return _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(x, 2));
+    default: return _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(x, 3));
+    }
+}
+
+/* Where sub-block j of a super-block sits in a Q4_K prepared row (ORD_KQ, per 128
+ * values: sub-blocks 4i, 4i+2, 4i+1, 4i+3). */
+static inline int kq_sub_off(int j) { return 128 * (j / 4) + 32 * ((j % 4) / 2) + 64 * (j % 2); }
+
+/* The weights stream from memory once: each line of a block PF_DIST bytes ahead into
+ * L2 and PF_L1 bytes ahead into L1, as the per-row loop asks for them. */
+static inline void r16_prefetch(const block_q4_k_r16 *b) {
+    QLM_UNROLL_FULL for (int o = 0; o < (int)sizeof *b; o += 64) {
+        _mm_prefetch((const char *)b + PF_DIST + o, PF_HINT);
+        _mm_prefetch((const char *)b + PF_L1 + o, _MM_HINT_T0);
+    }
+}
+
+/* Block s of a group (16 rows x 256 values) x NT tokens, added to facc. */
+static inline __attribute__((always_inline)) void
+r16_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int NT) {
+    const __m512i m4 = _mm512_set1_epi8(15);
+    const block_q4_k_r16 *b = (const block_q4_k_r16 *)grp + s;
+    r16_prefetch(b);
+    __m512i v[4];
+    r16_scales(b, v);
+    __m512i iacc[3];
+    QLM_UNROLL_FULL for (int t = 0; t < NT; t++) iacc[t] = zero();
+    QLM_UNROLL_FULL for (int c = 0; c < 4; c++) {
+        const __m512i sc0 = r16_j32(v, 2 * c), sc1 = r16_j32(v, 2 * c + 1);
+        QLM_UNROLL_FULL for (int h = 0; h < 2; h++) {
+            __m512i p0[3], p1[3];
+            QLM_UNROLL_FULL for (int t = 0; t < NT; t++) p0[t] = p1[t] = zero();
+            QLM_UNROLL_FULL for (int g = 4 * h; g < 4 * h + 4; g++) {
+                const __m512i q = _mm512_loadu_si512(b->qs + 64 * (8 * c + g));
+                const __m512i lo = _mm512_and_si512(q, m4), hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+                QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
+                    const int8_t *aq = A[t].q + QK_K * (size_t)s + kq_sub_off(2 * c) + 4 * g;
+                    p0[t] = DPB(p0[t], lo, aq);
+                    p1[t] = DPB(p1[t], hi, aq + 64); /* sub-block 2c + 1 */
+                }
+            }
+            QLM_UNROLL_FULL for (int t = 0; t < NT; t++)
+                iacc[t] = _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(iacc[t], p0[t], sc0), p1[t], sc1);
+        }
+    }
+    const __m512 dv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->d));
+    const __m512 dmv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->dmin));
+    __m512 mn[8];
+    QLM_UNROLL_FULL for (int j = 0; j < 8; j++) mn[j] = _mm512_cvtepi32_ps(r16_j32(v, 8 + j));
+    QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
+        const float *e = (const float *)A[t].e + 8 * s;
+        __m512 wm = _mm512_mul_ps(mn[0], _mm512_set1_ps(e[0]));
+        QLM_UNROLL_FULL for (int j = 1; j < 8; j++) wm = _mm512_fmadd_ps(mn[j], _mm512_set1_ps(e[j]), wm);
+        const __m512 dd = _mm512_mul_ps(dv, _mm512_set1_ps(A[t].d[8 * s]));
+        facc[t] = _mm512_fnmadd_ps(dmv, wm, _mm512_fmadd_ps(_mm512_cvtepi32_ps(iacc[t]), dd, facc[t]));
+    }
+}
+
+/* 16 rows (one group: n / 256 blocks from grp) x NT tokens -> y[t * ldy + 0..15].
+ * The blocks in order, one stream. Other orders were tried, streamed from memory with
+ * one thread (qlm bench --kernels, 5632 x 2048): blocks s and s + n/512 in turn, two
+ * blocks' chunks interleaved, four blocks: each was faster in one build and slower in
+ * the next (10.7-13.0 GB/s against the per-row Q4_K loop's 12.3-13.7), so the plain
+ * order stays. */
+static inline __attribute__((always_inline)) void
+gemv_r16_group(int64_t n, const uint8_t *grp, const prow *A, float *y, int64_t ldy, const int NT) {
+    __m512 facc[3];
+    QLM_UNROLL_FULL for (int t = 0; t < NT; t++) facc[t] = _mm512_setzero_ps();
+    for (int64_t s = 0; s < n / QK_K; s++) r16_block(grp, s, A, facc, NT);
+    QLM_UNROLL_FULL for (int t = 0; t < NT; t++) _mm512_storeu_ps(y + (size_t)t * ldy, facc[t]);
+}
+
+/* nr rows (a multiple of 16: groups are whole) x NT tokens */
+static inline __attribute__((always_inline)) void
+gemv_q4_k_r16(int64_t n, int nr, const uint8_t *w, const uint8_t *a, size_t a_stride, float *y, int64_t ldy,
+              const int NT) {
+    prow A[3];
+    QLM_UNROLL_FULL for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, 32);
+    const size_t group_bytes = sizeof(block_q4_k_r16) * (size_t)(n / QK_K);
+    for (int r = 0; r < nr; r += 16) gemv_r16_group(n, w + group_bytes * (size_t)(r / 16), A, y + r, ldy, NT);
 }
 
 /* 16 rows x C tokens over blocks [b0, b1) (multiples of 4), added to y when acc is
@@ -717,6 +843,21 @@ static void unpack_q4_k(const void *blk, uint8_t *lv, float *ws, float *wm) {
     }
 }
 
+/* Q4_K_R16 has no per-row blocks: this function only names the type to repack(),
+ * repack_bf16() and tiles_fallback(), which read its 16-row groups themselves. */
+static void unpack_q4_k_r16(const void *blk, uint8_t *lv, float *ws, float *wm) {
+    (void)blk, (void)lv, (void)ws, (void)wm;
+}
+
+/* The scales of sub-block j of the 16 rows of a Q4_K_R16 block: ws = d * sc[j], wm =
+ * -dmin * mn[j], the products kq_unit_scales forms for a Q4_K row. */
+static inline void r16_unit_scales(const block_q4_k_r16 *b, const __m512i v[4], int j, __m512 *ws, __m512 *wm) {
+    const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->d));
+    const __m512 nmin = _mm512_sub_ps(_mm512_setzero_ps(), _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->dmin)));
+    *ws = _mm512_mul_ps(_mm512_cvtepi32_ps(r16_j32(v, j)), d);
+    *wm = _mm512_mul_ps(_mm512_cvtepi32_ps(r16_j32(v, 8 + j)), nmin);
+}
+
 static void unpack_q5_k(const void *blk, uint8_t *lv, float *ws, float *wm) {
     const block_q5_k *x = blk;
     kq_unit_scales(x->scales, x->d, x->dmin, ws, wm);
@@ -809,10 +950,37 @@ static void repack_q4_0(const uint8_t *w, size_t w_stride, int nrows, int nb, ui
     }
 }
 
+/* Q4_K_R16 panels: a group is 16 rows with lane = row already, so each record's level
+ * vectors are one qs line's low or high nibbles, and its scales one vector product. */
+static void repack_q4_k_r16(const uint8_t *w, int nb, uint8_t *panel) {
+    const size_t rec = REC_BYTES(8, true);
+    const __m512i m4 = _mm512_set1_epi8(15);
+    for (int u = 0; u < nb / 8; u++) {
+        const block_q4_k_r16 *b = (const block_q4_k_r16 *)w + u;
+        __m512i v[4];
+        r16_scales(b, v);
+        for (int j = 0; j < 8; j++) { /* sub-block j: chunk j / 2, low or high nibbles */
+            uint8_t *pr = panel + rec * (size_t)(8 * u + j);
+            for (int g = 0; g < 8; g++) {
+                const __m512i q = _mm512_loadu_si512(b->qs + 64 * (8 * (j / 2) + g));
+                _mm512_store_si512(pr + 64 * g, _mm512_and_si512(j % 2 ? _mm512_srli_epi16(q, 4) : q, m4));
+            }
+            __m512 ws, wm;
+            r16_unit_scales(b, v, j, &ws, &wm);
+            _mm512_store_ps(pr + 512, ws);
+            _mm512_store_ps(pr + 576, wm);
+        }
+    }
+}
+
 static void repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unpack_fn unpack,
                    int blk, int unit, size_t unit_bytes, bool affine) {
     if (unpack == unpack_q4_0) {
         repack_q4_0(w, w_stride, nrows, nb, panel);
+        return;
+    }
+    if (unpack == unpack_q4_k_r16) { /* nrows is 16: only whole groups are made */
+        repack_q4_k_r16(w, nb, panel);
         return;
     }
     _Alignas(64) uint8_t lv[16][UNIT_MAX];
@@ -948,6 +1116,7 @@ DEFINE_GEMM(gemm_q5_1, T_Q5_1, ORD_NIB4, 8, true, unpack_q5_1, 32, 32, sizeof(bl
 #undef ORDER
 #define ORDER ORD_KQ
 DEFINE_GEMM(gemm_q4_k, T_Q4_K, ORD_KQ, 8, true, unpack_q4_k, 32, 256, sizeof(block_q4_k), 0, true)
+DEFINE_GEMM(gemm_q4_k_r16, T_Q4_K_R16, ORD_KQ, 8, true, unpack_q4_k_r16, 32, 256, sizeof(block_q4_k), 0, true)
 DEFINE_GEMM(gemm_q5_k, T_Q5_K, ORD_KQ, 8, true, unpack_q5_k, 32, 256, sizeof(block_q5_k), 0, true)
 #undef ORDER
 #undef AFF
@@ -985,8 +1154,38 @@ typedef struct {
 
 /* always_inline, as gemm_tiles: with each type's constant tiles_type the unpack call
  * is direct and inlined (for the 32-value types it is a few instructions per block). */
+/* Q4_K_R16 bf16 panels, straight from the group (lane = row already): per sub-block
+ * (1024 bytes), vector p holds levels 2p and 2p+1 of the 16 rows as bf16 (the low word
+ * the even one), each level * d * sc - dmin * mn in one FMA, rounded as
+ * qlm_amx_bf16_pack_levels rounds them (the same values as from the Q4_K rows). */
+static void repack_bf16_q4_k_r16(const uint8_t *w, int64_t n, uint8_t *panel) {
+    const __m512i m4 = _mm512_set1_epi8(15);
+    _Alignas(64) uint8_t lines[8][64];
+    _Alignas(64) float ws[16], wm[16];
+    for (int64_t u = 0; u < n / QK_K; u++) {
+        const block_q4_k_r16 *b = (const block_q4_k_r16 *)w + u;
+        __m512i v[4];
+        r16_scales(b, v);
+        for (int j = 0; j < 8; j++) { /* sub-block j: chunk j / 2, low or high nibbles */
+            __m512 s, m;
+            r16_unit_scales(b, v, j, &s, &m);
+            _mm512_store_ps(ws, s);
+            _mm512_store_ps(wm, m);
+            for (int g = 0; g < 8; g++) {
+                const __m512i q = _mm512_loadu_si512(b->qs + 64 * (8 * (j / 2) + g));
+                _mm512_store_si512(lines[g], _mm512_and_si512(j % 2 ? _mm512_srli_epi16(q, 4) : q, m4));
+            }
+            qlm_amx_bf16_pack_lanes(lines[0], ws, wm, panel + 1024 * (size_t)(8 * u + j));
+        }
+    }
+}
+
 static inline __attribute__((always_inline)) void
 repack_bf16(const uint8_t *w, size_t w_stride, int nrows, int64_t n, const tiles_type *tt, uint8_t *panel) {
+    if (tt->unpack == unpack_q4_k_r16) { /* nrows is 16: only whole groups are made */
+        repack_bf16_q4_k_r16(w, n, panel);
+        return;
+    }
     _Alignas(64) uint8_t lv[16][256];
     _Alignas(64) float ws[16][16], wm[16][16];
     const int nunits = (int)(n / tt->unit);
@@ -1015,12 +1214,19 @@ static void tiles_fallback(int64_t n, int nr, int nt, const uint8_t *w, size_t w
                            size_t a_stride, float *y, int64_t ldy, const tiles_type *tt) {
     _Alignas(64) uint8_t lv[256];
     _Alignas(64) float ws[16], wm[16];
+    block_q4_k rows16[16]; /* Q4_K_R16: one block of the group back as its 16 rows */
     for (int r = 0; r < nr; r++)
         for (int t = 0; t < nt; t++) {
             const uint16_t *at = (const uint16_t *)(a + (size_t)t * a_stride);
             float sum = 0;
             for (int u = 0; u < (int)(n / tt->unit); u++) {
-                tt->unpack(w + (size_t)r * w_stride + tt->unit_bytes * (size_t)u, lv, ws, wm);
+                if (tt->unpack == unpack_q4_k_r16) {
+                    const size_t group = sizeof(block_q4_k_r16) * (size_t)(n / QK_K) * (size_t)(r / 16);
+                    qlm_q4_k_r16_to_q4_k(w + group + sizeof(block_q4_k_r16) * (size_t)u, rows16, sizeof(block_q4_k), QK_K);
+                    unpack_q4_k(&rows16[r % 16], lv, ws, wm);
+                } else {
+                    tt->unpack(w + (size_t)r * w_stride + tt->unit_bytes * (size_t)u, lv, ws, wm);
+                }
                 for (int i = 0; i < tt->unit; i++) {
                     const int sub = i / tt->blk;
                     const float wv = tt->affine ? ws[sub] * lv[i] + wm[sub] : ws[sub] * (float)(lv[i] - tt->bias);
@@ -1078,6 +1284,7 @@ DEFINE_TILES(tiles_q5_0, unpack_q5_0, 32, 32, block_q5_0, 16, false)
 DEFINE_TILES(tiles_q5_1, unpack_q5_1, 32, 32, block_q5_1, 0, true)
 DEFINE_TILES(tiles_q8_0, unpack_q8_0, 32, 32, block_q8_0, 128, false)
 DEFINE_TILES(tiles_q4_k, unpack_q4_k, 32, 256, block_q4_k, 0, true)
+DEFINE_TILES(tiles_q4_k_r16, unpack_q4_k_r16, 32, 256, block_q4_k, 0, true)
 DEFINE_TILES(tiles_q5_k, unpack_q5_k, 32, 256, block_q5_k, 0, true)
 DEFINE_TILES(tiles_q6_k, unpack_q6_k, 16, 256, block_q6_k, 32, false)
 #undef DEFINE_TILES
@@ -1373,6 +1580,8 @@ void qlm_avx512_fill_gemm(qlm_kernels *k) {
     k->gemm[QLM_TYPE_Q8_0] = gemm_q8_0;
     k->gemm_prep[QLM_TYPE_Q4_K] = qlm_x86_prep_q4_k;
     k->gemm[QLM_TYPE_Q4_K] = gemm_q4_k;
+    k->gemm_prep[QLM_TYPE_Q4_K_R16] = qlm_x86_prep_q4_k; /* Q4_K's activations */
+    k->gemm[QLM_TYPE_Q4_K_R16] = gemm_q4_k_r16;
     k->gemm_prep[QLM_TYPE_Q5_K] = qlm_x86_prep_q4_k;
     k->gemm[QLM_TYPE_Q5_K] = gemm_q5_k;
     k->gemm_prep[QLM_TYPE_Q6_K] = qlm_x86_prep_q6_k;
@@ -1396,6 +1605,7 @@ void qlm_avx512_fill_gemm(qlm_kernels *k) {
         k->gemm_tiles[QLM_TYPE_Q5_1] = tiles_q5_1;
         k->gemm_tiles[QLM_TYPE_Q8_0] = tiles_q8_0;
         k->gemm_tiles[QLM_TYPE_Q4_K] = tiles_q4_k;
+        k->gemm_tiles[QLM_TYPE_Q4_K_R16] = tiles_q4_k_r16;
         k->gemm_tiles[QLM_TYPE_Q5_K] = tiles_q5_k;
         k->gemm_tiles[QLM_TYPE_Q6_K] = tiles_q6_k;
         for (int t = 0; t < QLM_TYPE_COUNT; t++)

@@ -13,6 +13,8 @@
 #include "../ggml-like/kernels.h"
 #include "../ggml-like/matmul.h"
 #include "../quant/blocks.h"
+#include "../quant/quants.h"
+#include "../quant/quant_util.h"
 #if defined(__x86_64__)
 #include "../quant/kernels_x86.h" /* qlm_avx512_use_amx */
 #endif
@@ -335,6 +337,114 @@ static void test_gemm(const qlm_kernels *k, const char *isa, const char *variant
  * bits: relative error <= 2^-8 each), so |y - ref| <= (2^-7 + 2^-16) sum|w*a| plus float
  * summation error: the bound below, 0.008. Measured: 0.0043-0.0050 worst over the
  * shapes (a one-block row, where few products dominate), ~5e-4 on 512-value rows. */
+/* The size of the terms a Q4_K row's dot product sums in floats: per sub-block, the
+ * scale part |d sc sum(q a)| and the min part |dmin mn sum(a)|. They can be much larger
+ * than the result, or than sum |w a| (a min that nearly cancels the levels' offset), and
+ * float rounding errors scale with them (the scalar reference is off by 3e-5 of sum
+ * |w a| on some random rows). */
+static double kq_term_mag(const block_q4_k *x, int64_t n, const float *a) {
+    double mag = 1e-30;
+    for (int64_t s = 0; s < n / 256; s++)
+        for (int j = 0; j < 8; j++) {
+            uint8_t sc, mn;
+            qlm_kq_get_scale_min(j, x[s].scales, &sc, &mn);
+            double qa = 0, sa = 0;
+            for (int i = 0; i < 32; i++) {
+                const uint8_t b = x[s].qs[32 * (j / 2) + i];
+                const float av = a[256 * s + 32 * j + i];
+                qa += (double)(j % 2 ? b >> 4 : b & 15) * av;
+                sa += av;
+            }
+            mag += fabs(qlm_f16_to_f32(x[s].d) * sc * qa) + fabs(qlm_f16_to_f32(x[s].dmin) * mn * sa);
+        }
+    return mag;
+}
+
+/* Q4_K_R16 (16 Q4_K rows interleaved, built by --repack) against Q4_K on the rows it
+ * came from: the matrix-vector loop (1-3 tokens, and any count without scratch) within
+ * 1e-5 of the scalar Q4_K vec_dot relative to the terms summed (kq_term_mag) (the integer sums are the same; the float
+ * order is its own); the panel paths (7+ tokens: VNNI or AMX int8 panels, bf16 tiles)
+ * to the bit the Q4_K kernels' results, since the panels they build are the same. */
+static void test_gemm_r16(const qlm_kernels *k, const char *isa, const char *variant) {
+    const qlm_kernels *s = qlm_kernels_scalar();
+    const qlm_type t = QLM_TYPE_Q4_K_R16, tk = QLM_TYPE_Q4_K;
+    t_case("%s%s: gemm Q4_K_R16 vs scalar Q4_K vec_dot (rel <= 1e-5 of the terms), panels == Q4_K's bits", isa, variant);
+    if (!k->gemm[t]) { t_skip("no Q4_K_R16 kernel on %s", isa); return; }
+    const int64_t ns[] = {256, 512, 1280, 2304};
+    const int rows_list[] = {16, 32, 80};
+    const int toks[] = {1, 2, 3, 7, 17, 35, 70};
+    double worst = 0;
+    int cases = 0, differ = 0, tile_cases = 0;
+    for (int ni = 0; ni < 4; ni++)
+        for (int ri = 0; ri < 3; ri++)
+            for (int ti = 0; ti < 7; ti++) {
+                if ((ni + ri + ti) % 2 && ti > 2) continue; /* a spread of the larger cases */
+                const int64_t n = ns[ni];
+                const int rows = rows_list[ri], ntok = toks[ti];
+                rng_seed(5000 + 100 * ni + 10 * ri + ti);
+                const size_t rs = qlm_row_size(tk, n);
+                float *w = xmalloc((size_t)n * 4), *x = xmalloc((size_t)n * ntok * 4);
+                uint8_t *wk = xmalloc(rs * rows), *wr = xmalloc(rs * rows);
+                for (int r = 0; r < rows; r++) { fill_data(w, n, 0.05); qlm_type_get(tk)->from_float(w, wk + rs * r, n); }
+                for (int r = 0; r < rows; r += 16) qlm_q4_k_r16_from_q4_k(wk + rs * r, rs, wr + rs * r, n);
+                fill_data(x, n * ntok, 1.0);
+                const size_t as = qlm_gemm_act_size(t, n);
+                T_CHECK(as == qlm_gemm_act_size(tk, n) && k->gemm_prep[t] == k->gemm_prep[tk], "not Q4_K's activations");
+                uint8_t *act = xmalloc(as * ntok);
+                for (int i = 0; i < ntok; i++) k->gemm_prep[t](x + (size_t)i * n, act + as * i, n);
+                const int64_t ldy = rows + 3;
+                float *y = xmalloc(sizeof(float) * ldy * ntok), *y2 = xmalloc(sizeof(float) * ldy * ntok);
+                float *yk = xmalloc(sizeof(float) * ldy * ntok);
+                for (int64_t i = 0; i < ldy * ntok; i++) y[i] = y2[i] = yk[i] = -12345.f;
+                void *work = xmalloc(QLM_GEMM_WORK_SIZE(n, ntok));
+                k->gemm[t](n, rows, ntok, wr, rs, act, as, y, ldy, work);
+                k->gemm[t](n, rows, ntok, wr, rs, act, as, y2, ldy, NULL); /* matrix-vector loop */
+                k->gemm[tk](n, rows, ntok, wk, rs, act, as, yk, ldy, work);
+                /* rows split at a group boundary: the same bits */
+                differ += gemm_split_differs(k->gemm[t], false, n, rows, ntok, wr, rs, act, as, y, ldy, work);
+                if (ntok >= 7) differ += memcmp(y, yk, sizeof(float) * ldy * ntok) != 0;
+                void *aq = xmalloc(qlm_row_size(QLM_TYPE_Q8_K, n));
+                float *wd = xmalloc((size_t)n * 4), *ad = xmalloc((size_t)n * 4);
+                for (int i = 0; i < ntok; i++) {
+                    k->from_float[QLM_TYPE_Q8_K](x + (size_t)i * n, aq, n);
+                    qlm_type_get(QLM_TYPE_Q8_K)->to_float(aq, ad, n);
+                    for (int r = 0; r < rows; r++) {
+                        float ref;
+                        s->vec_dot[tk](n, &ref, wk + rs * r, aq);
+                        const double mag = kq_term_mag((const block_q4_k *)(wk + rs * r), n, ad);
+                        const double e1 = fabs((double)y[(size_t)i * ldy + r] - ref) / mag;
+                        const double e2 = fabs((double)y2[(size_t)i * ldy + r] - ref) / mag;
+                        if (!(e1 <= worst)) worst = e1;
+                        if (!(e2 <= worst)) worst = e2;
+                    }
+                    for (int64_t r = rows; r < ldy; r++)
+                        T_CHECK(y[(size_t)i * ldy + r] == -12345.f && y2[(size_t)i * ldy + r] == -12345.f,
+                                "wrote past the rows (token %d)", i);
+                }
+                /* bf16 tiles: the same panels as Q4_K's, so the same bits (and without
+                 * scratch, the float fallback, also the same) */
+                if (k->gemm_tiles[t] && ntok >= 7) {
+                    const size_t ts = qlm_tiles_act_row(k, t, n);
+                    uint8_t *tact = xmalloc(ts * ntok);
+                    for (int i = 0; i < ntok; i++) k->prep_tiles[t](x + (size_t)i * n, tact + ts * i, n);
+                    for (int nowork = 0; nowork < 2; nowork++) {
+                        k->gemm_tiles[t](n, rows, ntok, wr, rs, tact, ts, y, ldy, nowork ? NULL : work);
+                        k->gemm_tiles[tk](n, rows, ntok, wk, rs, tact, ts, yk, ldy, nowork ? NULL : work);
+                        differ += memcmp(y, yk, sizeof(float) * ldy * ntok) != 0;
+                    }
+                    tile_cases++;
+                    free(tact);
+                }
+                cases++;
+                free(w); free(x); free(wk); free(wr); free(act); free(y); free(y2); free(yk); free(work);
+                free(aq); free(wd); free(ad);
+            }
+    NOTE("  %s%s gemm Q4_K_R16: %d shapes (%d with tiles), max |gemm - scalar| / terms = %.2g\n", isa, variant,
+         cases, tile_cases, worst);
+    T_CHECK(worst <= 1e-5, "relative error %g", worst);
+    T_CHECK(differ == 0, "%d results differ from Q4_K's bits or across a row split", differ);
+}
+
 static void test_gemm_tiles(const qlm_kernels *k, const char *isa) {
     for (int wi = 0; wi < N_WTYPES; wi++) {
         qlm_type t = WTYPES[wi];
@@ -794,6 +904,67 @@ static void test_repack(const char *isa) {
     qlm_isa_set(saved, NULL);
 }
 
+/* qlm_model_params.interleave_q4_k on a small random Q4_K model: where the path has a
+ * Q4_K_R16 loop, every Q4_K matrix whose rows come in 16s is interleaved (q k v o gate up
+ * down: the 300-row head is not); a 70-token batch gives the mapped model's logits to the
+ * bit (the panels built from the groups are Q4_K's), and 6 single tokens after it agree
+ * within float rounding (the matrix-vector loop sums in its own order). */
+static void test_interleave(const char *isa) {
+    t_case("%s: --interleave (Q4_K -> Q4_K_R16 at load): batch logits bit-identical, single tokens within 1e-5", isa);
+    const char *saved = qlm_isa_name();
+    qlm_error err = {0};
+    if (qlm_isa_set(isa, &err) != QLM_OK) { T_CHECK(0, "%s", err.message); return; }
+    const bool has_r16 = qlm_kernels_active()->gemm[QLM_TYPE_Q4_K_R16] != NULL;
+    qlm_synth_params sp = {.arch = "llama", .n_embd = 256, .n_layer = 2, .n_head = 4, .n_head_kv = 2,
+                           .n_ff = 512, .n_vocab = 300, .n_ctx = 128, .rope_theta = 10000.0f,
+                           .norm_eps = 1e-5f, .type = "Q4_K", .pure = true, .seed = 9, .n_threads = 1};
+    char path[1024];
+    snprintf(path, sizeof path, "%s/interleave.gguf", t_tmpdir());
+    if (qlm_synth(&sp, path, &err) != QLM_OK) { T_CHECK(0, "%s", err.message); qlm_isa_set(saved, NULL); return; }
+    qlm_model *m[2] = {NULL, NULL};
+    const qlm_model_params rp = {.interleave_q4_k = true};
+    T_CHECK(qlm_model_load(path, NULL, &m[0], &err) == QLM_OK, "%s", err.message);
+    T_CHECK(qlm_model_load(path, &rp, &m[1], &err) == QLM_OK, "%s", err.message);
+    if (m[0] && m[1]) {
+        qlm_model_desc d;
+        qlm_model_describe(m[1], &d);
+        const int want = has_r16 ? 2 * 7 : 0;
+        T_CHECK(d.n_repacked == want, "%d matrices interleaved, expected %d", d.n_repacked, want);
+        int32_t ids[76];
+        for (int i = 0; i < 76; i++) ids[i] = (i * 41 + 3) % 300;
+        float *out[2] = {xmalloc(76 * 300 * sizeof(float)), xmalloc(76 * 300 * sizeof(float))};
+        for (int v = 0; v < 2; v++) {
+            qlm_context_params cp = qlm_context_default_params();
+            cp.n_threads = 2;
+            qlm_context *c = NULL;
+            if (qlm_context_new(m[v], &cp, &c, &err) != QLM_OK) { T_CHECK(0, "%s", err.message); break; }
+            T_CHECK(qlm_eval(c, ids, 70, true, &err) == QLM_OK, "%s", err.message);
+            for (int i = 0; i < 70; i++) memcpy(out[v] + i * 300, qlm_logits(c, i), 300 * sizeof(float));
+            for (int i = 70; i < 76; i++) {
+                T_CHECK(qlm_eval(c, &ids[i], 1, false, &err) == QLM_OK, "%s", err.message);
+                memcpy(out[v] + i * 300, qlm_logits(c, 0), 300 * sizeof(float));
+            }
+            qlm_context_free(c);
+        }
+        int differ = 0;
+        double worst = 0, top = 0;
+        for (int i = 0; i < 70 * 300; i++) differ += out[0][i] != out[1][i];
+        for (int i = 70 * 300; i < 76 * 300; i++) {
+            const double e = fabs((double)out[0][i] - out[1][i]);
+            if (e > worst) worst = e;
+            if (fabs(out[0][i]) > top) top = fabs(out[0][i]);
+        }
+        NOTE("  %s interleave: single-token logits max |diff| %.3g (max |logit| %.3g)\n", isa, worst, top);
+        T_CHECK(differ == 0, "%d of %d batch logits differ", differ, 70 * 300);
+        /* measured 3.6e-7 of the largest logit (avx512) */
+        T_CHECK(worst <= 1e-5 * top, "single tokens: max |diff| %g, max |logit| %g", worst, top);
+        free(out[0]); free(out[1]);
+    }
+    qlm_model_free(m[0]); qlm_model_free(m[1]);
+    remove(path);
+    qlm_isa_set(saved, NULL);
+}
+
 static void test_batch_vs_single(const char *isa) {
     t_case("%s: batch of 40 vs token by token (stories260K F32 and Q4_0 mix, f32 KV)", isa);
     const char *paths[2] = {shared("models/stories260K/stories260K.gguf"),
@@ -911,12 +1082,14 @@ int main(void) {
         test_quantizers(k, ISAS[i]);
         test_dots(k, ISAS[i]);
         test_gemm(k, ISAS[i], "");
+        test_gemm_r16(k, ISAS[i], "");
         test_gemm_tiles(k, ISAS[i]);
 #if defined(__x86_64__)
         /* on AMX machines the AVX-512 kernels use tiles for 16+ tokens: test both */
         if (!strcmp(ISAS[i], "avx512") && qlm_avx512_use_amx) {
             qlm_avx512_use_amx = false;
             test_gemm(k, ISAS[i], " (AMX off)");
+            test_gemm_r16(k, ISAS[i], " (AMX off)");
             test_matmul(k, ISAS[i]);
             qlm_avx512_use_amx = true;
         }
@@ -936,6 +1109,7 @@ int main(void) {
         test_references(ISAS[i]);
         test_batch_vs_single(ISAS[i]);
         test_repack(ISAS[i]);
+        test_interleave(ISAS[i]);
     }
     return t_done();
 }

@@ -898,6 +898,40 @@ static void test_llamacpp_files(void) {
     for (int f = 0; f < nq; f++) gfile_free(&q[f]);
 }
 
+/* ---- Q4_K_R16: 16 Q4_K rows interleaved (--interleave) --------------------------- */
+
+/* Random Q4_K bytes (every scale-byte pattern is a valid block) interleaved and back
+ * give the same bytes; a hand-placed row lands where quant/blocks.h says. */
+static void test_q4_k_r16(void) {
+    t_case("Q4_K_R16: 16 rows interleaved and back are the same bytes; the documented places");
+    enum { NSB = 3, N = NSB * 256 };
+    const size_t rb = NSB * sizeof(block_q4_k);
+    uint8_t *rows = malloc(16 * rb), *back = malloc(16 * rb);
+    block_q4_k_r16 *g = malloc(NSB * sizeof *g);
+    rng_seed(99);
+    for (size_t i = 0; i < 16 * rb; i++) rows[i] = (uint8_t)rng_u32();
+    /* row 3, block 1: scale 5 = 45 (high bits 2), min 6 = 63; qs[32 * 2 + 4 * 5 + 1] = 0xA7 */
+    block_q4_k *x = (block_q4_k *)(rows + 3 * rb) + 1;
+    uint8_t sc[8], mn[8];
+    for (int j = 0; j < 8; j++) qlm_kq_get_scale_min(j, x->scales, &sc[j], &mn[j]);
+    sc[5] = 45;
+    mn[6] = 63;
+    qlm_kq_put_scales_mins(x->scales, sc, mn);
+    x->qs[32 * 2 + 4 * 5 + 1] = 0xA7;
+    x->d = 0x1234;
+    qlm_q4_k_r16_from_q4_k(rows, rb, g, N);
+    qlm_q4_k_r16_to_q4_k(g, back, rb, N);
+    T_CHECK(memcmp(rows, back, 16 * rb) == 0, "round trip changed the bytes");
+    const block_q4_k_r16 *b = &g[1];
+    /* v[16 j + r]: scale 5 of row 3 is v[83]: sl[83] low nibble, sh[19] bits 2-3; min 6
+     * is v[16 * 14 + 3] = v[227]: sl[99] high nibble, sh[35] bits 6-7 */
+    T_CHECK((b->sl[83] & 15) == (45 & 15) && ((b->sh[19] >> 2) & 3) == 45 >> 4, "scale 5 of row 3");
+    T_CHECK((b->sl[99] >> 4) == 15 && ((b->sh[35] >> 6) & 3) == 3, "min 6 of row 3");
+    T_CHECK(b->qs[64 * (8 * 2 + 5) + 4 * 3 + 1] == 0xA7, "qs byte of chunk 2, group 5, row 3");
+    T_CHECK(b->d[3] == 0x1234, "d of row 3");
+    free(rows); free(back); free(g);
+}
+
 int main(void) {
     verbose = getenv("QLM_TEST_VERBOSE") != NULL;
     test_traits();
@@ -910,5 +944,6 @@ int main(void) {
     test_kquant_search8();
     test_kquant_search_sym8();
     test_llamacpp_files();
+    test_q4_k_r16();
     return t_done();
 }
