@@ -110,9 +110,10 @@ typedef struct {
      * vector lane, so the matrix-vector loop needs no horizontal sums), where the active
      * kernels have a loop for it (AVX-512). The same weights; prompt results identical
      * to the bit, generation within float rounding of Q4_K's. Cache-resident the loop is
-     * 1.7-2x Q4_K's; streamed from memory on this machine's slow-bandwidth state it was
-     * 0.9-0.95x (bench/RESULTS.md): worth it where a core's weight stream is faster than
-     * Q4_K's arithmetic (about 25 GB/s per core), or for batches of 2-3 tokens. */
+     * 1.9-2x Q4_K's; streamed from memory on this machine's slow-bandwidth state it was
+     * 0.90-0.96x, generation 0.95-0.97x (bench/RESULTS.md): worth it where a core's
+     * weight stream is faster than Q4_K's arithmetic (about 25 GB/s per core), or for
+     * batches of 2-3 tokens. */
     bool interleave_q4_k;
     qlm_progress_fn progress;   /* may be NULL */
     void *progress_data;

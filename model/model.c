@@ -278,19 +278,21 @@ static bool regroup(qlm_tensor *t, const qlm_tensor *tok_embd) {
 }
 
 /* A Q4_K matrix whose rows come in whole groups of 16 interleaved in place as Q4_K_R16
- * (the same bytes per 16 rows; tmp holds one group's rows, 16 * row_size bytes). The
- * kernels' threads take rows 16 at a time, so a group is never split. */
-static bool interleave(qlm_tensor *t, const qlm_tensor *tok_embd, uint8_t *tmp) {
-    if (!t->data || t->type != QLM_TYPE_Q4_K || t->ne[1] % 16 || t->data == tok_embd->data)
-        return false;
-    uint8_t *d = (uint8_t *)t->data; /* the caller made the weights writable */
+ * (the same bytes per 16 rows, through a copy of each group's rows). The kernels'
+ * threads take rows 16 at a time, so a group is never split. 1: done, 0: left as it
+ * is, -1: out of memory. */
+static int interleave(qlm_tensor *t, const qlm_tensor *tok_embd) {
+    if (!t->data || t->type != QLM_TYPE_Q4_K || t->ne[1] % 16 || t->data == tok_embd->data) return 0;
     const size_t group = 16 * t->row_size;
+    uint8_t *d = (uint8_t *)t->data, *tmp = malloc(group); /* the caller made the weights writable */
+    if (!tmp) return -1;
     for (int64_t r = 0; r < t->ne[1]; r += 16) {
         memcpy(tmp, d + (size_t)r * t->row_size, group);
         qlm_q4_k_r16_from_q4_k(tmp, t->row_size, d + (size_t)r * t->row_size, t->ne[0]);
     }
+    free(tmp);
     t->type = QLM_TYPE_Q4_K_R16;
-    return true;
+    return 1;
 }
 
 /* qlm_model_params.repack: Q4_0 matrices to Q4_0_G8, and with interleave_q4_k Q4_K
@@ -299,22 +301,10 @@ static qlm_status repack_weights(qlm_model *m, bool interleave_q4_k, qlm_error *
     const qlm_kernels *k = qlm_kernels_active();
     const bool g8 = k->gemm[QLM_TYPE_Q4_0_G8] != NULL, r16 = interleave_q4_k && k->gemm[QLM_TYPE_Q4_K_R16] != NULL;
     if (!g8 && !r16) return QLM_OK;
-    size_t max_row = 0; /* the widest Q4_K row, for the group buffer */
-    for (int il = 0; il < m->hp.n_layer; il++) {
-        qlm_layer *L = &m->layers[il];
-        const qlm_tensor *mats[] = {&L->wq, &L->wk, &L->wv, &L->wqkv, &L->wo, &L->w_gate, &L->w_up, &L->w_down, &m->output};
-        for (size_t i = 0; i < sizeof mats / sizeof mats[0]; i++)
-            if (mats[i]->type == QLM_TYPE_Q4_K && mats[i]->row_size > max_row) max_row = mats[i]->row_size;
-    }
-    uint8_t *tmp = r16 && max_row ? malloc(16 * max_row) : NULL;
-    if (r16 && max_row && !tmp) return qlm_set_error(err, QLM_ERR_NOMEM, "out of memory");
     qlm_status rc = qlm_gguf_set_writable(m->gguf, true, err);
-    if (rc) {
-        free(tmp);
-        return rc;
-    }
-    int n = 0;
-    for (int il = 0; il <= m->hp.n_layer; il++) {
+    if (rc) return rc;
+    int n = 0, oom = 0;
+    for (int il = 0; il <= m->hp.n_layer && !oom; il++) {
         qlm_tensor *mats[8] = {&m->output}; /* after the layers: the head */
         size_t nm = 1;
         if (il < m->hp.n_layer) {
@@ -323,12 +313,15 @@ static qlm_status repack_weights(qlm_model *m, bool interleave_q4_k, qlm_error *
             memcpy(mats, lm, sizeof lm);
             nm = 8;
         }
-        for (size_t i = 0; i < nm; i++)
-            n += (g8 && regroup(mats[i], &m->tok_embd)) || (r16 && tmp && interleave(mats[i], &m->tok_embd, tmp));
+        for (size_t i = 0; i < nm && !oom; i++) {
+            const int done = g8 && regroup(mats[i], &m->tok_embd) ? 1 : r16 ? interleave(mats[i], &m->tok_embd) : 0;
+            oom = done < 0;
+            n += done > 0;
+        }
     }
-    free(tmp);
     m->n_repacked = n;
-    return qlm_gguf_set_writable(m->gguf, false, err);
+    rc = qlm_gguf_set_writable(m->gguf, false, err);
+    return oom ? qlm_set_error(err, QLM_ERR_NOMEM, "out of memory") : rc;
 }
 
 qlm_status qlm_model_load(const char *path, const qlm_model_params *params, qlm_model **out,

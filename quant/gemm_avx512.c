@@ -849,13 +849,17 @@ static void unpack_q4_k_r16(const void *blk, uint8_t *lv, float *ws, float *wm) 
     (void)blk, (void)lv, (void)ws, (void)wm;
 }
 
-/* The scales of sub-block j of the 16 rows of a Q4_K_R16 block: ws = d * sc[j], wm =
- * -dmin * mn[j], the products kq_unit_scales forms for a Q4_K row. */
-static inline void r16_unit_scales(const block_q4_k_r16 *b, const __m512i v[4], int j, __m512 *ws, __m512 *wm) {
+/* The scales of the 8 sub-blocks of the 16 rows of a Q4_K_R16 block: ws[j] = d * sc[j],
+ * wm[j] = -dmin * mn[j], the products kq_unit_scales forms for a Q4_K row. */
+static inline void r16_unit_scales(const block_q4_k_r16 *b, __m512 ws[8], __m512 wm[8]) {
+    __m512i v[4];
+    r16_scales(b, v);
     const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->d));
     const __m512 nmin = _mm512_sub_ps(_mm512_setzero_ps(), _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->dmin)));
-    *ws = _mm512_mul_ps(_mm512_cvtepi32_ps(r16_j32(v, j)), d);
-    *wm = _mm512_mul_ps(_mm512_cvtepi32_ps(r16_j32(v, 8 + j)), nmin);
+    for (int j = 0; j < 8; j++) {
+        ws[j] = _mm512_mul_ps(_mm512_cvtepi32_ps(r16_j32(v, j)), d);
+        wm[j] = _mm512_mul_ps(_mm512_cvtepi32_ps(r16_j32(v, 8 + j)), nmin);
+    }
 }
 
 static void unpack_q5_k(const void *blk, uint8_t *lv, float *ws, float *wm) {
@@ -957,18 +961,16 @@ static void repack_q4_k_r16(const uint8_t *w, int nb, uint8_t *panel) {
     const __m512i m4 = _mm512_set1_epi8(15);
     for (int u = 0; u < nb / 8; u++) {
         const block_q4_k_r16 *b = (const block_q4_k_r16 *)w + u;
-        __m512i v[4];
-        r16_scales(b, v);
+        __m512 ws[8], wm[8];
+        r16_unit_scales(b, ws, wm);
         for (int j = 0; j < 8; j++) { /* sub-block j: chunk j / 2, low or high nibbles */
             uint8_t *pr = panel + rec * (size_t)(8 * u + j);
             for (int g = 0; g < 8; g++) {
                 const __m512i q = _mm512_loadu_si512(b->qs + 64 * (8 * (j / 2) + g));
                 _mm512_store_si512(pr + 64 * g, _mm512_and_si512(j % 2 ? _mm512_srli_epi16(q, 4) : q, m4));
             }
-            __m512 ws, wm;
-            r16_unit_scales(b, v, j, &ws, &wm);
-            _mm512_store_ps(pr + 512, ws);
-            _mm512_store_ps(pr + 576, wm);
+            _mm512_store_ps(pr + 512, ws[j]);
+            _mm512_store_ps(pr + 576, wm[j]);
         }
     }
 }
@@ -1164,13 +1166,11 @@ static void repack_bf16_q4_k_r16(const uint8_t *w, int64_t n, uint8_t *panel) {
     _Alignas(64) float ws[16], wm[16];
     for (int64_t u = 0; u < n / QK_K; u++) {
         const block_q4_k_r16 *b = (const block_q4_k_r16 *)w + u;
-        __m512i v[4];
-        r16_scales(b, v);
+        __m512 s[8], m[8];
+        r16_unit_scales(b, s, m);
         for (int j = 0; j < 8; j++) { /* sub-block j: chunk j / 2, low or high nibbles */
-            __m512 s, m;
-            r16_unit_scales(b, v, j, &s, &m);
-            _mm512_store_ps(ws, s);
-            _mm512_store_ps(wm, m);
+            _mm512_store_ps(ws, s[j]);
+            _mm512_store_ps(wm, m[j]);
             for (int g = 0; g < 8; g++) {
                 const __m512i q = _mm512_loadu_si512(b->qs + 64 * (8 * (j / 2) + g));
                 _mm512_store_si512(lines[g], _mm512_and_si512(j % 2 ? _mm512_srli_epi16(q, 4) : q, m4));

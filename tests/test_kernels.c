@@ -850,6 +850,23 @@ static void test_references(const char *isa) {
 
 /* The same tokens as one batch (gemm) and one at a time (matrix-vector) agree to within
  * float rounding: the two kernels sum in different orders. */
+/* The logits of ids[0..69] as one batch, then of ids[70..75] one token at a time, of a
+ * model with a 300-token vocabulary (2 threads): out[76 * 300]. */
+static void eval_70_then_6(qlm_model *m, const int32_t *ids, float *out) {
+    qlm_error err = {0};
+    qlm_context_params cp = qlm_context_default_params();
+    cp.n_threads = 2;
+    qlm_context *c = NULL;
+    if (qlm_context_new(m, &cp, &c, &err) != QLM_OK) { T_CHECK(0, "%s", err.message); return; }
+    T_CHECK(qlm_eval(c, ids, 70, true, &err) == QLM_OK, "%s", err.message);
+    for (int i = 0; i < 70; i++) memcpy(out + i * 300, qlm_logits(c, i), 300 * sizeof(float));
+    for (int i = 70; i < 76; i++) {
+        T_CHECK(qlm_eval(c, &ids[i], 1, false, &err) == QLM_OK, "%s", err.message);
+        memcpy(out + i * 300, qlm_logits(c, 0), 300 * sizeof(float));
+    }
+    qlm_context_free(c);
+}
+
 /* qlm_model_params.repack on a small random Q4_0 model (rows of 256 and 512 values):
  * where the path has a Q4_0_G8 loop, every matrix but the token embedding (and a head
  * tied to it) is regrouped, and the logits of a 40-token batch (prompt path) and of 6
@@ -881,19 +898,7 @@ static void test_repack(const char *isa) {
         int32_t ids[76];
         for (int i = 0; i < 76; i++) ids[i] = (i * 37 + 5) % 300;
         float *out[2] = {xmalloc(76 * 300 * sizeof(float)), xmalloc(76 * 300 * sizeof(float))};
-        for (int v = 0; v < 2; v++) {
-            qlm_context_params cp = qlm_context_default_params();
-            cp.n_threads = 2;
-            qlm_context *c = NULL;
-            if (qlm_context_new(m[v], &cp, &c, &err) != QLM_OK) { T_CHECK(0, "%s", err.message); break; }
-            T_CHECK(qlm_eval(c, ids, 70, true, &err) == QLM_OK, "%s", err.message);
-            for (int i = 0; i < 70; i++) memcpy(out[v] + i * 300, qlm_logits(c, i), 300 * sizeof(float));
-            for (int i = 70; i < 76; i++) {
-                T_CHECK(qlm_eval(c, &ids[i], 1, false, &err) == QLM_OK, "%s", err.message);
-                memcpy(out[v] + i * 300, qlm_logits(c, 0), 300 * sizeof(float));
-            }
-            qlm_context_free(c);
-        }
+        for (int v = 0; v < 2; v++) eval_70_then_6(m[v], ids, out[v]);
         int differ = 0;
         for (int i = 0; i < 76 * 300; i++) differ += out[0][i] != out[1][i];
         T_CHECK(differ == 0, "%s head: %d of %d logits differ", tied ? "tied" : "untied", differ, 76 * 300);
@@ -933,19 +938,7 @@ static void test_interleave(const char *isa) {
         int32_t ids[76];
         for (int i = 0; i < 76; i++) ids[i] = (i * 41 + 3) % 300;
         float *out[2] = {xmalloc(76 * 300 * sizeof(float)), xmalloc(76 * 300 * sizeof(float))};
-        for (int v = 0; v < 2; v++) {
-            qlm_context_params cp = qlm_context_default_params();
-            cp.n_threads = 2;
-            qlm_context *c = NULL;
-            if (qlm_context_new(m[v], &cp, &c, &err) != QLM_OK) { T_CHECK(0, "%s", err.message); break; }
-            T_CHECK(qlm_eval(c, ids, 70, true, &err) == QLM_OK, "%s", err.message);
-            for (int i = 0; i < 70; i++) memcpy(out[v] + i * 300, qlm_logits(c, i), 300 * sizeof(float));
-            for (int i = 70; i < 76; i++) {
-                T_CHECK(qlm_eval(c, &ids[i], 1, false, &err) == QLM_OK, "%s", err.message);
-                memcpy(out[v] + i * 300, qlm_logits(c, 0), 300 * sizeof(float));
-            }
-            qlm_context_free(c);
-        }
+        for (int v = 0; v < 2; v++) eval_70_then_6(m[v], ids, out[v]);
         int differ = 0;
         double worst = 0, top = 0;
         for (int i = 0; i < 70 * 300; i++) differ += out[0][i] != out[1][i];
