@@ -30,11 +30,11 @@ static double now_s(void) {
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Q4_0_G8, Q4_K_R16: the in-memory layouts of --repack (never in a file), beside Q4_0
- * and Q4_K to compare */
+/* Q4_0_G8, Q4_K_R16, Q6_K_R16: the in-memory layouts of --repack and --interleave
+ * (never in a file), beside Q4_0, Q4_K and Q6_K to compare */
 static const qlm_type TYPES[] = {QLM_TYPE_Q4_0, QLM_TYPE_Q4_0_G8, QLM_TYPE_Q4_1, QLM_TYPE_Q5_0, QLM_TYPE_Q5_1,
                                  QLM_TYPE_Q8_0, QLM_TYPE_Q4_K, QLM_TYPE_Q4_K_R16, QLM_TYPE_Q5_K, QLM_TYPE_Q6_K,
-                                 QLM_TYPE_F16, QLM_TYPE_BF16, QLM_TYPE_F32};
+                                 QLM_TYPE_Q6_K_R16,                                  QLM_TYPE_F16, QLM_TYPE_BF16, QLM_TYPE_F32};
 static const char *const ISAS[] = {"scalar", "avx2", "avxvnni", "avx512", "neon"};
 
 /* Types whose matrix products run on int8 activations (the quantized ones), for which
@@ -166,10 +166,13 @@ static const char *pct(char buf[16], double v, double ceiling) {
 /* A matrix of rows made by the reference quantizer from random data: 64 distinct rows,
  * repeated (the values do not change the speed; quantizing hundreds of MiB with the
  * K-quant search would take minutes). */
+static bool is_r16(qlm_type t) { return t == QLM_TYPE_Q4_K_R16 || t == QLM_TYPE_Q6_K_R16; }
+
 static void *make_matrix(qlm_type t, int64_t n_in, int64_t rows, size_t *row_size) {
-    /* Q4_K_R16: Q4_K rows, interleaved 16 at a time below (rows is a multiple of 16) */
-    const bool r16 = t == QLM_TYPE_Q4_K_R16;
-    const qlm_type_traits *tt = qlm_type_get(r16 ? QLM_TYPE_Q4_K : t);
+    /* Q4_K_R16, Q6_K_R16: Q4_K or Q6_K rows, interleaved 16 at a time below (rows is a
+     * multiple of 16) */
+    const bool r16 = is_r16(t);
+    const qlm_type_traits *tt = qlm_type_get(t == QLM_TYPE_Q4_K_R16 ? QLM_TYPE_Q4_K : t == QLM_TYPE_Q6_K_R16 ? QLM_TYPE_Q6_K : t);
     size_t rs = qlm_row_size(t, n_in);
     uint8_t *m = aligned_alloc(64, (rs * (size_t)rows + 63) / 64 * 64);
     float *x = malloc((size_t)n_in * sizeof(float));
@@ -190,7 +193,8 @@ static void *make_matrix(qlm_type t, int64_t n_in, int64_t rows, size_t *row_siz
         if (!g) { free(m); return NULL; }
         for (int64_t r = 0; r < rows; r += 16) {
             memcpy(g, m + rs * (size_t)r, 16 * rs);
-            qlm_q4_k_r16_from_q4_k(g, rs, m + rs * (size_t)r, n_in);
+            if (t == QLM_TYPE_Q4_K_R16) qlm_q4_k_r16_from_q4_k(g, rs, m + rs * (size_t)r, n_in);
+            else qlm_q6_k_r16_from_q6_k(g, rs, m + rs * (size_t)r, n_in);
         }
         free(g);
     }
@@ -202,7 +206,7 @@ static void *make_matrix(qlm_type t, int64_t n_in, int64_t rows, size_t *row_siz
  * least one whole matrix (n_in a multiple of t's block) */
 static int64_t stream_rows_for(qlm_type t, const qlm_bench_kernels_params *p) {
     int64_t rows = (int64_t)((size_t)p->stream_mib * 1048576 / qlm_row_size(t, p->n_in));
-    if (t == QLM_TYPE_Q4_K_R16) rows = (rows + p->n_out - 1) / p->n_out * p->n_out; /* whole groups */
+    if (is_r16(t)) rows = (rows + p->n_out - 1) / p->n_out * p->n_out; /* whole groups */
     return rows < p->n_out ? p->n_out : rows;
 }
 
@@ -220,7 +224,7 @@ static int bench_one(FILE *out, const qlm_kernels *k, qlm_type t, const qlm_benc
                 (long long)n_in, (long long)tt->blck_size);
         return 0;
     }
-    if (t == QLM_TYPE_Q4_K_R16 && (!k->gemm[t] || n_out % 16)) { /* no per-row fallback */
+    if (is_r16(t) && (!k->gemm[t] || n_out % 16)) { /* no per-row fallback */
         fprintf(out, "%-7s %-5s skipped: %s\n", k->name, tt->name,
                 !k->gemm[t] ? "no kernel for it on this path" : "rows are interleaved 16 at a time (--rows)");
         return 0;

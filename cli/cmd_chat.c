@@ -31,7 +31,7 @@ static const char *CHAT_USAGE =
     "      --no-mmap        read the model into memory (huge pages) instead of mapping it:\n"
     "                       faster generation, slower load, no sharing between processes\n"
     "      --repack         as --no-mmap, and Q4_0 weights regrouped for faster generation\n"
-    "      --interleave     as --repack, and Q4_K weights interleaved (qlm run --help)\n";
+    "      --interleave     as --repack, and Q4_K and Q6_K weights interleaved (qlm run --help)\n";
 
 static volatile sig_atomic_t g_interrupt;
 static void on_sigint(int sig) { (void)sig; g_interrupt = 1; }

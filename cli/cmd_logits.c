@@ -26,7 +26,7 @@ static const char *LOGITS_USAGE =
     "  -b, --batch N        tokens per forward batch (default 512)\n"
     "      --no-mmap        read the model into memory instead of mapping it\n"
     "      --repack         as --no-mmap, and Q4_0 weights regrouped (qlm run --help)\n"
-    "      --interleave     as --repack, and Q4_K weights interleaved (qlm run --help)\n"
+    "      --interleave     as --repack, and Q4_K and Q6_K weights interleaved (qlm run --help)\n"
     "  -h, --help           this text\n";
 
 /* Parse "1,403,407" (commas or spaces); returns count or -1 on a bad id. */

@@ -36,9 +36,9 @@ static const char *RUN_USAGE =
     "      --no-mmap           read the model into memory (huge pages) instead of mapping it:\n"
     "                          faster generation, slower load, no sharing between processes\n"
     "      --repack            as --no-mmap, and Q4_0 weights regrouped for faster generation\n"
-    "      --interleave        as --repack, and Q4_K weights interleaved 16 rows at a time\n"
-    "                          (AVX-512): faster where generation is compute-bound, not\n"
-    "                          where memory-bound (bench/RESULTS.md)\n"
+    "      --interleave        as --repack, and Q4_K and Q6_K weights interleaved 16 rows\n"
+    "                          at a time (AVX-512): faster where generation is compute-\n"
+    "                          bound, not where memory-bound (bench/RESULTS.md)\n"
     "                          (same results; AVX-512 CPUs)\n"
     "  -v, --verbose           print model and kernel details to stderr\n"
     "  -h, --help              this text\n";
@@ -141,7 +141,7 @@ int cmd_run(int argc, char **argv) {
                 qlm_isa_detail(), *qlm_isa_detail() ? ")" : "");
     if (o.verbose && o.repack)
         fprintf(stderr, "qlm: %d weight matrices regrouped (Q4_0 to Q4_0_G8%s)\n", md.n_repacked,
-                o.repack > 1 ? ", Q4_K to Q4_K_R16" : "");
+                o.repack > 1 ? ", Q4_K and Q6_K to Q4_K_R16 and Q6_K_R16" : "");
 
     /* tokens: [BOS] + prompt */
     int n_ctx = qlm_context_n_ctx(ctx);

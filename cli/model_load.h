@@ -1,6 +1,6 @@
 /* Loading a model for a CLI command: mapped (default) or read into memory
  * (--no-mmap; repack 1 (--repack) also regroups Q4_0 weights, qlm_model_params.repack;
- * 2 also interleaves Q4_K ones, interleave_q4_k), with a progress bar for the read when
+ * 2 also interleaves Q4_K and Q6_K ones, .interleave), with a progress bar for the read when
  * stderr is a terminal. */
 #ifndef QLM_CLI_MODEL_LOAD_H
 #define QLM_CLI_MODEL_LOAD_H

@@ -41,7 +41,8 @@ typedef enum {
      * a file */
     QLM_TYPE_Q4_0_G8 = 40,
     QLM_TYPE_Q4_K_R16 = 41,
-    QLM_TYPE_COUNT = 42 /* table size: ids below this may have a name */
+    QLM_TYPE_Q6_K_R16 = 42,
+    QLM_TYPE_COUNT = 43 /* table size: ids below this may have a name */
 } qlm_type;
 
 /* Convert n values (n a multiple of blck_size) between a block format and f32. */

@@ -105,16 +105,17 @@ typedef struct {
      * RSS stays the file size; the token-embedding table (and an output head tied to
      * it) keeps its Q4_0 rows. */
     bool repack;
-    /* Implies repack. Q4_K weight matrices whose rows come in whole groups of 16 are
-     * interleaved in place, 16 rows at a time (Q4_K_R16, qlm's own layout: one row per
-     * vector lane, so the matrix-vector loop needs no horizontal sums), where the active
-     * kernels have a loop for it (AVX-512). The same weights; prompt results identical
-     * to the bit, generation within float rounding of Q4_K's. Cache-resident the loop is
-     * 1.9-2x Q4_K's; streamed from memory on this machine's slow-bandwidth state it was
-     * 0.90-0.96x, generation 0.95-0.97x (bench/RESULTS.md): worth it where a core's
-     * weight stream is faster than Q4_K's arithmetic (about 25 GB/s per core), or for
-     * batches of 2-3 tokens. */
-    bool interleave_q4_k;
+    /* Implies repack. Q4_K and Q6_K weight matrices whose rows come in whole groups of
+     * 16 are interleaved in place, 16 rows at a time (Q4_K_R16, Q6_K_R16: qlm's own
+     * layouts, one row per vector lane, so the matrix-vector loop needs no horizontal
+     * sums), where the active kernels have a loop for them (AVX-512). The same weights;
+     * prompt results identical to the bit, generation within float rounding. Cache-
+     * resident the loops are 1.8-2x the per-row ones; streamed from memory on this
+     * machine's slow-bandwidth state Q4_K_R16 was 0.90-0.96x, generation 0.95-0.97x
+     * (bench/RESULTS.md): worth it where a core's weight stream is faster than the
+     * per-row loops' arithmetic (about 25-30 GB/s per core), or for batches of 2-3
+     * tokens. */
+    bool interleave;
     qlm_progress_fn progress;   /* may be NULL */
     void *progress_data;
 } qlm_model_params;

@@ -277,30 +277,35 @@ static bool regroup(qlm_tensor *t, const qlm_tensor *tok_embd) {
     return true;
 }
 
-/* A Q4_K matrix whose rows come in whole groups of 16 interleaved in place as Q4_K_R16
- * (the same bytes per 16 rows, through a copy of each group's rows). The kernels'
- * threads take rows 16 at a time, so a group is never split. 1: done, 0: left as it
- * is, -1: out of memory. */
-static int interleave(qlm_tensor *t, const qlm_tensor *tok_embd) {
-    if (!t->data || t->type != QLM_TYPE_Q4_K || t->ne[1] % 16 || t->data == tok_embd->data) return 0;
+/* A Q4_K or Q6_K matrix whose rows come in whole groups of 16 interleaved in place as
+ * Q4_K_R16 or Q6_K_R16 (the same bytes per 16 rows, through a copy of each group's
+ * rows; Q6_K_R16's layout depends on where its blocks lie, so they are made in place).
+ * The kernels' threads take rows 16 at a time, so a group is never split. 1: done, 0:
+ * left as it is (or no loop for it: r16 names the types that have one), -1: out of
+ * memory. */
+static int interleave(qlm_tensor *t, const qlm_tensor *tok_embd, const bool r16[2]) {
+    const bool q4 = t->type == QLM_TYPE_Q4_K && r16[0], q6 = t->type == QLM_TYPE_Q6_K && r16[1];
+    if (!t->data || !(q4 || q6) || t->ne[1] % 16 || t->data == tok_embd->data) return 0;
     const size_t group = 16 * t->row_size;
     uint8_t *d = (uint8_t *)t->data, *tmp = malloc(group); /* the caller made the weights writable */
     if (!tmp) return -1;
     for (int64_t r = 0; r < t->ne[1]; r += 16) {
         memcpy(tmp, d + (size_t)r * t->row_size, group);
-        qlm_q4_k_r16_from_q4_k(tmp, t->row_size, d + (size_t)r * t->row_size, t->ne[0]);
+        if (q4) qlm_q4_k_r16_from_q4_k(tmp, t->row_size, d + (size_t)r * t->row_size, t->ne[0]);
+        else qlm_q6_k_r16_from_q6_k(tmp, t->row_size, d + (size_t)r * t->row_size, t->ne[0]);
     }
     free(tmp);
-    t->type = QLM_TYPE_Q4_K_R16;
+    t->type = q4 ? QLM_TYPE_Q4_K_R16 : QLM_TYPE_Q6_K_R16;
     return 1;
 }
 
-/* qlm_model_params.repack: Q4_0 matrices to Q4_0_G8, and with interleave_q4_k Q4_K
- * ones to Q4_K_R16, where the active kernels have matrix loops for them */
-static qlm_status repack_weights(qlm_model *m, bool interleave_q4_k, qlm_error *err) {
+/* qlm_model_params.repack: Q4_0 matrices to Q4_0_G8, and with interleave Q4_K and Q6_K
+ * ones to Q4_K_R16 and Q6_K_R16, where the active kernels have matrix loops for them */
+static qlm_status repack_weights(qlm_model *m, bool interleave_rows, qlm_error *err) {
     const qlm_kernels *k = qlm_kernels_active();
-    const bool g8 = k->gemm[QLM_TYPE_Q4_0_G8] != NULL, r16 = interleave_q4_k && k->gemm[QLM_TYPE_Q4_K_R16] != NULL;
-    if (!g8 && !r16) return QLM_OK;
+    const bool g8 = k->gemm[QLM_TYPE_Q4_0_G8] != NULL;
+    const bool r16[2] = {interleave_rows && k->gemm[QLM_TYPE_Q4_K_R16], interleave_rows && k->gemm[QLM_TYPE_Q6_K_R16]};
+    if (!g8 && !r16[0] && !r16[1]) return QLM_OK;
     qlm_status rc = qlm_gguf_set_writable(m->gguf, true, err);
     if (rc) return rc;
     int n = 0, oom = 0;
@@ -314,7 +319,7 @@ static qlm_status repack_weights(qlm_model *m, bool interleave_q4_k, qlm_error *
             nm = 8;
         }
         for (size_t i = 0; i < nm && !oom; i++) {
-            const int done = g8 && regroup(mats[i], &m->tok_embd) ? 1 : r16 ? interleave(mats[i], &m->tok_embd) : 0;
+            const int done = g8 && regroup(mats[i], &m->tok_embd) ? 1 : interleave(mats[i], &m->tok_embd, r16);
             oom = done < 0;
             n += done > 0;
         }
@@ -329,7 +334,7 @@ qlm_status qlm_model_load(const char *path, const qlm_model_params *params, qlm_
     *out = NULL;
     qlm_model *m = calloc(1, sizeof *m);
     if (!m) return qlm_set_error(err, QLM_ERR_NOMEM, "out of memory");
-    qlm_status rc = params && (params->no_mmap || params->repack || params->interleave_q4_k) && !params->vocab_only
+    qlm_status rc = params && (params->no_mmap || params->repack || params->interleave) && !params->vocab_only
                         ? qlm_gguf_open_read(path, params->progress, params->progress_data, &m->gguf, err)
                         : qlm_gguf_open(path, &m->gguf, err);
     if (rc == QLM_OK) rc = qlm_vocab_load(m->gguf, &m->vocab, err);
@@ -337,8 +342,8 @@ qlm_status qlm_model_load(const char *path, const qlm_model_params *params, qlm_
     if (rc == QLM_OK && m->vocab_only && !m->vocab)
         rc = qlm_set_error(err, QLM_ERR_FORMAT, "'%s' has no tokenizer metadata", path);
     if (rc == QLM_OK && !m->vocab_only) rc = load_weights(m, err);
-    if (rc == QLM_OK && !m->vocab_only && params && (params->repack || params->interleave_q4_k))
-        rc = repack_weights(m, params->interleave_q4_k, err);
+    if (rc == QLM_OK && !m->vocab_only && params && (params->repack || params->interleave))
+        rc = repack_weights(m, params->interleave, err);
     qlm_str name;
     if (m->gguf && qlm_gguf_get_str(m->gguf, "general.name", &name)) {
         size_t n = name.len < sizeof m->name - 1 ? name.len : sizeof m->name - 1;

@@ -12,6 +12,7 @@
 #ifndef QLM_BLOCKS_H
 #define QLM_BLOCKS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "../ggml-like/fp16.h"
 
@@ -140,6 +141,32 @@ typedef struct {
     qlm_f16 d;
 } block_q6_k;
 
+/* Q6_K_R16 (qlm's own, in memory only): 16 Q6_K rows interleaved as Q4_K_R16 is, one
+ * block per super-block index, the same 16 x 210 bytes rearranged
+ * (qlm_q6_k_r16_from_q6_k):
+ *   q       [chunk 8 h + g (h 0..1, g 0..7)][part 0..2][row r][4]: part 0 holds row r's
+ *           ql[64 h + 4 g .. + 3], part 1 ql[64 h + 32 + 4 g ..], part 2 qh[32 h + 4 g ..]:
+ *           one chunk (192 bytes) is 4 consecutive weights of 4 sub-blocks of each row
+ *           (weights 128 h + 32 m + 4 g .. + 3, m = 0..3, in Q6_K's bit places)
+ *   scales  [sub-block j][row r]
+ *   d       [row r]
+ * 3360 bytes is 52.5 cache lines, so every other block of a group starts half-way into
+ * a line: the parts go in the order that keeps q on line boundaries, picked by bit 5
+ * of the block's address (q, scales, d where it is 0; d, q, scales where it is 1). The
+ * layout is therefore tied to the address the block was made at: never move one. */
+typedef struct {
+    uint8_t bytes[16 * 210];
+} block_q6_k_r16;
+
+static inline size_t q6_k_r16_lead(const void *b) { return ((uintptr_t)b & 32) ? 32 : 0; }
+static inline const uint8_t *q6_k_r16_q(const block_q6_k_r16 *b) { return b->bytes + q6_k_r16_lead(b); }
+static inline const int8_t *q6_k_r16_scales(const block_q6_k_r16 *b) {
+    return (const int8_t *)(b->bytes + q6_k_r16_lead(b) + 3072);
+}
+static inline const qlm_f16 *q6_k_r16_d(const block_q6_k_r16 *b) {
+    return (const qlm_f16 *)(b->bytes + (q6_k_r16_lead(b) ? 0 : 3328));
+}
+
 /* Q8_K (activations for the K-quants, never stored in files): x = d * q;
  * bsums[i] = sum of qs[16i..16i+15], which the K-quant dots use for the min term. */
 typedef struct {
@@ -159,6 +186,7 @@ _Static_assert(sizeof(block_q4_k) == 144, "block_q4_k must be 144 bytes");
 _Static_assert(sizeof(block_q4_k_r16) == 16 * sizeof(block_q4_k), "block_q4_k_r16 must be 16 Q4_K blocks");
 _Static_assert(sizeof(block_q5_k) == 176, "block_q5_k must be 176 bytes");
 _Static_assert(sizeof(block_q6_k) == 210, "block_q6_k must be 210 bytes");
+_Static_assert(sizeof(block_q6_k_r16) == 16 * sizeof(block_q6_k), "block_q6_k_r16 must be 16 Q6_K blocks");
 _Static_assert(sizeof(block_q8_k) == 292, "block_q8_k must be 292 bytes");
 
 #endif

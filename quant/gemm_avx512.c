@@ -407,7 +407,7 @@ chunk_finish(const chunk_out *o, const prow *A, int c, __m512 *facc, const int N
     }
 }
 
-typedef enum { T_Q4_0, T_Q4_1, T_Q5_0, T_Q5_1, T_Q8_0, T_Q4_K, T_Q5_K, T_Q6_K, T_Q4_0_G8, T_Q4_K_R16 } qtype;
+typedef enum { T_Q4_0, T_Q4_1, T_Q5_0, T_Q5_1, T_Q8_0, T_Q4_K, T_Q5_K, T_Q6_K, T_Q4_0_G8, T_Q4_K_R16, T_Q6_K_R16 } qtype;
 
 static inline __attribute__((always_inline)) void
 gemv_chunk(qtype qt, const uint8_t *row, int c, int nb, const prow *A, __m512 *facc, const int NT, const bool full) {
@@ -425,7 +425,7 @@ gemv_chunk(qtype qt, const uint8_t *row, int c, int nb, const prow *A, __m512 *f
     case T_Q4_K: case T_Q5_K: break; /* chunk_kq_int, above */
     case T_Q6_K: chunk_q6_k(row, c, A, &o, NT); break;
     case T_Q4_0_G8: chunk_q4_0_g8(row, c, A, &o, NT, full); break;
-    case T_Q4_K_R16: break; /* gemv_q4_k_r16, below */
+    case T_Q4_K_R16: case T_Q6_K_R16: break; /* gemv_r16, below */
     }
     const bool affine = qt == T_Q4_1 || qt == T_Q5_1 || qt == T_Q4_K || qt == T_Q5_K;
     chunk_finish(&o, A, c, facc, NT, affine);
@@ -445,15 +445,15 @@ gemv_chunk(qtype qt, const uint8_t *row, int c, int nb, const prow *A, __m512 *f
 #define PF_L1 1024
 
 static inline __attribute__((always_inline)) void
-gemv_q4_k_r16(int64_t n, int nr, const uint8_t *w, const uint8_t *a, size_t a_stride, float *y, int64_t ldy,
-              const int NT);
+gemv_r16(qtype qt, int64_t n, int nr, const uint8_t *w, const uint8_t *a, size_t a_stride, float *y, int64_t ldy,
+         const int NT);
 
 /* nr rows x NT tokens; nb blocks of B values per row (sub-blocks for K-quants). */
 static inline __attribute__((always_inline)) void
 gemv(qtype qt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride,
      float *y, int64_t ldy, const int NT) {
-    if (qt == T_Q4_K_R16) { /* rows interleaved: a loop of its own */
-        gemv_q4_k_r16(n, nr, w, a, a_stride, y, ldy, NT);
+    if (qt == T_Q4_K_R16 || qt == T_Q6_K_R16) { /* rows interleaved: a loop of their own */
+        gemv_r16(qt, n, nr, w, a, a_stride, y, ldy, NT);
         return;
     }
     const int B = qt == T_Q6_K ? 16 : 32;
@@ -461,7 +461,7 @@ gemv(qtype qt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8
     /* bytes of weights per chunk of 16 blocks (sub-blocks) */
     static const int chunk_bytes[] = {[T_Q4_0] = 288, [T_Q4_1] = 320, [T_Q5_0] = 352, [T_Q5_1] = 384,
                                       [T_Q8_0] = 544, [T_Q4_K] = 288, [T_Q5_K] = 352, [T_Q6_K] = 210,
-                                      [T_Q4_0_G8] = 288, [T_Q4_K_R16] = 288};
+                                      [T_Q4_0_G8] = 288, [T_Q4_K_R16] = 288, [T_Q6_K_R16] = 210};
     const int cb = chunk_bytes[qt];
     prow A[3];
     QLM_UNROLL_FULL for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, B);
@@ -663,28 +663,97 @@ r16_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int 
     }
 }
 
-/* 16 rows (one group: n / 256 blocks from grp) x NT tokens -> y[t * ldy + 0..15].
- * The blocks in order, one stream. Other orders were tried, streamed from memory with
- * one thread (qlm bench --kernels, 5632 x 2048): blocks s and s + n/512 in turn, two
- * blocks' chunks interleaved, four blocks: each was faster in one build and slower in
- * the next (10.7-13.0 GB/s against the per-row Q4_K loop's 12.3-13.7), so the plain
- * order stays. */
+/* ---- Q6_K_R16 matrix-vector: 16 Q6_K rows interleaved (quant/blocks.h) -------------
+ *
+ * One row per 32-bit lane again. A chunk's three lines (ql, ql, qh) make four weight
+ * vectors, 4 consecutive 6-bit levels of one sub-block each (11 logic instructions for
+ * 256 weights: the 2 high bits are moved next to their nibble with shifts and a bit
+ * select), so four vpdpbusd per token, each against its sub-block's 4 activation bytes
+ * broadcast from memory. A sub-block's sum starts at the prepared -32 sum(q) (levels
+ * are stored + 32), so it is sum q (level - 32), |x| <= 16 * 128 * 32; times the
+ * signed 8-bit scale (vpmulld), 16 of them add up to < 2^28. One conversion and float
+ * multiply-add per super-block: d of each row times the token's d. */
+static inline void r6_prefetch(const block_q6_k_r16 *b) {
+    QLM_UNROLL_FULL for (int o = 0; o < (int)sizeof *b; o += 64) {
+        _mm_prefetch((const char *)b + PF_DIST + o, PF_HINT);
+        _mm_prefetch((const char *)b + PF_L1 + o, _MM_HINT_T0);
+    }
+}
+
 static inline __attribute__((always_inline)) void
-gemv_r16_group(int64_t n, const uint8_t *grp, const prow *A, float *y, int64_t ldy, const int NT) {
+r6_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int NT) {
+    const __m512i m4 = _mm512_set1_epi8(15), m33 = _mm512_set1_epi8(0x33);
+    const block_q6_k_r16 *b = (const block_q6_k_r16 *)grp + s;
+    r6_prefetch(b);
+    const uint8_t *q = q6_k_r16_q(b);
+    const int8_t *scb = q6_k_r16_scales(b);
+    __m512i iacc[3];
+    QLM_UNROLL_FULL for (int t = 0; t < NT; t++) iacc[t] = zero();
+    QLM_UNROLL_FULL for (int h = 0; h < 2; h++) {
+        QLM_UNROLL_FULL for (int gh = 0; gh < 2; gh++) {
+            /* sub-blocks 8h + 2m + gh, m = 0..3: weights 128h + 32m + 16gh .. + 15 */
+            __m512i p[3][4];
+            QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
+                const int32_t *e = (const int32_t *)A[t].e + 16 * s + 8 * h + gh;
+                QLM_UNROLL_FULL for (int m = 0; m < 4; m++) p[t][m] = _mm512_set1_epi32(e[2 * m]);
+            }
+            QLM_UNROLL_FULL for (int g = 4 * gh; g < 4 * gh + 4; g++) {
+                const uint8_t *c = q + 192 * (8 * h + g);
+                const __m512i l0 = _mm512_loadu_si512(c), l1 = _mm512_loadu_si512(c + 64);
+                const __m512i qh = _mm512_loadu_si512(c + 128);
+                /* high bits of weights m = 0, 2 (bits 0-1, 4-5 of qh) and m = 1, 3 (2-3, 6-7) */
+                const __m512i ha = _mm512_and_si512(qh, m33), hb = _mm512_and_si512(_mm512_srli_epi16(qh, 2), m33);
+                /* m4 ? nibble : high bits in 4-5 (0xCA: bit select; the shifts' spill into
+                 * the neighbouring byte lands in bits the select discards) */
+                __m512i wv[4];
+                wv[0] = _mm512_ternarylogic_epi32(m4, l0, _mm512_slli_epi16(ha, 4), 0xCA);
+                wv[1] = _mm512_ternarylogic_epi32(m4, l1, _mm512_slli_epi16(hb, 4), 0xCA);
+                wv[2] = _mm512_ternarylogic_epi32(m4, _mm512_srli_epi16(l0, 4), ha, 0xCA);
+                wv[3] = _mm512_ternarylogic_epi32(m4, _mm512_srli_epi16(l1, 4), hb, 0xCA);
+                QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
+                    const int8_t *aq = A[t].q + QK_K * (size_t)s + 128 * h + 4 * g;
+                    QLM_UNROLL_FULL for (int m = 0; m < 4; m++) p[t][m] = DPB(p[t][m], wv[m], aq + 32 * m);
+                }
+            }
+            QLM_UNROLL_FULL for (int m = 0; m < 4; m++) {
+                const int j = 8 * h + 2 * m + gh;
+                const __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(scb + 16 * j)));
+                QLM_UNROLL_FULL for (int t = 0; t < NT; t++)
+                    iacc[t] = _mm512_add_epi32(iacc[t], _mm512_mullo_epi32(p[t][m], sc));
+            }
+        }
+    }
+    const __m512 dv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)q6_k_r16_d(b)));
+    QLM_UNROLL_FULL for (int t = 0; t < NT; t++)
+        facc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(iacc[t]), _mm512_mul_ps(dv, _mm512_set1_ps(A[t].d[16 * s])), facc[t]);
+}
+
+/* 16 rows (one group: n / 256 blocks from grp) x NT tokens -> y[t * ldy + 0..15].
+ * The blocks in order, one stream. Other orders were tried for Q4_K_R16, streamed from
+ * memory with one thread (qlm bench --kernels, 5632 x 2048): blocks s and s + n/512 in
+ * turn, two blocks' chunks interleaved, four blocks: each was faster in one build and
+ * slower in the next (10.7-13.0 GB/s against the per-row Q4_K loop's 12.3-13.7), so
+ * the plain order stays. */
+static inline __attribute__((always_inline)) void
+gemv_r16_group(qtype qt, int64_t n, const uint8_t *grp, const prow *A, float *y, int64_t ldy, const int NT) {
     __m512 facc[3];
     QLM_UNROLL_FULL for (int t = 0; t < NT; t++) facc[t] = _mm512_setzero_ps();
-    for (int64_t s = 0; s < n / QK_K; s++) r16_block(grp, s, A, facc, NT);
+    for (int64_t s = 0; s < n / QK_K; s++) {
+        if (qt == T_Q6_K_R16) r6_block(grp, s, A, facc, NT);
+        else r16_block(grp, s, A, facc, NT);
+    }
     QLM_UNROLL_FULL for (int t = 0; t < NT; t++) _mm512_storeu_ps(y + (size_t)t * ldy, facc[t]);
 }
 
-/* nr rows (a multiple of 16: groups are whole) x NT tokens */
+/* nr rows (a multiple of 16: groups are whole) x NT tokens, Q4_K_R16 or Q6_K_R16 */
 static inline __attribute__((always_inline)) void
-gemv_q4_k_r16(int64_t n, int nr, const uint8_t *w, const uint8_t *a, size_t a_stride, float *y, int64_t ldy,
-              const int NT) {
+gemv_r16(qtype qt, int64_t n, int nr, const uint8_t *w, const uint8_t *a, size_t a_stride, float *y, int64_t ldy,
+         const int NT) {
+    const bool q6 = qt == T_Q6_K_R16;
     prow A[3];
-    QLM_UNROLL_FULL for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, 32);
-    const size_t group_bytes = sizeof(block_q4_k_r16) * (size_t)(n / QK_K);
-    for (int r = 0; r < nr; r += 16) gemv_r16_group(n, w + group_bytes * (size_t)(r / 16), A, y + r, ldy, NT);
+    QLM_UNROLL_FULL for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, q6 ? 16 : 32);
+    const size_t group_bytes = (q6 ? sizeof(block_q6_k_r16) : sizeof(block_q4_k_r16)) * (size_t)(n / QK_K);
+    for (int r = 0; r < nr; r += 16) gemv_r16_group(qt, n, w + group_bytes * (size_t)(r / 16), A, y + r, ldy, NT);
 }
 
 /* 16 rows x C tokens over blocks [b0, b1) (multiples of 4), added to y when acc is
@@ -898,6 +967,19 @@ static void unpack_q6_k(const void *blk, uint8_t *lv, float *ws, float *wm) {
     (void)wm;
 }
 
+/* Q6_K_R16, as unpack_q4_k_r16: a name only. Its prompt paths take each block of a
+ * group back as the 16 Q6_K blocks it was made from (r6_rows) and unpack those: the
+ * panels and tiles are then Q6_K's to the bit, for the price of moving the bytes. */
+static void unpack_q6_k_r16(const void *blk, uint8_t *lv, float *ws, float *wm) {
+    (void)blk, (void)lv, (void)ws, (void)wm;
+}
+
+/* Block u of the Q6_K_R16 group at grp as 16 Q6_K blocks, sizeof(block_q6_k) apart */
+static const uint8_t *r6_rows(const uint8_t *grp, int64_t u, block_q6_k rows16[16]) {
+    qlm_q6_k_r16_to_q6_k(grp + sizeof(block_q6_k_r16) * (size_t)u, rows16, sizeof(block_q6_k), QK_K);
+    return (const uint8_t *)rows16;
+}
+
 typedef void (*unpack_fn)(const void *blk, uint8_t *lv, float *ws, float *wm);
 
 /* In-lane 4x4 transpose of 32-bit elements across four vectors. */
@@ -992,8 +1074,14 @@ static void repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t
     memset(lv, 0, sizeof lv);
     memset(ws, 0, sizeof ws);
     memset(wm, 0, sizeof wm);
+    block_q6_k rows16[16];
     for (int u = 0; u < nb / bpu; u++) {
-        for (int r = 0; r < nrows; r++) unpack(w + (size_t)r * w_stride + unit_bytes * (size_t)u, lv[r], ws[r], wm[r]);
+        if (unpack == unpack_q6_k_r16) { /* nrows is 16 */
+            const uint8_t *x = r6_rows(w, u, rows16);
+            for (int r = 0; r < 16; r++) unpack_q6_k(x + sizeof(block_q6_k) * (size_t)r, lv[r], ws[r], wm[r]);
+        } else {
+            for (int r = 0; r < nrows; r++) unpack(w + (size_t)r * w_stride + unit_bytes * (size_t)u, lv[r], ws[r], wm[r]);
+        }
         for (int bl = 0; bl < bpu; bl++) {
             uint8_t *pr = panel + rec * (size_t)(u * bpu + bl);
             for (int h = 0; h < J / 4; h++) { /* 16 values = 4 k-groups at a time */
@@ -1130,6 +1218,7 @@ DEFINE_GEMM(gemm_q8_0, T_Q8_0, ORD_NAT32, 8, false, unpack_q8_0, 32, 32, sizeof(
 #define ORDER ORD_NAT16
 #define J_ 4
 DEFINE_GEMM(gemm_q6_k, T_Q6_K, ORD_NAT16, 4, false, unpack_q6_k, 16, 256, sizeof(block_q6_k), 32, false)
+DEFINE_GEMM(gemm_q6_k_r16, T_Q6_K_R16, ORD_NAT16, 4, false, unpack_q6_k_r16, 16, 256, sizeof(block_q6_k), 32, false)
 #undef ORDER
 #undef J_
 #undef AFF
@@ -1189,9 +1278,14 @@ repack_bf16(const uint8_t *w, size_t w_stride, int nrows, int64_t n, const tiles
     _Alignas(64) uint8_t lv[16][256];
     _Alignas(64) float ws[16][16], wm[16][16];
     const int nunits = (int)(n / tt->unit);
+    block_q6_k rows16[16];
     for (int u = 0; u < nunits; u++) {
+        const bool r6 = tt->unpack == unpack_q6_k_r16; /* nrows is 16 */
+        const uint8_t *x6 = r6 ? r6_rows(w, u, rows16) : NULL;
         for (int r = 0; r < 16; r++) {
-            if (r < nrows) {
+            if (r6) {
+                unpack_q6_k(x6 + sizeof(block_q6_k) * (size_t)r, lv[r], ws[r], wm[r]);
+            } else if (r < nrows) {
                 const uint8_t *b = w + (size_t)r * w_stride + tt->unit_bytes * (size_t)u;
                 if ((u + 1) * tt->unit_bytes + TILES_PF_AHEAD <= w_stride) _mm_prefetch((const char *)b + TILES_PF_AHEAD, _MM_HINT_T0);
                 tt->unpack(b, lv[r], ws[r], wm[r]);
@@ -1215,6 +1309,7 @@ static void tiles_fallback(int64_t n, int nr, int nt, const uint8_t *w, size_t w
     _Alignas(64) uint8_t lv[256];
     _Alignas(64) float ws[16], wm[16];
     block_q4_k rows16[16]; /* Q4_K_R16: one block of the group back as its 16 rows */
+    block_q6_k rows6[16];  /* Q6_K_R16 */
     for (int r = 0; r < nr; r++)
         for (int t = 0; t < nt; t++) {
             const uint16_t *at = (const uint16_t *)(a + (size_t)t * a_stride);
@@ -1224,6 +1319,9 @@ static void tiles_fallback(int64_t n, int nr, int nt, const uint8_t *w, size_t w
                     const size_t group = sizeof(block_q4_k_r16) * (size_t)(n / QK_K) * (size_t)(r / 16);
                     qlm_q4_k_r16_to_q4_k(w + group + sizeof(block_q4_k_r16) * (size_t)u, rows16, sizeof(block_q4_k), QK_K);
                     unpack_q4_k(&rows16[r % 16], lv, ws, wm);
+                } else if (tt->unpack == unpack_q6_k_r16) {
+                    const size_t group = sizeof(block_q6_k_r16) * (size_t)(n / QK_K) * (size_t)(r / 16);
+                    unpack_q6_k(r6_rows(w + group, u, rows6) + sizeof(block_q6_k) * (size_t)(r % 16), lv, ws, wm);
                 } else {
                     tt->unpack(w + (size_t)r * w_stride + tt->unit_bytes * (size_t)u, lv, ws, wm);
                 }
@@ -1287,6 +1385,7 @@ DEFINE_TILES(tiles_q4_k, unpack_q4_k, 32, 256, block_q4_k, 0, true)
 DEFINE_TILES(tiles_q4_k_r16, unpack_q4_k_r16, 32, 256, block_q4_k, 0, true)
 DEFINE_TILES(tiles_q5_k, unpack_q5_k, 32, 256, block_q5_k, 0, true)
 DEFINE_TILES(tiles_q6_k, unpack_q6_k, 16, 256, block_q6_k, 32, false)
+DEFINE_TILES(tiles_q6_k_r16, unpack_q6_k_r16, 16, 256, block_q6_k, 32, false)
 #undef DEFINE_TILES
 
 /* 16 values of row p (F32/F16/BF16) from index i as floats; masked to `left` values. */
@@ -1586,6 +1685,8 @@ void qlm_avx512_fill_gemm(qlm_kernels *k) {
     k->gemm[QLM_TYPE_Q5_K] = gemm_q5_k;
     k->gemm_prep[QLM_TYPE_Q6_K] = qlm_x86_prep_q6_k;
     k->gemm[QLM_TYPE_Q6_K] = gemm_q6_k;
+    k->gemm_prep[QLM_TYPE_Q6_K_R16] = qlm_x86_prep_q6_k; /* Q6_K's activations */
+    k->gemm[QLM_TYPE_Q6_K_R16] = gemm_q6_k_r16;
     k->gemm_prep[QLM_TYPE_F32] = qlm_x86_prep_f32;
     k->gemm[QLM_TYPE_F32] = gemm_f32;
     k->gemm_prep[QLM_TYPE_F16] = qlm_x86_prep_f16;
@@ -1608,6 +1709,7 @@ void qlm_avx512_fill_gemm(qlm_kernels *k) {
         k->gemm_tiles[QLM_TYPE_Q4_K_R16] = tiles_q4_k_r16;
         k->gemm_tiles[QLM_TYPE_Q5_K] = tiles_q5_k;
         k->gemm_tiles[QLM_TYPE_Q6_K] = tiles_q6_k;
+        k->gemm_tiles[QLM_TYPE_Q6_K_R16] = tiles_q6_k_r16;
         for (int t = 0; t < QLM_TYPE_COUNT; t++)
             if (k->gemm_tiles[t]) k->prep_tiles[t] = qlm_amx_prep_bf16;
         qlm_avx512_attn_tiles = true;

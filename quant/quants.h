@@ -42,6 +42,10 @@ void qlm_q4_0_g8_from_q4_0(const void *src, void *dst, int64_t n);
  * Q4_K_R16 blocks at dst, and back. src and dst must not overlap. */
 void qlm_q4_k_r16_from_q4_k(const void *rows, size_t row_bytes, void *dst, int64_t n);
 void qlm_q4_k_r16_to_q4_k(const void *src, void *rows, size_t row_bytes, int64_t n);
+/* The same for Q6_K and Q6_K_R16 (blocks.h: a block's layout depends on its address,
+ * so dst, and src of the way back, must be where the blocks live). */
+void qlm_q6_k_r16_from_q6_k(const void *rows, size_t row_bytes, void *dst, int64_t n);
+void qlm_q6_k_r16_to_q6_k(const void *src, void *rows, size_t row_bytes, int64_t n);
 void qlm_dot_q4_1_q8_1(int64_t n, float *s, const void *x, const void *y);
 void qlm_dot_q5_0_q8_0(int64_t n, float *s, const void *x, const void *y);
 void qlm_dot_q5_1_q8_1(int64_t n, float *s, const void *x, const void *y);

@@ -360,16 +360,29 @@ static double kq_term_mag(const block_q4_k *x, int64_t n, const float *a) {
     return mag;
 }
 
-/* Q4_K_R16 (16 Q4_K rows interleaved, built by --repack) against Q4_K on the rows it
- * came from: the matrix-vector loop (1-3 tokens, and any count without scratch) within
- * 1e-5 of the scalar Q4_K vec_dot relative to the terms summed (kq_term_mag) (the integer sums are the same; the float
- * order is its own); the panel paths (7+ tokens: VNNI or AMX int8 panels, bf16 tiles)
- * to the bit the Q4_K kernels' results, since the panels they build are the same. */
-static void test_gemm_r16(const qlm_kernels *k, const char *isa, const char *variant) {
+/* The terms a row's dot product sums in floats: kq_term_mag for Q4_K, sum |w a| of the
+ * dequantized weights for Q6_K (symmetric: no min term to cancel). */
+static double r16_term_mag(qlm_type tk, const uint8_t *row, int64_t n, const float *a, float *wd) {
+    if (tk == QLM_TYPE_Q4_K) return kq_term_mag((const block_q4_k *)row, n, a);
+    qlm_type_get(tk)->to_float(row, wd, n);
+    double mag = 1e-30;
+    for (int64_t i = 0; i < n; i++) mag += fabs((double)wd[i] * a[i]);
+    return mag;
+}
+
+/* Q4_K_R16 and Q6_K_R16 (16 rows interleaved, built by --interleave) against Q4_K and
+ * Q6_K on the rows they came from: the matrix-vector loop (1-3 tokens, and any count
+ * without scratch) within 1e-5 of the scalar vec_dot relative to the terms summed
+ * (r16_term_mag) (the integer sums are the same; the float order is its own); the
+ * panel paths (7+ tokens: VNNI or AMX int8 panels, bf16 tiles) to the bit the plain
+ * type's results, since the panels they build are the same. */
+static void test_gemm_r16(const qlm_kernels *k, const char *isa, const char *variant, qlm_type t) {
     const qlm_kernels *s = qlm_kernels_scalar();
-    const qlm_type t = QLM_TYPE_Q4_K_R16, tk = QLM_TYPE_Q4_K;
-    t_case("%s%s: gemm Q4_K_R16 vs scalar Q4_K vec_dot (rel <= 1e-5 of the terms), panels == Q4_K's bits", isa, variant);
-    if (!k->gemm[t]) { t_skip("no Q4_K_R16 kernel on %s", isa); return; }
+    const qlm_type tk = t == QLM_TYPE_Q4_K_R16 ? QLM_TYPE_Q4_K : QLM_TYPE_Q6_K;
+    const char *tn = qlm_type_get(t)->name, *tkn = qlm_type_get(tk)->name;
+    t_case("%s%s: gemm %s vs scalar %s vec_dot (rel <= 1e-5 of the terms), panels == %s's bits", isa, variant, tn, tkn,
+           tkn);
+    if (!k->gemm[t]) { t_skip("no %s kernel on %s", tn, isa); return; }
     const int64_t ns[] = {256, 512, 1280, 2304};
     const int rows_list[] = {16, 32, 80};
     const int toks[] = {1, 2, 3, 7, 17, 35, 70};
@@ -386,10 +399,13 @@ static void test_gemm_r16(const qlm_kernels *k, const char *isa, const char *var
                 float *w = xmalloc((size_t)n * 4), *x = xmalloc((size_t)n * ntok * 4);
                 uint8_t *wk = xmalloc(rs * rows), *wr = xmalloc(rs * rows);
                 for (int r = 0; r < rows; r++) { fill_data(w, n, 0.05); qlm_type_get(tk)->from_float(w, wk + rs * r, n); }
-                for (int r = 0; r < rows; r += 16) qlm_q4_k_r16_from_q4_k(wk + rs * r, rs, wr + rs * r, n);
+                for (int r = 0; r < rows; r += 16) {
+                    if (tk == QLM_TYPE_Q4_K) qlm_q4_k_r16_from_q4_k(wk + rs * r, rs, wr + rs * r, n);
+                    else qlm_q6_k_r16_from_q6_k(wk + rs * r, rs, wr + rs * r, n);
+                }
                 fill_data(x, n * ntok, 1.0);
                 const size_t as = qlm_gemm_act_size(t, n);
-                T_CHECK(as == qlm_gemm_act_size(tk, n) && k->gemm_prep[t] == k->gemm_prep[tk], "not Q4_K's activations");
+                T_CHECK(as == qlm_gemm_act_size(tk, n) && k->gemm_prep[t] == k->gemm_prep[tk], "not %s's activations", tkn);
                 uint8_t *act = xmalloc(as * ntok);
                 for (int i = 0; i < ntok; i++) k->gemm_prep[t](x + (size_t)i * n, act + as * i, n);
                 const int64_t ldy = rows + 3;
@@ -411,7 +427,7 @@ static void test_gemm_r16(const qlm_kernels *k, const char *isa, const char *var
                     for (int r = 0; r < rows; r++) {
                         float ref;
                         s->vec_dot[tk](n, &ref, wk + rs * r, aq);
-                        const double mag = kq_term_mag((const block_q4_k *)(wk + rs * r), n, ad);
+                        const double mag = r16_term_mag(tk, wk + rs * r, n, ad, wd);
                         const double e1 = fabs((double)y[(size_t)i * ldy + r] - ref) / mag;
                         const double e2 = fabs((double)y2[(size_t)i * ldy + r] - ref) / mag;
                         if (!(e1 <= worst)) worst = e1;
@@ -439,10 +455,10 @@ static void test_gemm_r16(const qlm_kernels *k, const char *isa, const char *var
                 free(w); free(x); free(wk); free(wr); free(act); free(y); free(y2); free(yk); free(work);
                 free(aq); free(wd); free(ad);
             }
-    NOTE("  %s%s gemm Q4_K_R16: %d shapes (%d with tiles), max |gemm - scalar| / terms = %.2g\n", isa, variant,
+    NOTE("  %s%s gemm %s: %d shapes (%d with tiles), max |gemm - scalar| / terms = %.2g\n", isa, variant, tn,
          cases, tile_cases, worst);
     T_CHECK(worst <= 1e-5, "relative error %g", worst);
-    T_CHECK(differ == 0, "%d results differ from Q4_K's bits or across a row split", differ);
+    T_CHECK(differ == 0, "%d results differ from %s's bits or across a row split", differ, tkn);
 }
 
 static void test_gemm_tiles(const qlm_kernels *k, const char *isa) {
@@ -909,25 +925,29 @@ static void test_repack(const char *isa) {
     qlm_isa_set(saved, NULL);
 }
 
-/* qlm_model_params.interleave_q4_k on a small random Q4_K model: where the path has a
- * Q4_K_R16 loop, every Q4_K matrix whose rows come in 16s is interleaved (q k v o gate up
- * down: the 300-row head is not); a 70-token batch gives the mapped model's logits to the
- * bit (the panels built from the groups are Q4_K's), and 6 single tokens after it agree
- * within float rounding (the matrix-vector loop sums in its own order). */
-static void test_interleave(const char *isa) {
-    t_case("%s: --interleave (Q4_K -> Q4_K_R16 at load): batch logits bit-identical, single tokens within 1e-5", isa);
+/* qlm_model_params.interleave on small random Q4_K, Q6_K and Q4_K_M models: where the
+ * path has the R16 loops, every Q4_K and Q6_K matrix whose rows come in 16s is
+ * interleaved (q k v o gate up down: the 300-row head is not); a 70-token batch gives
+ * the mapped model's logits to the bit (the panels built from the groups are the plain
+ * types'), and 6 single tokens after it agree within float rounding (the matrix-vector
+ * loops sum in their own order). */
+static void test_interleave(const char *isa, const char *type) {
+    t_case("%s: --interleave (%s -> R16 layouts at load): batch logits bit-identical, single tokens within 1e-5", isa,
+           type);
     const char *saved = qlm_isa_name();
     qlm_error err = {0};
     if (qlm_isa_set(isa, &err) != QLM_OK) { T_CHECK(0, "%s", err.message); return; }
-    const bool has_r16 = qlm_kernels_active()->gemm[QLM_TYPE_Q4_K_R16] != NULL;
+    const qlm_kernels *k = qlm_kernels_active();
+    const bool has_r16 = k->gemm[QLM_TYPE_Q4_K_R16] && k->gemm[QLM_TYPE_Q6_K_R16];
     qlm_synth_params sp = {.arch = "llama", .n_embd = 256, .n_layer = 2, .n_head = 4, .n_head_kv = 2,
                            .n_ff = 512, .n_vocab = 300, .n_ctx = 128, .rope_theta = 10000.0f,
-                           .norm_eps = 1e-5f, .type = "Q4_K", .pure = true, .seed = 9, .n_threads = 1};
+                           .norm_eps = 1e-5f, .type = type, .pure = strcmp(type, "Q4_K_M") != 0, .seed = 9,
+                           .n_threads = 1};
     char path[1024];
     snprintf(path, sizeof path, "%s/interleave.gguf", t_tmpdir());
     if (qlm_synth(&sp, path, &err) != QLM_OK) { T_CHECK(0, "%s", err.message); qlm_isa_set(saved, NULL); return; }
     qlm_model *m[2] = {NULL, NULL};
-    const qlm_model_params rp = {.interleave_q4_k = true};
+    const qlm_model_params rp = {.interleave = true};
     T_CHECK(qlm_model_load(path, NULL, &m[0], &err) == QLM_OK, "%s", err.message);
     T_CHECK(qlm_model_load(path, &rp, &m[1], &err) == QLM_OK, "%s", err.message);
     if (m[0] && m[1]) {
@@ -947,9 +967,9 @@ static void test_interleave(const char *isa) {
             if (e > worst) worst = e;
             if (fabs(out[0][i]) > top) top = fabs(out[0][i]);
         }
-        NOTE("  %s interleave: single-token logits max |diff| %.3g (max |logit| %.3g)\n", isa, worst, top);
+        NOTE("  %s interleave %s: single-token logits max |diff| %.3g (max |logit| %.3g)\n", isa, type, worst, top);
         T_CHECK(differ == 0, "%d of %d batch logits differ", differ, 70 * 300);
-        /* measured 3.6e-7 of the largest logit (avx512) */
+        /* measured 3.6e-7 of the largest logit (avx512, Q4_K) */
         T_CHECK(worst <= 1e-5 * top, "single tokens: max |diff| %g, max |logit| %g", worst, top);
         free(out[0]); free(out[1]);
     }
@@ -1075,14 +1095,16 @@ int main(void) {
         test_quantizers(k, ISAS[i]);
         test_dots(k, ISAS[i]);
         test_gemm(k, ISAS[i], "");
-        test_gemm_r16(k, ISAS[i], "");
+        test_gemm_r16(k, ISAS[i], "", QLM_TYPE_Q4_K_R16);
+        test_gemm_r16(k, ISAS[i], "", QLM_TYPE_Q6_K_R16);
         test_gemm_tiles(k, ISAS[i]);
 #if defined(__x86_64__)
         /* on AMX machines the AVX-512 kernels use tiles for 16+ tokens: test both */
         if (!strcmp(ISAS[i], "avx512") && qlm_avx512_use_amx) {
             qlm_avx512_use_amx = false;
             test_gemm(k, ISAS[i], " (AMX off)");
-            test_gemm_r16(k, ISAS[i], " (AMX off)");
+            test_gemm_r16(k, ISAS[i], " (AMX off)", QLM_TYPE_Q4_K_R16);
+            test_gemm_r16(k, ISAS[i], " (AMX off)", QLM_TYPE_Q6_K_R16);
             test_matmul(k, ISAS[i]);
             qlm_avx512_use_amx = true;
         }
@@ -1102,7 +1124,11 @@ int main(void) {
         test_references(ISAS[i]);
         test_batch_vs_single(ISAS[i]);
         test_repack(ISAS[i]);
-        test_interleave(ISAS[i]);
+        test_interleave(ISAS[i], "Q4_K");
+        if (k->gemm[QLM_TYPE_Q6_K_R16]) { /* elsewhere nothing is interleaved: once is enough */
+            test_interleave(ISAS[i], "Q6_K");
+            test_interleave(ISAS[i], "Q4_K_M");
+        }
     }
     return t_done();
 }

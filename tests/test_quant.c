@@ -932,6 +932,49 @@ static void test_q4_k_r16(void) {
     free(rows); free(back); free(g);
 }
 
+/* ---- Q6_K_R16: 16 Q6_K rows interleaved -------------------------------------------- */
+
+/* Random Q6_K bytes interleaved and back give the same bytes, with the group starting
+ * on a cache line and half-way into one (the parts' order follows the address); a
+ * hand-placed row lands where quant/blocks.h says in both orders. */
+static void test_q6_k_r16(void) {
+    t_case("Q6_K_R16: 16 rows interleaved and back are the same bytes at both line phases; the documented places");
+    enum { NSB = 3, N = NSB * 256 };
+    const size_t rb = NSB * sizeof(block_q6_k);
+    uint8_t *rows = malloc(16 * rb), *back = malloc(16 * rb);
+    uint8_t *mem = aligned_alloc(64, (NSB * sizeof(block_q6_k_r16) + 127) / 64 * 64);
+    rng_seed(98);
+    for (size_t i = 0; i < 16 * rb; i++) rows[i] = (uint8_t)rng_u32();
+    /* row 5, blocks 1 and 2: scale 9 = -77; ql[64 + 32 + 4 * 6 + 2] = 0x5C (part 1 of
+     * chunk 8 + 6), qh[32 + 4 * 3 + 1] = 0xE1 (part 2 of chunk 8 + 3); d = 0x3456 */
+    for (int s = 1; s <= 2; s++) {
+        block_q6_k *x = (block_q6_k *)(rows + 5 * rb) + s;
+        x->scales[9] = -77;
+        x->ql[64 + 32 + 4 * 6 + 2] = 0x5C;
+        x->qh[32 + 4 * 3 + 1] = 0xE1;
+        x->d = 0x3456;
+    }
+    for (int phase = 0; phase < 64; phase += 32) {
+        block_q6_k_r16 *g = (block_q6_k_r16 *)(mem + phase);
+        memset(back, 0, 16 * rb);
+        qlm_q6_k_r16_from_q6_k(rows, rb, g, N);
+        qlm_q6_k_r16_to_q6_k(g, back, rb, N);
+        T_CHECK(memcmp(rows, back, 16 * rb) == 0, "phase %d: round trip changed the bytes", phase);
+        for (int s = 1; s <= 2; s++) { /* blocks 1 and 2 start at different phases */
+            const uint8_t *b = g[s].bytes;
+            const size_t lead = (((uintptr_t)b) & 32) ? 32 : 0;
+            const uint8_t *q = b + lead;
+            T_CHECK((uintptr_t)q % 64 == 0, "phase %d block %d: q at %p", phase, s, (const void *)q);
+            T_CHECK((int8_t)q[3072 + 16 * 9 + 5] == -77, "phase %d block %d: scale 9 of row 5", phase, s);
+            T_CHECK(q[192 * (8 + 6) + 64 + 4 * 5 + 2] == 0x5C, "phase %d block %d: ql byte", phase, s);
+            T_CHECK(q[192 * (8 + 3) + 128 + 4 * 5 + 1] == 0xE1, "phase %d block %d: qh byte", phase, s);
+            const uint8_t *d = b + (lead ? 0 : 3328) + 2 * 5;
+            T_CHECK((d[0] | d[1] << 8) == 0x3456, "phase %d block %d: d of row 5", phase, s);
+        }
+    }
+    free(rows); free(back); free(mem);
+}
+
 int main(void) {
     verbose = getenv("QLM_TEST_VERBOSE") != NULL;
     test_traits();
@@ -945,5 +988,6 @@ int main(void) {
     test_kquant_search_sym8();
     test_llamacpp_files();
     test_q4_k_r16();
+    test_q6_k_r16();
     return t_done();
 }
