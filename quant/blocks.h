@@ -152,17 +152,17 @@ typedef struct {
  *   d       [row r]
  * 3360 bytes is 52.5 cache lines, so every other block of a group starts half-way into
  * a line: the parts go in the order that keeps q on line boundaries, picked by bit 5
- * of the block's address (q, scales, d where it is 0; d, q, scales where it is 1). The
+ * of the block's address (scales, q, d where it is 0; d, scales, q where it is 1). The
  * layout is therefore tied to the address the block was made at: never move one. */
 typedef struct {
     uint8_t bytes[16 * 210];
 } block_q6_k_r16;
 
 static inline size_t q6_k_r16_lead(const void *b) { return ((uintptr_t)b & 32) ? 32 : 0; }
-static inline const uint8_t *q6_k_r16_q(const block_q6_k_r16 *b) { return b->bytes + q6_k_r16_lead(b); }
 static inline const int8_t *q6_k_r16_scales(const block_q6_k_r16 *b) {
-    return (const int8_t *)(b->bytes + q6_k_r16_lead(b) + 3072);
+    return (const int8_t *)(b->bytes + q6_k_r16_lead(b));
 }
+static inline const uint8_t *q6_k_r16_q(const block_q6_k_r16 *b) { return b->bytes + q6_k_r16_lead(b) + 256; }
 static inline const qlm_f16 *q6_k_r16_d(const block_q6_k_r16 *b) {
     return (const qlm_f16 *)(b->bytes + (q6_k_r16_lead(b) ? 0 : 3328));
 }

@@ -613,12 +613,16 @@ static inline __m512i r16_j32(const __m512i v[4], int j) {
  * values: sub-blocks 4i, 4i+2, 4i+1, 4i+3). */
 static inline int kq_sub_off(int j) { return 128 * (j / 4) + 32 * ((j % 4) / 2) + 64 * (j % 2); }
 
-/* The weights stream from memory once: each line of a block PF_DIST bytes ahead into
- * L2 and PF_L1 bytes ahead into L1, as the per-row loop asks for them. */
-static inline void r16_prefetch(const block_q4_k_r16 *b) {
-    QLM_UNROLL_FULL for (int o = 0; o < (int)sizeof *b; o += 64) {
-        _mm_prefetch((const char *)b + PF_DIST + o, PF_HINT);
-        _mm_prefetch((const char *)b + PF_L1 + o, _MM_HINT_T0);
+/* The weights stream from memory once: each line PF_DIST bytes ahead into L2 and PF_L1
+ * bytes ahead into L1, as the per-row loop asks for them; step i of 8 asks for the
+ * i-th eighth of the block's bytes, so the requests are spread over the block as it is
+ * consumed. always_inline: gcc 12 drops calls to a function that only prefetches when
+ * it does not inline it (no side effects), and did so here. */
+static inline __attribute__((always_inline)) void r16_prefetch(const block_q4_k_r16 *b, int i) {
+    const char *p = (const char *)b + sizeof *b / 8 * (size_t)i;
+    QLM_UNROLL_FULL for (int o = 0; o < (int)sizeof *b / 8 + 64; o += 64) {
+        _mm_prefetch(p + PF_DIST + o, PF_HINT);
+        _mm_prefetch(p + PF_L1 + o, _MM_HINT_T0);
     }
 }
 
@@ -627,7 +631,6 @@ static inline __attribute__((always_inline)) void
 r16_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int NT) {
     const __m512i m4 = _mm512_set1_epi8(15);
     const block_q4_k_r16 *b = (const block_q4_k_r16 *)grp + s;
-    r16_prefetch(b);
     __m512i v[4];
     r16_scales(b, v);
     __m512i iacc[3];
@@ -635,6 +638,7 @@ r16_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int 
     QLM_UNROLL_FULL for (int c = 0; c < 4; c++) {
         const __m512i sc0 = r16_j32(v, 2 * c), sc1 = r16_j32(v, 2 * c + 1);
         QLM_UNROLL_FULL for (int h = 0; h < 2; h++) {
+            r16_prefetch(b, 2 * c + h);
             __m512i p0[3], p1[3];
             QLM_UNROLL_FULL for (int t = 0; t < NT; t++) p0[t] = p1[t] = zero();
             QLM_UNROLL_FULL for (int g = 4 * h; g < 4 * h + 4; g++) {
@@ -673,10 +677,13 @@ r16_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int 
  * are stored + 32), so it is sum q (level - 32), |x| <= 16 * 128 * 32; times the
  * signed 8-bit scale (vpmulld), 16 of them add up to < 2^28. One conversion and float
  * multiply-add per super-block: d of each row times the token's d. */
-static inline void r6_prefetch(const block_q6_k_r16 *b) {
-    QLM_UNROLL_FULL for (int o = 0; o < (int)sizeof *b; o += 64) {
-        _mm_prefetch((const char *)b + PF_DIST + o, PF_HINT);
-        _mm_prefetch((const char *)b + PF_L1 + o, _MM_HINT_T0);
+/* Chunk ci's share (1/16) of the block's bytes, PF_DIST and PF_L1 bytes ahead, as
+ * r16_prefetch */
+static inline __attribute__((always_inline)) void r6_prefetch(const block_q6_k_r16 *b, int ci) {
+    const char *p = (const char *)b + 210 * ci;
+    QLM_UNROLL_FULL for (int o = 0; o < 256; o += 64) {
+        _mm_prefetch(p + PF_DIST + o, PF_HINT);
+        _mm_prefetch(p + PF_L1 + o, _MM_HINT_T0);
     }
 }
 
@@ -684,7 +691,6 @@ static inline __attribute__((always_inline)) void
 r6_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int NT) {
     const __m512i m4 = _mm512_set1_epi8(15), m33 = _mm512_set1_epi8(0x33);
     const block_q6_k_r16 *b = (const block_q6_k_r16 *)grp + s;
-    r6_prefetch(b);
     const uint8_t *q = q6_k_r16_q(b);
     const int8_t *scb = q6_k_r16_scales(b);
     __m512i iacc[3];
@@ -698,6 +704,7 @@ r6_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int N
                 QLM_UNROLL_FULL for (int m = 0; m < 4; m++) p[t][m] = _mm512_set1_epi32(e[2 * m]);
             }
             QLM_UNROLL_FULL for (int g = 4 * gh; g < 4 * gh + 4; g++) {
+                r6_prefetch(b, 8 * h + g);
                 const uint8_t *c = q + 192 * (8 * h + g);
                 const __m512i l0 = _mm512_loadu_si512(c), l1 = _mm512_loadu_si512(c + 64);
                 const __m512i qh = _mm512_loadu_si512(c + 128);
