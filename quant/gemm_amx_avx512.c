@@ -269,14 +269,17 @@ void qlm_amx_bf16_pack_pairs(const uint16_t *v, size_t stride, int npos, int pos
     }
 }
 
-void qlm_amx_bf16_pack_lanes(const uint8_t *lines, const float *ws, const float *wm, uint8_t *out) {
-    const __m512 s = _mm512_load_ps(ws), m = _mm512_load_ps(wm);
+void qlm_amx_bf16_pack_lanes(const uint8_t *lines, const float *ws0, const float *wm0, const float *ws1,
+                             const float *wm1, uint8_t *out) {
+    const __m512 s0 = _mm512_load_ps(ws0), m0 = _mm512_load_ps(wm0);
+    const __m512 s1 = _mm512_load_ps(ws1), m1 = _mm512_load_ps(wm1);
     const __m512i mb = _mm512_set1_epi32(0xFF);
     /* words of cvtne2ps_pbh(odd, even) -> (even, odd) per 32-bit lane */
     const __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22,
                                          6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     for (int g = 0; g < 8; g++) {
         const __m512i l = _mm512_load_si512(lines + 64 * g);
+        const __m512 s = g < 4 ? s0 : s1, m = g < 4 ? m0 : m1;
         __m512 f[4];
         for (int k = 0; k < 4; k++) { /* byte k of each lane: level 4g + k */
             const __m512i b = k == 3 ? _mm512_srli_epi32(l, 24) : _mm512_and_si512(_mm512_srli_epi32(l, 8 * k), mb);

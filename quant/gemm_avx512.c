@@ -687,9 +687,25 @@ static inline __attribute__((always_inline)) void r6_prefetch(const block_q6_k_r
     }
 }
 
+/* Chunk ci (8 h + g) of a Q6_K_R16 block's q: wv[m] lane r = levels (0..63) of weights
+ * 128 h + 32 m + 4 g .. + 3 of row r (sub-block 8 h + 2 m + g / 4, k-group g % 4). */
+static inline __attribute__((always_inline)) void r6_levels(const uint8_t *q, int ci, __m512i wv[4]) {
+    const __m512i m4 = _mm512_set1_epi8(15), m33 = _mm512_set1_epi8(0x33);
+    const uint8_t *c = q + 192 * ci;
+    const __m512i l0 = _mm512_loadu_si512(c), l1 = _mm512_loadu_si512(c + 64);
+    const __m512i qh = _mm512_loadu_si512(c + 128);
+    /* high bits of weights m = 0, 2 (bits 0-1, 4-5 of qh) and m = 1, 3 (2-3, 6-7) */
+    const __m512i ha = _mm512_and_si512(qh, m33), hb = _mm512_and_si512(_mm512_srli_epi16(qh, 2), m33);
+    /* m4 ? nibble : high bits in 4-5 (0xCA: bit select; the shifts' spill into the
+     * neighbouring byte lands in bits the select discards) */
+    wv[0] = _mm512_ternarylogic_epi32(m4, l0, _mm512_slli_epi16(ha, 4), 0xCA);
+    wv[1] = _mm512_ternarylogic_epi32(m4, l1, _mm512_slli_epi16(hb, 4), 0xCA);
+    wv[2] = _mm512_ternarylogic_epi32(m4, _mm512_srli_epi16(l0, 4), ha, 0xCA);
+    wv[3] = _mm512_ternarylogic_epi32(m4, _mm512_srli_epi16(l1, 4), hb, 0xCA);
+}
+
 static inline __attribute__((always_inline)) void
 r6_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int NT) {
-    const __m512i m4 = _mm512_set1_epi8(15), m33 = _mm512_set1_epi8(0x33);
     const block_q6_k_r16 *b = (const block_q6_k_r16 *)grp + s;
     const uint8_t *q = q6_k_r16_q(b);
     const int8_t *scb = q6_k_r16_scales(b);
@@ -705,18 +721,8 @@ r6_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int N
             }
             QLM_UNROLL_FULL for (int g = 4 * gh; g < 4 * gh + 4; g++) {
                 r6_prefetch(b, 8 * h + g);
-                const uint8_t *c = q + 192 * (8 * h + g);
-                const __m512i l0 = _mm512_loadu_si512(c), l1 = _mm512_loadu_si512(c + 64);
-                const __m512i qh = _mm512_loadu_si512(c + 128);
-                /* high bits of weights m = 0, 2 (bits 0-1, 4-5 of qh) and m = 1, 3 (2-3, 6-7) */
-                const __m512i ha = _mm512_and_si512(qh, m33), hb = _mm512_and_si512(_mm512_srli_epi16(qh, 2), m33);
-                /* m4 ? nibble : high bits in 4-5 (0xCA: bit select; the shifts' spill into
-                 * the neighbouring byte lands in bits the select discards) */
                 __m512i wv[4];
-                wv[0] = _mm512_ternarylogic_epi32(m4, l0, _mm512_slli_epi16(ha, 4), 0xCA);
-                wv[1] = _mm512_ternarylogic_epi32(m4, l1, _mm512_slli_epi16(hb, 4), 0xCA);
-                wv[2] = _mm512_ternarylogic_epi32(m4, _mm512_srli_epi16(l0, 4), ha, 0xCA);
-                wv[3] = _mm512_ternarylogic_epi32(m4, _mm512_srli_epi16(l1, 4), hb, 0xCA);
+                r6_levels(q, 8 * h + g, wv);
                 QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
                     const int8_t *aq = A[t].q + QK_K * (size_t)s + 128 * h + 4 * g;
                     QLM_UNROLL_FULL for (int m = 0; m < 4; m++) p[t][m] = DPB(p[t][m], wv[m], aq + 32 * m);
@@ -974,14 +980,13 @@ static void unpack_q6_k(const void *blk, uint8_t *lv, float *ws, float *wm) {
     (void)wm;
 }
 
-/* Q6_K_R16, as unpack_q4_k_r16: a name only. Its prompt paths take each block of a
- * group back as the 16 Q6_K blocks it was made from (r6_rows) and unpack those: the
- * panels and tiles are then Q6_K's to the bit, for the price of moving the bytes. */
+/* Q6_K_R16, as unpack_q4_k_r16: a name only (repack_q6_k_r16, repack_bf16_q6_k_r16). */
 static void unpack_q6_k_r16(const void *blk, uint8_t *lv, float *ws, float *wm) {
     (void)blk, (void)lv, (void)ws, (void)wm;
 }
 
-/* Block u of the Q6_K_R16 group at grp as 16 Q6_K blocks, sizeof(block_q6_k) apart */
+/* Block u of the Q6_K_R16 group at grp as 16 Q6_K blocks, sizeof(block_q6_k) apart
+ * (the tiles' fallback without scratch) */
 static const uint8_t *r6_rows(const uint8_t *grp, int64_t u, block_q6_k rows16[16]) {
     qlm_q6_k_r16_to_q6_k(grp + sizeof(block_q6_k_r16) * (size_t)u, rows16, sizeof(block_q6_k), QK_K);
     return (const uint8_t *)rows16;
@@ -1064,6 +1069,36 @@ static void repack_q4_k_r16(const uint8_t *w, int nb, uint8_t *panel) {
     }
 }
 
+/* The 16 sub-block scales of the 16 rows of a Q6_K_R16 block as floats, ws[j] lane r =
+ * d[r] * sc[j][r]: the product unpack_q6_k forms for a Q6_K row. */
+static inline void r6_unit_scales(const block_q6_k_r16 *b, __m512 ws[16]) {
+    const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)q6_k_r16_d(b)));
+    const int8_t *sc = q6_k_r16_scales(b);
+    for (int j = 0; j < 16; j++)
+        ws[j] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(sc + 16 * j)))), d);
+}
+
+/* Q6_K_R16 panels, straight from the group: record j (a sub-block of 16) takes its 4
+ * level vectors from the 4 chunks that hold it (r6_levels) and its scales from
+ * r6_unit_scales; the same records as from the Q6_K rows. */
+static void repack_q6_k_r16(const uint8_t *w, int nb, uint8_t *panel) {
+    const size_t rec = REC_BYTES(4, false);
+    for (int u = 0; u < nb / 16; u++) {
+        const block_q6_k_r16 *b = (const block_q6_k_r16 *)w + u;
+        const uint8_t *q = q6_k_r16_q(b);
+        __m512 ws[16];
+        r6_unit_scales(b, ws);
+        uint8_t *pu = panel + rec * (size_t)(16 * u);
+        for (int j = 0; j < 16; j++) _mm512_store_ps(pu + rec * (size_t)j + 256, ws[j]);
+        for (int ci = 0; ci < 16; ci++) {
+            __m512i wv[4];
+            r6_levels(q, ci, wv);
+            const int h = ci / 8, g = ci % 8;
+            for (int m = 0; m < 4; m++) _mm512_store_si512(pu + rec * (size_t)(8 * h + 2 * m + g / 4) + 64 * (g % 4), wv[m]);
+        }
+    }
+}
+
 static void repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unpack_fn unpack,
                    int blk, int unit, size_t unit_bytes, bool affine) {
     if (unpack == unpack_q4_0) {
@@ -1074,6 +1109,10 @@ static void repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t
         repack_q4_k_r16(w, nb, panel);
         return;
     }
+    if (unpack == unpack_q6_k_r16) {
+        repack_q6_k_r16(w, nb, panel);
+        return;
+    }
     _Alignas(64) uint8_t lv[16][UNIT_MAX];
     _Alignas(64) float ws[16][16], wm[16][16];
     const int J = blk / 4, bpu = unit / blk;
@@ -1081,14 +1120,8 @@ static void repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t
     memset(lv, 0, sizeof lv);
     memset(ws, 0, sizeof ws);
     memset(wm, 0, sizeof wm);
-    block_q6_k rows16[16];
     for (int u = 0; u < nb / bpu; u++) {
-        if (unpack == unpack_q6_k_r16) { /* nrows is 16 */
-            const uint8_t *x = r6_rows(w, u, rows16);
-            for (int r = 0; r < 16; r++) unpack_q6_k(x + sizeof(block_q6_k) * (size_t)r, lv[r], ws[r], wm[r]);
-        } else {
-            for (int r = 0; r < nrows; r++) unpack(w + (size_t)r * w_stride + unit_bytes * (size_t)u, lv[r], ws[r], wm[r]);
-        }
+        for (int r = 0; r < nrows; r++) unpack(w + (size_t)r * w_stride + unit_bytes * (size_t)u, lv[r], ws[r], wm[r]);
         for (int bl = 0; bl < bpu; bl++) {
             uint8_t *pr = panel + rec * (size_t)(u * bpu + bl);
             for (int h = 0; h < J / 4; h++) { /* 16 values = 4 k-groups at a time */
@@ -1271,7 +1304,37 @@ static void repack_bf16_q4_k_r16(const uint8_t *w, int64_t n, uint8_t *panel) {
                 const __m512i q = _mm512_loadu_si512(b->qs + 64 * (8 * (j / 2) + g));
                 _mm512_store_si512(lines[g], _mm512_and_si512(j % 2 ? _mm512_srli_epi16(q, 4) : q, m4));
             }
-            qlm_amx_bf16_pack_lanes(lines[0], ws, wm, panel + 1024 * (size_t)(8 * u + j));
+            qlm_amx_bf16_pack_lanes(lines[0], ws, wm, ws, wm, panel + 1024 * (size_t)(8 * u + j));
+        }
+    }
+}
+
+/* Q6_K_R16 bf16 panels, straight from the group: the 32 values of tile 4 h + m are
+ * wv[m] of chunks 8 h + 0..7 (sub-blocks 8 h + 2 m and + 1), each value (level - 32) *
+ * d * sc in one FMA, as qlm_amx_bf16_pack_levels rounds them from the Q6_K rows. */
+static void repack_bf16_q6_k_r16(const uint8_t *w, int64_t n, uint8_t *panel) {
+    _Alignas(64) uint8_t lines[4][8][64];
+    _Alignas(64) float ws[16][16], wm[16][16];
+    for (int64_t u = 0; u < n / QK_K; u++) {
+        const block_q6_k_r16 *b = (const block_q6_k_r16 *)w + u;
+        const uint8_t *q = q6_k_r16_q(b);
+        __m512 s[16];
+        r6_unit_scales(b, s);
+        for (int j = 0; j < 16; j++) {
+            _mm512_store_ps(ws[j], s[j]);
+            _mm512_store_ps(wm[j], _mm512_mul_ps(s[j], _mm512_set1_ps(-32.0f))); /* exact */
+        }
+        for (int h = 0; h < 2; h++) {
+            for (int g = 0; g < 8; g++) {
+                __m512i wv[4];
+                r6_levels(q, 8 * h + g, wv);
+                for (int m = 0; m < 4; m++) _mm512_store_si512(lines[m][g], wv[m]);
+            }
+            for (int m = 0; m < 4; m++) {
+                const int j = 8 * h + 2 * m;
+                qlm_amx_bf16_pack_lanes(lines[m][0], ws[j], wm[j], ws[j + 1], wm[j + 1],
+                                        panel + 1024 * (size_t)(8 * u + 4 * h + m));
+            }
         }
     }
 }
@@ -1282,17 +1345,16 @@ repack_bf16(const uint8_t *w, size_t w_stride, int nrows, int64_t n, const tiles
         repack_bf16_q4_k_r16(w, n, panel);
         return;
     }
+    if (tt->unpack == unpack_q6_k_r16) {
+        repack_bf16_q6_k_r16(w, n, panel);
+        return;
+    }
     _Alignas(64) uint8_t lv[16][256];
     _Alignas(64) float ws[16][16], wm[16][16];
     const int nunits = (int)(n / tt->unit);
-    block_q6_k rows16[16];
     for (int u = 0; u < nunits; u++) {
-        const bool r6 = tt->unpack == unpack_q6_k_r16; /* nrows is 16 */
-        const uint8_t *x6 = r6 ? r6_rows(w, u, rows16) : NULL;
         for (int r = 0; r < 16; r++) {
-            if (r6) {
-                unpack_q6_k(x6 + sizeof(block_q6_k) * (size_t)r, lv[r], ws[r], wm[r]);
-            } else if (r < nrows) {
+            if (r < nrows) {
                 const uint8_t *b = w + (size_t)r * w_stride + tt->unit_bytes * (size_t)u;
                 if ((u + 1) * tt->unit_bytes + TILES_PF_AHEAD <= w_stride) _mm_prefetch((const char *)b + TILES_PF_AHEAD, _MM_HINT_T0);
                 tt->unpack(b, lv[r], ws[r], wm[r]);

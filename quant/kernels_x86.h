@@ -104,8 +104,10 @@ void qlm_amx_prepare_scales(const uint8_t *a, size_t a_stride, int nt, int nb, s
 void qlm_amx_prep_bf16(const float *x, void *dst, int64_t n);
 /* pack_lanes: the same tile from levels already one row per lane: lines (8 x 64 bytes,
  * aligned), line g's 32-bit lane r holding levels 4g..4g+3 of row r; value = level *
- * ws[r] + wm[r]. */
-void qlm_amx_bf16_pack_lanes(const uint8_t *lines, const float *ws, const float *wm, uint8_t *out);
+ * ws0[r] + wm0[r] for lines 0-3 (the first 16 values), ws1, wm1 for lines 4-7 (all 64-
+ * byte aligned). */
+void qlm_amx_bf16_pack_lanes(const uint8_t *lines, const float *ws0, const float *wm0, const float *ws1,
+                             const float *wm1, uint8_t *out);
 void qlm_amx_bf16_pack_levels(const uint8_t *lv, size_t lv_stride, const float *ws, const float *wm, int sub0,
                               int sub1, int bias, uint8_t *out);
 /* One pass of the gemm's k loop: activation tiles a_off bytes into each row, B tiles
