@@ -30,7 +30,7 @@ static double now_s(void) {
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Q4_0_G8, Q4_K_R16, Q6_K_R16: the in-memory layouts of --repack and --interleave
+/* Q4_0_G8, Q4_K_R16, Q6_K_R16: the in-memory layouts of --repack
  * (never in a file), beside Q4_0, Q4_K and Q6_K to compare */
 static const qlm_type TYPES[] = {QLM_TYPE_Q4_0, QLM_TYPE_Q4_0_G8, QLM_TYPE_Q4_1, QLM_TYPE_Q5_0, QLM_TYPE_Q5_1,
                                  QLM_TYPE_Q8_0, QLM_TYPE_Q4_K, QLM_TYPE_Q4_K_R16, QLM_TYPE_Q5_K, QLM_TYPE_Q6_K,

@@ -42,10 +42,9 @@ static void usage(FILE *f) {
         "  -mmp, --mmap 0|1         0: read the model into memory (huge pages) instead of\n"
         "                           mapping it, as qlm run --no-mmap (default 1); also\n"
         "                           --no-mmap, --load-mode none|mmap\n"
-        "  -rtr, --repack 0|1|2     1: read into memory and regroup Q4_0 weights, as qlm run\n"
+        "  -rtr, --repack 0|1       1: read into memory and rearrange the weights, as qlm run\n"
         "                           --repack (default 0; ik_llama.cpp's -rtr names its own\n"
-        "                           repacking); 2: also interleave Q4_K and Q6_K weights, as\n"
-        "                           qlm run --interleave; the md output gets an rtr column\n"
+        "                           repacking); the md output gets an rtr column\n"
         "  -o, --output FMT         md (default), json or csv\n"
         "      --bw GBPS            read bandwidth for the tg roofline; default: measured\n"
         "                           with each thread count right before its tg tests\n"
@@ -202,8 +201,8 @@ int cmd_bench(int argc, char **argv) {
         else if (IS("--no-mmap", "--no-mmap")) no_mmap = true;
         else if (IS("-rtr", "--repack")) {
             VALUE();
-            if (strcmp(v, "0") && strcmp(v, "1") && strcmp(v, "2")) { cli_error(cmd, "bad value for %s: '%s' (expected 0, 1 or 2)", a, v); return 2; }
-            repack = *v - '0';
+            if (strcmp(v, "0") && strcmp(v, "1")) { cli_error(cmd, "bad value for %s: '%s' (expected 0 or 1)", a, v); return 2; }
+            repack = *v == '1';
         }
         else if (IS("--load-mode", "--load-mode")) {
             VALUE();

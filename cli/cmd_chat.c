@@ -30,8 +30,8 @@ static const char *CHAT_USAGE =
     "  -t, --threads N      threads (default: physical cores)\n"
     "      --no-mmap        read the model into memory (huge pages) instead of mapping it:\n"
     "                       faster generation, slower load, no sharing between processes\n"
-    "      --repack         as --no-mmap, and Q4_0 weights regrouped for faster generation\n"
-    "      --interleave     as --repack, and Q4_K and Q6_K weights interleaved (qlm run --help)\n";
+    "      --repack         as --no-mmap, and weights rearranged for faster generation\n"
+    "                       (qlm run --help)\n";
 
 static volatile sig_atomic_t g_interrupt;
 static void on_sigint(int sig) { (void)sig; g_interrupt = 1; }
@@ -156,7 +156,7 @@ int cmd_chat(int argc, char **argv) {
     double temp = 0.8, top_p = 0.95, min_p = 0.05, rp = 1.0;
     uint64_t seed = (uint64_t)time(NULL);
     bool no_mmap = false;
-    int repack = 0; /* 1 --repack, 2 --interleave */
+    bool repack = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
 #define VAL() do { if (!(v = flag_value(cmd, argc, argv, &i))) return 2; } while (0)
@@ -173,8 +173,7 @@ int cmd_chat(int argc, char **argv) {
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) { VAL(); if (!flag_int(cmd, a, v, 1, 1024, &threads)) return 2; }
         else if (!strcmp(a, "-c") || !strcmp(a, "--ctx-size")) { VAL(); if (!flag_int(cmd, a, v, 16, 1 << 24, &ctx_size)) return 2; }
         else if (!strcmp(a, "--no-mmap")) no_mmap = true;
-        else if (!strcmp(a, "--repack")) repack = repack > 1 ? repack : 1;
-        else if (!strcmp(a, "--interleave")) repack = 2;
+        else if (!strcmp(a, "--repack")) repack = true;
         else { cli_error(cmd, "unknown option '%s' (see qlm chat --help)", a); return 2; }
 #undef VAL
     }

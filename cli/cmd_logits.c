@@ -25,8 +25,7 @@ static const char *LOGITS_USAGE =
     "  -t, --threads N      threads (default: physical cores)\n"
     "  -b, --batch N        tokens per forward batch (default 512)\n"
     "      --no-mmap        read the model into memory instead of mapping it\n"
-    "      --repack         as --no-mmap, and Q4_0 weights regrouped (qlm run --help)\n"
-    "      --interleave     as --repack, and Q4_K and Q6_K weights interleaved (qlm run --help)\n"
+    "      --repack         as --no-mmap, and weights rearranged (qlm run --help)\n"
     "  -h, --help           this text\n";
 
 /* Parse "1,403,407" (commas or spaces); returns count or -1 on a bad id. */
@@ -62,7 +61,7 @@ int cmd_logits(int argc, char **argv) {
     long long threads = 0, batch = 0;
     qlm_kv_type kv = QLM_KV_F16;
     bool no_mmap = false;
-    int repack = 0; /* 1 --repack, 2 --interleave */
+    bool repack = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
 #define VAL() do { if (!(v = flag_value(cmd, argc, argv, &i))) return 2; } while (0)
@@ -72,8 +71,7 @@ int cmd_logits(int argc, char **argv) {
         else if (!strcmp(a, "-o") || !strcmp(a, "--output")) { VAL(); out_path = v; }
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) { VAL(); if (!flag_int(cmd, a, v, 1, 1024, &threads)) return 2; }
         else if (!strcmp(a, "--no-mmap")) no_mmap = true;
-        else if (!strcmp(a, "--repack")) repack = repack > 1 ? repack : 1;
-        else if (!strcmp(a, "--interleave")) repack = 2;
+        else if (!strcmp(a, "--repack")) repack = true;
         else if (!strcmp(a, "-b") || !strcmp(a, "--batch")) { VAL(); if (!flag_int(cmd, a, v, 1, 65536, &batch)) return 2; }
         else if (!strcmp(a, "--kv")) {
             VAL();

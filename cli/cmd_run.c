@@ -35,11 +35,10 @@ static const char *RUN_USAGE =
     "      --ignore-eos        keep generating past the end-of-sequence token\n"
     "      --no-mmap           read the model into memory (huge pages) instead of mapping it:\n"
     "                          faster generation, slower load, no sharing between processes\n"
-    "      --repack            as --no-mmap, and Q4_0 weights regrouped for faster generation\n"
-    "      --interleave        as --repack, and Q4_K and Q6_K weights interleaved 16 rows\n"
-    "                          at a time (AVX-512): faster where generation is compute-\n"
-    "                          bound, not where memory-bound (bench/RESULTS.md)\n"
-    "                          (same results; AVX-512 CPUs)\n"
+    "      --repack            as --no-mmap, and weights rearranged for faster generation\n"
+    "                          (same results, slower load): Q4_0 regrouped 8 blocks at a\n"
+    "                          time (AVX2, AVX-512), Q4_K and Q6_K interleaved 16 rows at\n"
+    "                          a time (AVX-512)\n"
     "  -v, --verbose           print model and kernel details to stderr\n"
     "  -h, --help              this text\n";
 
@@ -55,7 +54,7 @@ typedef struct {
     double temp, top_p, min_p, repeat_penalty;
     uint64_t seed;
     bool seed_set, no_bos, ignore_eos, verbose, no_mmap;
-    int repack; /* 1 --repack, 2 --interleave */
+    bool repack;
     qlm_kv_type kv;
 } run_opts;
 
@@ -91,8 +90,7 @@ static int parse_args(int argc, char **argv, run_opts *o) {
         else if (!strcmp(a, "--no-bos")) o->no_bos = true;
         else if (!strcmp(a, "--ignore-eos")) o->ignore_eos = true;
         else if (!strcmp(a, "--no-mmap")) o->no_mmap = true;
-        else if (!strcmp(a, "--repack")) o->repack = o->repack > 1 ? o->repack : 1;
-        else if (!strcmp(a, "--interleave")) o->repack = 2;
+        else if (!strcmp(a, "--repack")) o->repack = true;
         else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) o->verbose = true;
         else { cli_error(cmd, "unknown option '%s' (see qlm run --help)", a); return 2; }
 #undef VAL
@@ -140,8 +138,8 @@ int cmd_run(int argc, char **argv) {
                 o.kv == QLM_KV_F16 ? "f16" : "f32", qlm_isa_name(), *qlm_isa_detail() ? " (" : "",
                 qlm_isa_detail(), *qlm_isa_detail() ? ")" : "");
     if (o.verbose && o.repack)
-        fprintf(stderr, "qlm: %d weight matrices regrouped (Q4_0 to Q4_0_G8%s)\n", md.n_repacked,
-                o.repack > 1 ? ", Q4_K and Q6_K to Q4_K_R16 and Q6_K_R16" : "");
+        fprintf(stderr, "qlm: %d weight matrices rearranged (Q4_0 to Q4_0_G8, Q4_K and Q6_K to Q4_K_R16 and "
+                "Q6_K_R16, where the kernels have loops for them)\n", md.n_repacked);
 
     /* tokens: [BOS] + prompt */
     int n_ctx = qlm_context_n_ctx(ctx);

@@ -24,7 +24,8 @@ static const char *SERVE_USAGE =
     "      --port-file PATH  write the bound port to PATH once listening\n"
     "      --no-mmap         read the model into memory (huge pages) instead of mapping it:\n"
     "                        faster generation, slower load\n"
-    "      --repack          as --no-mmap, and Q4_0 weights regrouped for faster generation\n";
+    "      --repack          as --no-mmap, and weights rearranged for faster generation\n"
+    "                        (qlm run --help)\n";
 
 int cmd_serve(int argc, char **argv) {
     const char *cmd = "serve";

@@ -1,7 +1,6 @@
 /* Loading a model for a CLI command: mapped (default) or read into memory
- * (--no-mmap; repack 1 (--repack) also regroups Q4_0 weights, qlm_model_params.repack;
- * 2 also interleaves Q4_K and Q6_K ones, .interleave), with a progress bar for the read when
- * stderr is a terminal. */
+ * (--no-mmap; --repack also rearranges the weights, qlm_model_params.repack), with a
+ * progress bar for the read when stderr is a terminal. */
 #ifndef QLM_CLI_MODEL_LOAD_H
 #define QLM_CLI_MODEL_LOAD_H
 
@@ -9,6 +8,6 @@
 
 #include <stdbool.h>
 
-qlm_status cli_model_load(const char *path, bool no_mmap, int repack, qlm_model **out, qlm_error *err);
+qlm_status cli_model_load(const char *path, bool no_mmap, bool repack, qlm_model **out, qlm_error *err);
 
 #endif

@@ -30,7 +30,7 @@ static const qlm_type_traits TRAITS[QLM_TYPE_COUNT] = {
      * it (its reference is Q4_K's on the rows it came from) */
     [QLM_TYPE_Q4_K_R16] = { .name = "Q4_K_R16", .blck_size = QK_K, .type_size = sizeof(block_q4_k),
                             .is_quantized = true, .internal = true },
-    /* the same for 16 Q6_K rows (qlm_model_params.interleave) */
+    /* the same for 16 Q6_K rows */
     [QLM_TYPE_Q6_K_R16] = { .name = "Q6_K_R16", .blck_size = QK_K, .type_size = sizeof(block_q6_k),
                             .is_quantized = true, .internal = true },
     /* activation-only formats: no dot of their own */

@@ -97,25 +97,19 @@ typedef struct {
      * below, in MiB) and keeps a private copy: RSS is the file size, but two processes
      * no longer share one copy in the page cache. */
     bool no_mmap;
-    /* Implies no_mmap. Q4_0 weight matrices whose rows are a multiple of 256 values are
-     * regrouped in place, 8 blocks at a time with their scales in front (Q4_0_G8, a
-     * layout of qlm's that no file holds), where the active kernels have a loop for it
-     * (AVX-512, AVX2, AVX-VNNI): the same weights and results, generation faster (the
-     * matrix-vector loop 1.1x on weights streamed from memory, up to 1.4x in cache).
-     * RSS stays the file size; the token-embedding table (and an output head tied to
-     * it) keeps its Q4_0 rows. */
+    /* Implies no_mmap. Weight matrices are rearranged in place into qlm's own layouts
+     * (no file holds them) where the active kernels have loops for them:
+     *  - Q4_0 matrices whose rows are a multiple of 256 values: 8 blocks at a time with
+     *    their scales in front (Q4_0_G8; AVX-512, AVX2, AVX-VNNI);
+     *  - Q4_K and Q6_K matrices whose rows come in whole groups of 16: 16 rows
+     *    interleaved (Q4_K_R16, Q6_K_R16; AVX-512), one row per vector lane, so the
+     *    matrix-vector loop needs no horizontal sums.
+     * The same weights and results (prompts to the bit, generation within float
+     * rounding); generation faster: in cache the loops are 1.3-1.4x (Q4_0_G8) and
+     * 1.8-2x (R16) the per-row ones, streamed from memory 1.05-1.1x (bench/RESULTS.md).
+     * RSS stays the file size; loading takes longer (the rearranging: ~0.2 s per GB);
+     * the token-embedding table (and an output head tied to it) keeps its rows. */
     bool repack;
-    /* Implies repack. Q4_K and Q6_K weight matrices whose rows come in whole groups of
-     * 16 are interleaved in place, 16 rows at a time (Q4_K_R16, Q6_K_R16: qlm's own
-     * layouts, one row per vector lane, so the matrix-vector loop needs no horizontal
-     * sums), where the active kernels have a loop for them (AVX-512). The same weights;
-     * prompt results identical to the bit, generation within float rounding. Cache-
-     * resident the loops are 1.8-2x the per-row ones; streamed from memory on this
-     * machine's slow-bandwidth state Q4_K_R16 was 0.90-0.96x, generation 0.95-0.97x
-     * (bench/RESULTS.md): worth it where a core's weight stream is faster than the
-     * per-row loops' arithmetic (about 25-30 GB/s per core), or for batches of 2-3
-     * tokens. */
-    bool interleave;
     qlm_progress_fn progress;   /* may be NULL */
     void *progress_data;
 } qlm_model_params;

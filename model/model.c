@@ -299,12 +299,12 @@ static int interleave(qlm_tensor *t, const qlm_tensor *tok_embd, const bool r16[
     return 1;
 }
 
-/* qlm_model_params.repack: Q4_0 matrices to Q4_0_G8, and with interleave Q4_K and Q6_K
- * ones to Q4_K_R16 and Q6_K_R16, where the active kernels have matrix loops for them */
-static qlm_status repack_weights(qlm_model *m, bool interleave_rows, qlm_error *err) {
+/* qlm_model_params.repack: Q4_0 matrices to Q4_0_G8, Q4_K and Q6_K ones to Q4_K_R16 and
+ * Q6_K_R16, where the active kernels have matrix loops for them */
+static qlm_status repack_weights(qlm_model *m, qlm_error *err) {
     const qlm_kernels *k = qlm_kernels_active();
     const bool g8 = k->gemm[QLM_TYPE_Q4_0_G8] != NULL;
-    const bool r16[2] = {interleave_rows && k->gemm[QLM_TYPE_Q4_K_R16], interleave_rows && k->gemm[QLM_TYPE_Q6_K_R16]};
+    const bool r16[2] = {k->gemm[QLM_TYPE_Q4_K_R16] != NULL, k->gemm[QLM_TYPE_Q6_K_R16] != NULL};
     if (!g8 && !r16[0] && !r16[1]) return QLM_OK;
     qlm_status rc = qlm_gguf_set_writable(m->gguf, true, err);
     if (rc) return rc;
@@ -334,7 +334,7 @@ qlm_status qlm_model_load(const char *path, const qlm_model_params *params, qlm_
     *out = NULL;
     qlm_model *m = calloc(1, sizeof *m);
     if (!m) return qlm_set_error(err, QLM_ERR_NOMEM, "out of memory");
-    qlm_status rc = params && (params->no_mmap || params->repack || params->interleave) && !params->vocab_only
+    qlm_status rc = params && (params->no_mmap || params->repack) && !params->vocab_only
                         ? qlm_gguf_open_read(path, params->progress, params->progress_data, &m->gguf, err)
                         : qlm_gguf_open(path, &m->gguf, err);
     if (rc == QLM_OK) rc = qlm_vocab_load(m->gguf, &m->vocab, err);
@@ -342,8 +342,8 @@ qlm_status qlm_model_load(const char *path, const qlm_model_params *params, qlm_
     if (rc == QLM_OK && m->vocab_only && !m->vocab)
         rc = qlm_set_error(err, QLM_ERR_FORMAT, "'%s' has no tokenizer metadata", path);
     if (rc == QLM_OK && !m->vocab_only) rc = load_weights(m, err);
-    if (rc == QLM_OK && !m->vocab_only && params && (params->repack || params->interleave))
-        rc = repack_weights(m, params->interleave, err);
+    if (rc == QLM_OK && !m->vocab_only && params && params->repack)
+        rc = repack_weights(m, err);
     qlm_str name;
     if (m->gguf && qlm_gguf_get_str(m->gguf, "general.name", &name)) {
         size_t n = name.len < sizeof m->name - 1 ? name.len : sizeof m->name - 1;

@@ -370,7 +370,7 @@ static double r16_term_mag(qlm_type tk, const uint8_t *row, int64_t n, const flo
     return mag;
 }
 
-/* Q4_K_R16 and Q6_K_R16 (16 rows interleaved, built by --interleave) against Q4_K and
+/* Q4_K_R16 and Q6_K_R16 (16 rows interleaved, built by --repack) against Q4_K and
  * Q6_K on the rows they came from: the matrix-vector loop (1-3 tokens, and any count
  * without scratch) within 1e-5 of the scalar vec_dot relative to the terms summed
  * (r16_term_mag) (the integer sums are the same; the float order is its own); the
@@ -925,14 +925,14 @@ static void test_repack(const char *isa) {
     qlm_isa_set(saved, NULL);
 }
 
-/* qlm_model_params.interleave on small random Q4_K, Q6_K and Q4_K_M models: where the
+/* qlm_model_params.repack on small random Q4_K, Q6_K and Q4_K_M models: where the
  * path has the R16 loops, every Q4_K and Q6_K matrix whose rows come in 16s is
  * interleaved (q k v o gate up down: the 300-row head is not); a 70-token batch gives
  * the mapped model's logits to the bit (the panels built from the groups are the plain
  * types'), and 6 single tokens after it agree within float rounding (the matrix-vector
  * loops sum in their own order). */
 static void test_interleave(const char *isa, const char *type) {
-    t_case("%s: --interleave (%s -> R16 layouts at load): batch logits bit-identical, single tokens within 1e-5", isa,
+    t_case("%s: --repack (%s -> R16 layouts at load): batch logits bit-identical, single tokens within 1e-5", isa,
            type);
     const char *saved = qlm_isa_name();
     qlm_error err = {0};
@@ -947,7 +947,7 @@ static void test_interleave(const char *isa, const char *type) {
     snprintf(path, sizeof path, "%s/interleave.gguf", t_tmpdir());
     if (qlm_synth(&sp, path, &err) != QLM_OK) { T_CHECK(0, "%s", err.message); qlm_isa_set(saved, NULL); return; }
     qlm_model *m[2] = {NULL, NULL};
-    const qlm_model_params rp = {.interleave = true};
+    const qlm_model_params rp = {.repack = true};
     T_CHECK(qlm_model_load(path, NULL, &m[0], &err) == QLM_OK, "%s", err.message);
     T_CHECK(qlm_model_load(path, &rp, &m[1], &err) == QLM_OK, "%s", err.message);
     if (m[0] && m[1]) {

@@ -898,7 +898,7 @@ static void test_llamacpp_files(void) {
     for (int f = 0; f < nq; f++) gfile_free(&q[f]);
 }
 
-/* ---- Q4_K_R16: 16 Q4_K rows interleaved (--interleave) --------------------------- */
+/* ---- Q4_K_R16: 16 Q4_K rows interleaved (--repack) ------------------------------- */
 
 /* Random Q4_K bytes (every scale-byte pattern is a valid block) interleaved and back
  * give the same bytes; a hand-placed row lands where quant/blocks.h says. */
