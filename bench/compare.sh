@@ -12,7 +12,7 @@
 # -rtr 1 (repack at load). Pass k runs the engines in one order, pass k+1 in the reverse
 # one; everything goes to stdout (markdown rows as each tool prints them), so the log is
 # the record. --qlm-rtr: qlm runs twice too, the second time with -rtr 1 (its own
-# --repack: Q4_0 regrouped at load; the md rows then have an rtr column). Not run by
+# --repack: weights rearranged at load; the md rows then have an rtr column). Not run by
 # the tests.
 set -uo pipefail
 cd "$(dirname "$0")/.."
