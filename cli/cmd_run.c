@@ -38,7 +38,7 @@ static const char *RUN_USAGE =
     "      --repack            as --no-mmap, and weights rearranged for faster generation\n"
     "                          (same results, slower load): Q4_0 regrouped 8 blocks at a\n"
     "                          time (AVX2, AVX-512), Q4_K and Q6_K interleaved 16 rows at\n"
-    "                          a time (AVX-512)\n"
+    "                          a time (AVX-512; Q4_K also AVX-VNNI)\n"
     "  -v, --verbose           print model and kernel details to stderr\n"
     "  -h, --help              this text\n";
 

@@ -102,11 +102,12 @@ typedef struct {
      *  - Q4_0 matrices whose rows are a multiple of 256 values: 8 blocks at a time with
      *    their scales in front (Q4_0_G8; AVX-512, AVX2, AVX-VNNI);
      *  - Q4_K and Q6_K matrices whose rows come in whole groups of 16: 16 rows
-     *    interleaved (Q4_K_R16, Q6_K_R16; AVX-512), one row per vector lane, so the
-     *    matrix-vector loop needs no horizontal sums.
+     *    interleaved (Q4_K_R16, Q6_K_R16; AVX-512, and Q4_K_R16 on AVX-VNNI), one row
+     *    per vector lane, so the matrix-vector loop needs no horizontal sums.
      * The same weights and results (prompts to the bit, generation within float
      * rounding); generation faster: in cache the loops are 1.3-1.4x (Q4_0_G8) and
-     * 1.8-2x (R16) the per-row ones, streamed from memory 1.05-1.1x (bench/RESULTS.md).
+     * 1.8-2x (R16 on AVX-512; 1.4x on AVX-VNNI) the per-row ones, streamed from memory
+     * 1.05-1.1x on AVX-512 (bench/RESULTS.md).
      * RSS stays the file size; loading takes longer (the rearranging: ~0.2 s per GB);
      * the token-embedding table (and an output head tied to it) keeps its rows. */
     bool repack;
