@@ -108,7 +108,8 @@ typedef struct {
      * rounding); generation faster: in cache the loops are 1.3-1.4x (Q4_0_G8) and
      * 1.8-2x (R16 on AVX-512; 1.4x on AVX-VNNI) the per-row ones, streamed from memory
      * 1.05-1.1x on AVX-512 (bench/RESULTS.md).
-     * RSS stays the file size; loading takes longer (the rearranging: ~0.2 s per GB);
+     * RSS stays the file size; loading takes longer (the rearranging, on up to 4
+     * threads: ~0.1 s per GB here);
      * the token-embedding table (and an output head tied to it) keeps its rows. */
     bool repack;
     qlm_progress_fn progress;   /* may be NULL */

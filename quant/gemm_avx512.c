@@ -742,11 +742,8 @@ r6_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int N
 }
 
 /* 16 rows (one group: n / 256 blocks from grp) x NT tokens -> y[t * ldy + 0..15].
- * The blocks in order, one stream. Other orders were tried for Q4_K_R16, streamed from
- * memory with one thread (qlm bench --kernels, 5632 x 2048): blocks s and s + n/512 in
- * turn, two blocks' chunks interleaved, four blocks: each was faster in one build and
- * slower in the next (10.7-13.0 GB/s against the per-row Q4_K loop's 12.3-13.7), so
- * the plain order stays. */
+ * The blocks in order, one stream (with the prefetches in place it streams faster than
+ * the per-row loops' two: bench/RESULTS.md). */
 static inline __attribute__((always_inline)) void
 gemv_r16_group(qtype qt, int64_t n, const uint8_t *grp, const prow *A, float *y, int64_t ldy, const int NT) {
     __m512 facc[3];
