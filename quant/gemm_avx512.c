@@ -789,11 +789,15 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
      * would not fit in the general registers. */
     const int8_t *qg[MAX_C];
     QLM_UNROLL_FULL for (int t = 0; t < C; t++) qg[t] = qt[t] + (ptrdiff_t)gsz * (b0 / 4);
-    /* Q6_K (blocks of 16, ORD_NAT16): the activation scale is one per super-block of
-     * 16 blocks (Q8_K), so the blocks' products with the row scales are summed in ftmp
-     * and multiplied by it once per super-block: one multiply fewer per block (7 vector
-     * instructions for 4 vpdpbusd, now 6) */
-    const bool per_sb = o == ORD_NAT16;
+    /* Q6_K: the activation scale is one per super-block of 16 blocks (Q8_K), so the
+     * blocks' products with the row scales are summed in ftmp and multiplied by it once
+     * per super-block: one multiply fewer per block (7 vector instructions for 4
+     * vpdpbusd, now 6). Not where the AMX int8 tiles take 16+ tokens: their epilogue
+     * scales per block, and a batch must give the same bits however qlm_matmul splits
+     * it (pieces of 7-15 tokens come here). (Q4_K/Q5_K, 8 blocks per super-block, gained
+     * 1.0-1.07x; not worth a second order to keep in step.) */
+    const int sbb = 16;
+    const bool per_sb = o == ORD_NAT16 && !qlm_avx512_use_amx;
     __m512 ftmp[MAX_C];
     QLM_UNROLL_FULL for (int t = 0; t < C; t++) ftmp[t] = _mm512_setzero_ps();
     for (int b = b0; b < b1; b += 4) {
@@ -825,7 +829,7 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
                     facc[t] = _mm512_fmadd_ps(wm, _mm512_set1_ps(ldf(qg[t] + ex + 4 * bb)), facc[t]);
             }
         }
-        if (per_sb && ((b + 4) % 16 == 0 || b + 4 >= b1)) /* a super-block's last group: its scale, once */
+        if (per_sb && ((b + 4) % sbb == 0 || b + 4 >= b1)) /* a super-block's last group: its scale, once */
             QLM_UNROLL_FULL for (int t = 0; t < C; t++) {
                 facc[t] = _mm512_fmadd_ps(ftmp[t], _mm512_set1_ps(ldf(qg[t] + dx)), facc[t]);
                 ftmp[t] = _mm512_setzero_ps();
