@@ -463,6 +463,43 @@ static void test_gemm_r16(const qlm_kernels *k, const char *isa, const char *var
     T_CHECK(differ == 0, "%d results differ from %s's bits or across a row split", differ, tkn);
 }
 
+/* qlm_matmul splits a batch of 16 x threads tokens or more into pieces of multiples of
+ * 8 tokens (the last piece 9 or more here): every piece must give the bits the whole
+ * batch gives, whichever kernel each piece's size selects (AVX-512: the AMX int8 tiles
+ * from 16 tokens, the VNNI micro-kernel below; the same float order in both). */
+static void test_gemm_token_split(const qlm_kernels *k, const char *isa, const char *variant) {
+    t_case("%s%s: gemm of 33 and 41 tokens == the same as pieces of 24 + 9 and 32 + 9 tokens, every weight type", isa,
+           variant);
+    const int64_t n = 512;
+    const int rows = 32, nts[2] = {33, 41}, cuts[2] = {24, 32};
+    int differ = 0, tested = 0;
+    for (int wi = 0; wi < N_WTYPES; wi++) {
+        const qlm_type t = WTYPES[wi];
+        if (!k->gemm[t]) continue;
+        const size_t rs = qlm_row_size(t, n), as = qlm_gemm_act_size(t, n);
+        uint8_t *wq = xmalloc(rs * rows);
+        float *w = xmalloc(n * 4), *x = xmalloc((size_t)n * 41 * 4);
+        rng_seed(300 + wi);
+        for (int r = 0; r < rows; r++) { fill_data(w, n, 0.05); qlm_type_get(t)->from_float(w, wq + rs * r, n); }
+        fill_data(x, n * 41, 1.0);
+        uint8_t *act = xmalloc(as * 41);
+        for (int i = 0; i < 41; i++) k->gemm_prep[t](x + (size_t)i * n, act + as * i, n);
+        float *y = xmalloc(sizeof(float) * rows * 41), *y2 = xmalloc(sizeof(float) * rows * 41);
+        void *work = xmalloc(QLM_GEMM_WORK_SIZE(n, 41));
+        for (int c = 0; c < 2; c++) {
+            const int nt = nts[c], cut = cuts[c];
+            k->gemm[t](n, rows, nt, wq, rs, act, as, y, rows, work);
+            k->gemm[t](n, rows, cut, wq, rs, act, as, y2, rows, work);
+            k->gemm[t](n, rows, nt - cut, wq, rs, act + as * cut, as, y2 + (size_t)cut * rows, rows, work);
+            differ += memcmp(y, y2, sizeof(float) * rows * nt) != 0;
+            tested++;
+        }
+        free(wq); free(w); free(x); free(act); free(y); free(y2); free(work);
+    }
+    if (!tested) { t_skip("no gemm kernels on %s", isa); return; }
+    T_CHECK(differ == 0, "%d of %d batches give other bits in pieces", differ, tested);
+}
+
 static void test_gemm_tiles(const qlm_kernels *k, const char *isa) {
     for (int wi = 0; wi < N_WTYPES; wi++) {
         qlm_type t = WTYPES[wi];
@@ -1110,6 +1147,7 @@ int main(void) {
         test_quantizers(k, ISAS[i]);
         test_dots(k, ISAS[i]);
         test_gemm(k, ISAS[i], "");
+        test_gemm_token_split(k, ISAS[i], "");
         test_gemm_r16(k, ISAS[i], "", QLM_TYPE_Q4_K_R16);
         test_gemm_r16(k, ISAS[i], "", QLM_TYPE_Q6_K_R16);
         test_gemm_tiles(k, ISAS[i]);
@@ -1118,6 +1156,7 @@ int main(void) {
         if (!strcmp(ISAS[i], "avx512") && qlm_avx512_use_amx) {
             qlm_avx512_use_amx = false;
             test_gemm(k, ISAS[i], " (AMX off)");
+            test_gemm_token_split(k, ISAS[i], " (AMX off)");
             test_gemm_r16(k, ISAS[i], " (AMX off)", QLM_TYPE_Q4_K_R16);
             test_gemm_r16(k, ISAS[i], " (AMX off)", QLM_TYPE_Q6_K_R16);
             test_matmul(k, ISAS[i]);
