@@ -106,8 +106,8 @@ typedef struct {
      *    per vector lane, so the matrix-vector loop needs no horizontal sums.
      * The same weights and results (prompts to the bit, generation within float
      * rounding); generation faster: in cache the loops are 1.3-1.4x (Q4_0_G8) and
-     * 1.8-2x (R16 on AVX-512; 1.4x on AVX-VNNI) the per-row ones, streamed from memory
-     * 1.05-1.1x on AVX-512 (bench/RESULTS.md).
+     * 1.7-1.9x (R16 on AVX-512; 1.4x on AVX-VNNI) the per-row ones, streamed from
+     * memory 1.05-1.12x on AVX-512 (bench/RESULTS.md).
      * RSS stays the file size; loading takes longer (the rearranging, on up to 4
      * threads: ~0.1 s per GB here);
      * the token-embedding table (and an output head tied to it) keeps its rows. */
