@@ -922,6 +922,29 @@ static void eval_70_then_6(qlm_model *m, const int32_t *ids, float *out) {
     qlm_context_free(c);
 }
 
+/* The file at path mapped (out[0]) and loaded with .repack (out[1]): the logits of
+ * eval_70_then_6 on the ids (i id_mul + id_add) % 300 (76 x 300 floats each), and the
+ * repacked model's count of rearranged matrices; false if either did not load. */
+static bool repack_pair_logits(const char *path, int id_mul, int id_add, int *n_repacked, float *out[2]) {
+    qlm_error err = {0};
+    qlm_model *m[2] = {NULL, NULL};
+    const qlm_model_params rp = {.repack = true};
+    T_CHECK(qlm_model_load(path, NULL, &m[0], &err) == QLM_OK, "%s", err.message);
+    T_CHECK(qlm_model_load(path, &rp, &m[1], &err) == QLM_OK, "%s", err.message);
+    const bool ok = m[0] && m[1];
+    if (ok) {
+        qlm_model_desc d;
+        qlm_model_describe(m[1], &d);
+        *n_repacked = d.n_repacked;
+        int32_t ids[76];
+        for (int i = 0; i < 76; i++) ids[i] = (i * id_mul + id_add) % 300;
+        for (int v = 0; v < 2; v++) eval_70_then_6(m[v], ids, out[v]);
+    }
+    qlm_model_free(m[0]);
+    qlm_model_free(m[1]);
+    return ok;
+}
+
 /* qlm_model_params.repack on a small random Q4_0 model (rows of 256 and 512 values):
  * where the path has a Q4_0_G8 loop, every matrix but the token embedding (and a head
  * tied to it) is regrouped, and the logits of a 40-token batch (prompt path) and of 6
@@ -941,24 +964,15 @@ static void test_repack(const char *isa) {
         char path[1024];
         snprintf(path, sizeof path, "%s/repack-%d.gguf", t_tmpdir(), tied);
         if (qlm_synth(&sp, path, &err) != QLM_OK) { T_CHECK(0, "%s", err.message); break; }
-        qlm_model *m[2] = {NULL, NULL};
-        const qlm_model_params rp = {.repack = true};
-        T_CHECK(qlm_model_load(path, NULL, &m[0], &err) == QLM_OK, "%s", err.message);
-        T_CHECK(qlm_model_load(path, &rp, &m[1], &err) == QLM_OK, "%s", err.message);
-        if (!m[0] || !m[1]) { qlm_model_free(m[0]); qlm_model_free(m[1]); break; }
-        qlm_model_desc d;
-        qlm_model_describe(m[1], &d);
-        const int want = has_g8 ? 2 * 7 + !tied : 0; /* q k v o gate up down per layer, the head */
-        T_CHECK(d.n_repacked == want, "%d matrices regrouped, expected %d", d.n_repacked, want);
-        int32_t ids[76];
-        for (int i = 0; i < 76; i++) ids[i] = (i * 37 + 5) % 300;
         float *out[2] = {xmalloc(76 * 300 * sizeof(float)), xmalloc(76 * 300 * sizeof(float))};
-        for (int v = 0; v < 2; v++) eval_70_then_6(m[v], ids, out[v]);
+        int n_repacked = -1;
+        if (!repack_pair_logits(path, 37, 5, &n_repacked, out)) { free(out[0]); free(out[1]); break; }
+        const int want = has_g8 ? 2 * 7 + !tied : 0; /* q k v o gate up down per layer, the head */
+        T_CHECK(n_repacked == want, "%d matrices regrouped, expected %d", n_repacked, want);
         int differ = 0;
         for (int i = 0; i < 76 * 300; i++) differ += out[0][i] != out[1][i];
         T_CHECK(differ == 0, "%s head: %d of %d logits differ", tied ? "tied" : "untied", differ, 76 * 300);
         free(out[0]); free(out[1]);
-        qlm_model_free(m[0]); qlm_model_free(m[1]);
         remove(path);
     }
     qlm_isa_set(saved, NULL);
@@ -999,18 +1013,10 @@ static void test_interleave(const char *isa, const char *type) {
         qlm_gguf_close(g);
     }
     T_CHECK(want == 0 || want == 14 || !strcmp(type, "Q4_K_M"), "%d matrices in the file to interleave", want);
-    qlm_model *m[2] = {NULL, NULL};
-    const qlm_model_params rp = {.repack = true};
-    T_CHECK(qlm_model_load(path, NULL, &m[0], &err) == QLM_OK, "%s", err.message);
-    T_CHECK(qlm_model_load(path, &rp, &m[1], &err) == QLM_OK, "%s", err.message);
-    if (m[0] && m[1]) {
-        qlm_model_desc d;
-        qlm_model_describe(m[1], &d);
-        T_CHECK(d.n_repacked == want, "%d matrices interleaved, expected %d", d.n_repacked, want);
-        int32_t ids[76];
-        for (int i = 0; i < 76; i++) ids[i] = (i * 41 + 3) % 300;
-        float *out[2] = {xmalloc(76 * 300 * sizeof(float)), xmalloc(76 * 300 * sizeof(float))};
-        for (int v = 0; v < 2; v++) eval_70_then_6(m[v], ids, out[v]);
+    float *out[2] = {xmalloc(76 * 300 * sizeof(float)), xmalloc(76 * 300 * sizeof(float))};
+    int n_repacked = -1;
+    if (repack_pair_logits(path, 41, 3, &n_repacked, out)) {
+        T_CHECK(n_repacked == want, "%d matrices interleaved, expected %d", n_repacked, want);
         int differ = 0;
         double worst = 0, top = 0;
         for (int i = 0; i < 70 * 300; i++) differ += out[0][i] != out[1][i];
@@ -1023,9 +1029,8 @@ static void test_interleave(const char *isa, const char *type) {
         T_CHECK(differ == 0, "%d of %d batch logits differ", differ, 70 * 300);
         /* measured 3.6e-7 of the largest logit (avx512, Q4_K) */
         T_CHECK(worst <= 1e-5 * top, "single tokens: max |diff| %g, max |logit| %g", worst, top);
-        free(out[0]); free(out[1]);
     }
-    qlm_model_free(m[0]); qlm_model_free(m[1]);
+    free(out[0]); free(out[1]);
     remove(path);
     qlm_isa_set(saved, NULL);
 }
