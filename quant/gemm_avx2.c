@@ -288,6 +288,13 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
     }
     const size_t rec = REC(J, affine);
     const int gsz = J * 16;
+    /* Q6_K: one activation scale per super-block of 16 blocks (Q8_K), so the blocks'
+     * products with the row scales are summed in ftmp and multiplied by it once per
+     * super-block, as the AVX-512 micro-kernel does (one multiply fewer per block and
+     * token). Chunks start on a super-block (KCH is a multiple of 16). */
+    const bool per_sb = o == ORD_NAT16;
+    __m256 ftmp[TOK];
+    QLM_UNROLL_FULL for (int t = 0; t < C; t++) ftmp[t] = _mm256_setzero_ps();
     for (int b = b0; b < b1; b += 4) {
         const size_t gq = (size_t)gsz * (size_t)(b / 4);
         QLM_UNROLL_FULL for (int bb = 0; bb < 4; bb++) {
@@ -313,9 +320,9 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
 #ifdef QLM_AVXVNNI
                     /* 4 products into int32 at once; odd k-groups into a second chain
                      * (vpdpbusd's latency would otherwise set the pace) */
-                    if (j % 2 == 0) acc[t] = _mm256_dpbusd_avx_epi32(acc[t], wa, a);
+                    if (per_sb || j % 2 == 0) acc[t] = _mm256_dpbusd_avx_epi32(acc[t], wa, a);
                     else acc_odd[t] = _mm256_dpbusd_avx_epi32(j == 1 ? _mm256_setzero_si256() : acc_odd[t], wa, a);
-                    if (J > 1 && j == J - 1) acc[t] = _mm256_add_epi32(acc[t], acc_odd[t]);
+                    if (!per_sb && J > 1 && j == J - 1) acc[t] = _mm256_add_epi32(acc[t], acc_odd[t]);
 #else
                     const __m256i p = _mm256_maddubs_epi16(wa, a);
                     s16[t] = j % G == 0 ? p : _mm256_add_epi16(s16[t], p);
@@ -333,6 +340,10 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
             }
             const __m256 ws = _mm256_load_ps((const float *)(pr + 32 * J));
             QLM_UNROLL_FULL for (int t = 0; t < C; t++) {
+                if (per_sb) {
+                    ftmp[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[t]), ws, ftmp[t]);
+                    continue;
+                }
                 const __m256 sc = _mm256_mul_ps(ws, _mm256_set1_ps(ldf(q[t] + doff + bi)));
                 facc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[t]), sc, facc[t]);
                 if (affine)
@@ -340,6 +351,11 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
                                               _mm256_set1_ps(ldf(q[t] + eoff + bi)), facc[t]);
             }
         }
+        if (per_sb && ((b + 4) % 16 == 0 || b + 4 >= b1)) /* a super-block's last group: its scale, once */
+            QLM_UNROLL_FULL for (int t = 0; t < C; t++) {
+                facc[t] = _mm256_fmadd_ps(ftmp[t], _mm256_set1_ps(ldf(q[t] + doff + 4 * (size_t)b)), facc[t]);
+                ftmp[t] = _mm256_setzero_ps();
+            }
     }
     QLM_UNROLL_FULL for (int t = 0; t < C; t++) _mm256_maskstore_ps(y + (size_t)t * ldy, rmask, facc[t]);
 }
