@@ -33,6 +33,9 @@ static const qlm_type_traits TRAITS[QLM_TYPE_COUNT] = {
     /* the same for 16 Q6_K rows */
     [QLM_TYPE_Q6_K_R16] = { .name = "Q6_K_R16", .blck_size = QK_K, .type_size = sizeof(block_q6_k),
                             .is_quantized = true, .internal = true },
+    /* the same for 16 Q4_0 rows */
+    [QLM_TYPE_Q4_0_R16] = { .name = "Q4_0_R16", .blck_size = QK_K, .type_size = sizeof(block_q4_0_g8),
+                            .is_quantized = true, .internal = true },
     /* activation-only formats: no dot of their own */
     [QLM_TYPE_Q8_1] = { BLOCK("Q8_1", QK8_1, block_q8_1), .supported = true,
                         .to_float = qlm_dequant_q8_1, .from_float = qlm_quant_q8_1_ref,

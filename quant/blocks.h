@@ -41,6 +41,19 @@ typedef struct {
     uint8_t qs[8][QK4_0 / 2];
 } block_q4_0_g8;
 
+/* Q4_0_R16 (qlm's own, in memory only: never in a file): 16 Q4_0 rows interleaved, one
+ * block per 8 blocks (256 values) of the 16 rows, so that the matrix-vector loop holds
+ * one row per 32-bit lane (no horizontal sums, no scale permutes). The same bytes as
+ * the 128 Q4_0 blocks it is made from (qlm_q4_0_r16_from_q4_0), rearranged:
+ *   d[j][r]        row r's scale of block j (0..7)
+ *   qs[j][g][r][4] row r's qs[4 g .. 4 g + 3] of block j: one 64-byte line holds
+ *                  values 4 g .. 4 g + 3 (low nibbles) and 16 + 4 g .. (high) of
+ *                  block j for each of the 16 rows. */
+typedef struct {
+    qlm_f16 d[8][16];
+    uint8_t qs[8][4][16][4];
+} block_q4_0_r16;
+
 /* Q4_1: x = d * q + m, q in 0..15. Nibble order as Q4_0. */
 typedef struct {
     qlm_f16 d;
@@ -177,6 +190,7 @@ typedef struct {
 
 _Static_assert(sizeof(block_q4_0) == 18, "block_q4_0 must be 18 bytes");
 _Static_assert(sizeof(block_q4_0_g8) == 8 * sizeof(block_q4_0), "block_q4_0_g8 must be 8 Q4_0 blocks");
+_Static_assert(sizeof(block_q4_0_r16) == 16 * sizeof(block_q4_0_g8), "block_q4_0_r16 must be 128 Q4_0 blocks");
 _Static_assert(sizeof(block_q4_1) == 20, "block_q4_1 must be 20 bytes");
 _Static_assert(sizeof(block_q5_0) == 22, "block_q5_0 must be 22 bytes");
 _Static_assert(sizeof(block_q5_1) == 24, "block_q5_1 must be 24 bytes");

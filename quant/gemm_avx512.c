@@ -407,7 +407,7 @@ chunk_finish(const chunk_out *o, const prow *A, int c, __m512 *facc, const int N
     }
 }
 
-typedef enum { T_Q4_0, T_Q4_1, T_Q5_0, T_Q5_1, T_Q8_0, T_Q4_K, T_Q5_K, T_Q6_K, T_Q4_0_G8, T_Q4_K_R16, T_Q6_K_R16 } qtype;
+typedef enum { T_Q4_0, T_Q4_1, T_Q5_0, T_Q5_1, T_Q8_0, T_Q4_K, T_Q5_K, T_Q6_K, T_Q4_0_G8, T_Q4_K_R16, T_Q6_K_R16, T_Q4_0_R16 } qtype;
 
 static inline __attribute__((always_inline)) void
 gemv_chunk(qtype qt, const uint8_t *row, int c, int nb, const prow *A, __m512 *facc, const int NT, const bool full) {
@@ -425,7 +425,7 @@ gemv_chunk(qtype qt, const uint8_t *row, int c, int nb, const prow *A, __m512 *f
     case T_Q4_K: case T_Q5_K: break; /* chunk_kq_int, above */
     case T_Q6_K: chunk_q6_k(row, c, A, &o, NT); break;
     case T_Q4_0_G8: chunk_q4_0_g8(row, c, A, &o, NT, full); break;
-    case T_Q4_K_R16: case T_Q6_K_R16: break; /* gemv_r16, below */
+    case T_Q4_K_R16: case T_Q6_K_R16: case T_Q4_0_R16: break; /* gemv_r16, below */
     }
     const bool affine = qt == T_Q4_1 || qt == T_Q5_1 || qt == T_Q4_K || qt == T_Q5_K;
     chunk_finish(&o, A, c, facc, NT, affine);
@@ -452,7 +452,7 @@ gemv_r16(qtype qt, int64_t n, int nr, const uint8_t *w, const uint8_t *a, size_t
 static inline __attribute__((always_inline)) void
 gemv(qtype qt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride,
      float *y, int64_t ldy, const int NT) {
-    if (qt == T_Q4_K_R16 || qt == T_Q6_K_R16) { /* rows interleaved: a loop of their own */
+    if (qt == T_Q4_K_R16 || qt == T_Q6_K_R16 || qt == T_Q4_0_R16) { /* rows interleaved: a loop of their own */
         gemv_r16(qt, n, nr, w, a, a_stride, y, ldy, NT);
         return;
     }
@@ -461,7 +461,8 @@ gemv(qtype qt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8
     /* bytes of weights per chunk of 16 blocks (sub-blocks) */
     static const int chunk_bytes[] = {[T_Q4_0] = 288, [T_Q4_1] = 320, [T_Q5_0] = 352, [T_Q5_1] = 384,
                                       [T_Q8_0] = 544, [T_Q4_K] = 288, [T_Q5_K] = 352, [T_Q6_K] = 210,
-                                      [T_Q4_0_G8] = 288, [T_Q4_K_R16] = 288, [T_Q6_K_R16] = 210};
+                                      [T_Q4_0_G8] = 288, [T_Q4_K_R16] = 288, [T_Q6_K_R16] = 210,
+                                      [T_Q4_0_R16] = 288};
     const int cb = chunk_bytes[qt];
     prow A[3];
     QLM_UNROLL_FULL for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, B);
@@ -613,15 +614,23 @@ static inline __m512i r16_j32(const __m512i v[4], int j) {
  * values: sub-blocks 4i, 4i+2, 4i+1, 4i+3). */
 static inline int kq_sub_off(int j) { return 128 * (j / 4) + 32 * ((j % 4) / 2) + 64 * (j % 2); }
 
-/* The weights stream from memory once: each line PF_DIST bytes ahead into L2 and PF_L1
- * bytes ahead into L1, as the per-row loop asks for them; step i of 8 asks for the
- * i-th eighth of the block's bytes, so the requests are spread over the block as it is
- * consumed. always_inline: gcc 12 drops calls to a function that only prefetches when
- * it does not inline it (no side effects), and did so here. */
+/* The weights stream from memory once: each line R16_DIST bytes ahead into L2 and
+ * PF_L1 bytes ahead into L1, as the per-row loop asks for them; step i of 8 asks for
+ * the i-th eighth of the block's bytes, so the requests are spread over the block as it
+ * is consumed. always_inline: gcc 12 drops calls to a function that only prefetches
+ * when it does not inline it (no side effects), and did so here.
+ * The interleaved loops read one stream; generation with their matrices in 2 MiB pages
+ * (--repack) ran faster with their L2 prefetches nearer than PF_DIST: tg64 of
+ * tl-q4_k_m.gguf / tl-q6_k.gguf, -rtr 1, 1 and 2 threads, alternating builds, 4 KiB
+ * ahead 1.02-1.05x 8 KiB, 3 KiB the same as 4; Q4_0_R16 (tl-q4_0.gguf) 3 KiB 1.02x
+ * 4 KiB, 1.07x 8 KiB (6 KiB as 8, 2 KiB as 4; dropping the L1 prefetch 0.93x). The
+ * kernel bench (4 KiB pages, one 29 MiB matrix) could not tell them apart. */
+#define R16_DIST 4096
+#define R40_DIST 3072
 static inline __attribute__((always_inline)) void r16_prefetch(const block_q4_k_r16 *b, int i) {
     const char *p = (const char *)b + sizeof *b / 8 * (size_t)i;
     QLM_UNROLL_FULL for (int o = 0; o < (int)sizeof *b / 8 + 64; o += 64) {
-        _mm_prefetch(p + PF_DIST + o, PF_HINT);
+        _mm_prefetch(p + R16_DIST + o, PF_HINT);
         _mm_prefetch(p + PF_L1 + o, _MM_HINT_T0);
     }
 }
@@ -677,12 +686,12 @@ r16_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int 
  * are stored + 32), so it is sum q (level - 32), |x| <= 16 * 128 * 32; times the
  * signed 8-bit scale (vpmulld), 16 of them add up to < 2^28. One conversion and float
  * multiply-add per super-block: d of each row times the token's d. */
-/* Chunk ci's share (1/16) of the block's bytes, PF_DIST and PF_L1 bytes ahead, as
+/* Chunk ci's share (1/16) of the block's bytes, R16_DIST and PF_L1 bytes ahead, as
  * r16_prefetch */
 static inline __attribute__((always_inline)) void r6_prefetch(const block_q6_k_r16 *b, int ci) {
     const char *p = (const char *)b + 210 * ci;
     QLM_UNROLL_FULL for (int o = 0; o < 256; o += 64) {
-        _mm_prefetch(p + PF_DIST + o, PF_HINT);
+        _mm_prefetch(p + R16_DIST + o, PF_HINT);
         _mm_prefetch(p + PF_L1 + o, _MM_HINT_T0);
     }
 }
@@ -741,6 +750,57 @@ r6_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int N
         facc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(iacc[t]), _mm512_mul_ps(dv, _mm512_set1_ps(A[t].d[16 * s])), facc[t]);
 }
 
+/* ---- Q4_0_R16 matrix-vector: 16 Q4_0 rows interleaved (quant/blocks.h) -------------
+ *
+ * One row per 32-bit lane, as Q4_K_R16: block j's 4 lines each give 4 weights of the
+ * low half (low nibbles) and 4 of the high half of the 16 rows, one vpdpbusd each per
+ * token against 4 activation bytes broadcast from memory. The high nibbles are not
+ * shifted down: q & 0xF0 is 16 x the level, summed in a second chain (starting at 0;
+ * the first starts at the prepared -8 sum(a)) whose total is a multiple of 16, so an
+ * arithmetic shift by 4 gives the exact sum: one instruction per block and token in
+ * place of one per line. Each block's int32 sum is then converted, scaled by the
+ * token's d and by the 16 rows' d with one FMA, as chunk_finish does for a Q4_0 row. */
+/* Block j's share (1/8) of the group's bytes, R16_DIST and PF_L1 bytes ahead, as
+ * r16_prefetch. */
+static inline __attribute__((always_inline)) void r40_prefetch(const block_q4_0_r16 *b, int j) {
+    const char *p = (const char *)b + sizeof *b / 8 * (size_t)j;
+    QLM_UNROLL_FULL for (int o = 0; o < (int)sizeof *b / 8; o += 64) {
+        _mm_prefetch(p + R40_DIST + o, PF_HINT);
+        _mm_prefetch(p + PF_L1 + o, _MM_HINT_T0);
+    }
+}
+
+static inline __attribute__((always_inline)) void
+r40_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int NT) {
+    const __m512i m4 = _mm512_set1_epi8(15), mh = _mm512_set1_epi8((char)0xF0);
+    const block_q4_0_r16 *b = (const block_q4_0_r16 *)grp + s;
+    QLM_UNROLL_FULL for (int j = 0; j < 8; j++) {
+        r40_prefetch(b, j);
+        const size_t blk = 8 * (size_t)s + (size_t)j; /* the block's index in a row */
+        __m512i lo_acc[3], hi_acc[3];
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
+            lo_acc[t] = _mm512_set1_epi32(((const int32_t *)A[t].e)[blk]);
+            hi_acc[t] = zero();
+        }
+        QLM_UNROLL_FULL for (int g = 0; g < 4; g++) {
+            const __m512i q = _mm512_loadu_si512(b->qs[j][g]);
+            const __m512i lo = _mm512_and_si512(q, m4), hi = _mm512_and_si512(q, mh);
+            QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
+                /* NIB4 order: per 4 blocks, values 0-15 of each, then 16-31 of each */
+                const int8_t *aq = A[t].q + 128 * (blk / 4) + 16 * (blk % 4) + 4 * g;
+                lo_acc[t] = DPB(lo_acc[t], lo, aq);
+                hi_acc[t] = DPB(hi_acc[t], hi, aq + 64);
+            }
+        }
+        const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->d[j]));
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
+            const __m512i sum = _mm512_add_epi32(lo_acc[t], _mm512_srai_epi32(hi_acc[t], 4));
+            const __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(sum), _mm512_set1_ps(A[t].d[blk]));
+            facc[t] = _mm512_fmadd_ps(f, dw, facc[t]);
+        }
+    }
+}
+
 /* 16 rows (one group: n / 256 blocks from grp) x NT tokens -> y[t * ldy + 0..15].
  * The blocks in order, one stream (with the prefetches in place it streams faster than
  * the per-row loops' two: bench/RESULTS.md). */
@@ -750,19 +810,21 @@ gemv_r16_group(qtype qt, int64_t n, const uint8_t *grp, const prow *A, float *y,
     QLM_UNROLL_FULL for (int t = 0; t < NT; t++) facc[t] = _mm512_setzero_ps();
     for (int64_t s = 0; s < n / QK_K; s++) {
         if (qt == T_Q6_K_R16) r6_block(grp, s, A, facc, NT);
+        else if (qt == T_Q4_0_R16) r40_block(grp, s, A, facc, NT);
         else r16_block(grp, s, A, facc, NT);
     }
     QLM_UNROLL_FULL for (int t = 0; t < NT; t++) _mm512_storeu_ps(y + (size_t)t * ldy, facc[t]);
 }
 
-/* nr rows (a multiple of 16: groups are whole) x NT tokens, Q4_K_R16 or Q6_K_R16 */
+/* nr rows (a multiple of 16: groups are whole) x NT tokens, Q4_K_R16, Q6_K_R16 or Q4_0_R16 */
 static inline __attribute__((always_inline)) void
 gemv_r16(qtype qt, int64_t n, int nr, const uint8_t *w, const uint8_t *a, size_t a_stride, float *y, int64_t ldy,
          const int NT) {
     const bool q6 = qt == T_Q6_K_R16;
     prow A[3];
     QLM_UNROLL_FULL for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, q6 ? 16 : 32);
-    const size_t group_bytes = (q6 ? sizeof(block_q6_k_r16) : sizeof(block_q4_k_r16)) * (size_t)(n / QK_K);
+    const size_t group_bytes = (q6 ? sizeof(block_q6_k_r16) : qt == T_Q4_0_R16 ? sizeof(block_q4_0_r16)
+                                                                                : sizeof(block_q4_k_r16)) * (size_t)(n / QK_K);
     for (int r = 0; r < nr; r += 16) gemv_r16_group(qt, n, w + group_bytes * (size_t)(r / 16), A, y + r, ldy, NT);
 }
 
@@ -997,6 +1059,11 @@ static void unpack_q6_k(const void *blk, uint8_t *lv, float *ws, float *wm) {
     (void)wm;
 }
 
+/* Q4_0_R16, as unpack_q4_k_r16: a name only (repack_q4_0_r16, repack_bf16_q4_0_r16). */
+static void unpack_q4_0_r16(const void *blk, uint8_t *lv, float *ws, float *wm) {
+    (void)blk, (void)lv, (void)ws, (void)wm;
+}
+
 /* Q6_K_R16, as unpack_q4_k_r16: a name only (repack_q6_k_r16, repack_bf16_q6_k_r16). */
 static void unpack_q6_k_r16(const void *blk, uint8_t *lv, float *ws, float *wm) {
     (void)blk, (void)lv, (void)ws, (void)wm;
@@ -1086,6 +1153,26 @@ static void repack_q4_k_r16(const uint8_t *w, int nb, uint8_t *panel) {
     }
 }
 
+/* Q4_0_R16 panels, straight from the group: block j's record takes the low nibbles of
+ * its 4 lines as level vectors 0-3 (values 4 g ..) and the high nibbles as 4-7 (16 +
+ * 4 g ..), the layout repack_q4_0 builds from 16 Q4_0 rows, and the rows' d as floats. */
+static void repack_q4_0_r16(const uint8_t *w, int nb, uint8_t *panel) {
+    const size_t rec = REC_BYTES(8, false);
+    const __m512i m4 = _mm512_set1_epi8(15);
+    for (int u = 0; u < nb / 8; u++) {
+        const block_q4_0_r16 *b = (const block_q4_0_r16 *)w + u;
+        for (int j = 0; j < 8; j++) {
+            uint8_t *pr = panel + rec * (size_t)(8 * u + j);
+            for (int g = 0; g < 4; g++) {
+                const __m512i q = _mm512_loadu_si512(b->qs[j][g]);
+                _mm512_store_si512(pr + 64 * g, _mm512_and_si512(q, m4));
+                _mm512_store_si512(pr + 64 * (4 + g), _mm512_and_si512(_mm512_srli_epi16(q, 4), m4));
+            }
+            _mm512_store_ps(pr + 512, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->d[j])));
+        }
+    }
+}
+
 /* The 16 sub-block scales of the 16 rows of a Q6_K_R16 block as floats, ws[j] lane r =
  * d[r] * sc[j][r]: the product unpack_q6_k forms for a Q6_K row. */
 static inline void r6_unit_scales(const block_q6_k_r16 *b, __m512 ws[16]) {
@@ -1128,6 +1215,10 @@ static void repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t
     }
     if (unpack == unpack_q6_k_r16) {
         repack_q6_k_r16(w, nb, panel);
+        return;
+    }
+    if (unpack == unpack_q4_0_r16) {
+        repack_q4_0_r16(w, nb, panel);
         return;
     }
     _Alignas(64) uint8_t lv[16][UNIT_MAX];
@@ -1255,6 +1346,7 @@ bool qlm_avx512_use_amx;
 #define AFF false
 DEFINE_GEMM(gemm_q4_0, T_Q4_0, ORD_NIB4, 8, false, unpack_q4_0, 32, 32, sizeof(block_q4_0), 8, true)
 DEFINE_GEMM(gemm_q4_0_g8, T_Q4_0_G8, ORD_NIB4, 8, false, unpack_q4_0_g8, 32, 256, sizeof(block_q4_0_g8), 8, true)
+DEFINE_GEMM(gemm_q4_0_r16, T_Q4_0_R16, ORD_NIB4, 8, false, unpack_q4_0_r16, 32, 256, sizeof(block_q4_0_g8), 8, true)
 DEFINE_GEMM(gemm_q5_0, T_Q5_0, ORD_NIB4, 8, false, unpack_q5_0, 32, 32, sizeof(block_q5_0), 16, true)
 #undef AFF
 #define AFF true
@@ -1356,8 +1448,36 @@ static void repack_bf16_q6_k_r16(const uint8_t *w, int64_t n, uint8_t *panel) {
     }
 }
 
+/* Q4_0_R16 bf16 panels, straight from the group: block j's tile holds its 4 lines' low
+ * nibbles (values 0-15) then high nibbles (16-31), each value level * d + (-8 d) in one
+ * FMA: -8 d is exact, so this is (level - 8) * d rounded once, as
+ * qlm_amx_bf16_pack_levels rounds it from the Q4_0 rows. */
+static void repack_bf16_q4_0_r16(const uint8_t *w, int64_t n, uint8_t *panel) {
+    const __m512i m4 = _mm512_set1_epi8(15);
+    _Alignas(64) uint8_t lines[8][64];
+    _Alignas(64) float ws[16], wm[16];
+    for (int64_t u = 0; u < n / QK_K; u++) {
+        const block_q4_0_r16 *b = (const block_q4_0_r16 *)w + u;
+        for (int j = 0; j < 8; j++) {
+            const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->d[j]));
+            _mm512_store_ps(ws, d);
+            _mm512_store_ps(wm, _mm512_mul_ps(d, _mm512_set1_ps(-8.0f)));
+            for (int g = 0; g < 4; g++) {
+                const __m512i q = _mm512_loadu_si512(b->qs[j][g]);
+                _mm512_store_si512(lines[g], _mm512_and_si512(q, m4));
+                _mm512_store_si512(lines[4 + g], _mm512_and_si512(_mm512_srli_epi16(q, 4), m4));
+            }
+            qlm_amx_bf16_pack_lanes(lines[0], ws, wm, ws, wm, panel + 1024 * (size_t)(8 * u + j));
+        }
+    }
+}
+
 static inline __attribute__((always_inline)) void
 repack_bf16(const uint8_t *w, size_t w_stride, int nrows, int64_t n, const tiles_type *tt, uint8_t *panel) {
+    if (tt->unpack == unpack_q4_0_r16) { /* nrows is 16: only whole groups are made */
+        repack_bf16_q4_0_r16(w, n, panel);
+        return;
+    }
     if (tt->unpack == unpack_q4_k_r16) { /* nrows is 16: only whole groups are made */
         repack_bf16_q4_k_r16(w, n, panel);
         return;
@@ -1396,6 +1516,7 @@ static void tiles_fallback(int64_t n, int nr, int nt, const uint8_t *w, size_t w
     _Alignas(64) float ws[16], wm[16];
     block_q4_k rows16[16]; /* Q4_K_R16: one block of the group back as its 16 rows */
     block_q6_k rows6[16];  /* Q6_K_R16 */
+    block_q4_0 rows0[16 * 8]; /* Q4_0_R16: 16 rows of 8 blocks */
     for (int r = 0; r < nr; r++)
         for (int t = 0; t < nt; t++) {
             const uint16_t *at = (const uint16_t *)(a + (size_t)t * a_stride);
@@ -1405,6 +1526,10 @@ static void tiles_fallback(int64_t n, int nr, int nt, const uint8_t *w, size_t w
                     const size_t group = sizeof(block_q4_k_r16) * (size_t)(n / QK_K) * (size_t)(r / 16);
                     qlm_q4_k_r16_to_q4_k(w + group + sizeof(block_q4_k_r16) * (size_t)u, rows16, sizeof(block_q4_k), QK_K);
                     unpack_q4_k(&rows16[r % 16], lv, ws, wm);
+                } else if (tt->unpack == unpack_q4_0_r16) {
+                    const size_t group = sizeof(block_q4_0_r16) * (size_t)(n / QK_K) * (size_t)(r / 16);
+                    qlm_q4_0_r16_to_q4_0(w + group + sizeof(block_q4_0_r16) * (size_t)u, rows0, 8 * sizeof(block_q4_0), QK_K);
+                    for (int j = 0; j < 8; j++) unpack_q4_0(&rows0[8 * (r % 16) + j], lv + 32 * j, ws + j, wm);
                 } else if (tt->unpack == unpack_q6_k_r16) {
                     const size_t group = sizeof(block_q6_k_r16) * (size_t)(n / QK_K) * (size_t)(r / 16);
                     unpack_q6_k(r6_rows(w + group, u, rows6) + sizeof(block_q6_k) * (size_t)(r % 16), lv, ws, wm);
@@ -1463,6 +1588,7 @@ gemm_tiles(int64_t n, int nr, int nt, const void *w, size_t w_stride, const void
     }
 DEFINE_TILES(tiles_q4_0, unpack_q4_0, 32, 32, block_q4_0, 8, false)
 DEFINE_TILES(tiles_q4_0_g8, unpack_q4_0_g8, 32, 256, block_q4_0_g8, 8, false)
+DEFINE_TILES(tiles_q4_0_r16, unpack_q4_0_r16, 32, 256, block_q4_0_g8, 8, false)
 DEFINE_TILES(tiles_q4_1, unpack_q4_1, 32, 32, block_q4_1, 0, true)
 DEFINE_TILES(tiles_q5_0, unpack_q5_0, 32, 32, block_q5_0, 16, false)
 DEFINE_TILES(tiles_q5_1, unpack_q5_1, 32, 32, block_q5_1, 0, true)
@@ -1755,6 +1881,8 @@ void qlm_avx512_fill_gemm(qlm_kernels *k) {
     k->gemm[QLM_TYPE_Q4_0] = gemm_q4_0;
     k->gemm_prep[QLM_TYPE_Q4_0_G8] = qlm_x86_prep_q4_0; /* the same activations */
     k->gemm[QLM_TYPE_Q4_0_G8] = gemm_q4_0_g8;
+    k->gemm_prep[QLM_TYPE_Q4_0_R16] = qlm_x86_prep_q4_0;
+    k->gemm[QLM_TYPE_Q4_0_R16] = gemm_q4_0_r16;
     k->gemm_prep[QLM_TYPE_Q4_1] = qlm_x86_prep_q4_1;
     k->gemm[QLM_TYPE_Q4_1] = gemm_q4_1;
     k->gemm_prep[QLM_TYPE_Q5_0] = qlm_x86_prep_q5_0;
@@ -1787,6 +1915,7 @@ void qlm_avx512_fill_gemm(qlm_kernels *k) {
         k->tiles_min_tokens = TILES_MIN_TOKENS;
         k->gemm_tiles[QLM_TYPE_Q4_0] = tiles_q4_0;
         k->gemm_tiles[QLM_TYPE_Q4_0_G8] = tiles_q4_0_g8;
+        k->gemm_tiles[QLM_TYPE_Q4_0_R16] = tiles_q4_0_r16;
         k->gemm_tiles[QLM_TYPE_Q4_1] = tiles_q4_1;
         k->gemm_tiles[QLM_TYPE_Q5_0] = tiles_q5_0;
         k->gemm_tiles[QLM_TYPE_Q5_1] = tiles_q5_1;

@@ -38,6 +38,10 @@ void qlm_dot_q4_0_q8_0(int64_t n, float *s, const void *x, const void *y);
 void qlm_dot_q4_0_g8_q8_0(int64_t n, float *s, const void *x, const void *y);
 /* n Q4_0 weights (n a multiple of 256) regrouped as Q4_0_G8; src == dst is allowed */
 void qlm_q4_0_g8_from_q4_0(const void *src, void *dst, int64_t n);
+/* 16 Q4_0 rows of n weights (row_bytes apart; n a multiple of 256) interleaved as
+ * n / 256 Q4_0_R16 blocks at dst, and back. src and dst must not overlap. */
+void qlm_q4_0_r16_from_q4_0(const void *rows, size_t row_bytes, void *dst, int64_t n);
+void qlm_q4_0_r16_to_q4_0(const void *src, void *rows, size_t row_bytes, int64_t n);
 /* 16 Q4_K rows of n weights (row_bytes apart; n a multiple of 256) interleaved as n / 256
  * Q4_K_R16 blocks at dst, and back. src and dst must not overlap. */
 void qlm_q4_k_r16_from_q4_k(const void *rows, size_t row_bytes, void *dst, int64_t n);

@@ -362,7 +362,7 @@ static double kq_term_mag(const block_q4_k *x, int64_t n, const float *a) {
 }
 
 /* The terms a row's dot product sums in floats: kq_term_mag for Q4_K, sum |w a| of the
- * dequantized weights for Q6_K (symmetric: no min term to cancel). */
+ * dequantized weights for Q6_K and Q4_0 (symmetric: no min term to cancel). */
 static double r16_term_mag(qlm_type tk, const uint8_t *row, int64_t n, const float *a, float *wd) {
     if (tk == QLM_TYPE_Q4_K) return kq_term_mag((const block_q4_k *)row, n, a);
     qlm_type_get(tk)->to_float(row, wd, n);
@@ -371,15 +371,16 @@ static double r16_term_mag(qlm_type tk, const uint8_t *row, int64_t n, const flo
     return mag;
 }
 
-/* Q4_K_R16 and Q6_K_R16 (16 rows interleaved, built by --repack) against Q4_K and
- * Q6_K on the rows they came from: the matrix-vector loop (1-3 tokens, and any count
+/* Q4_K_R16, Q6_K_R16 and Q4_0_R16 (16 rows interleaved, built by --repack) against
+ * Q4_K, Q6_K and Q4_0 on the rows they came from: the matrix-vector loop (1-3 tokens, and any count
  * without scratch) within 1e-5 of the scalar vec_dot relative to the terms summed
  * (r16_term_mag) (the integer sums are the same; the float order is its own); the
  * panel paths (7+ tokens: VNNI or AMX int8 panels, bf16 tiles) to the bit the plain
  * type's results, since the panels they build are the same. */
 static void test_gemm_r16(const qlm_kernels *k, const char *isa, const char *variant, qlm_type t) {
     const qlm_kernels *s = qlm_kernels_scalar();
-    const qlm_type tk = t == QLM_TYPE_Q4_K_R16 ? QLM_TYPE_Q4_K : QLM_TYPE_Q6_K;
+    const qlm_type tk = t == QLM_TYPE_Q4_K_R16 ? QLM_TYPE_Q4_K : t == QLM_TYPE_Q6_K_R16 ? QLM_TYPE_Q6_K : QLM_TYPE_Q4_0;
+    const qlm_type vdt = qlm_type_get(tk)->vec_dot_type; /* Q8_K; Q8_0 for Q4_0 */
     const char *tn = qlm_type_get(t)->name, *tkn = qlm_type_get(tk)->name;
     t_case("%s%s: gemm %s vs scalar %s vec_dot (rel <= 1e-5 of the terms), panels == %s's bits", isa, variant, tn, tkn,
            tkn);
@@ -402,7 +403,8 @@ static void test_gemm_r16(const qlm_kernels *k, const char *isa, const char *var
                 for (int r = 0; r < rows; r++) { fill_data(w, n, 0.05); qlm_type_get(tk)->from_float(w, wk + rs * r, n); }
                 for (int r = 0; r < rows; r += 16) {
                     if (tk == QLM_TYPE_Q4_K) qlm_q4_k_r16_from_q4_k(wk + rs * r, rs, wr + rs * r, n);
-                    else qlm_q6_k_r16_from_q6_k(wk + rs * r, rs, wr + rs * r, n);
+                    else if (tk == QLM_TYPE_Q6_K) qlm_q6_k_r16_from_q6_k(wk + rs * r, rs, wr + rs * r, n);
+                    else qlm_q4_0_r16_from_q4_0(wk + rs * r, rs, wr + rs * r, n);
                 }
                 fill_data(x, n * ntok, 1.0);
                 const size_t as = qlm_gemm_act_size(t, n);
@@ -421,11 +423,11 @@ static void test_gemm_r16(const qlm_kernels *k, const char *isa, const char *var
                 differ += gemm_split_differs(k->gemm[t], false, n, rows, ntok, wr, rs, act, as, y, ldy, work);
                 /* the panel path: from 7 tokens on AVX-512, 9 on AVX2 / AVX-VNNI (GEMV_BELOW) */
                 if (ntok >= (strcmp(isa, "avx512") ? 9 : 7)) differ += memcmp(y, yk, sizeof(float) * ldy * ntok) != 0;
-                void *aq = xmalloc(qlm_row_size(QLM_TYPE_Q8_K, n));
+                void *aq = xmalloc(qlm_row_size(vdt, n));
                 float *wd = xmalloc((size_t)n * 4), *ad = xmalloc((size_t)n * 4);
                 for (int i = 0; i < ntok; i++) {
-                    k->from_float[QLM_TYPE_Q8_K](x + (size_t)i * n, aq, n);
-                    qlm_type_get(QLM_TYPE_Q8_K)->to_float(aq, ad, n);
+                    k->from_float[vdt](x + (size_t)i * n, aq, n);
+                    qlm_type_get(vdt)->to_float(aq, ad, n);
                     for (int r = 0; r < rows; r++) {
                         float ref;
                         s->vec_dot[tk](n, &ref, wk + rs * r, aq);
@@ -946,16 +948,22 @@ static bool repack_pair_logits(const char *path, int id_mul, int id_add, int *n_
 }
 
 /* qlm_model_params.repack on a small random Q4_0 model (rows of 256 and 512 values):
- * where the path has a Q4_0_G8 loop, every matrix but the token embedding (and a head
- * tied to it) is regrouped, and the logits of a 40-token batch (prompt path) and of 6
- * single tokens (matrix-vector loop) equal the mapped model's to the bit: the same
- * integer sums, scaled in the same order. Elsewhere nothing is regrouped. */
+ * where the path has a Q4_0_R16 loop (AVX-512), the layer matrices (rows in 16s) are
+ * interleaved and the 300-row head regrouped as Q4_0_G8; where it has only Q4_0_G8,
+ * every matrix but the token embedding (and a head tied to it) is regrouped. The
+ * logits of a 70-token batch (prompt path: the same panels) equal the mapped model's
+ * to the bit, and so do those of 6 single tokens after it where only Q4_0_G8 was made
+ * (the same integer sums, scaled in the same order); with Q4_0_R16 the matrix-vector
+ * loop sums in its own order: within 1e-5 of the largest logit. Elsewhere nothing is
+ * rearranged. */
 static void test_repack(const char *isa) {
-    t_case("%s: --repack (Q4_0 -> Q4_0_G8 at load): logits bit-identical to the mapped file, untied and tied heads", isa);
+    t_case("%s: --repack (Q4_0 -> Q4_0_R16 / Q4_0_G8 at load): batch logits bit-identical to the mapped file, "
+           "single tokens too (G8 only) or within 1e-5, untied and tied heads", isa);
     const char *saved = qlm_isa_name();
     qlm_error err = {0};
     if (qlm_isa_set(isa, &err) != QLM_OK) { T_CHECK(0, "%s", err.message); return; }
-    const bool has_g8 = qlm_kernels_active()->gemm[QLM_TYPE_Q4_0_G8] != NULL;
+    const qlm_kernels *k = qlm_kernels_active();
+    const bool has_g8 = k->gemm[QLM_TYPE_Q4_0_G8] != NULL, has_r16 = k->gemm[QLM_TYPE_Q4_0_R16] != NULL;
     for (int tied = 0; tied < 2; tied++) {
         qlm_synth_params sp = {.arch = "llama", .n_embd = 256, .n_layer = 2, .n_head = 4, .n_head_kv = 2,
                                .n_ff = 512, .n_vocab = 300, .n_ctx = 128, .rope_theta = 10000.0f,
@@ -967,11 +975,22 @@ static void test_repack(const char *isa) {
         float *out[2] = {xmalloc(76 * 300 * sizeof(float)), xmalloc(76 * 300 * sizeof(float))};
         int n_repacked = -1;
         if (!repack_pair_logits(path, 37, 5, &n_repacked, out)) { free(out[0]); free(out[1]); break; }
-        const int want = has_g8 ? 2 * 7 + !tied : 0; /* q k v o gate up down per layer, the head */
-        T_CHECK(n_repacked == want, "%d matrices regrouped, expected %d", n_repacked, want);
+        /* q k v o gate up down per layer, and the head (300 rows: never interleaved) */
+        const int want = (has_r16 || has_g8 ? 2 * 7 : 0) + (has_g8 && !tied);
+        T_CHECK(n_repacked == want, "%d matrices rearranged, expected %d", n_repacked, want);
         int differ = 0;
-        for (int i = 0; i < 76 * 300; i++) differ += out[0][i] != out[1][i];
-        T_CHECK(differ == 0, "%s head: %d of %d logits differ", tied ? "tied" : "untied", differ, 76 * 300);
+        double worst = 0, top = 0;
+        for (int i = 0; i < 70 * 300; i++) differ += out[0][i] != out[1][i];
+        for (int i = 70 * 300; i < 76 * 300; i++) {
+            const double e = fabs((double)out[0][i] - out[1][i]);
+            if (e > worst) worst = e;
+            if (fabs(out[0][i]) > top) top = fabs(out[0][i]);
+        }
+        NOTE("  %s repack Q4_0 (%s head): single-token logits max |diff| %.3g (max |logit| %.3g)\n", isa,
+             tied ? "tied" : "untied", worst, top);
+        T_CHECK(differ == 0, "%s head: %d of %d batch logits differ", tied ? "tied" : "untied", differ, 70 * 300);
+        if (has_r16) T_CHECK(worst <= 1e-5 * top, "single tokens: max |diff| %g, max |logit| %g", worst, top);
+        else T_CHECK(worst == 0, "single tokens: max |diff| %g (Q4_0_G8 is bit-identical)", worst);
         free(out[0]); free(out[1]);
         remove(path);
     }
@@ -1155,6 +1174,7 @@ int main(void) {
         test_gemm_token_split(k, ISAS[i], "");
         test_gemm_r16(k, ISAS[i], "", QLM_TYPE_Q4_K_R16);
         test_gemm_r16(k, ISAS[i], "", QLM_TYPE_Q6_K_R16);
+        test_gemm_r16(k, ISAS[i], "", QLM_TYPE_Q4_0_R16);
         test_gemm_tiles(k, ISAS[i]);
 #if defined(__x86_64__)
         /* on AMX machines the AVX-512 kernels use tiles for 16+ tokens: test both */
@@ -1164,6 +1184,7 @@ int main(void) {
             test_gemm_token_split(k, ISAS[i], " (AMX off)");
             test_gemm_r16(k, ISAS[i], " (AMX off)", QLM_TYPE_Q4_K_R16);
             test_gemm_r16(k, ISAS[i], " (AMX off)", QLM_TYPE_Q6_K_R16);
+            test_gemm_r16(k, ISAS[i], " (AMX off)", QLM_TYPE_Q4_0_R16);
             test_matmul(k, ISAS[i]);
             qlm_avx512_use_amx = true;
         }

@@ -932,6 +932,34 @@ static void test_q4_k_r16(void) {
     free(rows); free(back); free(g);
 }
 
+/* ---- Q4_0_R16: 16 Q4_0 rows interleaved (--repack on AVX-512) --------------------- */
+
+/* Random Q4_0 bytes interleaved and back give the same bytes; a hand-placed row lands
+ * where quant/blocks.h says. */
+static void test_q4_0_r16(void) {
+    t_case("Q4_0_R16: 16 rows interleaved and back are the same bytes; the documented places");
+    enum { NSB = 3, N = NSB * 256 };
+    const size_t rb = NSB * 8 * sizeof(block_q4_0);
+    uint8_t *rows = malloc(16 * rb), *back = malloc(16 * rb);
+    block_q4_0_r16 *g = malloc(NSB * sizeof *g);
+    rng_seed(98);
+    for (size_t i = 0; i < 16 * rb; i++) rows[i] = (uint8_t)rng_u32();
+    /* row 5, super-block 2, block 6: d = 0x2345, qs[4 * 3 + 2] = 0xB6 */
+    block_q4_0 *x = (block_q4_0 *)(rows + 5 * rb) + 8 * 2 + 6;
+    x->d = 0x2345;
+    x->qs[4 * 3 + 2] = 0xB6;
+    qlm_q4_0_r16_from_q4_0(rows, rb, g, N);
+    qlm_q4_0_r16_to_q4_0(g, back, rb, N);
+    T_CHECK(memcmp(rows, back, 16 * rb) == 0, "round trip changed the bytes");
+    const uint8_t *b = (const uint8_t *)&g[2];
+    /* d[j][r] at 2 (16 j + r); qs[j][g][r][i] at 256 + 256 j + 64 g + 4 r + i */
+    uint16_t d;
+    memcpy(&d, b + 2 * (16 * 6 + 5), 2);
+    T_CHECK(d == 0x2345, "d of row 5, block 6: %04x", d);
+    T_CHECK(b[256 + 256 * 6 + 64 * 3 + 4 * 5 + 2] == 0xB6, "qs byte of block 6, line 3, row 5");
+    free(rows); free(back); free(g);
+}
+
 /* ---- Q6_K_R16: 16 Q6_K rows interleaved -------------------------------------------- */
 
 /* Random Q6_K bytes interleaved and back give the same bytes, with the group starting
@@ -989,5 +1017,6 @@ int main(void) {
     test_llamacpp_files();
     test_q4_k_r16();
     test_q6_k_r16();
+    test_q4_0_r16();
     return t_done();
 }
