@@ -18,7 +18,8 @@
  *
  * quant/gemm_avxvnni.c compiles this file a second time with QLM_AVXVNNI, for CPUs with
  * AVX-VNNI: there vpdpbusd (4 products into int32) replaces vpmaddubsw, the int16 sums
- * and vpmaddwd in the micro-kernel (two accumulator chains per token, for its latency)
+ * and vpmaddwd in the micro-kernel (two accumulator chains per token for its latency;
+ * one for Q6_K, whose blocks of 16 give 4 k-groups)
  * and in the Q4_0 and Q8_0 matrix-vector loops, and Q8_0 panels hold unsigned levels
  * (no vpsignb); the Q4_K/Q5_K loop keeps vpmaddubsw, whose word sums it weights by the
  * sub-block scales and adds in one vpdpwssd. */
