@@ -30,10 +30,10 @@ static double now_s(void) {
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Q4_0_G8, Q4_K_R16, Q6_K_R16: the in-memory layouts of --repack
+/* Q4_0_G8 and the R16 types: the in-memory layouts of --repack
  * (never in a file), beside Q4_0, Q4_K and Q6_K to compare */
 static const qlm_type TYPES[] = {QLM_TYPE_Q4_0, QLM_TYPE_Q4_0_G8, QLM_TYPE_Q4_0_R16, QLM_TYPE_Q4_1, QLM_TYPE_Q5_0, QLM_TYPE_Q5_1,
-                                 QLM_TYPE_Q8_0, QLM_TYPE_Q4_K, QLM_TYPE_Q4_K_R16, QLM_TYPE_Q5_K, QLM_TYPE_Q6_K,
+                                 QLM_TYPE_Q8_0, QLM_TYPE_Q8_0_R16, QLM_TYPE_Q4_K, QLM_TYPE_Q4_K_R16, QLM_TYPE_Q5_K, QLM_TYPE_Q6_K,
                                  QLM_TYPE_Q6_K_R16,                                  QLM_TYPE_F16, QLM_TYPE_BF16, QLM_TYPE_F32};
 static const char *const ISAS[] = {"scalar", "avx2", "avxvnni", "avx512", "neon"};
 
@@ -166,7 +166,9 @@ static const char *pct(char buf[16], double v, double ceiling) {
 /* A matrix of rows made by the reference quantizer from random data: 64 distinct rows,
  * repeated (the values do not change the speed; quantizing hundreds of MiB with the
  * K-quant search would take minutes). */
-static bool is_r16(qlm_type t) { return t == QLM_TYPE_Q4_K_R16 || t == QLM_TYPE_Q6_K_R16 || t == QLM_TYPE_Q4_0_R16; }
+static bool is_r16(qlm_type t) {
+    return t == QLM_TYPE_Q4_K_R16 || t == QLM_TYPE_Q6_K_R16 || t == QLM_TYPE_Q4_0_R16 || t == QLM_TYPE_Q8_0_R16;
+}
 
 static void *make_matrix(qlm_type t, int64_t n_in, int64_t rows, size_t *row_size) {
     /* Q4_K_R16, Q6_K_R16: Q4_K or Q6_K rows, interleaved 16 at a time below (rows is a
@@ -175,6 +177,7 @@ static void *make_matrix(qlm_type t, int64_t n_in, int64_t rows, size_t *row_siz
     const qlm_type_traits *tt = qlm_type_get(t == QLM_TYPE_Q4_K_R16   ? QLM_TYPE_Q4_K
                                              : t == QLM_TYPE_Q6_K_R16 ? QLM_TYPE_Q6_K
                                              : t == QLM_TYPE_Q4_0_R16 ? QLM_TYPE_Q4_0
+                                             : t == QLM_TYPE_Q8_0_R16 ? QLM_TYPE_Q8_0
                                                                       : t);
     size_t rs = qlm_row_size(t, n_in);
     uint8_t *m = aligned_alloc(64, (rs * (size_t)rows + 63) / 64 * 64);
@@ -198,6 +201,7 @@ static void *make_matrix(qlm_type t, int64_t n_in, int64_t rows, size_t *row_siz
             memcpy(g, m + rs * (size_t)r, 16 * rs);
             if (t == QLM_TYPE_Q4_K_R16) qlm_q4_k_r16_from_q4_k(g, rs, m + rs * (size_t)r, n_in);
             else if (t == QLM_TYPE_Q4_0_R16) qlm_q4_0_r16_from_q4_0(g, rs, m + rs * (size_t)r, n_in);
+            else if (t == QLM_TYPE_Q8_0_R16) qlm_q8_0_r16_from_q8_0(g, rs, m + rs * (size_t)r, n_in);
             else qlm_q6_k_r16_from_q6_k(g, rs, m + rs * (size_t)r, n_in);
         }
         free(g);

@@ -84,6 +84,16 @@ typedef struct {
     int8_t qs[QK8_0];
 } block_q8_0;
 
+/* Q8_0_R16 (qlm's own, in memory only): 16 Q8_0 rows interleaved as Q4_0_R16 is, one
+ * block per 8 blocks (256 values) of the 16 rows (qlm_q8_0_r16_from_q8_0):
+ *   d[j][r]         row r's scale of block j (0..7)
+ *   qs[j][g][r][4]  row r's qs[4 g .. 4 g + 3] of block j (g 0..7), each with its sign
+ *                   bit flipped (q + 128, unsigned, as vpdpbusd takes it) */
+typedef struct {
+    qlm_f16 d[8][16];
+    uint8_t qs[8][8][16][4];
+} block_q8_0_r16;
+
 /* Q8_1 (activations for Q4_1 / Q5_1): x = d * q; s = d * sum(q), precomputed so the
  * dot product can apply the weight block's min m once per block: sum(d*q * m) = m*s. */
 typedef struct {
@@ -195,6 +205,7 @@ _Static_assert(sizeof(block_q4_1) == 20, "block_q4_1 must be 20 bytes");
 _Static_assert(sizeof(block_q5_0) == 22, "block_q5_0 must be 22 bytes");
 _Static_assert(sizeof(block_q5_1) == 24, "block_q5_1 must be 24 bytes");
 _Static_assert(sizeof(block_q8_0) == 34, "block_q8_0 must be 34 bytes");
+_Static_assert(sizeof(block_q8_0_r16) == 128 * sizeof(block_q8_0), "block_q8_0_r16 must be 128 Q8_0 blocks");
 _Static_assert(sizeof(block_q8_1) == 36, "block_q8_1 must be 36 bytes");
 _Static_assert(sizeof(block_q4_k) == 144, "block_q4_k must be 144 bytes");
 _Static_assert(sizeof(block_q4_k_r16) == 16 * sizeof(block_q4_k), "block_q4_k_r16 must be 16 Q4_K blocks");

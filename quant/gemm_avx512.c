@@ -407,7 +407,7 @@ chunk_finish(const chunk_out *o, const prow *A, int c, __m512 *facc, const int N
     }
 }
 
-typedef enum { T_Q4_0, T_Q4_1, T_Q5_0, T_Q5_1, T_Q8_0, T_Q4_K, T_Q5_K, T_Q6_K, T_Q4_0_G8, T_Q4_K_R16, T_Q6_K_R16, T_Q4_0_R16 } qtype;
+typedef enum { T_Q4_0, T_Q4_1, T_Q5_0, T_Q5_1, T_Q8_0, T_Q4_K, T_Q5_K, T_Q6_K, T_Q4_0_G8, T_Q4_K_R16, T_Q6_K_R16, T_Q4_0_R16, T_Q8_0_R16 } qtype;
 
 static inline __attribute__((always_inline)) void
 gemv_chunk(qtype qt, const uint8_t *row, int c, int nb, const prow *A, __m512 *facc, const int NT, const bool full) {
@@ -425,7 +425,7 @@ gemv_chunk(qtype qt, const uint8_t *row, int c, int nb, const prow *A, __m512 *f
     case T_Q4_K: case T_Q5_K: break; /* chunk_kq_int, above */
     case T_Q6_K: chunk_q6_k(row, c, A, &o, NT); break;
     case T_Q4_0_G8: chunk_q4_0_g8(row, c, A, &o, NT, full); break;
-    case T_Q4_K_R16: case T_Q6_K_R16: case T_Q4_0_R16: break; /* gemv_r16, below */
+    case T_Q4_K_R16: case T_Q6_K_R16: case T_Q4_0_R16: case T_Q8_0_R16: break; /* gemv_r16, below */
     }
     const bool affine = qt == T_Q4_1 || qt == T_Q5_1 || qt == T_Q4_K || qt == T_Q5_K;
     chunk_finish(&o, A, c, facc, NT, affine);
@@ -452,7 +452,7 @@ gemv_r16(qtype qt, int64_t n, int nr, const uint8_t *w, const uint8_t *a, size_t
 static inline __attribute__((always_inline)) void
 gemv(qtype qt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride,
      float *y, int64_t ldy, const int NT) {
-    if (qt == T_Q4_K_R16 || qt == T_Q6_K_R16 || qt == T_Q4_0_R16) { /* rows interleaved: a loop of their own */
+    if (qt == T_Q4_K_R16 || qt == T_Q6_K_R16 || qt == T_Q4_0_R16 || qt == T_Q8_0_R16) { /* rows interleaved */
         gemv_r16(qt, n, nr, w, a, a_stride, y, ldy, NT);
         return;
     }
@@ -462,7 +462,7 @@ gemv(qtype qt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8
     static const int chunk_bytes[] = {[T_Q4_0] = 288, [T_Q4_1] = 320, [T_Q5_0] = 352, [T_Q5_1] = 384,
                                       [T_Q8_0] = 544, [T_Q4_K] = 288, [T_Q5_K] = 352, [T_Q6_K] = 210,
                                       [T_Q4_0_G8] = 288, [T_Q4_K_R16] = 288, [T_Q6_K_R16] = 210,
-                                      [T_Q4_0_R16] = 288};
+                                      [T_Q4_0_R16] = 288, [T_Q8_0_R16] = 544};
     const int cb = chunk_bytes[qt];
     prow A[3];
     QLM_UNROLL_FULL for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, B);
@@ -623,8 +623,9 @@ static inline int kq_sub_off(int j) { return 128 * (j / 4) + 32 * ((j % 4) / 2) 
  * (--repack) ran faster with their L2 prefetches nearer than PF_DIST: tg64 of
  * tl-q4_k_m.gguf / tl-q6_k.gguf, -rtr 1, 1 and 2 threads, alternating builds, 4 KiB
  * ahead 1.02-1.05x 8 KiB, 3 KiB the same as 4; Q4_0_R16 (tl-q4_0.gguf) 3 KiB 1.02x
- * 4 KiB, 1.07x 8 KiB (6 KiB as 8, 2 KiB as 4; dropping the L1 prefetch 0.93x). The
- * kernel bench (4 KiB pages, one 29 MiB matrix) could not tell them apart. */
+ * 4 KiB, 1.07x 8 KiB (6 KiB as 8, 2 KiB as 4; dropping the L1 prefetch 0.93x);
+ * Q8_0_R16 (tl-q8_0.gguf) 4 KiB as 3, 1.02-1.03x 6 KiB. The kernel bench (4 KiB pages,
+ * one 29 MiB matrix) could not tell them apart. */
 #define R16_DIST 4096
 #define R40_DIST 3072
 static inline __attribute__((always_inline)) void r16_prefetch(const block_q4_k_r16 *b, int i) {
@@ -801,6 +802,46 @@ r40_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int 
     }
 }
 
+/* ---- Q8_0_R16 matrix-vector: 16 Q8_0 rows interleaved (quant/blocks.h) -------------
+ *
+ * As Q4_0_R16 with levels already unsigned (q + 128, flipped when interleaved): block
+ * j's 8 lines are 8 vpdpbusd per token, in two chains (even and odd lines), the first
+ * starting at the prepared -128 sum(a); then one conversion, scale product and FMA. */
+static inline __attribute__((always_inline)) void r80_prefetch(const block_q8_0_r16 *b, int j) {
+    const char *p = (const char *)b + sizeof *b / 8 * (size_t)j;
+    QLM_UNROLL_FULL for (int o = 0; o < (int)sizeof *b / 8; o += 64) {
+        _mm_prefetch(p + R16_DIST + o, PF_HINT);
+        _mm_prefetch(p + PF_L1 + o, _MM_HINT_T0);
+    }
+}
+
+static inline __attribute__((always_inline)) void
+r80_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int NT) {
+    const block_q8_0_r16 *b = (const block_q8_0_r16 *)grp + s;
+    QLM_UNROLL_FULL for (int j = 0; j < 8; j++) {
+        r80_prefetch(b, j);
+        const size_t blk = 8 * (size_t)s + (size_t)j;
+        __m512i a0[3], a1[3];
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
+            a0[t] = _mm512_set1_epi32(((const int32_t *)A[t].e)[blk]);
+            a1[t] = zero();
+        }
+        QLM_UNROLL_FULL for (int g = 0; g < 8; g++) {
+            const __m512i q = _mm512_loadu_si512(b->qs[j][g]);
+            QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
+                const int8_t *aq = A[t].q + 32 * blk + 4 * g; /* natural order */
+                if (g % 2) a1[t] = DPB(a1[t], q, aq);
+                else a0[t] = DPB(a0[t], q, aq);
+            }
+        }
+        const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->d[j]));
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
+            const __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(a0[t], a1[t])), _mm512_set1_ps(A[t].d[blk]));
+            facc[t] = _mm512_fmadd_ps(f, dw, facc[t]);
+        }
+    }
+}
+
 /* 16 rows (one group: n / 256 blocks from grp) x NT tokens -> y[t * ldy + 0..15].
  * The blocks in order, one stream (with the prefetches in place it streams faster than
  * the per-row loops' two: bench/RESULTS.md). */
@@ -811,20 +852,23 @@ gemv_r16_group(qtype qt, int64_t n, const uint8_t *grp, const prow *A, float *y,
     for (int64_t s = 0; s < n / QK_K; s++) {
         if (qt == T_Q6_K_R16) r6_block(grp, s, A, facc, NT);
         else if (qt == T_Q4_0_R16) r40_block(grp, s, A, facc, NT);
+        else if (qt == T_Q8_0_R16) r80_block(grp, s, A, facc, NT);
         else r16_block(grp, s, A, facc, NT);
     }
     QLM_UNROLL_FULL for (int t = 0; t < NT; t++) _mm512_storeu_ps(y + (size_t)t * ldy, facc[t]);
 }
 
-/* nr rows (a multiple of 16: groups are whole) x NT tokens, Q4_K_R16, Q6_K_R16 or Q4_0_R16 */
+/* nr rows (a multiple of 16: groups are whole) x NT tokens, an R16 type */
 static inline __attribute__((always_inline)) void
 gemv_r16(qtype qt, int64_t n, int nr, const uint8_t *w, const uint8_t *a, size_t a_stride, float *y, int64_t ldy,
          const int NT) {
     const bool q6 = qt == T_Q6_K_R16;
     prow A[3];
     QLM_UNROLL_FULL for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, q6 ? 16 : 32);
-    const size_t group_bytes = (q6 ? sizeof(block_q6_k_r16) : qt == T_Q4_0_R16 ? sizeof(block_q4_0_r16)
-                                                                                : sizeof(block_q4_k_r16)) * (size_t)(n / QK_K);
+    const size_t group_bytes = (q6                 ? sizeof(block_q6_k_r16)
+                                : qt == T_Q4_0_R16 ? sizeof(block_q4_0_r16)
+                                : qt == T_Q8_0_R16 ? sizeof(block_q8_0_r16)
+                                                   : sizeof(block_q4_k_r16)) * (size_t)(n / QK_K);
     for (int r = 0; r < nr; r += 16) gemv_r16_group(qt, n, w + group_bytes * (size_t)(r / 16), A, y + r, ldy, NT);
 }
 
@@ -1064,6 +1108,11 @@ static void unpack_q4_0_r16(const void *blk, uint8_t *lv, float *ws, float *wm) 
     (void)blk, (void)lv, (void)ws, (void)wm;
 }
 
+/* Q8_0_R16, as unpack_q4_k_r16: a name only (repack_q8_0_r16, repack_bf16_q8_0_r16). */
+static void unpack_q8_0_r16(const void *blk, uint8_t *lv, float *ws, float *wm) {
+    (void)blk, (void)lv, (void)ws, (void)wm;
+}
+
 /* Q6_K_R16, as unpack_q4_k_r16: a name only (repack_q6_k_r16, repack_bf16_q6_k_r16). */
 static void unpack_q6_k_r16(const void *blk, uint8_t *lv, float *ws, float *wm) {
     (void)blk, (void)lv, (void)ws, (void)wm;
@@ -1173,6 +1222,21 @@ static void repack_q4_0_r16(const uint8_t *w, int nb, uint8_t *panel) {
     }
 }
 
+/* Q8_0_R16 panels, straight from the group: block j's record is its 8 lines as they are
+ * (q + 128, lane = row: what unpack_q8_0 and the transposes make from 16 Q8_0 rows) and
+ * the rows' d as floats. */
+static void repack_q8_0_r16(const uint8_t *w, int nb, uint8_t *panel) {
+    const size_t rec = REC_BYTES(8, false);
+    for (int u = 0; u < nb / 8; u++) {
+        const block_q8_0_r16 *b = (const block_q8_0_r16 *)w + u;
+        for (int j = 0; j < 8; j++) {
+            uint8_t *pr = panel + rec * (size_t)(8 * u + j);
+            for (int g = 0; g < 8; g++) _mm512_store_si512(pr + 64 * g, _mm512_loadu_si512(b->qs[j][g]));
+            _mm512_store_ps(pr + 512, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->d[j])));
+        }
+    }
+}
+
 /* The 16 sub-block scales of the 16 rows of a Q6_K_R16 block as floats, ws[j] lane r =
  * d[r] * sc[j][r]: the product unpack_q6_k forms for a Q6_K row. */
 static inline void r6_unit_scales(const block_q6_k_r16 *b, __m512 ws[16]) {
@@ -1219,6 +1283,10 @@ static void repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t
     }
     if (unpack == unpack_q4_0_r16) {
         repack_q4_0_r16(w, nb, panel);
+        return;
+    }
+    if (unpack == unpack_q8_0_r16) {
+        repack_q8_0_r16(w, nb, panel);
         return;
     }
     _Alignas(64) uint8_t lv[16][UNIT_MAX];
@@ -1362,6 +1430,7 @@ DEFINE_GEMM(gemm_q5_k, T_Q5_K, ORD_KQ, 8, true, unpack_q5_k, 32, 256, sizeof(blo
 #define ORDER ORD_NAT32
 #define AFF false
 DEFINE_GEMM(gemm_q8_0, T_Q8_0, ORD_NAT32, 8, false, unpack_q8_0, 32, 32, sizeof(block_q8_0), 128, false)
+DEFINE_GEMM(gemm_q8_0_r16, T_Q8_0_R16, ORD_NAT32, 8, false, unpack_q8_0_r16, 32, 256, 8 * sizeof(block_q8_0), 128, false)
 #undef ORDER
 #undef J_
 #define ORDER ORD_NAT16
@@ -1472,8 +1541,28 @@ static void repack_bf16_q4_0_r16(const uint8_t *w, int64_t n, uint8_t *panel) {
     }
 }
 
+/* Q8_0_R16 bf16 panels, straight from the group: block j's tile from its 8 lines, each
+ * value (q + 128) * d + (-128 d) in one FMA (-128 d exact), so q * d rounded once, as
+ * qlm_amx_bf16_pack_levels rounds it from the Q8_0 rows. */
+static void repack_bf16_q8_0_r16(const uint8_t *w, int64_t n, uint8_t *panel) {
+    _Alignas(64) float ws[16], wm[16];
+    for (int64_t u = 0; u < n / QK_K; u++) {
+        const block_q8_0_r16 *b = (const block_q8_0_r16 *)w + u;
+        for (int j = 0; j < 8; j++) {
+            const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->d[j]));
+            _mm512_store_ps(ws, d);
+            _mm512_store_ps(wm, _mm512_mul_ps(d, _mm512_set1_ps(-128.0f)));
+            qlm_amx_bf16_pack_lanes(b->qs[j][0][0], ws, wm, ws, wm, panel + 1024 * (size_t)(8 * u + j));
+        }
+    }
+}
+
 static inline __attribute__((always_inline)) void
 repack_bf16(const uint8_t *w, size_t w_stride, int nrows, int64_t n, const tiles_type *tt, uint8_t *panel) {
+    if (tt->unpack == unpack_q8_0_r16) { /* nrows is 16: only whole groups are made */
+        repack_bf16_q8_0_r16(w, n, panel);
+        return;
+    }
     if (tt->unpack == unpack_q4_0_r16) { /* nrows is 16: only whole groups are made */
         repack_bf16_q4_0_r16(w, n, panel);
         return;
@@ -1517,6 +1606,7 @@ static void tiles_fallback(int64_t n, int nr, int nt, const uint8_t *w, size_t w
     block_q4_k rows16[16]; /* Q4_K_R16: one block of the group back as its 16 rows */
     block_q6_k rows6[16];  /* Q6_K_R16 */
     block_q4_0 rows0[16 * 8]; /* Q4_0_R16: 16 rows of 8 blocks */
+    block_q8_0 rows8[16 * 8]; /* Q8_0_R16 */
     for (int r = 0; r < nr; r++)
         for (int t = 0; t < nt; t++) {
             const uint16_t *at = (const uint16_t *)(a + (size_t)t * a_stride);
@@ -1530,6 +1620,10 @@ static void tiles_fallback(int64_t n, int nr, int nt, const uint8_t *w, size_t w
                     const size_t group = sizeof(block_q4_0_r16) * (size_t)(n / QK_K) * (size_t)(r / 16);
                     qlm_q4_0_r16_to_q4_0(w + group + sizeof(block_q4_0_r16) * (size_t)u, rows0, 8 * sizeof(block_q4_0), QK_K);
                     for (int j = 0; j < 8; j++) unpack_q4_0(&rows0[8 * (r % 16) + j], lv + 32 * j, ws + j, wm);
+                } else if (tt->unpack == unpack_q8_0_r16) {
+                    const size_t group = sizeof(block_q8_0_r16) * (size_t)(n / QK_K) * (size_t)(r / 16);
+                    qlm_q8_0_r16_to_q8_0(w + group + sizeof(block_q8_0_r16) * (size_t)u, rows8, 8 * sizeof(block_q8_0), QK_K);
+                    for (int j = 0; j < 8; j++) unpack_q8_0(&rows8[8 * (r % 16) + j], lv + 32 * j, ws + j, wm);
                 } else if (tt->unpack == unpack_q6_k_r16) {
                     const size_t group = sizeof(block_q6_k_r16) * (size_t)(n / QK_K) * (size_t)(r / 16);
                     unpack_q6_k(r6_rows(w + group, u, rows6) + sizeof(block_q6_k) * (size_t)(r % 16), lv, ws, wm);
@@ -1593,6 +1687,7 @@ DEFINE_TILES(tiles_q4_1, unpack_q4_1, 32, 32, block_q4_1, 0, true)
 DEFINE_TILES(tiles_q5_0, unpack_q5_0, 32, 32, block_q5_0, 16, false)
 DEFINE_TILES(tiles_q5_1, unpack_q5_1, 32, 32, block_q5_1, 0, true)
 DEFINE_TILES(tiles_q8_0, unpack_q8_0, 32, 32, block_q8_0, 128, false)
+DEFINE_TILES(tiles_q8_0_r16, unpack_q8_0_r16, 32, 256, block_q8_0[8], 128, false)
 DEFINE_TILES(tiles_q4_k, unpack_q4_k, 32, 256, block_q4_k, 0, true)
 DEFINE_TILES(tiles_q4_k_r16, unpack_q4_k_r16, 32, 256, block_q4_k, 0, true)
 DEFINE_TILES(tiles_q5_k, unpack_q5_k, 32, 256, block_q5_k, 0, true)
@@ -1891,6 +1986,8 @@ void qlm_avx512_fill_gemm(qlm_kernels *k) {
     k->gemm[QLM_TYPE_Q5_1] = gemm_q5_1;
     k->gemm_prep[QLM_TYPE_Q8_0] = qlm_x86_prep_q8_0;
     k->gemm[QLM_TYPE_Q8_0] = gemm_q8_0;
+    k->gemm_prep[QLM_TYPE_Q8_0_R16] = qlm_x86_prep_q8_0;
+    k->gemm[QLM_TYPE_Q8_0_R16] = gemm_q8_0_r16;
     k->gemm_prep[QLM_TYPE_Q4_K] = qlm_x86_prep_q4_k;
     k->gemm[QLM_TYPE_Q4_K] = gemm_q4_k;
     k->gemm_prep[QLM_TYPE_Q4_K_R16] = qlm_x86_prep_q4_k; /* Q4_K's activations */
@@ -1920,6 +2017,7 @@ void qlm_avx512_fill_gemm(qlm_kernels *k) {
         k->gemm_tiles[QLM_TYPE_Q5_0] = tiles_q5_0;
         k->gemm_tiles[QLM_TYPE_Q5_1] = tiles_q5_1;
         k->gemm_tiles[QLM_TYPE_Q8_0] = tiles_q8_0;
+        k->gemm_tiles[QLM_TYPE_Q8_0_R16] = tiles_q8_0_r16;
         k->gemm_tiles[QLM_TYPE_Q4_K] = tiles_q4_k;
         k->gemm_tiles[QLM_TYPE_Q4_K_R16] = tiles_q4_k_r16;
         k->gemm_tiles[QLM_TYPE_Q5_K] = tiles_q5_k;

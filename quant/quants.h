@@ -42,6 +42,9 @@ void qlm_q4_0_g8_from_q4_0(const void *src, void *dst, int64_t n);
  * n / 256 Q4_0_R16 blocks at dst, and back. src and dst must not overlap. */
 void qlm_q4_0_r16_from_q4_0(const void *rows, size_t row_bytes, void *dst, int64_t n);
 void qlm_q4_0_r16_to_q4_0(const void *src, void *rows, size_t row_bytes, int64_t n);
+/* The same for Q8_0 and Q8_0_R16 (levels stored with the sign bit flipped). */
+void qlm_q8_0_r16_from_q8_0(const void *rows, size_t row_bytes, void *dst, int64_t n);
+void qlm_q8_0_r16_to_q8_0(const void *src, void *rows, size_t row_bytes, int64_t n);
 /* 16 Q4_K rows of n weights (row_bytes apart; n a multiple of 256) interleaved as n / 256
  * Q4_K_R16 blocks at dst, and back. src and dst must not overlap. */
 void qlm_q4_k_r16_from_q4_k(const void *rows, size_t row_bytes, void *dst, int64_t n);

@@ -362,7 +362,7 @@ static double kq_term_mag(const block_q4_k *x, int64_t n, const float *a) {
 }
 
 /* The terms a row's dot product sums in floats: kq_term_mag for Q4_K, sum |w a| of the
- * dequantized weights for Q6_K and Q4_0 (symmetric: no min term to cancel). */
+ * dequantized weights for Q6_K, Q4_0 and Q8_0 (symmetric: no min term to cancel). */
 static double r16_term_mag(qlm_type tk, const uint8_t *row, int64_t n, const float *a, float *wd) {
     if (tk == QLM_TYPE_Q4_K) return kq_term_mag((const block_q4_k *)row, n, a);
     qlm_type_get(tk)->to_float(row, wd, n);
@@ -371,15 +371,18 @@ static double r16_term_mag(qlm_type tk, const uint8_t *row, int64_t n, const flo
     return mag;
 }
 
-/* Q4_K_R16, Q6_K_R16 and Q4_0_R16 (16 rows interleaved, built by --repack) against
- * Q4_K, Q6_K and Q4_0 on the rows they came from: the matrix-vector loop (1-3 tokens, and any count
+/* Q4_K_R16, Q6_K_R16, Q4_0_R16 and Q8_0_R16 (16 rows interleaved, built by --repack)
+ * against Q4_K, Q6_K, Q4_0 and Q8_0 on the rows they came from: the matrix-vector loop (1-3 tokens, and any count
  * without scratch) within 1e-5 of the scalar vec_dot relative to the terms summed
  * (r16_term_mag) (the integer sums are the same; the float order is its own); the
  * panel paths (7+ tokens: VNNI or AMX int8 panels, bf16 tiles) to the bit the plain
  * type's results, since the panels they build are the same. */
 static void test_gemm_r16(const qlm_kernels *k, const char *isa, const char *variant, qlm_type t) {
     const qlm_kernels *s = qlm_kernels_scalar();
-    const qlm_type tk = t == QLM_TYPE_Q4_K_R16 ? QLM_TYPE_Q4_K : t == QLM_TYPE_Q6_K_R16 ? QLM_TYPE_Q6_K : QLM_TYPE_Q4_0;
+    const qlm_type tk = t == QLM_TYPE_Q4_K_R16   ? QLM_TYPE_Q4_K
+                        : t == QLM_TYPE_Q6_K_R16 ? QLM_TYPE_Q6_K
+                        : t == QLM_TYPE_Q4_0_R16 ? QLM_TYPE_Q4_0
+                                                 : QLM_TYPE_Q8_0;
     const qlm_type vdt = qlm_type_get(tk)->vec_dot_type; /* Q8_K; Q8_0 for Q4_0 */
     const char *tn = qlm_type_get(t)->name, *tkn = qlm_type_get(tk)->name;
     t_case("%s%s: gemm %s vs scalar %s vec_dot (rel <= 1e-5 of the terms), panels == %s's bits", isa, variant, tn, tkn,
@@ -404,7 +407,8 @@ static void test_gemm_r16(const qlm_kernels *k, const char *isa, const char *var
                 for (int r = 0; r < rows; r += 16) {
                     if (tk == QLM_TYPE_Q4_K) qlm_q4_k_r16_from_q4_k(wk + rs * r, rs, wr + rs * r, n);
                     else if (tk == QLM_TYPE_Q6_K) qlm_q6_k_r16_from_q6_k(wk + rs * r, rs, wr + rs * r, n);
-                    else qlm_q4_0_r16_from_q4_0(wk + rs * r, rs, wr + rs * r, n);
+                    else if (tk == QLM_TYPE_Q4_0) qlm_q4_0_r16_from_q4_0(wk + rs * r, rs, wr + rs * r, n);
+                    else qlm_q8_0_r16_from_q8_0(wk + rs * r, rs, wr + rs * r, n);
                 }
                 fill_data(x, n * ntok, 1.0);
                 const size_t as = qlm_gemm_act_size(t, n);
@@ -997,8 +1001,8 @@ static void test_repack(const char *isa) {
     qlm_isa_set(saved, NULL);
 }
 
-/* qlm_model_params.repack on small random Q4_K, Q6_K and Q4_K_M models: where the
- * path has the R16 loops, every Q4_K and Q6_K matrix whose rows come in 16s is
+/* qlm_model_params.repack on small random Q4_K, Q6_K, Q4_K_M and Q8_0 models: where the
+ * path has the R16 loops, every Q4_K, Q6_K and Q8_0 matrix whose rows come in 16s is
  * interleaved (q k v o gate up down: the 300-row head is not); a 70-token batch gives
  * the mapped model's logits to the bit (the panels built from the groups are the plain
  * types'), and 6 single tokens after it agree within float rounding (the matrix-vector
@@ -1026,7 +1030,8 @@ static void test_interleave(const char *isa, const char *type) {
             const qlm_gguf_tinfo *ti = &g->tensors[i];
             const bool layer = !strncmp(ti->name, "blk.", 4) && strstr(ti->name, "norm") == NULL;
             const bool loop = (ti->type == QLM_TYPE_Q4_K && k->gemm[QLM_TYPE_Q4_K_R16]) ||
-                              (ti->type == QLM_TYPE_Q6_K && k->gemm[QLM_TYPE_Q6_K_R16]);
+                              (ti->type == QLM_TYPE_Q6_K && k->gemm[QLM_TYPE_Q6_K_R16]) ||
+                              (ti->type == QLM_TYPE_Q8_0 && k->gemm[QLM_TYPE_Q8_0_R16] && ti->ne[0] % 256 == 0);
             want += layer && loop && ti->ne[1] % 16 == 0;
         }
         qlm_gguf_close(g);
@@ -1175,6 +1180,7 @@ int main(void) {
         test_gemm_r16(k, ISAS[i], "", QLM_TYPE_Q4_K_R16);
         test_gemm_r16(k, ISAS[i], "", QLM_TYPE_Q6_K_R16);
         test_gemm_r16(k, ISAS[i], "", QLM_TYPE_Q4_0_R16);
+        test_gemm_r16(k, ISAS[i], "", QLM_TYPE_Q8_0_R16);
         test_gemm_tiles(k, ISAS[i]);
 #if defined(__x86_64__)
         /* on AMX machines the AVX-512 kernels use tiles for 16+ tokens: test both */
@@ -1185,6 +1191,7 @@ int main(void) {
             test_gemm_r16(k, ISAS[i], " (AMX off)", QLM_TYPE_Q4_K_R16);
             test_gemm_r16(k, ISAS[i], " (AMX off)", QLM_TYPE_Q6_K_R16);
             test_gemm_r16(k, ISAS[i], " (AMX off)", QLM_TYPE_Q4_0_R16);
+            test_gemm_r16(k, ISAS[i], " (AMX off)", QLM_TYPE_Q8_0_R16);
             test_matmul(k, ISAS[i]);
             qlm_avx512_use_amx = true;
         }
@@ -1209,6 +1216,7 @@ int main(void) {
             test_interleave(ISAS[i], "Q6_K");
             test_interleave(ISAS[i], "Q4_K_M");
         }
+        if (k->gemm[QLM_TYPE_Q8_0_R16]) test_interleave(ISAS[i], "Q8_0");
     }
     return t_done();
 }

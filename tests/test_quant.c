@@ -960,6 +960,35 @@ static void test_q4_0_r16(void) {
     free(rows); free(back); free(g);
 }
 
+/* ---- Q8_0_R16: 16 Q8_0 rows interleaved (--repack on AVX-512) --------------------- */
+
+/* Random Q8_0 bytes (levels -128..127 included) interleaved and back give the same
+ * bytes; a hand-placed level lands where quant/blocks.h says, sign bit flipped. */
+static void test_q8_0_r16(void) {
+    t_case("Q8_0_R16: 16 rows interleaved and back are the same bytes; the documented places");
+    enum { NSB = 2, N = NSB * 256 };
+    const size_t rb = NSB * 8 * sizeof(block_q8_0);
+    uint8_t *rows = malloc(16 * rb), *back = malloc(16 * rb);
+    block_q8_0_r16 *g = malloc(NSB * sizeof *g);
+    rng_seed(97);
+    for (size_t i = 0; i < 16 * rb; i++) rows[i] = (uint8_t)rng_u32();
+    /* row 9, super-block 1, block 3: d = 0x3456, qs[4 * 5 + 1] = -100 */
+    block_q8_0 *x = (block_q8_0 *)(rows + 9 * rb) + 8 * 1 + 3;
+    x->d = 0x3456;
+    x->qs[4 * 5 + 1] = -100;
+    qlm_q8_0_r16_from_q8_0(rows, rb, g, N);
+    qlm_q8_0_r16_to_q8_0(g, back, rb, N);
+    T_CHECK(memcmp(rows, back, 16 * rb) == 0, "round trip changed the bytes");
+    const uint8_t *b = (const uint8_t *)&g[1];
+    /* d[j][r] at 2 (16 j + r); qs[j][g][r][i] at 256 + 512 j + 64 g + 4 r + i */
+    uint16_t d;
+    memcpy(&d, b + 2 * (16 * 3 + 9), 2);
+    T_CHECK(d == 0x3456, "d of row 9, block 3: %04x", d);
+    T_CHECK(b[256 + 512 * 3 + 64 * 5 + 4 * 9 + 1] == 28, "level -100 of block 3, line 5, row 9 as -100 + 128: %d",
+            b[256 + 512 * 3 + 64 * 5 + 4 * 9 + 1]);
+    free(rows); free(back); free(g);
+}
+
 /* ---- Q6_K_R16: 16 Q6_K rows interleaved -------------------------------------------- */
 
 /* Random Q6_K bytes interleaved and back give the same bytes, with the group starting
@@ -1018,5 +1047,6 @@ int main(void) {
     test_q4_k_r16();
     test_q6_k_r16();
     test_q4_0_r16();
+    test_q8_0_r16();
     return t_done();
 }
