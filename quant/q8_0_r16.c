@@ -14,7 +14,12 @@ void qlm_q8_0_r16_from_q8_0(const void *rows, size_t row_bytes, void *dst, int64
             const block_q8_0 *x = (const block_q8_0 *)((const uint8_t *)rows + (size_t)r * row_bytes) + 8 * s;
             for (int j = 0; j < 8; j++) {
                 g->d[j][r] = x[j].d;
-                for (int i = 0; i < 32; i++) g->qs[j][i / 4][r][i % 4] = (uint8_t)x[j].qs[i] ^ 0x80;
+                for (int q = 0; q < 8; q++) { /* 4 levels at a time, sign bits flipped */
+                    uint32_t v;
+                    memcpy(&v, x[j].qs + 4 * q, 4);
+                    v ^= 0x80808080u;
+                    memcpy(g->qs[j][q][r], &v, 4);
+                }
             }
         }
     }
@@ -28,7 +33,12 @@ void qlm_q8_0_r16_to_q8_0(const void *src, void *rows, size_t row_bytes, int64_t
             block_q8_0 *x = (block_q8_0 *)((uint8_t *)rows + (size_t)r * row_bytes) + 8 * s;
             for (int j = 0; j < 8; j++) {
                 x[j].d = g->d[j][r];
-                for (int i = 0; i < 32; i++) x[j].qs[i] = (int8_t)(g->qs[j][i / 4][r][i % 4] ^ 0x80);
+                for (int q = 0; q < 8; q++) {
+                    uint32_t v;
+                    memcpy(&v, g->qs[j][q][r], 4);
+                    v ^= 0x80808080u;
+                    memcpy(x[j].qs + 4 * q, &v, 4);
+                }
             }
         }
     }
