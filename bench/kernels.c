@@ -33,7 +33,7 @@ static double now_s(void) {
 /* Q4_0_G8 and the R16 types: the in-memory layouts of --repack
  * (never in a file), beside Q4_0, Q4_K and Q6_K to compare */
 static const qlm_type TYPES[] = {QLM_TYPE_Q4_0, QLM_TYPE_Q4_0_G8, QLM_TYPE_Q4_0_R16, QLM_TYPE_Q4_1, QLM_TYPE_Q5_0, QLM_TYPE_Q5_1,
-                                 QLM_TYPE_Q8_0, QLM_TYPE_Q8_0_R16, QLM_TYPE_Q4_K, QLM_TYPE_Q4_K_R16, QLM_TYPE_Q5_K, QLM_TYPE_Q6_K,
+                                 QLM_TYPE_Q8_0, QLM_TYPE_Q8_0_R16, QLM_TYPE_Q4_K, QLM_TYPE_Q4_K_R16, QLM_TYPE_Q5_K, QLM_TYPE_Q5_K_R16, QLM_TYPE_Q6_K,
                                  QLM_TYPE_Q6_K_R16,                                  QLM_TYPE_F16, QLM_TYPE_BF16, QLM_TYPE_F32};
 static const char *const ISAS[] = {"scalar", "avx2", "avxvnni", "avx512", "neon"};
 
@@ -167,7 +167,8 @@ static const char *pct(char buf[16], double v, double ceiling) {
  * repeated (the values do not change the speed; quantizing hundreds of MiB with the
  * K-quant search would take minutes). */
 static bool is_r16(qlm_type t) {
-    return t == QLM_TYPE_Q4_K_R16 || t == QLM_TYPE_Q6_K_R16 || t == QLM_TYPE_Q4_0_R16 || t == QLM_TYPE_Q8_0_R16;
+    return t == QLM_TYPE_Q4_K_R16 || t == QLM_TYPE_Q6_K_R16 || t == QLM_TYPE_Q4_0_R16 || t == QLM_TYPE_Q8_0_R16 ||
+           t == QLM_TYPE_Q5_K_R16;
 }
 
 static void *make_matrix(qlm_type t, int64_t n_in, int64_t rows, size_t *row_size) {
@@ -178,6 +179,7 @@ static void *make_matrix(qlm_type t, int64_t n_in, int64_t rows, size_t *row_siz
                                              : t == QLM_TYPE_Q6_K_R16 ? QLM_TYPE_Q6_K
                                              : t == QLM_TYPE_Q4_0_R16 ? QLM_TYPE_Q4_0
                                              : t == QLM_TYPE_Q8_0_R16 ? QLM_TYPE_Q8_0
+                                             : t == QLM_TYPE_Q5_K_R16 ? QLM_TYPE_Q5_K
                                                                       : t);
     size_t rs = qlm_row_size(t, n_in);
     uint8_t *m = aligned_alloc(64, (rs * (size_t)rows + 63) / 64 * 64);
@@ -202,6 +204,7 @@ static void *make_matrix(qlm_type t, int64_t n_in, int64_t rows, size_t *row_siz
             if (t == QLM_TYPE_Q4_K_R16) qlm_q4_k_r16_from_q4_k(g, rs, m + rs * (size_t)r, n_in);
             else if (t == QLM_TYPE_Q4_0_R16) qlm_q4_0_r16_from_q4_0(g, rs, m + rs * (size_t)r, n_in);
             else if (t == QLM_TYPE_Q8_0_R16) qlm_q8_0_r16_from_q8_0(g, rs, m + rs * (size_t)r, n_in);
+            else if (t == QLM_TYPE_Q5_K_R16) qlm_q5_k_r16_from_q5_k(g, rs, m + rs * (size_t)r, n_in);
             else qlm_q6_k_r16_from_q6_k(g, rs, m + rs * (size_t)r, n_in);
         }
         free(g);

@@ -138,7 +138,7 @@ int cmd_run(int argc, char **argv) {
                 o.kv == QLM_KV_F16 ? "f16" : "f32", qlm_isa_name(), *qlm_isa_detail() ? " (" : "",
                 qlm_isa_detail(), *qlm_isa_detail() ? ")" : "");
     if (o.verbose && o.repack)
-        fprintf(stderr, "qlm: %d weight matrices rearranged (Q4_K, Q6_K, Q4_0, Q8_0 to their R16 layouts, or Q4_0 "
+        fprintf(stderr, "qlm: %d weight matrices rearranged (Q4_K, Q5_K, Q6_K, Q4_0, Q8_0 to their R16 layouts, or Q4_0 "
                 "to Q4_0_G8, where the kernels have loops for them)\n", md.n_repacked);
 
     /* tokens: [BOS] + prompt */

@@ -44,7 +44,8 @@ typedef enum {
     QLM_TYPE_Q6_K_R16 = 42,
     QLM_TYPE_Q4_0_R16 = 43,
     QLM_TYPE_Q8_0_R16 = 44,
-    QLM_TYPE_COUNT = 45 /* table size: ids below this may have a name */
+    QLM_TYPE_Q5_K_R16 = 45,
+    QLM_TYPE_COUNT = 46 /* table size: ids below this may have a name */
 } qlm_type;
 
 /* Convert n values (n a multiple of blck_size) between a block format and f32. */

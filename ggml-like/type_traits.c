@@ -39,6 +39,9 @@ static const qlm_type_traits TRAITS[QLM_TYPE_COUNT] = {
     /* and for 16 Q8_0 rows (8 blocks per row and group) */
     [QLM_TYPE_Q8_0_R16] = { .name = "Q8_0_R16", .blck_size = QK_K, .type_size = 8 * sizeof(block_q8_0),
                             .is_quantized = true, .internal = true },
+    /* and 16 Q5_K rows */
+    [QLM_TYPE_Q5_K_R16] = { .name = "Q5_K_R16", .blck_size = QK_K, .type_size = sizeof(block_q5_k),
+                            .is_quantized = true, .internal = true },
     /* activation-only formats: no dot of their own */
     [QLM_TYPE_Q8_1] = { BLOCK("Q8_1", QK8_1, block_q8_1), .supported = true,
                         .to_float = qlm_dequant_q8_1, .from_float = qlm_quant_q8_1_ref,

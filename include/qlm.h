@@ -99,16 +99,16 @@ typedef struct {
     bool no_mmap;
     /* Implies no_mmap. Weight matrices are rearranged in place into qlm's own layouts
      * (no file holds them) where the active kernels have loops for them:
-     *  - Q4_K, Q6_K, Q4_0 and Q8_0 matrices whose rows come in whole groups of 16
-     *    (Q4_0, Q8_0: of a multiple of 256 values): 16 rows interleaved (Q4_K_R16,
-     *    Q6_K_R16, Q4_0_R16, Q8_0_R16; AVX-512, and Q4_K_R16 on AVX-VNNI), one row per
-     *    vector lane, so the matrix-vector loop needs no horizontal sums;
+     *  - Q4_K, Q5_K, Q6_K, Q4_0 and Q8_0 matrices whose rows come in whole groups of
+     *    16 (Q4_0, Q8_0: of a multiple of 256 values): 16 rows interleaved (Q4_K_R16,
+     *    Q5_K_R16, Q6_K_R16, Q4_0_R16, Q8_0_R16; AVX-512, and Q4_K_R16 on AVX-VNNI), one
+     *    row per vector lane, so the matrix-vector loop needs no horizontal sums;
      *  - other Q4_0 matrices whose rows are a multiple of 256 values, and all of them
      *    on AVX2 and AVX-VNNI: 8 blocks at a time with their scales in front (Q4_0_G8).
      * The same weights and results (prompts to the bit, generation within float
      * rounding); generation faster: in cache the loops are 1.3-1.4x (Q4_0_G8),
-     * 1.7-1.9x (Q4_K_R16, Q6_K_R16 on AVX-512; 1.4x on AVX-VNNI), 1.7x (Q4_0_R16) and
-     * 2.1x (Q8_0_R16) the per-row ones, streamed from memory 1.0-1.12x on AVX-512, end
+     * 1.7-1.9x (Q4_K_R16, Q6_K_R16 on AVX-512; 1.4x on AVX-VNNI), 1.5x (Q5_K_R16),
+     * 1.7x (Q4_0_R16) and 2.1x (Q8_0_R16) the per-row ones, streamed from memory 1.0-1.12x on AVX-512, end
      * to end 1.02-1.08x over the previous layouts (bench/RESULTS.md).
      * RSS stays the file size; loading takes longer (the rearranging, on up to 4
      * threads: ~0.1 s per GB here);

@@ -279,17 +279,18 @@ static bool regroup(qlm_tensor *t, const qlm_tensor *tok_embd) {
     return true;
 }
 
-/* A Q4_K, Q6_K, Q4_0 or Q8_0 matrix whose rows come in whole groups of 16 (and Q4_0's
- * and Q8_0's in whole super-blocks of 256) interleaved in place as the R16 type
+/* A Q4_K, Q5_K, Q6_K, Q4_0 or Q8_0 matrix whose rows come in whole groups of 16 (and
+ * Q4_0's and Q8_0's in whole super-blocks of 256) interleaved in place as its R16 type
  * (the same bytes per 16 rows, through a copy of each group's rows; Q6_K_R16's layout
  * depends on where its blocks lie, so they are made in place). The kernels' threads
  * take rows 16 at a time, so a group is never split. 1: done, 0: left as it is (or no
  * loop for it: r16 names the types that have one, in that order), -1: out of memory. */
-static int interleave(qlm_tensor *t, const qlm_tensor *tok_embd, const bool r16[4]) {
+static int interleave(qlm_tensor *t, const qlm_tensor *tok_embd, const bool r16[5]) {
     const bool q4 = t->type == QLM_TYPE_Q4_K && r16[0], q6 = t->type == QLM_TYPE_Q6_K && r16[1];
+    const bool q5 = t->type == QLM_TYPE_Q5_K && r16[4];
     const bool q40 = t->type == QLM_TYPE_Q4_0 && r16[2] && t->ne[0] % 256 == 0;
     const bool q80 = t->type == QLM_TYPE_Q8_0 && r16[3] && t->ne[0] % 256 == 0;
-    if (!t->data || !(q4 || q6 || q40 || q80) || t->ne[1] % 16 || t->data == tok_embd->data) return 0;
+    if (!t->data || !(q4 || q5 || q6 || q40 || q80) || t->ne[1] % 16 || t->data == tok_embd->data) return 0;
     const size_t group = 16 * t->row_size;
     uint8_t *d = (uint8_t *)t->data, *tmp = malloc(group); /* the caller made the weights writable */
     if (!tmp) return -1;
@@ -298,11 +299,13 @@ static int interleave(qlm_tensor *t, const qlm_tensor *tok_embd, const bool r16[
         uint8_t *dst = d + (size_t)r * t->row_size;
         if (q4) qlm_q4_k_r16_from_q4_k(tmp, t->row_size, dst, t->ne[0]);
         else if (q6) qlm_q6_k_r16_from_q6_k(tmp, t->row_size, dst, t->ne[0]);
+        else if (q5) qlm_q5_k_r16_from_q5_k(tmp, t->row_size, dst, t->ne[0]);
         else if (q40) qlm_q4_0_r16_from_q4_0(tmp, t->row_size, dst, t->ne[0]);
         else qlm_q8_0_r16_from_q8_0(tmp, t->row_size, dst, t->ne[0]);
     }
     free(tmp);
-    t->type = q4 ? QLM_TYPE_Q4_K_R16 : q6 ? QLM_TYPE_Q6_K_R16 : q40 ? QLM_TYPE_Q4_0_R16 : QLM_TYPE_Q8_0_R16;
+    t->type = q4 ? QLM_TYPE_Q4_K_R16 : q5 ? QLM_TYPE_Q5_K_R16 : q6 ? QLM_TYPE_Q6_K_R16 : q40 ? QLM_TYPE_Q4_0_R16
+                                                                                    : QLM_TYPE_Q8_0_R16;
     return 1;
 }
 
@@ -312,7 +315,7 @@ typedef struct {
     qlm_tensor **mats;
     int n_mats;
     const qlm_tensor *tok_embd;
-    bool g8, r16[4];
+    bool g8, r16[5];
     atomic_int next, done, oom;
 } rearrange_job;
 
@@ -329,7 +332,7 @@ static void rearrange_task(void *arg, int ith, int nth) {
 }
 
 /* qlm_model_params.repack: Q4_0 matrices to Q4_0_R16 (or, where its loop or the shape
- * is missing, Q4_0_G8), Q4_K, Q6_K and Q8_0 ones to Q4_K_R16, Q6_K_R16 and Q8_0_R16,
+ * is missing, Q4_0_G8), Q4_K, Q5_K, Q6_K and Q8_0 ones to their R16 types,
  * where the active kernels have matrix loops for them. Moving the bytes is
  * bound by memory, so up to 4 threads share it (2 cores here: tl-q4_k_m's load 316-327
  * -> 252-270 ms). */
@@ -337,8 +340,9 @@ static qlm_status repack_weights(qlm_model *m, qlm_error *err) {
     const qlm_kernels *k = qlm_kernels_active();
     rearrange_job j = {.tok_embd = &m->tok_embd, .g8 = k->gemm[QLM_TYPE_Q4_0_G8] != NULL,
                        .r16 = {k->gemm[QLM_TYPE_Q4_K_R16] != NULL, k->gemm[QLM_TYPE_Q6_K_R16] != NULL,
-                               k->gemm[QLM_TYPE_Q4_0_R16] != NULL, k->gemm[QLM_TYPE_Q8_0_R16] != NULL}};
-    if (!j.g8 && !j.r16[0] && !j.r16[1] && !j.r16[2] && !j.r16[3]) return QLM_OK;
+                               k->gemm[QLM_TYPE_Q4_0_R16] != NULL, k->gemm[QLM_TYPE_Q8_0_R16] != NULL,
+                               k->gemm[QLM_TYPE_Q5_K_R16] != NULL}};
+    if (!j.g8 && !j.r16[0] && !j.r16[1] && !j.r16[2] && !j.r16[3] && !j.r16[4]) return QLM_OK;
     j.mats = malloc(((size_t)m->hp.n_layer * 8 + 1) * sizeof *j.mats);
     if (!j.mats) return qlm_set_error(err, QLM_ERR_NOMEM, "out of memory");
     for (int il = 0; il < m->hp.n_layer; il++) {

@@ -149,6 +149,20 @@ typedef struct {
     uint8_t qs[QK_K / 2];
 } block_q5_k;
 
+/* Q5_K_R16 (qlm's own, in memory only): 16 Q5_K rows interleaved as Q4_K_R16 is (the
+ * same d, dmin, sl, sh and qs), plus
+ *   qh[g][r][4]  row r's qh[4 g .. 4 g + 3] (g 0..7): bit 2c of a byte is bit 4 of the
+ *                weight whose low nibble is in the same byte of qs line (c, g), bit
+ *                2c + 1 of the weight in its high nibble. */
+typedef struct {
+    qlm_f16 d[16];
+    qlm_f16 dmin[16];
+    uint8_t sl[128];
+    uint8_t sh[64];
+    uint8_t qh[8][16][4];
+    uint8_t qs[16 * QK_K / 2];
+} block_q5_k_r16;
+
 /* Q6_K: 256 weights in 16 sub-blocks of 16 with signed 8-bit scales;
  * x = d * scales[i/16] * (q - 32), q in 0..63.
  * Each half h (weights 128h..128h+127) uses ql[64h..64h+63] and qh[32h..32h+31]; for
@@ -210,6 +224,7 @@ _Static_assert(sizeof(block_q8_1) == 36, "block_q8_1 must be 36 bytes");
 _Static_assert(sizeof(block_q4_k) == 144, "block_q4_k must be 144 bytes");
 _Static_assert(sizeof(block_q4_k_r16) == 16 * sizeof(block_q4_k), "block_q4_k_r16 must be 16 Q4_K blocks");
 _Static_assert(sizeof(block_q5_k) == 176, "block_q5_k must be 176 bytes");
+_Static_assert(sizeof(block_q5_k_r16) == 16 * sizeof(block_q5_k), "block_q5_k_r16 must be 16 Q5_K blocks");
 _Static_assert(sizeof(block_q6_k) == 210, "block_q6_k must be 210 bytes");
 _Static_assert(sizeof(block_q6_k_r16) == 16 * sizeof(block_q6_k), "block_q6_k_r16 must be 16 Q6_K blocks");
 _Static_assert(sizeof(block_q8_k) == 292, "block_q8_k must be 292 bytes");

@@ -407,7 +407,7 @@ chunk_finish(const chunk_out *o, const prow *A, int c, __m512 *facc, const int N
     }
 }
 
-typedef enum { T_Q4_0, T_Q4_1, T_Q5_0, T_Q5_1, T_Q8_0, T_Q4_K, T_Q5_K, T_Q6_K, T_Q4_0_G8, T_Q4_K_R16, T_Q6_K_R16, T_Q4_0_R16, T_Q8_0_R16 } qtype;
+typedef enum { T_Q4_0, T_Q4_1, T_Q5_0, T_Q5_1, T_Q8_0, T_Q4_K, T_Q5_K, T_Q6_K, T_Q4_0_G8, T_Q4_K_R16, T_Q6_K_R16, T_Q4_0_R16, T_Q8_0_R16, T_Q5_K_R16 } qtype;
 
 static inline __attribute__((always_inline)) void
 gemv_chunk(qtype qt, const uint8_t *row, int c, int nb, const prow *A, __m512 *facc, const int NT, const bool full) {
@@ -425,7 +425,7 @@ gemv_chunk(qtype qt, const uint8_t *row, int c, int nb, const prow *A, __m512 *f
     case T_Q4_K: case T_Q5_K: break; /* chunk_kq_int, above */
     case T_Q6_K: chunk_q6_k(row, c, A, &o, NT); break;
     case T_Q4_0_G8: chunk_q4_0_g8(row, c, A, &o, NT, full); break;
-    case T_Q4_K_R16: case T_Q6_K_R16: case T_Q4_0_R16: case T_Q8_0_R16: break; /* gemv_r16, below */
+    case T_Q4_K_R16: case T_Q6_K_R16: case T_Q4_0_R16: case T_Q8_0_R16: case T_Q5_K_R16: break; /* gemv_r16 */
     }
     const bool affine = qt == T_Q4_1 || qt == T_Q5_1 || qt == T_Q4_K || qt == T_Q5_K;
     chunk_finish(&o, A, c, facc, NT, affine);
@@ -452,7 +452,7 @@ gemv_r16(qtype qt, int64_t n, int nr, const uint8_t *w, const uint8_t *a, size_t
 static inline __attribute__((always_inline)) void
 gemv(qtype qt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride,
      float *y, int64_t ldy, const int NT) {
-    if (qt == T_Q4_K_R16 || qt == T_Q6_K_R16 || qt == T_Q4_0_R16 || qt == T_Q8_0_R16) { /* rows interleaved */
+    if (qt >= T_Q4_K_R16) { /* rows interleaved: a loop of their own */
         gemv_r16(qt, n, nr, w, a, a_stride, y, ldy, NT);
         return;
     }
@@ -462,7 +462,7 @@ gemv(qtype qt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8
     static const int chunk_bytes[] = {[T_Q4_0] = 288, [T_Q4_1] = 320, [T_Q5_0] = 352, [T_Q5_1] = 384,
                                       [T_Q8_0] = 544, [T_Q4_K] = 288, [T_Q5_K] = 352, [T_Q6_K] = 210,
                                       [T_Q4_0_G8] = 288, [T_Q4_K_R16] = 288, [T_Q6_K_R16] = 210,
-                                      [T_Q4_0_R16] = 288, [T_Q8_0_R16] = 544};
+                                      [T_Q4_0_R16] = 288, [T_Q8_0_R16] = 544, [T_Q5_K_R16] = 352};
     const int cb = chunk_bytes[qt];
     prow A[3];
     QLM_UNROLL_FULL for (int t = 0; t < NT; t++) A[t] = x86_prow_of(a + (size_t)t * a_stride, n, B);
@@ -586,9 +586,9 @@ static inline float ldf(const int8_t *p) {
 
 /* Q4_K_R16 scales and mins as bytes [j][r] (r: row): v[0] scales 0-3, v[1] scales 4-7,
  * v[2] mins 0-3, v[3] mins 4-7, one j per 128-bit lane. */
-static inline void r16_scales(const block_q4_k_r16 *b, __m512i v[4]) {
-    const __m512i l0 = _mm512_loadu_si512(b->sl), l1 = _mm512_loadu_si512(b->sl + 64);
-    const __m512i h = _mm512_loadu_si512(b->sh);
+static inline void r16_scales(const uint8_t *sl, const uint8_t *sh, __m512i v[4]) {
+    const __m512i l0 = _mm512_loadu_si512(sl), l1 = _mm512_loadu_si512(sl + 64);
+    const __m512i h = _mm512_loadu_si512(sh);
     const __m512i m4 = _mm512_set1_epi8(15), m3 = _mm512_set1_epi8(3);
     /* (low 4 bits) | (2 high bits) << 4, by ternary logic: (a & m4) | b */
     v[0] = _mm512_ternarylogic_epi32(l0, m4, _mm512_slli_epi16(_mm512_and_si512(h, m3), 4), 0xEA);
@@ -628,32 +628,75 @@ static inline int kq_sub_off(int j) { return 128 * (j / 4) + 32 * ((j % 4) / 2) 
  * one 29 MiB matrix) could not tell them apart. */
 #define R16_DIST 4096
 #define R40_DIST 3072
-static inline __attribute__((always_inline)) void r16_prefetch(const block_q4_k_r16 *b, int i) {
-    const char *p = (const char *)b + sizeof *b / 8 * (size_t)i;
-    QLM_UNROLL_FULL for (int o = 0; o < (int)sizeof *b / 8 + 64; o += 64) {
+static inline __attribute__((always_inline)) void r16_prefetch(const uint8_t *b, size_t bytes, int i, int steps) {
+    const char *p = (const char *)b + bytes / (size_t)steps * (size_t)i;
+    QLM_UNROLL_FULL for (int o = 0; o < (int)(bytes / (size_t)steps) + 64; o += 64) {
         _mm_prefetch(p + R16_DIST + o, PF_HINT);
         _mm_prefetch(p + PF_L1 + o, _MM_HINT_T0);
     }
 }
 
-/* Block s of a group (16 rows x 256 values) x NT tokens, added to facc. */
-static inline __attribute__((always_inline)) void
-r16_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int NT) {
-    const __m512i m4 = _mm512_set1_epi8(15);
+/* The parts of a Q4_K_R16 or Q5_K_R16 block (the same prefix; qh only in Q5_K_R16). */
+typedef struct {
+    const qlm_f16 *d, *dmin;
+    const uint8_t *sl, *sh, *qh, *qs;
+} r16_parts;
+
+static inline __attribute__((always_inline)) r16_parts r16_parts_of(const uint8_t *grp, int64_t s, const bool q5) {
+    if (q5) {
+        const block_q5_k_r16 *b = (const block_q5_k_r16 *)grp + s;
+        return (r16_parts){b->d, b->dmin, b->sl, b->sh, b->qh[0][0], b->qs};
+    }
     const block_q4_k_r16 *b = (const block_q4_k_r16 *)grp + s;
+    return (r16_parts){b->d, b->dmin, b->sl, b->sh, NULL, b->qs};
+}
+
+/* qs line (c, g) of a block as levels: *lo the low nibbles (sub-block 2c), *hi the high
+ * ones (2c + 1); Q5_K_R16 adds bit 4 from qh line g (bits 2c and 2c + 1 of each byte,
+ * moved to bit 4 by a 16-bit shift: what crosses into the neighbouring byte lands in
+ * bits the mask drops). */
+static inline __attribute__((always_inline)) void r16_levels(const r16_parts *p, int c, int g, __m512i *lo, __m512i *hi) {
+    const __m512i m4 = _mm512_set1_epi8(15);
+    const __m512i q = _mm512_loadu_si512(p->qs + 64 * (8 * c + g));
+    if (!p->qh) {
+        *lo = _mm512_and_si512(q, m4);
+        *hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+        return;
+    }
+    const __m512i m16 = _mm512_set1_epi8(16), h = _mm512_loadu_si512(p->qh + 64 * g);
+    __m512i bl, bh; /* bits 2c, 2c + 1 at bit 4 */
+    switch (c) { /* shift counts must be immediates: c is a constant once inlined */
+    case 0: bl = _mm512_slli_epi16(h, 4); bh = _mm512_slli_epi16(h, 3); break;
+    case 1: bl = _mm512_slli_epi16(h, 2); bh = _mm512_slli_epi16(h, 1); break;
+    case 2: bl = h; bh = _mm512_srli_epi16(h, 1); break;
+    default: bl = _mm512_srli_epi16(h, 2); bh = _mm512_srli_epi16(h, 3); break;
+    }
+    /* (a & m4) | (b & m16): 0xEA is (A & B) | C */
+    *lo = _mm512_ternarylogic_epi32(q, m4, _mm512_and_si512(bl, m16), 0xEA);
+    *hi = _mm512_ternarylogic_epi32(_mm512_srli_epi16(q, 4), m4, _mm512_and_si512(bh, m16), 0xEA);
+}
+
+/* Block s of a group (16 rows x 256 values) x NT tokens, added to facc. Q5_K_R16's
+ * 5-bit levels reach 16 * 31 * 128 > 2^15 over the 16 weights Q4_K's sums take before
+ * vpdpwssd reads them as words, so its sums are weighted every 8 weights. */
+static inline __attribute__((always_inline)) void
+r16_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int NT, const bool q5) {
+    const r16_parts b = r16_parts_of(grp, s, q5);
+    const size_t bbytes = q5 ? sizeof(block_q5_k_r16) : sizeof(block_q4_k_r16);
+    const int L = q5 ? 2 : 4; /* lines per weighting */
     __m512i v[4];
-    r16_scales(b, v);
+    r16_scales(b.sl, b.sh, v);
     __m512i iacc[3];
     QLM_UNROLL_FULL for (int t = 0; t < NT; t++) iacc[t] = zero();
     QLM_UNROLL_FULL for (int c = 0; c < 4; c++) {
         const __m512i sc0 = r16_j32(v, 2 * c), sc1 = r16_j32(v, 2 * c + 1);
-        QLM_UNROLL_FULL for (int h = 0; h < 2; h++) {
-            r16_prefetch(b, 2 * c + h);
+        QLM_UNROLL_FULL for (int h = 0; h < 8 / L; h++) {
+            r16_prefetch((const uint8_t *)b.d, bbytes, (8 / L) * c + h, 32 / L);
             __m512i p0[3], p1[3];
             QLM_UNROLL_FULL for (int t = 0; t < NT; t++) p0[t] = p1[t] = zero();
-            QLM_UNROLL_FULL for (int g = 4 * h; g < 4 * h + 4; g++) {
-                const __m512i q = _mm512_loadu_si512(b->qs + 64 * (8 * c + g));
-                const __m512i lo = _mm512_and_si512(q, m4), hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+            QLM_UNROLL_FULL for (int g = L * h; g < L * h + L; g++) {
+                __m512i lo, hi;
+                r16_levels(&b, c, g, &lo, &hi);
                 QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
                     const int8_t *aq = A[t].q + QK_K * (size_t)s + kq_sub_off(2 * c) + 4 * g;
                     p0[t] = DPB(p0[t], lo, aq);
@@ -664,8 +707,8 @@ r16_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int 
                 iacc[t] = _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(iacc[t], p0[t], sc0), p1[t], sc1);
         }
     }
-    const __m512 dv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->d));
-    const __m512 dmv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->dmin));
+    const __m512 dv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b.d));
+    const __m512 dmv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b.dmin));
     __m512 mn[8];
     QLM_UNROLL_FULL for (int j = 0; j < 8; j++) mn[j] = _mm512_cvtepi32_ps(r16_j32(v, 8 + j));
     QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
@@ -853,7 +896,7 @@ gemv_r16_group(qtype qt, int64_t n, const uint8_t *grp, const prow *A, float *y,
         if (qt == T_Q6_K_R16) r6_block(grp, s, A, facc, NT);
         else if (qt == T_Q4_0_R16) r40_block(grp, s, A, facc, NT);
         else if (qt == T_Q8_0_R16) r80_block(grp, s, A, facc, NT);
-        else r16_block(grp, s, A, facc, NT);
+        else r16_block(grp, s, A, facc, NT, qt == T_Q5_K_R16);
     }
     QLM_UNROLL_FULL for (int t = 0; t < NT; t++) _mm512_storeu_ps(y + (size_t)t * ldy, facc[t]);
 }
@@ -868,6 +911,7 @@ gemv_r16(qtype qt, int64_t n, int nr, const uint8_t *w, const uint8_t *a, size_t
     const size_t group_bytes = (q6                 ? sizeof(block_q6_k_r16)
                                 : qt == T_Q4_0_R16 ? sizeof(block_q4_0_r16)
                                 : qt == T_Q8_0_R16 ? sizeof(block_q8_0_r16)
+                                : qt == T_Q5_K_R16 ? sizeof(block_q5_k_r16)
                                                    : sizeof(block_q4_k_r16)) * (size_t)(n / QK_K);
     for (int r = 0; r < nr; r += 16) gemv_r16_group(qt, n, w + group_bytes * (size_t)(r / 16), A, y + r, ldy, NT);
 }
@@ -1056,11 +1100,12 @@ static void unpack_q4_k_r16(const void *blk, uint8_t *lv, float *ws, float *wm) 
 
 /* The scales of the 8 sub-blocks of the 16 rows of a Q4_K_R16 block: ws[j] = d * sc[j],
  * wm[j] = -dmin * mn[j], the products kq_unit_scales forms for a Q4_K row. */
-static inline void r16_unit_scales(const block_q4_k_r16 *b, __m512 ws[8], __m512 wm[8]) {
+static inline void r16_unit_scales(const qlm_f16 *dh, const qlm_f16 *dminh, const uint8_t *sl, const uint8_t *sh,
+                                   __m512 ws[8], __m512 wm[8]) {
     __m512i v[4];
-    r16_scales(b, v);
-    const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->d));
-    const __m512 nmin = _mm512_sub_ps(_mm512_setzero_ps(), _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->dmin)));
+    r16_scales(sl, sh, v);
+    const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)dh));
+    const __m512 nmin = _mm512_sub_ps(_mm512_setzero_ps(), _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)dminh)));
     for (int j = 0; j < 8; j++) {
         ws[j] = _mm512_mul_ps(_mm512_cvtepi32_ps(r16_j32(v, j)), d);
         wm[j] = _mm512_mul_ps(_mm512_cvtepi32_ps(r16_j32(v, 8 + j)), nmin);
@@ -1105,6 +1150,11 @@ static void unpack_q6_k(const void *blk, uint8_t *lv, float *ws, float *wm) {
 
 /* Q4_0_R16, as unpack_q4_k_r16: a name only (repack_q4_0_r16, repack_bf16_q4_0_r16). */
 static void unpack_q4_0_r16(const void *blk, uint8_t *lv, float *ws, float *wm) {
+    (void)blk, (void)lv, (void)ws, (void)wm;
+}
+
+/* Q5_K_R16, as unpack_q4_k_r16: a name only (repack_kq_r16, repack_bf16_kq_r16). */
+static void unpack_q5_k_r16(const void *blk, uint8_t *lv, float *ws, float *wm) {
     (void)blk, (void)lv, (void)ws, (void)wm;
 }
 
@@ -1181,23 +1231,27 @@ static void repack_q4_0(const uint8_t *w, size_t w_stride, int nrows, int nb, ui
     }
 }
 
-/* Q4_K_R16 panels: a group is 16 rows with lane = row already, so each record's level
- * vectors are one qs line's low or high nibbles, and its scales one vector product. */
-static void repack_q4_k_r16(const uint8_t *w, int nb, uint8_t *panel) {
+/* Q4_K_R16 and Q5_K_R16 panels: a group is 16 rows with lane = row already, so each
+ * record's level vectors are one qs line's low or high nibbles (and Q5_K's fifth bit),
+ * and its scales one vector product. */
+static void repack_kq_r16(const uint8_t *w, int nb, uint8_t *panel, bool q5) {
     const size_t rec = REC_BYTES(8, true);
-    const __m512i m4 = _mm512_set1_epi8(15);
     for (int u = 0; u < nb / 8; u++) {
-        const block_q4_k_r16 *b = (const block_q4_k_r16 *)w + u;
+        const r16_parts b = r16_parts_of(w, u, q5);
         __m512 ws[8], wm[8];
-        r16_unit_scales(b, ws, wm);
-        for (int j = 0; j < 8; j++) { /* sub-block j: chunk j / 2, low or high nibbles */
-            uint8_t *pr = panel + rec * (size_t)(8 * u + j);
+        r16_unit_scales(b.d, b.dmin, b.sl, b.sh, ws, wm);
+        for (int c = 0; c < 4; c++) { /* sub-blocks 2c (low nibbles) and 2c + 1 */
+            uint8_t *pr = panel + rec * (size_t)(8 * u + 2 * c);
             for (int g = 0; g < 8; g++) {
-                const __m512i q = _mm512_loadu_si512(b->qs + 64 * (8 * (j / 2) + g));
-                _mm512_store_si512(pr + 64 * g, _mm512_and_si512(j % 2 ? _mm512_srli_epi16(q, 4) : q, m4));
+                __m512i lo, hi;
+                r16_levels(&b, c, g, &lo, &hi);
+                _mm512_store_si512(pr + 64 * g, lo);
+                _mm512_store_si512(pr + rec + 64 * g, hi);
             }
-            _mm512_store_ps(pr + 512, ws[j]);
-            _mm512_store_ps(pr + 576, wm[j]);
+            for (int k = 0; k < 2; k++) {
+                _mm512_store_ps(pr + rec * k + 512, ws[2 * c + k]);
+                _mm512_store_ps(pr + rec * k + 576, wm[2 * c + k]);
+            }
         }
     }
 }
@@ -1273,8 +1327,8 @@ static void repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t
         repack_q4_0(w, w_stride, nrows, nb, panel);
         return;
     }
-    if (unpack == unpack_q4_k_r16) { /* nrows is 16: only whole groups are made */
-        repack_q4_k_r16(w, nb, panel);
+    if (unpack == unpack_q4_k_r16 || unpack == unpack_q5_k_r16) { /* nrows is 16: only whole groups are made */
+        repack_kq_r16(w, nb, panel, unpack == unpack_q5_k_r16);
         return;
     }
     if (unpack == unpack_q6_k_r16) {
@@ -1424,6 +1478,7 @@ DEFINE_GEMM(gemm_q5_1, T_Q5_1, ORD_NIB4, 8, true, unpack_q5_1, 32, 32, sizeof(bl
 #define ORDER ORD_KQ
 DEFINE_GEMM(gemm_q4_k, T_Q4_K, ORD_KQ, 8, true, unpack_q4_k, 32, 256, sizeof(block_q4_k), 0, true)
 DEFINE_GEMM(gemm_q4_k_r16, T_Q4_K_R16, ORD_KQ, 8, true, unpack_q4_k_r16, 32, 256, sizeof(block_q4_k), 0, true)
+DEFINE_GEMM(gemm_q5_k_r16, T_Q5_K_R16, ORD_KQ, 8, true, unpack_q5_k_r16, 32, 256, sizeof(block_q5_k), 0, true)
 DEFINE_GEMM(gemm_q5_k, T_Q5_K, ORD_KQ, 8, true, unpack_q5_k, 32, 256, sizeof(block_q5_k), 0, true)
 #undef ORDER
 #undef AFF
@@ -1463,26 +1518,29 @@ typedef struct {
 
 /* always_inline, as gemm_tiles: with each type's constant tiles_type the unpack call
  * is direct and inlined (for the 32-value types it is a few instructions per block). */
-/* Q4_K_R16 bf16 panels, straight from the group (lane = row already): per sub-block
+/* Q4_K_R16 / Q5_K_R16 bf16 panels, straight from the group (lane = row already): per sub-block
  * (1024 bytes), vector p holds levels 2p and 2p+1 of the 16 rows as bf16 (the low word
  * the even one), each level * d * sc - dmin * mn in one FMA, rounded as
  * qlm_amx_bf16_pack_levels rounds them (the same values as from the Q4_K rows). */
-static void repack_bf16_q4_k_r16(const uint8_t *w, int64_t n, uint8_t *panel) {
-    const __m512i m4 = _mm512_set1_epi8(15);
-    _Alignas(64) uint8_t lines[8][64];
+static void repack_bf16_kq_r16(const uint8_t *w, int64_t n, uint8_t *panel, bool q5) {
+    _Alignas(64) uint8_t lines[2][8][64];
     _Alignas(64) float ws[16], wm[16];
     for (int64_t u = 0; u < n / QK_K; u++) {
-        const block_q4_k_r16 *b = (const block_q4_k_r16 *)w + u;
+        const r16_parts b = r16_parts_of(w, u, q5);
         __m512 s[8], m[8];
-        r16_unit_scales(b, s, m);
-        for (int j = 0; j < 8; j++) { /* sub-block j: chunk j / 2, low or high nibbles */
-            _mm512_store_ps(ws, s[j]);
-            _mm512_store_ps(wm, m[j]);
+        r16_unit_scales(b.d, b.dmin, b.sl, b.sh, s, m);
+        for (int c = 0; c < 4; c++) { /* sub-blocks 2c (low nibbles) and 2c + 1 */
             for (int g = 0; g < 8; g++) {
-                const __m512i q = _mm512_loadu_si512(b->qs + 64 * (8 * (j / 2) + g));
-                _mm512_store_si512(lines[g], _mm512_and_si512(j % 2 ? _mm512_srli_epi16(q, 4) : q, m4));
+                __m512i lo, hi;
+                r16_levels(&b, c, g, &lo, &hi);
+                _mm512_store_si512(lines[0][g], lo);
+                _mm512_store_si512(lines[1][g], hi);
             }
-            qlm_amx_bf16_pack_lanes(lines[0], ws, wm, ws, wm, panel + 1024 * (size_t)(8 * u + j));
+            for (int k = 0; k < 2; k++) {
+                _mm512_store_ps(ws, s[2 * c + k]);
+                _mm512_store_ps(wm, m[2 * c + k]);
+                qlm_amx_bf16_pack_lanes(lines[k][0], ws, wm, ws, wm, panel + 1024 * (size_t)(8 * u + 2 * c + k));
+            }
         }
     }
 }
@@ -1567,8 +1625,8 @@ repack_bf16(const uint8_t *w, size_t w_stride, int nrows, int64_t n, const tiles
         repack_bf16_q4_0_r16(w, n, panel);
         return;
     }
-    if (tt->unpack == unpack_q4_k_r16) { /* nrows is 16: only whole groups are made */
-        repack_bf16_q4_k_r16(w, n, panel);
+    if (tt->unpack == unpack_q4_k_r16 || tt->unpack == unpack_q5_k_r16) { /* nrows is 16: whole groups only */
+        repack_bf16_kq_r16(w, n, panel, tt->unpack == unpack_q5_k_r16);
         return;
     }
     if (tt->unpack == unpack_q6_k_r16) {
@@ -1607,6 +1665,7 @@ static void tiles_fallback(int64_t n, int nr, int nt, const uint8_t *w, size_t w
     block_q6_k rows6[16];  /* Q6_K_R16 */
     block_q4_0 rows0[16 * 8]; /* Q4_0_R16: 16 rows of 8 blocks */
     block_q8_0 rows8[16 * 8]; /* Q8_0_R16 */
+    block_q5_k rows5[16];     /* Q5_K_R16 */
     for (int r = 0; r < nr; r++)
         for (int t = 0; t < nt; t++) {
             const uint16_t *at = (const uint16_t *)(a + (size_t)t * a_stride);
@@ -1620,6 +1679,10 @@ static void tiles_fallback(int64_t n, int nr, int nt, const uint8_t *w, size_t w
                     const size_t group = sizeof(block_q4_0_r16) * (size_t)(n / QK_K) * (size_t)(r / 16);
                     qlm_q4_0_r16_to_q4_0(w + group + sizeof(block_q4_0_r16) * (size_t)u, rows0, 8 * sizeof(block_q4_0), QK_K);
                     for (int j = 0; j < 8; j++) unpack_q4_0(&rows0[8 * (r % 16) + j], lv + 32 * j, ws + j, wm);
+                } else if (tt->unpack == unpack_q5_k_r16) {
+                    const size_t group = sizeof(block_q5_k_r16) * (size_t)(n / QK_K) * (size_t)(r / 16);
+                    qlm_q5_k_r16_to_q5_k(w + group + sizeof(block_q5_k_r16) * (size_t)u, rows5, sizeof(block_q5_k), QK_K);
+                    unpack_q5_k(&rows5[r % 16], lv, ws, wm);
                 } else if (tt->unpack == unpack_q8_0_r16) {
                     const size_t group = sizeof(block_q8_0_r16) * (size_t)(n / QK_K) * (size_t)(r / 16);
                     qlm_q8_0_r16_to_q8_0(w + group + sizeof(block_q8_0_r16) * (size_t)u, rows8, 8 * sizeof(block_q8_0), QK_K);
@@ -1691,6 +1754,7 @@ DEFINE_TILES(tiles_q8_0_r16, unpack_q8_0_r16, 32, 256, block_q8_0[8], 128, false
 DEFINE_TILES(tiles_q4_k, unpack_q4_k, 32, 256, block_q4_k, 0, true)
 DEFINE_TILES(tiles_q4_k_r16, unpack_q4_k_r16, 32, 256, block_q4_k, 0, true)
 DEFINE_TILES(tiles_q5_k, unpack_q5_k, 32, 256, block_q5_k, 0, true)
+DEFINE_TILES(tiles_q5_k_r16, unpack_q5_k_r16, 32, 256, block_q5_k, 0, true)
 DEFINE_TILES(tiles_q6_k, unpack_q6_k, 16, 256, block_q6_k, 32, false)
 DEFINE_TILES(tiles_q6_k_r16, unpack_q6_k_r16, 16, 256, block_q6_k, 32, false)
 #undef DEFINE_TILES
@@ -1994,6 +2058,8 @@ void qlm_avx512_fill_gemm(qlm_kernels *k) {
     k->gemm[QLM_TYPE_Q4_K_R16] = gemm_q4_k_r16;
     k->gemm_prep[QLM_TYPE_Q5_K] = qlm_x86_prep_q4_k;
     k->gemm[QLM_TYPE_Q5_K] = gemm_q5_k;
+    k->gemm_prep[QLM_TYPE_Q5_K_R16] = qlm_x86_prep_q4_k; /* Q5_K's (= Q4_K's) activations */
+    k->gemm[QLM_TYPE_Q5_K_R16] = gemm_q5_k_r16;
     k->gemm_prep[QLM_TYPE_Q6_K] = qlm_x86_prep_q6_k;
     k->gemm[QLM_TYPE_Q6_K] = gemm_q6_k;
     k->gemm_prep[QLM_TYPE_Q6_K_R16] = qlm_x86_prep_q6_k; /* Q6_K's activations */
@@ -2021,6 +2087,7 @@ void qlm_avx512_fill_gemm(qlm_kernels *k) {
         k->gemm_tiles[QLM_TYPE_Q4_K] = tiles_q4_k;
         k->gemm_tiles[QLM_TYPE_Q4_K_R16] = tiles_q4_k_r16;
         k->gemm_tiles[QLM_TYPE_Q5_K] = tiles_q5_k;
+        k->gemm_tiles[QLM_TYPE_Q5_K_R16] = tiles_q5_k_r16;
         k->gemm_tiles[QLM_TYPE_Q6_K] = tiles_q6_k;
         k->gemm_tiles[QLM_TYPE_Q6_K_R16] = tiles_q6_k_r16;
         for (int t = 0; t < QLM_TYPE_COUNT; t++)

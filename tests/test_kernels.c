@@ -338,41 +338,47 @@ static void test_gemm(const qlm_kernels *k, const char *isa, const char *variant
  * bits: relative error <= 2^-8 each), so |y - ref| <= (2^-7 + 2^-16) sum|w*a| plus float
  * summation error: the bound below, 0.008. Measured: 0.0043-0.0050 worst over the
  * shapes (a one-block row, where few products dominate), ~5e-4 on 512-value rows. */
-/* The size of the terms a Q4_K row's dot product sums in floats: per sub-block, the
+/* The size of the terms a Q4_K or Q5_K row's dot product sums in floats: per sub-block, the
  * scale part |d sc sum(q a)| and the min part |dmin mn sum(a)|. They can be much larger
  * than the result, or than sum |w a| (a min that nearly cancels the levels' offset), and
  * float rounding errors scale with them (the scalar reference is off by 3e-5 of sum
  * |w a| on some random rows). */
-static double kq_term_mag(const block_q4_k *x, int64_t n, const float *a) {
+static double kq_term_mag(const uint8_t *row, int64_t n, const float *a, bool q5) {
     double mag = 1e-30;
-    for (int64_t s = 0; s < n / 256; s++)
+    for (int64_t s = 0; s < n / 256; s++) {
+        const block_q4_k *x4 = (const block_q4_k *)row + s;
+        const block_q5_k *x5 = (const block_q5_k *)row + s;
+        const qlm_f16 d = q5 ? x5->d : x4->d, dmin = q5 ? x5->dmin : x4->dmin;
+        const uint8_t *scales = q5 ? x5->scales : x4->scales, *qs = q5 ? x5->qs : x4->qs;
         for (int j = 0; j < 8; j++) {
             uint8_t sc, mn;
-            qlm_kq_get_scale_min(j, x[s].scales, &sc, &mn);
+            qlm_kq_get_scale_min(j, scales, &sc, &mn);
             double qa = 0, sa = 0;
             for (int i = 0; i < 32; i++) {
-                const uint8_t b = x[s].qs[32 * (j / 2) + i];
+                const uint8_t b = qs[32 * (j / 2) + i];
+                const int fifth = q5 ? (x5->qh[i] >> j & 1) << 4 : 0; /* bit j of qh[i] */
                 const float av = a[256 * s + 32 * j + i];
-                qa += (double)(j % 2 ? b >> 4 : b & 15) * av;
+                qa += (double)((j % 2 ? b >> 4 : b & 15) | fifth) * av;
                 sa += av;
             }
-            mag += fabs(qlm_f16_to_f32(x[s].d) * sc * qa) + fabs(qlm_f16_to_f32(x[s].dmin) * mn * sa);
+            mag += fabs(qlm_f16_to_f32(d) * sc * qa) + fabs(qlm_f16_to_f32(dmin) * mn * sa);
         }
+    }
     return mag;
 }
 
-/* The terms a row's dot product sums in floats: kq_term_mag for Q4_K, sum |w a| of the
+/* The terms a row's dot product sums in floats: kq_term_mag for Q4_K and Q5_K, sum |w a| of the
  * dequantized weights for Q6_K, Q4_0 and Q8_0 (symmetric: no min term to cancel). */
 static double r16_term_mag(qlm_type tk, const uint8_t *row, int64_t n, const float *a, float *wd) {
-    if (tk == QLM_TYPE_Q4_K) return kq_term_mag((const block_q4_k *)row, n, a);
+    if (tk == QLM_TYPE_Q4_K || tk == QLM_TYPE_Q5_K) return kq_term_mag(row, n, a, tk == QLM_TYPE_Q5_K);
     qlm_type_get(tk)->to_float(row, wd, n);
     double mag = 1e-30;
     for (int64_t i = 0; i < n; i++) mag += fabs((double)wd[i] * a[i]);
     return mag;
 }
 
-/* Q4_K_R16, Q6_K_R16, Q4_0_R16 and Q8_0_R16 (16 rows interleaved, built by --repack)
- * against Q4_K, Q6_K, Q4_0 and Q8_0 on the rows they came from: the matrix-vector loop (1-3 tokens, and any count
+/* The R16 types (16 rows interleaved, built by --repack) against Q4_K, Q5_K, Q6_K, Q4_0
+ * and Q8_0 on the rows they came from: the matrix-vector loop (1-3 tokens, and any count
  * without scratch) within 1e-5 of the scalar vec_dot relative to the terms summed
  * (r16_term_mag) (the integer sums are the same; the float order is its own); the
  * panel paths (7+ tokens: VNNI or AMX int8 panels, bf16 tiles) to the bit the plain
@@ -380,6 +386,7 @@ static double r16_term_mag(qlm_type tk, const uint8_t *row, int64_t n, const flo
 static void test_gemm_r16(const qlm_kernels *k, const char *isa, const char *variant, qlm_type t) {
     const qlm_kernels *s = qlm_kernels_scalar();
     const qlm_type tk = t == QLM_TYPE_Q4_K_R16   ? QLM_TYPE_Q4_K
+                        : t == QLM_TYPE_Q5_K_R16 ? QLM_TYPE_Q5_K
                         : t == QLM_TYPE_Q6_K_R16 ? QLM_TYPE_Q6_K
                         : t == QLM_TYPE_Q4_0_R16 ? QLM_TYPE_Q4_0
                                                  : QLM_TYPE_Q8_0;
@@ -406,6 +413,7 @@ static void test_gemm_r16(const qlm_kernels *k, const char *isa, const char *var
                 for (int r = 0; r < rows; r++) { fill_data(w, n, 0.05); qlm_type_get(tk)->from_float(w, wk + rs * r, n); }
                 for (int r = 0; r < rows; r += 16) {
                     if (tk == QLM_TYPE_Q4_K) qlm_q4_k_r16_from_q4_k(wk + rs * r, rs, wr + rs * r, n);
+                    else if (tk == QLM_TYPE_Q5_K) qlm_q5_k_r16_from_q5_k(wk + rs * r, rs, wr + rs * r, n);
                     else if (tk == QLM_TYPE_Q6_K) qlm_q6_k_r16_from_q6_k(wk + rs * r, rs, wr + rs * r, n);
                     else if (tk == QLM_TYPE_Q4_0) qlm_q4_0_r16_from_q4_0(wk + rs * r, rs, wr + rs * r, n);
                     else qlm_q8_0_r16_from_q8_0(wk + rs * r, rs, wr + rs * r, n);
@@ -1001,8 +1009,8 @@ static void test_repack(const char *isa) {
     qlm_isa_set(saved, NULL);
 }
 
-/* qlm_model_params.repack on small random Q4_K, Q6_K, Q4_K_M and Q8_0 models: where the
- * path has the R16 loops, every Q4_K, Q6_K and Q8_0 matrix whose rows come in 16s is
+/* qlm_model_params.repack on small random Q4_K, Q6_K, Q4_K_M, Q8_0 and Q5_K_M models:
+ * where the path has the R16 loops, every matrix of those types whose rows come in 16s is
  * interleaved (q k v o gate up down: the 300-row head is not); a 70-token batch gives
  * the mapped model's logits to the bit (the panels built from the groups are the plain
  * types'), and 6 single tokens after it agree within float rounding (the matrix-vector
@@ -1016,7 +1024,7 @@ static void test_interleave(const char *isa, const char *type) {
     const qlm_kernels *k = qlm_kernels_active();
     qlm_synth_params sp = {.arch = "llama", .n_embd = 256, .n_layer = 2, .n_head = 4, .n_head_kv = 2,
                            .n_ff = 512, .n_vocab = 300, .n_ctx = 128, .rope_theta = 10000.0f,
-                           .norm_eps = 1e-5f, .type = type, .pure = strcmp(type, "Q4_K_M") != 0, .seed = 9,
+                           .norm_eps = 1e-5f, .type = type, .pure = strcmp(type, "Q4_K_M") && strcmp(type, "Q5_K_M"), .seed = 9,
                            .n_threads = 1};
     char path[1024];
     snprintf(path, sizeof path, "%s/interleave.gguf", t_tmpdir());
@@ -1030,13 +1038,15 @@ static void test_interleave(const char *isa, const char *type) {
             const qlm_gguf_tinfo *ti = &g->tensors[i];
             const bool layer = !strncmp(ti->name, "blk.", 4) && strstr(ti->name, "norm") == NULL;
             const bool loop = (ti->type == QLM_TYPE_Q4_K && k->gemm[QLM_TYPE_Q4_K_R16]) ||
+                              (ti->type == QLM_TYPE_Q5_K && k->gemm[QLM_TYPE_Q5_K_R16]) ||
                               (ti->type == QLM_TYPE_Q6_K && k->gemm[QLM_TYPE_Q6_K_R16]) ||
                               (ti->type == QLM_TYPE_Q8_0 && k->gemm[QLM_TYPE_Q8_0_R16] && ti->ne[0] % 256 == 0);
             want += layer && loop && ti->ne[1] % 16 == 0;
         }
         qlm_gguf_close(g);
     }
-    T_CHECK(want == 0 || want == 14 || !strcmp(type, "Q4_K_M"), "%d matrices in the file to interleave", want);
+    T_CHECK(want == 0 || want == 14 || !strcmp(type, "Q4_K_M") || !strcmp(type, "Q5_K_M"),
+            "%d matrices in the file to interleave", want);
     float *out[2] = {xmalloc(76 * 300 * sizeof(float)), xmalloc(76 * 300 * sizeof(float))};
     int n_repacked = -1;
     if (repack_pair_logits(path, 41, 3, &n_repacked, out)) {
@@ -1181,6 +1191,7 @@ int main(void) {
         test_gemm_r16(k, ISAS[i], "", QLM_TYPE_Q6_K_R16);
         test_gemm_r16(k, ISAS[i], "", QLM_TYPE_Q4_0_R16);
         test_gemm_r16(k, ISAS[i], "", QLM_TYPE_Q8_0_R16);
+        test_gemm_r16(k, ISAS[i], "", QLM_TYPE_Q5_K_R16);
         test_gemm_tiles(k, ISAS[i]);
 #if defined(__x86_64__)
         /* on AMX machines the AVX-512 kernels use tiles for 16+ tokens: test both */
@@ -1192,6 +1203,7 @@ int main(void) {
             test_gemm_r16(k, ISAS[i], " (AMX off)", QLM_TYPE_Q6_K_R16);
             test_gemm_r16(k, ISAS[i], " (AMX off)", QLM_TYPE_Q4_0_R16);
             test_gemm_r16(k, ISAS[i], " (AMX off)", QLM_TYPE_Q8_0_R16);
+            test_gemm_r16(k, ISAS[i], " (AMX off)", QLM_TYPE_Q5_K_R16);
             test_matmul(k, ISAS[i]);
             qlm_avx512_use_amx = true;
         }
@@ -1217,6 +1229,7 @@ int main(void) {
             test_interleave(ISAS[i], "Q4_K_M");
         }
         if (k->gemm[QLM_TYPE_Q8_0_R16]) test_interleave(ISAS[i], "Q8_0");
+        if (k->gemm[QLM_TYPE_Q5_K_R16]) test_interleave(ISAS[i], "Q5_K_M");
     }
     return t_done();
 }

@@ -932,6 +932,35 @@ static void test_q4_k_r16(void) {
     free(rows); free(back); free(g);
 }
 
+/* ---- Q5_K_R16: 16 Q5_K rows interleaved (--repack on AVX-512) --------------------- */
+
+/* Random Q5_K bytes interleaved and back give the same bytes; a hand-placed qh byte and
+ * scale land where quant/blocks.h says (the rest is Q4_K_R16's layout, tested above). */
+static void test_q5_k_r16(void) {
+    t_case("Q5_K_R16: 16 rows interleaved and back are the same bytes; the documented places");
+    enum { NSB = 2, N = NSB * 256 };
+    const size_t rb = NSB * sizeof(block_q5_k);
+    uint8_t *rows = malloc(16 * rb), *back = malloc(16 * rb);
+    block_q5_k_r16 *g = malloc(NSB * sizeof *g);
+    rng_seed(96);
+    for (size_t i = 0; i < 16 * rb; i++) rows[i] = (uint8_t)rng_u32();
+    /* row 7, super-block 1: qh[4 * 6 + 3] = 0x5C, qs[32 * 1 + 4 * 2] = 0x9E, d = 0x4567 */
+    block_q5_k *x = (block_q5_k *)(rows + 7 * rb) + 1;
+    x->qh[4 * 6 + 3] = 0x5C;
+    x->qs[32 * 1 + 4 * 2] = 0x9E;
+    x->d = 0x4567;
+    qlm_q5_k_r16_from_q5_k(rows, rb, g, N);
+    qlm_q5_k_r16_to_q5_k(g, back, rb, N);
+    T_CHECK(memcmp(rows, back, 16 * rb) == 0, "round trip changed the bytes");
+    const block_q5_k_r16 *b = &g[1];
+    T_CHECK(b->qh[6][7][3] == 0x5C, "qh byte of line 6, row 7");
+    T_CHECK(b->qs[64 * (8 * 1 + 2) + 4 * 7] == 0x9E, "qs byte of chunk 1, group 2, row 7");
+    T_CHECK(b->d[7] == 0x4567, "d of row 7");
+    T_CHECK((const uint8_t *)b->qh - (const uint8_t *)b == 256 && (const uint8_t *)b->qs - (const uint8_t *)b == 768,
+            "qh at 256, qs at 768");
+    free(rows); free(back); free(g);
+}
+
 /* ---- Q4_0_R16: 16 Q4_0 rows interleaved (--repack on AVX-512) --------------------- */
 
 /* Random Q4_0 bytes interleaved and back give the same bytes; a hand-placed row lands
@@ -1048,5 +1077,6 @@ int main(void) {
     test_q6_k_r16();
     test_q4_0_r16();
     test_q8_0_r16();
+    test_q5_k_r16();
     return t_done();
 }
