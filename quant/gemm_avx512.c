@@ -615,8 +615,8 @@ static inline __m512i r16_j32(const __m512i v[4], int j) {
 static inline int kq_sub_off(int j) { return 128 * (j / 4) + 32 * ((j % 4) / 2) + 64 * (j % 2); }
 
 /* The weights stream from memory once: each line R16_DIST bytes ahead into L2 and
- * PF_L1 bytes ahead into L1, as the per-row loop asks for them; step i of 8 asks for
- * the i-th eighth of the block's bytes, so the requests are spread over the block as it
+ * PF_L1 bytes ahead into L1, as the per-row loop asks for them; step i of `steps` asks
+ * for that share of the block's bytes, so the requests are spread over the block as it
  * is consumed. always_inline: gcc 12 drops calls to a function that only prefetches
  * when it does not inline it (no side effects), and did so here.
  * The interleaved loops read one stream; generation with their matrices in 2 MiB pages
@@ -804,7 +804,7 @@ r6_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int N
  * arithmetic shift by 4 gives the exact sum: one instruction per block and token in
  * place of one per line. Each block's int32 sum is then converted, scaled by the
  * token's d and by the 16 rows' d with one FMA, as chunk_finish does for a Q4_0 row. */
-/* Block j's share (1/8) of the group's bytes, R16_DIST and PF_L1 bytes ahead, as
+/* Block j's share (1/8) of the group's bytes, R40_DIST and PF_L1 bytes ahead, as
  * r16_prefetch. */
 static inline __attribute__((always_inline)) void r40_prefetch(const block_q4_0_r16 *b, int j) {
     const char *p = (const char *)b + sizeof *b / 8 * (size_t)j;
