@@ -22,6 +22,25 @@ void qlm_context_free(qlm_context *c) {
 
 static void *alloc_floats(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
 
+/* A weight matrix the kernels k cannot multiply by one token (no matrix loop and no
+ * vec_dot for its type), or NULL. Only qlm's in-memory layouts can be such: a model
+ * rearranged by .repack for one kernel path, then a context made after qlm_isa_set
+ * chose another. */
+static const qlm_tensor *uncomputable(const qlm_model *m, const qlm_kernels *k) {
+    for (int il = 0; il <= m->hp.n_layer; il++) {
+        const qlm_layer *L = il < m->hp.n_layer ? &m->layers[il] : NULL;
+        const qlm_tensor *mats[] = {L ? &L->wq : &m->output, L ? &L->wk : NULL, L ? &L->wv : NULL,
+                                    L ? &L->wqkv : NULL, L ? &L->wo : NULL, L ? &L->w_gate : NULL,
+                                    L ? &L->w_up : NULL, L ? &L->w_down : NULL};
+        for (size_t i = 0; i < sizeof mats / sizeof *mats; i++) {
+            const qlm_tensor *t = mats[i];
+            if (!t || !t->data) continue;
+            if (!(k->gemm[t->type] && k->gemm_min_tokens[t->type] <= 1) && !k->vec_dot[t->type]) return t;
+        }
+    }
+    return NULL;
+}
+
 qlm_status qlm_context_new(qlm_model *m, const qlm_context_params *p, qlm_context **out,
                            qlm_error *err) {
     *out = NULL;
@@ -33,6 +52,12 @@ qlm_status qlm_context_new(qlm_model *m, const qlm_context_params *p, qlm_contex
     if (p->n_ctx < 0 || p->n_ctx > (1 << 24) || p->n_threads < 0 || p->n_threads > 1024 ||
         p->n_batch < 0 || p->n_batch > (1 << 16) || (p->kv_type != QLM_KV_F16 && p->kv_type != QLM_KV_F32))
         return qlm_set_error(err, QLM_ERR_INVALID_ARG, "invalid context parameters");
+    const qlm_tensor *bad = uncomputable(m, qlm_kernels_active());
+    if (bad)
+        return qlm_set_error(err, QLM_ERR_UNSUPPORTED,
+                             "the %s kernels cannot compute %s weights (rearranged by --repack for another kernel "
+                             "path): load the model again",
+                             qlm_isa_name(), qlm_type_get(bad->type)->name);
     qlm_context *c = calloc(1, sizeof *c);
     if (!c) return qlm_set_error(err, QLM_ERR_NOMEM, "out of memory");
     c->m = m;

@@ -1069,6 +1069,44 @@ static void test_interleave(const char *isa, const char *type) {
     qlm_isa_set(saved, NULL);
 }
 
+/* A model rearranged by --repack under AVX-512 (Q4_K_R16), then the path switched to
+ * AVX2, which has no loop for that layout: a new context is refused with an error
+ * naming the layout (it used to crash on a NULL vec_dot); back on AVX-512 it works. */
+static void test_repack_isa_switch(void) {
+    t_case("--repack then qlm_isa_set to a path without the layout's loop: context refused with a clear error");
+    const qlm_kernels *k512 = qlm_kernels_for("avx512"), *k2 = qlm_kernels_for("avx2");
+    if (!k512 || !k2 || !k512->gemm[QLM_TYPE_Q4_K_R16]) { t_skip("needs AVX-512 and AVX2"); return; }
+    const char *saved = qlm_isa_name();
+    qlm_error err = {0};
+    qlm_synth_params sp = {.arch = "llama", .n_embd = 256, .n_layer = 1, .n_head = 4, .n_head_kv = 2,
+                           .n_ff = 512, .n_vocab = 300, .n_ctx = 64, .rope_theta = 10000.0f,
+                           .norm_eps = 1e-5f, .type = "Q4_K", .pure = true, .seed = 3, .n_threads = 1};
+    char path[1024];
+    snprintf(path, sizeof path, "%s/isa-switch.gguf", t_tmpdir());
+    qlm_model *m = NULL;
+    const qlm_model_params rp = {.repack = true};
+    T_CHECK(qlm_isa_set("avx512", &err) == QLM_OK, "%s", err.message);
+    if (qlm_synth(&sp, path, &err) == QLM_OK && qlm_model_load(path, &rp, &m, &err) == QLM_OK) {
+        qlm_context *c = NULL;
+        T_CHECK(qlm_isa_set("avx2", &err) == QLM_OK, "%s", err.message);
+        const qlm_status rc = qlm_context_new(m, NULL, &c, &err);
+        T_CHECK(rc == QLM_ERR_UNSUPPORTED && c == NULL, "status %s", qlm_status_name(rc));
+        T_CHECK(strstr(err.message, "Q4_K_R16") && strstr(err.message, "avx2"), "message: %s", err.message);
+        qlm_context_free(c);
+        c = NULL;
+        T_CHECK(qlm_isa_set("avx512", &err) == QLM_OK, "%s", err.message);
+        T_CHECK(qlm_context_new(m, NULL, &c, &err) == QLM_OK, "%s", err.message);
+        int32_t id = 5;
+        if (c) T_CHECK(qlm_eval(c, &id, 1, false, &err) == QLM_OK, "%s", err.message);
+        qlm_context_free(c);
+    } else {
+        T_CHECK(0, "%s", err.message);
+    }
+    qlm_model_free(m);
+    remove(path);
+    qlm_isa_set(saved, NULL);
+}
+
 static void test_batch_vs_single(const char *isa) {
     t_case("%s: batch of 40 vs token by token (stories260K F32 and Q4_0 mix, f32 KV)", isa);
     const char *paths[2] = {shared("models/stories260K/stories260K.gguf"),
@@ -1176,6 +1214,7 @@ static void test_rmsnorm(const qlm_kernels *k, const char *isa) {
 int main(void) {
     verbose = getenv("QLM_TEST_VERBOSE") != NULL;
     test_forced_isa();
+    test_repack_isa_switch();
     for (int i = 0; i < N_ISAS; i++) {
         const qlm_kernels *k = qlm_kernels_for(ISAS[i]);
         if (!k) {
