@@ -279,33 +279,38 @@ static bool regroup(qlm_tensor *t, const qlm_tensor *tok_embd) {
     return true;
 }
 
-/* A Q4_K, Q5_K, Q6_K, Q4_0 or Q8_0 matrix whose rows come in whole groups of 16 (and
- * Q4_0's and Q8_0's in whole super-blocks of 256) interleaved in place as its R16 type
- * (the same bytes per 16 rows, through a copy of each group's rows; Q6_K_R16's layout
- * depends on where its blocks lie, so they are made in place). The kernels' threads
- * take rows 16 at a time, so a group is never split. 1: done, 0: left as it is (or no
- * loop for it: r16 names the types that have one, in that order), -1: out of memory. */
-static int interleave(qlm_tensor *t, const qlm_tensor *tok_embd, const bool r16[5]) {
-    const bool q4 = t->type == QLM_TYPE_Q4_K && r16[0], q6 = t->type == QLM_TYPE_Q6_K && r16[1];
-    const bool q5 = t->type == QLM_TYPE_Q5_K && r16[4];
-    const bool q40 = t->type == QLM_TYPE_Q4_0 && r16[2] && t->ne[0] % 256 == 0;
-    const bool q80 = t->type == QLM_TYPE_Q8_0 && r16[3] && t->ne[0] % 256 == 0;
-    if (!t->data || !(q4 || q5 || q6 || q40 || q80) || t->ne[1] % 16 || t->data == tok_embd->data) return 0;
+/* The interleaved layouts: each from its plain type, 16 rows at a time. */
+static const struct {
+    qlm_type plain, r16;
+    void (*from)(const void *rows, size_t row_bytes, void *dst, int64_t n);
+} R16_LAYOUTS[] = {
+    {QLM_TYPE_Q4_K, QLM_TYPE_Q4_K_R16, qlm_q4_k_r16_from_q4_k},
+    {QLM_TYPE_Q5_K, QLM_TYPE_Q5_K_R16, qlm_q5_k_r16_from_q5_k},
+    {QLM_TYPE_Q6_K, QLM_TYPE_Q6_K_R16, qlm_q6_k_r16_from_q6_k},
+    {QLM_TYPE_Q4_0, QLM_TYPE_Q4_0_R16, qlm_q4_0_r16_from_q4_0},
+    {QLM_TYPE_Q8_0, QLM_TYPE_Q8_0_R16, qlm_q8_0_r16_from_q8_0},
+};
+
+/* A matrix of one of those types whose rows come in whole groups of 16 (of a multiple
+ * of 256 values: whole R16 blocks) interleaved in place, where the kernels k have a loop
+ * for the layout (the same bytes per 16 rows, through a copy of each group's rows;
+ * Q6_K_R16's layout depends on where its blocks lie, so they are made in place). The
+ * kernels' threads take rows 16 at a time, so a group is never split. 1: done, 0: left
+ * as it is, -1: out of memory. */
+static int interleave(qlm_tensor *t, const qlm_tensor *tok_embd, const qlm_kernels *k) {
+    size_t l = 0;
+    while (l < sizeof R16_LAYOUTS / sizeof *R16_LAYOUTS && R16_LAYOUTS[l].plain != t->type) l++;
+    if (l == sizeof R16_LAYOUTS / sizeof *R16_LAYOUTS || !k->gemm[R16_LAYOUTS[l].r16]) return 0;
+    if (!t->data || t->ne[0] % 256 || t->ne[1] % 16 || t->data == tok_embd->data) return 0;
     const size_t group = 16 * t->row_size;
     uint8_t *d = (uint8_t *)t->data, *tmp = malloc(group); /* the caller made the weights writable */
     if (!tmp) return -1;
     for (int64_t r = 0; r < t->ne[1]; r += 16) {
         memcpy(tmp, d + (size_t)r * t->row_size, group);
-        uint8_t *dst = d + (size_t)r * t->row_size;
-        if (q4) qlm_q4_k_r16_from_q4_k(tmp, t->row_size, dst, t->ne[0]);
-        else if (q6) qlm_q6_k_r16_from_q6_k(tmp, t->row_size, dst, t->ne[0]);
-        else if (q5) qlm_q5_k_r16_from_q5_k(tmp, t->row_size, dst, t->ne[0]);
-        else if (q40) qlm_q4_0_r16_from_q4_0(tmp, t->row_size, dst, t->ne[0]);
-        else qlm_q8_0_r16_from_q8_0(tmp, t->row_size, dst, t->ne[0]);
+        R16_LAYOUTS[l].from(tmp, t->row_size, d + (size_t)r * t->row_size, t->ne[0]);
     }
     free(tmp);
-    t->type = q4 ? QLM_TYPE_Q4_K_R16 : q5 ? QLM_TYPE_Q5_K_R16 : q6 ? QLM_TYPE_Q6_K_R16 : q40 ? QLM_TYPE_Q4_0_R16
-                                                                                    : QLM_TYPE_Q8_0_R16;
+    t->type = R16_LAYOUTS[l].r16;
     return 1;
 }
 
@@ -315,7 +320,7 @@ typedef struct {
     qlm_tensor **mats;
     int n_mats;
     const qlm_tensor *tok_embd;
-    bool g8, r16[5];
+    const qlm_kernels *k;
     atomic_int next, done, oom;
 } rearrange_job;
 
@@ -324,8 +329,8 @@ static void rearrange_task(void *arg, int ith, int nth) {
     rearrange_job *j = arg;
     for (int i; (i = atomic_fetch_add(&j->next, 1)) < j->n_mats && !atomic_load(&j->oom);) {
         /* Q4_0: interleaved where there is a loop for it and the rows allow, else regrouped */
-        int d = interleave(j->mats[i], j->tok_embd, j->r16);
-        if (d == 0 && j->g8 && regroup(j->mats[i], j->tok_embd)) d = 1;
+        int d = interleave(j->mats[i], j->tok_embd, j->k);
+        if (d == 0 && j->k->gemm[QLM_TYPE_Q4_0_G8] && regroup(j->mats[i], j->tok_embd)) d = 1;
         if (d < 0) atomic_store(&j->oom, 1);
         if (d > 0) atomic_fetch_add(&j->done, 1);
     }
@@ -338,11 +343,10 @@ static void rearrange_task(void *arg, int ith, int nth) {
  * -> 252-270 ms). */
 static qlm_status repack_weights(qlm_model *m, qlm_error *err) {
     const qlm_kernels *k = qlm_kernels_active();
-    rearrange_job j = {.tok_embd = &m->tok_embd, .g8 = k->gemm[QLM_TYPE_Q4_0_G8] != NULL,
-                       .r16 = {k->gemm[QLM_TYPE_Q4_K_R16] != NULL, k->gemm[QLM_TYPE_Q6_K_R16] != NULL,
-                               k->gemm[QLM_TYPE_Q4_0_R16] != NULL, k->gemm[QLM_TYPE_Q8_0_R16] != NULL,
-                               k->gemm[QLM_TYPE_Q5_K_R16] != NULL}};
-    if (!j.g8 && !j.r16[0] && !j.r16[1] && !j.r16[2] && !j.r16[3] && !j.r16[4]) return QLM_OK;
+    rearrange_job j = {.tok_embd = &m->tok_embd, .k = k};
+    bool any = k->gemm[QLM_TYPE_Q4_0_G8] != NULL;
+    for (size_t l = 0; l < sizeof R16_LAYOUTS / sizeof *R16_LAYOUTS; l++) any |= k->gemm[R16_LAYOUTS[l].r16] != NULL;
+    if (!any) return QLM_OK;
     j.mats = malloc(((size_t)m->hp.n_layer * 8 + 1) * sizeof *j.mats);
     if (!j.mats) return qlm_set_error(err, QLM_ERR_NOMEM, "out of memory");
     for (int il = 0; il < m->hp.n_layer; il++) {

@@ -614,24 +614,26 @@ static inline __m512i r16_j32(const __m512i v[4], int j) {
  * values: sub-blocks 4i, 4i+2, 4i+1, 4i+3). */
 static inline int kq_sub_off(int j) { return 128 * (j / 4) + 32 * ((j % 4) / 2) + 64 * (j % 2); }
 
-/* The weights stream from memory once: each line R16_DIST bytes ahead into L2 and
- * PF_L1 bytes ahead into L1, as the per-row loop asks for them; step i of `steps` asks
- * for that share of the block's bytes, so the requests are spread over the block as it
- * is consumed. always_inline: gcc 12 drops calls to a function that only prefetches
+/* The weights stream from memory once: each line R16_DIST (Q4_0_R16: R40_DIST) bytes
+ * ahead into L2 and PF_L1 bytes ahead into L1, as the per-row loop asks for them; each
+ * step of a block asks for its share of the block's bytes, so the requests are spread
+ * over the block as it is consumed. always_inline: gcc 12 drops calls to a function that only prefetches
  * when it does not inline it (no side effects), and did so here.
  * The interleaved loops read one stream; generation with their matrices in 2 MiB pages
  * (--repack) ran faster with their L2 prefetches nearer than PF_DIST: tg64 of
  * tl-q4_k_m.gguf / tl-q6_k.gguf, -rtr 1, 1 and 2 threads, alternating builds, 4 KiB
  * ahead 1.02-1.05x 8 KiB, 3 KiB the same as 4; Q4_0_R16 (tl-q4_0.gguf) 3 KiB 1.02x
- * 4 KiB, 1.07x 8 KiB (6 KiB as 8, 2 KiB as 4; dropping the L1 prefetch 0.93x);
- * Q8_0_R16 (tl-q8_0.gguf) 4 KiB as 3, 1.02-1.03x 6 KiB. The kernel bench (4 KiB pages,
+ * 4 KiB, 1.07x 8 KiB (6 KiB as 8, 2 KiB as 4; dropping the L1 prefetch 0.93-0.96x);
+ * Q8_0_R16 (tl-q8_0.gguf) 4 KiB as 3, 1.01-1.04x 6 KiB. The kernel bench (4 KiB pages,
  * one 29 MiB matrix) could not tell them apart. */
 #define R16_DIST 4096
 #define R40_DIST 3072
-static inline __attribute__((always_inline)) void r16_prefetch(const uint8_t *b, size_t bytes, int i, int steps) {
-    const char *p = (const char *)b + bytes / (size_t)steps * (size_t)i;
-    QLM_UNROLL_FULL for (int o = 0; o < (int)(bytes / (size_t)steps) + 64; o += 64) {
-        _mm_prefetch(p + R16_DIST + o, PF_HINT);
+/* Step i of a block's prefetches, for every interleaved layout: the lines from b + i
+ * step bytes up to span bytes further, dist bytes ahead into L2 and PF_L1 into L1. */
+static inline __attribute__((always_inline)) void r16_prefetch(const void *b, int step, int i, int span, int dist) {
+    const char *p = (const char *)b + (size_t)step * (size_t)i;
+    QLM_UNROLL_FULL for (int o = 0; o < span; o += 64) {
+        _mm_prefetch(p + dist + o, PF_HINT);
         _mm_prefetch(p + PF_L1 + o, _MM_HINT_T0);
     }
 }
@@ -691,7 +693,8 @@ r16_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int 
     QLM_UNROLL_FULL for (int c = 0; c < 4; c++) {
         const __m512i sc0 = r16_j32(v, 2 * c), sc1 = r16_j32(v, 2 * c + 1);
         QLM_UNROLL_FULL for (int h = 0; h < 8 / L; h++) {
-            r16_prefetch((const uint8_t *)b.d, bbytes, (8 / L) * c + h, 32 / L);
+            const int step = (int)bbytes / (32 / L); /* a share of the block per weighting */
+            r16_prefetch(b.d, step, (8 / L) * c + h, step + 64, R16_DIST);
             __m512i p0[3], p1[3];
             QLM_UNROLL_FULL for (int t = 0; t < NT; t++) p0[t] = p1[t] = zero();
             QLM_UNROLL_FULL for (int g = L * h; g < L * h + L; g++) {
@@ -730,16 +733,6 @@ r16_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int 
  * are stored + 32), so it is sum q (level - 32), |x| <= 16 * 128 * 32; times the
  * signed 8-bit scale (vpmulld), 16 of them add up to < 2^28. One conversion and float
  * multiply-add per super-block: d of each row times the token's d. */
-/* Chunk ci's share (1/16) of the block's bytes, R16_DIST and PF_L1 bytes ahead, as
- * r16_prefetch */
-static inline __attribute__((always_inline)) void r6_prefetch(const block_q6_k_r16 *b, int ci) {
-    const char *p = (const char *)b + 210 * ci;
-    QLM_UNROLL_FULL for (int o = 0; o < 256; o += 64) {
-        _mm_prefetch(p + R16_DIST + o, PF_HINT);
-        _mm_prefetch(p + PF_L1 + o, _MM_HINT_T0);
-    }
-}
-
 /* Chunk ci (8 h + g) of a Q6_K_R16 block's q: wv[m] lane r = levels (0..63) of weights
  * 128 h + 32 m + 4 g .. + 3 of row r (sub-block 8 h + 2 m + g / 4, k-group g % 4). */
 static inline __attribute__((always_inline)) void r6_levels(const uint8_t *q, int ci, __m512i wv[4]) {
@@ -773,7 +766,7 @@ r6_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int N
                 QLM_UNROLL_FULL for (int m = 0; m < 4; m++) p[t][m] = _mm512_set1_epi32(e[2 * m]);
             }
             QLM_UNROLL_FULL for (int g = 4 * gh; g < 4 * gh + 4; g++) {
-                r6_prefetch(b, 8 * h + g);
+                r16_prefetch(b, 210, 8 * h + g, 256, R16_DIST); /* chunk's share (1/16) of the block */
                 __m512i wv[4];
                 r6_levels(q, 8 * h + g, wv);
                 QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
@@ -804,22 +797,12 @@ r6_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int N
  * arithmetic shift by 4 gives the exact sum: one instruction per block and token in
  * place of one per line. Each block's int32 sum is then converted, scaled by the
  * token's d and by the 16 rows' d with one FMA, as chunk_finish does for a Q4_0 row. */
-/* Block j's share (1/8) of the group's bytes, R40_DIST and PF_L1 bytes ahead, as
- * r16_prefetch. */
-static inline __attribute__((always_inline)) void r40_prefetch(const block_q4_0_r16 *b, int j) {
-    const char *p = (const char *)b + sizeof *b / 8 * (size_t)j;
-    QLM_UNROLL_FULL for (int o = 0; o < (int)sizeof *b / 8; o += 64) {
-        _mm_prefetch(p + R40_DIST + o, PF_HINT);
-        _mm_prefetch(p + PF_L1 + o, _MM_HINT_T0);
-    }
-}
-
 static inline __attribute__((always_inline)) void
 r40_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int NT) {
     const __m512i m4 = _mm512_set1_epi8(15), mh = _mm512_set1_epi8((char)0xF0);
     const block_q4_0_r16 *b = (const block_q4_0_r16 *)grp + s;
     QLM_UNROLL_FULL for (int j = 0; j < 8; j++) {
-        r40_prefetch(b, j);
+        r16_prefetch(b, sizeof *b / 8, j, sizeof *b / 8, R40_DIST); /* block j's share of the group */
         const size_t blk = 8 * (size_t)s + (size_t)j; /* the block's index in a row */
         __m512i lo_acc[3], hi_acc[3];
         QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
@@ -850,19 +833,11 @@ r40_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int 
  * As Q4_0_R16 with levels already unsigned (q + 128, flipped when interleaved): block
  * j's 8 lines are 8 vpdpbusd per token, in two chains (even and odd lines), the first
  * starting at the prepared -128 sum(a); then one conversion, scale product and FMA. */
-static inline __attribute__((always_inline)) void r80_prefetch(const block_q8_0_r16 *b, int j) {
-    const char *p = (const char *)b + sizeof *b / 8 * (size_t)j;
-    QLM_UNROLL_FULL for (int o = 0; o < (int)sizeof *b / 8; o += 64) {
-        _mm_prefetch(p + R16_DIST + o, PF_HINT);
-        _mm_prefetch(p + PF_L1 + o, _MM_HINT_T0);
-    }
-}
-
 static inline __attribute__((always_inline)) void
 r80_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int NT) {
     const block_q8_0_r16 *b = (const block_q8_0_r16 *)grp + s;
     QLM_UNROLL_FULL for (int j = 0; j < 8; j++) {
-        r80_prefetch(b, j);
+        r16_prefetch(b, sizeof *b / 8, j, sizeof *b / 8, R16_DIST);
         const size_t blk = 8 * (size_t)s + (size_t)j;
         __m512i a0[3], a1[3];
         QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {

@@ -936,6 +936,19 @@ static void eval_70_then_6(qlm_model *m, const int32_t *ids, float *out) {
     qlm_context_free(c);
 }
 
+/* Two eval_70_then_6 results: how many of the batch's logits differ, and the single
+ * tokens' largest |difference| and largest |logit| (of out[0]). */
+static void compare_pair(float *const out[2], int *differ, double *worst, double *top) {
+    *differ = 0;
+    *worst = *top = 0;
+    for (int i = 0; i < 70 * 300; i++) *differ += out[0][i] != out[1][i];
+    for (int i = 70 * 300; i < 76 * 300; i++) {
+        const double e = fabs((double)out[0][i] - out[1][i]);
+        if (e > *worst) *worst = e;
+        if (fabs(out[0][i]) > *top) *top = fabs(out[0][i]);
+    }
+}
+
 /* The file at path mapped (out[0]) and loaded with .repack (out[1]): the logits of
  * eval_70_then_6 on the ids (i id_mul + id_add) % 300 (76 x 300 floats each), and the
  * repacked model's count of rearranged matrices; false if either did not load. */
@@ -990,14 +1003,9 @@ static void test_repack(const char *isa) {
         /* q k v o gate up down per layer, and the head (300 rows: never interleaved) */
         const int want = (has_r16 || has_g8 ? 2 * 7 : 0) + (has_g8 && !tied);
         T_CHECK(n_repacked == want, "%d matrices rearranged, expected %d", n_repacked, want);
-        int differ = 0;
-        double worst = 0, top = 0;
-        for (int i = 0; i < 70 * 300; i++) differ += out[0][i] != out[1][i];
-        for (int i = 70 * 300; i < 76 * 300; i++) {
-            const double e = fabs((double)out[0][i] - out[1][i]);
-            if (e > worst) worst = e;
-            if (fabs(out[0][i]) > top) top = fabs(out[0][i]);
-        }
+        int differ;
+        double worst, top;
+        compare_pair(out, &differ, &worst, &top);
         NOTE("  %s repack Q4_0 (%s head): single-token logits max |diff| %.3g (max |logit| %.3g)\n", isa,
              tied ? "tied" : "untied", worst, top);
         T_CHECK(differ == 0, "%s head: %d of %d batch logits differ", tied ? "tied" : "untied", differ, 70 * 300);
@@ -1051,14 +1059,9 @@ static void test_interleave(const char *isa, const char *type) {
     int n_repacked = -1;
     if (repack_pair_logits(path, 41, 3, &n_repacked, out)) {
         T_CHECK(n_repacked == want, "%d matrices interleaved, expected %d", n_repacked, want);
-        int differ = 0;
-        double worst = 0, top = 0;
-        for (int i = 0; i < 70 * 300; i++) differ += out[0][i] != out[1][i];
-        for (int i = 70 * 300; i < 76 * 300; i++) {
-            const double e = fabs((double)out[0][i] - out[1][i]);
-            if (e > worst) worst = e;
-            if (fabs(out[0][i]) > top) top = fabs(out[0][i]);
-        }
+        int differ;
+        double worst, top;
+        compare_pair(out, &differ, &worst, &top);
         NOTE("  %s interleave %s: single-token logits max |diff| %.3g (max |logit| %.3g)\n", isa, type, worst, top);
         T_CHECK(differ == 0, "%d of %d batch logits differ", differ, 70 * 300);
         /* measured 3.6e-7 of the largest logit (avx512, Q4_K) */

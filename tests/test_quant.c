@@ -898,6 +898,29 @@ static void test_llamacpp_files(void) {
     for (int f = 0; f < nq; f++) gfile_free(&q[f]);
 }
 
+/* ---- the R16 layouts (--repack): 16 rows interleaved ------------------------------ */
+
+typedef void (*r16_from_fn)(const void *rows, size_t row_bytes, void *dst, int64_t n);
+typedef void (*r16_to_fn)(const void *src, void *rows, size_t row_bytes, int64_t n);
+
+/* 16 rows of rb random bytes (every byte pattern is a valid Q4_0, Q8_0 or K-quant block) */
+static uint8_t *random_rows(size_t rb, uint32_t seed) {
+    uint8_t *rows = malloc(16 * rb);
+    rng_seed(seed);
+    for (size_t i = 0; i < 16 * rb; i++) rows[i] = (uint8_t)rng_u32();
+    return rows;
+}
+
+/* The 16 rows (n values each) interleaved into g and taken back give the same bytes. */
+static bool r16_round_trip(const uint8_t *rows, size_t rb, void *g, int64_t n, r16_from_fn from, r16_to_fn to) {
+    uint8_t *back = malloc(16 * rb);
+    from(rows, rb, g, n);
+    to(g, back, rb, n);
+    const bool same = memcmp(rows, back, 16 * rb) == 0;
+    free(back);
+    return same;
+}
+
 /* ---- Q4_K_R16: 16 Q4_K rows interleaved (--repack) ------------------------------- */
 
 /* Random Q4_K bytes (every scale-byte pattern is a valid block) interleaved and back
@@ -906,10 +929,8 @@ static void test_q4_k_r16(void) {
     t_case("Q4_K_R16: 16 rows interleaved and back are the same bytes; the documented places");
     enum { NSB = 3, N = NSB * 256 };
     const size_t rb = NSB * sizeof(block_q4_k);
-    uint8_t *rows = malloc(16 * rb), *back = malloc(16 * rb);
+    uint8_t *rows = random_rows(rb, 99);
     block_q4_k_r16 *g = malloc(NSB * sizeof *g);
-    rng_seed(99);
-    for (size_t i = 0; i < 16 * rb; i++) rows[i] = (uint8_t)rng_u32();
     /* row 3, block 1: scale 5 = 45 (high bits 2), min 6 = 63; qs[32 * 2 + 4 * 5 + 1] = 0xA7 */
     block_q4_k *x = (block_q4_k *)(rows + 3 * rb) + 1;
     uint8_t sc[8], mn[8];
@@ -919,9 +940,7 @@ static void test_q4_k_r16(void) {
     qlm_kq_put_scales_mins(x->scales, sc, mn);
     x->qs[32 * 2 + 4 * 5 + 1] = 0xA7;
     x->d = 0x1234;
-    qlm_q4_k_r16_from_q4_k(rows, rb, g, N);
-    qlm_q4_k_r16_to_q4_k(g, back, rb, N);
-    T_CHECK(memcmp(rows, back, 16 * rb) == 0, "round trip changed the bytes");
+    T_CHECK(r16_round_trip(rows, rb, g, N, qlm_q4_k_r16_from_q4_k, qlm_q4_k_r16_to_q4_k), "round trip changed the bytes");
     const block_q4_k_r16 *b = &g[1];
     /* v[16 j + r]: scale 5 of row 3 is v[83]: sl[83] low nibble, sh[19] bits 2-3; min 6
      * is v[16 * 14 + 3] = v[227]: sl[99] high nibble, sh[35] bits 6-7 */
@@ -929,7 +948,7 @@ static void test_q4_k_r16(void) {
     T_CHECK((b->sl[99] >> 4) == 15 && ((b->sh[35] >> 6) & 3) == 3, "min 6 of row 3");
     T_CHECK(b->qs[64 * (8 * 2 + 5) + 4 * 3 + 1] == 0xA7, "qs byte of chunk 2, group 5, row 3");
     T_CHECK(b->d[3] == 0x1234, "d of row 3");
-    free(rows); free(back); free(g);
+    free(rows); free(g);
 }
 
 /* ---- Q5_K_R16: 16 Q5_K rows interleaved (--repack on AVX-512) --------------------- */
@@ -940,25 +959,21 @@ static void test_q5_k_r16(void) {
     t_case("Q5_K_R16: 16 rows interleaved and back are the same bytes; the documented places");
     enum { NSB = 2, N = NSB * 256 };
     const size_t rb = NSB * sizeof(block_q5_k);
-    uint8_t *rows = malloc(16 * rb), *back = malloc(16 * rb);
+    uint8_t *rows = random_rows(rb, 96);
     block_q5_k_r16 *g = malloc(NSB * sizeof *g);
-    rng_seed(96);
-    for (size_t i = 0; i < 16 * rb; i++) rows[i] = (uint8_t)rng_u32();
     /* row 7, super-block 1: qh[4 * 6 + 3] = 0x5C, qs[32 * 1 + 4 * 2] = 0x9E, d = 0x4567 */
     block_q5_k *x = (block_q5_k *)(rows + 7 * rb) + 1;
     x->qh[4 * 6 + 3] = 0x5C;
     x->qs[32 * 1 + 4 * 2] = 0x9E;
     x->d = 0x4567;
-    qlm_q5_k_r16_from_q5_k(rows, rb, g, N);
-    qlm_q5_k_r16_to_q5_k(g, back, rb, N);
-    T_CHECK(memcmp(rows, back, 16 * rb) == 0, "round trip changed the bytes");
+    T_CHECK(r16_round_trip(rows, rb, g, N, qlm_q5_k_r16_from_q5_k, qlm_q5_k_r16_to_q5_k), "round trip changed the bytes");
     const block_q5_k_r16 *b = &g[1];
     T_CHECK(b->qh[6][7][3] == 0x5C, "qh byte of line 6, row 7");
     T_CHECK(b->qs[64 * (8 * 1 + 2) + 4 * 7] == 0x9E, "qs byte of chunk 1, group 2, row 7");
     T_CHECK(b->d[7] == 0x4567, "d of row 7");
     T_CHECK((const uint8_t *)b->qh - (const uint8_t *)b == 256 && (const uint8_t *)b->qs - (const uint8_t *)b == 768,
             "qh at 256, qs at 768");
-    free(rows); free(back); free(g);
+    free(rows); free(g);
 }
 
 /* ---- Q4_0_R16: 16 Q4_0 rows interleaved (--repack on AVX-512) --------------------- */
@@ -969,24 +984,20 @@ static void test_q4_0_r16(void) {
     t_case("Q4_0_R16: 16 rows interleaved and back are the same bytes; the documented places");
     enum { NSB = 3, N = NSB * 256 };
     const size_t rb = NSB * 8 * sizeof(block_q4_0);
-    uint8_t *rows = malloc(16 * rb), *back = malloc(16 * rb);
+    uint8_t *rows = random_rows(rb, 98);
     block_q4_0_r16 *g = malloc(NSB * sizeof *g);
-    rng_seed(98);
-    for (size_t i = 0; i < 16 * rb; i++) rows[i] = (uint8_t)rng_u32();
     /* row 5, super-block 2, block 6: d = 0x2345, qs[4 * 3 + 2] = 0xB6 */
     block_q4_0 *x = (block_q4_0 *)(rows + 5 * rb) + 8 * 2 + 6;
     x->d = 0x2345;
     x->qs[4 * 3 + 2] = 0xB6;
-    qlm_q4_0_r16_from_q4_0(rows, rb, g, N);
-    qlm_q4_0_r16_to_q4_0(g, back, rb, N);
-    T_CHECK(memcmp(rows, back, 16 * rb) == 0, "round trip changed the bytes");
+    T_CHECK(r16_round_trip(rows, rb, g, N, qlm_q4_0_r16_from_q4_0, qlm_q4_0_r16_to_q4_0), "round trip changed the bytes");
     const uint8_t *b = (const uint8_t *)&g[2];
     /* d[j][r] at 2 (16 j + r); qs[j][g][r][i] at 256 + 256 j + 64 g + 4 r + i */
     uint16_t d;
     memcpy(&d, b + 2 * (16 * 6 + 5), 2);
     T_CHECK(d == 0x2345, "d of row 5, block 6: %04x", d);
     T_CHECK(b[256 + 256 * 6 + 64 * 3 + 4 * 5 + 2] == 0xB6, "qs byte of block 6, line 3, row 5");
-    free(rows); free(back); free(g);
+    free(rows); free(g);
 }
 
 /* ---- Q8_0_R16: 16 Q8_0 rows interleaved (--repack on AVX-512) --------------------- */
@@ -997,17 +1008,13 @@ static void test_q8_0_r16(void) {
     t_case("Q8_0_R16: 16 rows interleaved and back are the same bytes; the documented places");
     enum { NSB = 2, N = NSB * 256 };
     const size_t rb = NSB * 8 * sizeof(block_q8_0);
-    uint8_t *rows = malloc(16 * rb), *back = malloc(16 * rb);
+    uint8_t *rows = random_rows(rb, 97);
     block_q8_0_r16 *g = malloc(NSB * sizeof *g);
-    rng_seed(97);
-    for (size_t i = 0; i < 16 * rb; i++) rows[i] = (uint8_t)rng_u32();
     /* row 9, super-block 1, block 3: d = 0x3456, qs[4 * 5 + 1] = -100 */
     block_q8_0 *x = (block_q8_0 *)(rows + 9 * rb) + 8 * 1 + 3;
     x->d = 0x3456;
     x->qs[4 * 5 + 1] = -100;
-    qlm_q8_0_r16_from_q8_0(rows, rb, g, N);
-    qlm_q8_0_r16_to_q8_0(g, back, rb, N);
-    T_CHECK(memcmp(rows, back, 16 * rb) == 0, "round trip changed the bytes");
+    T_CHECK(r16_round_trip(rows, rb, g, N, qlm_q8_0_r16_from_q8_0, qlm_q8_0_r16_to_q8_0), "round trip changed the bytes");
     const uint8_t *b = (const uint8_t *)&g[1];
     /* d[j][r] at 2 (16 j + r); qs[j][g][r][i] at 256 + 512 j + 64 g + 4 r + i */
     uint16_t d;
@@ -1015,7 +1022,7 @@ static void test_q8_0_r16(void) {
     T_CHECK(d == 0x3456, "d of row 9, block 3: %04x", d);
     T_CHECK(b[256 + 512 * 3 + 64 * 5 + 4 * 9 + 1] == 28, "level -100 of block 3, line 5, row 9 as -100 + 128: %d",
             b[256 + 512 * 3 + 64 * 5 + 4 * 9 + 1]);
-    free(rows); free(back); free(g);
+    free(rows); free(g);
 }
 
 /* ---- Q6_K_R16: 16 Q6_K rows interleaved -------------------------------------------- */
@@ -1027,10 +1034,8 @@ static void test_q6_k_r16(void) {
     t_case("Q6_K_R16: 16 rows interleaved and back are the same bytes at both line phases; the documented places");
     enum { NSB = 3, N = NSB * 256 };
     const size_t rb = NSB * sizeof(block_q6_k);
-    uint8_t *rows = malloc(16 * rb), *back = malloc(16 * rb);
+    uint8_t *rows = random_rows(rb, 98), *back = malloc(16 * rb);
     uint8_t *mem = aligned_alloc(64, (NSB * sizeof(block_q6_k_r16) + 127) / 64 * 64);
-    rng_seed(98);
-    for (size_t i = 0; i < 16 * rb; i++) rows[i] = (uint8_t)rng_u32();
     /* row 5, blocks 1 and 2: scale 9 = -77; ql[64 + 32 + 4 * 6 + 2] = 0x5C (part 1 of
      * chunk 8 + 6), qh[32 + 4 * 3 + 1] = 0xE1 (part 2 of chunk 8 + 3); d = 0x3456 */
     for (int s = 1; s <= 2; s++) {
