@@ -10,7 +10,9 @@
  * of products summed in int16 lanes; several k-groups are added in int16 (as many as
  * the type's largest level allows without saturating: 8 for 4-bit levels, 4 for 5-bit,
  * 2 for 6-bit), then vpmaddwd with ones widens to int32, and per block one conversion,
- * scale product and FMA accumulate in float. Q8_0 levels are signed: their sign moves
+ * scale product and FMA accumulate in float. Q4_K and Q5_K, whose activations have one
+ * scale per super-block, widen with vpmaddwd by the sub-block's integer scale instead
+ * and convert once per super-block. Q8_0 levels are signed: their sign moves
  * onto the activations (vpsignb) and each product is widened at once.
  *
  * Panels are built for chunks of 64 blocks on the stack, so no scratch is needed and a
@@ -146,8 +148,11 @@ static void up_kq(const void *b, uint8_t *lv, float *ws, float *wm, bool q5) {
         _mm256_store_si256((__m256i *)(lv + 64 * c), lo);
         _mm256_store_si256((__m256i *)(lv + 64 * c + 32), hi);
     }
+    /* the 6-bit scales as they are (exact in a float) and d after them: the panels
+     * apply the scales in integer (micro, iscale) */
     const float fd = x86_f16(d), fm = x86_f16(dmin);
-    for (int j = 0; j < 8; j++) { ws[j] = fd * sc[j]; wm[j] = -fm * mn[j]; }
+    for (int j = 0; j < 8; j++) { ws[j] = sc[j]; wm[j] = -fm * mn[j]; }
+    ws[8] = fd;
 }
 
 static void up_q4_k(const void *b, uint8_t *lv, float *ws, float *wm) { up_kq(b, lv, ws, wm, false); }
@@ -188,6 +193,7 @@ typedef struct {
     int group;             /* k-groups summed in int16 before widening */
     bool affine, sign;     /* sign: signed levels (Q8_0) */
     bool r16;              /* Q4_K_R16: rows interleaved in groups of 16 (unpack reads Q4_K rows) */
+    bool iscale;           /* K-quants: integer sub-block scales (unpack: ws[j] the scale, ws[8] d) */
 } gtype;
 
 /* Activation offset of k-group j of block bb (0..3) within its group of 4 blocks. */
@@ -203,8 +209,10 @@ static inline __attribute__((always_inline)) int aoff(act_order o, int bb, int j
 /* ---- panels --------------------------------------------------------------------- */
 
 /* record per block: J vectors of levels (lane r = 4 levels of row r), 8 scales,
- * [8 offsets] */
+ * [8 offsets]; with integer scales (Q4_K, Q5_K) the scales are the sub-block's 6-bit
+ * integers, as words, and the 8 rows' d (f32) follow the offsets */
 #define REC(J, aff) (32 * (J) + 32 + ((aff) ? 32 : 0))
+#define REC_IS(J, aff, is) (REC(J, aff) + ((is) ? 32 : 0))
 
 static inline void transpose4x4(__m256i *a0, __m256i *a1, __m256i *a2, __m256i *a3) {
     const __m256i t0 = _mm256_unpacklo_epi32(*a0, *a1), t1 = _mm256_unpackhi_epi32(*a0, *a1);
@@ -228,7 +236,7 @@ static void repack(const uint8_t *w, size_t w_stride, int nrows, int b0, int b1,
     _Alignas(32) uint8_t lv[ROWS][256];
     _Alignas(32) float ws[ROWS][16], wm[ROWS][16];
     const int J = g->blk / 4, bpu = g->unit / g->blk;
-    const size_t rec = REC(J, g->affine);
+    const size_t rec = REC_IS(J, g->affine, g->iscale);
     memset(lv, 0, sizeof lv);
     memset(ws, 0, sizeof ws);
     memset(wm, 0, sizeof wm);
@@ -253,7 +261,22 @@ static void repack(const uint8_t *w, size_t w_stride, int nrows, int b0, int b1,
                 _mm256_store_si256((__m256i *)(pr + 32 * (4 * h + 3)), a3);
             }
             float *ps = (float *)(pr + 32 * J);
-            for (int r = 0; r < ROWS; r++) ps[r] = ws[r][bl];
+            if (g->iscale) {
+                /* vpmaddwd pairs of int16 sums: the scale in both words; vpdpwssd one int32
+                 * sum (< 2^15, its high word the sign): the scale in the low word only */
+                int32_t *pi = (int32_t *)ps;
+                for (int r = 0; r < ROWS; r++) {
+                    const int32_t sc = (int32_t)ws[r][bl];
+#ifdef QLM_AVXVNNI
+                    pi[r] = sc;
+#else
+                    pi[r] = sc | sc << 16;
+#endif
+                    ps[2 * ROWS + r] = ws[r][8];
+                }
+            } else { /* K-quants' scales times d, as floats */
+                for (int r = 0; r < ROWS; r++) ps[r] = g->order == ORD_KQ ? ws[r][bl] * ws[r][8] : ws[r][bl];
+            }
             if (g->affine) for (int r = 0; r < ROWS; r++) ps[ROWS + r] = wm[r][bl];
         }
     }
@@ -277,7 +300,7 @@ static inline float ldf(const int8_t *p) {
 static inline __attribute__((always_inline)) void
 micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt, size_t doff, size_t eoff,
       float *y, int64_t ldy, int nrows, const int C, const act_order o, const int J, const int G,
-      const bool affine, const bool sign) {
+      const bool affine, const bool sign, const bool is) {
     __m256 facc[TOK];
     const int8_t *q[TOK];
     const __m256i rmask = _mm256_cmpgt_epi32(_mm256_set1_epi32(nrows), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -287,7 +310,7 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
         facc[t] = acc_y ? _mm256_maskload_ps(y + (size_t)t * ldy, rmask) : _mm256_setzero_ps();
         q[t] = qt[t];
     }
-    const size_t rec = REC(J, affine);
+    const size_t rec = REC_IS(J, affine, is);
     const int gsz = J * 16;
     /* Q6_K: one activation scale per super-block of 16 blocks (Q8_K), so the blocks'
      * products with the row scales are summed in ftmp and multiplied by it once per
@@ -296,6 +319,15 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
     const bool per_sb = o == ORD_NAT16;
     __m256 ftmp[TOK];
     QLM_UNROLL_FULL for (int t = 0; t < C; t++) ftmp[t] = _mm256_setzero_ps();
+    /* Q4_K / Q5_K (is): the activations have one scale per super-block (Q8_K), so the
+     * blocks' integer sums are weighted by their 6-bit scales in integer and summed over
+     * the super-block in isum (|x| < 8 * 63 * 32 * 31 * 127 < 2^31): one vpmaddwd by the
+     * scale words where vpmaddwd by ones was (AVX2), or one vpdpwssd per 16 (Q5_K: 8)
+     * weights summed by vpdpbusd (AVX-VNNI: |x| < 2^15, a valid word), and per
+     * super-block one conversion and multiply-add in float instead of three float
+     * instructions per block. */
+    __m256i isum[TOK];
+    QLM_UNROLL_FULL for (int t = 0; t < C; t++) isum[t] = _mm256_setzero_si256();
     for (int b = b0; b < b1; b += 4) {
         const size_t gq = (size_t)gsz * (size_t)(b / 4);
         QLM_UNROLL_FULL for (int bb = 0; bb < 4; bb++) {
@@ -319,6 +351,12 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
                     __m256i a = _mm256_set1_epi32(ld32(q[t] + gq + aoff(o, bb, j)));
                     if (sign) a = _mm256_sign_epi8(a, w);
 #ifdef QLM_AVXVNNI
+                    if (is) { /* G / 2 k-groups per chain, from zero, then weighted by the scale */
+                        const __m256i scw = _mm256_load_si256((const __m256i *)(pr + 32 * J));
+                        acc[t] = _mm256_dpbusd_avx_epi32(j % (G / 2) == 0 ? _mm256_setzero_si256() : acc[t], wa, a);
+                        if (j % (G / 2) == G / 2 - 1) isum[t] = _mm256_dpwssd_avx_epi32(isum[t], acc[t], scw);
+                        continue;
+                    }
                     /* 4 products into int32 at once; odd k-groups into a second chain
                      * (vpdpbusd's latency would otherwise set the pace) */
                     if (per_sb || j % 2 == 0) acc[t] = _mm256_dpbusd_avx_epi32(acc[t], wa, a);
@@ -330,7 +368,10 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
                     /* an empty asm ties the running sum to a register: gcc otherwise adds
                      * the products as a tree, every product live at once, and spills */
                     __asm__("" : "+x"(s16[t]));
-                    if (j % G == G - 1) {
+                    if (is && j % G == G - 1) {
+                        isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(s16[t], _mm256_load_si256((const __m256i *)(pr + 32 * J))));
+                        __asm__("" : "+x"(isum[t]));
+                    } else if (j % G == G - 1) {
                         const __m256i s32 = _mm256_madd_epi16(s16[t], ones);
                         acc[t] = j == G - 1 ? ((affine || sign) ? s32 : _mm256_add_epi32(s32, _mm256_set1_epi32(ld32(q[t] + eoff + bi))))
                                             : _mm256_add_epi32(acc[t], s32);
@@ -341,6 +382,11 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
             }
             const __m256 ws = _mm256_load_ps((const float *)(pr + 32 * J));
             QLM_UNROLL_FULL for (int t = 0; t < C; t++) {
+                if (is) {
+                    facc[t] = _mm256_fmadd_ps(_mm256_load_ps((const float *)(pr + 32 * J + 32)),
+                                              _mm256_set1_ps(ldf(q[t] + eoff + bi)), facc[t]);
+                    continue;
+                }
                 if (per_sb) {
                     ftmp[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[t]), ws, ftmp[t]);
                     continue;
@@ -352,6 +398,14 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
                                               _mm256_set1_ps(ldf(q[t] + eoff + bi)), facc[t]);
             }
         }
+        if (is && ((b + 4) % 8 == 0 || b + 4 >= b1)) { /* a super-block's last group: its scales */
+            const __m256 dr = _mm256_load_ps((const float *)(panel + rec * (size_t)(b - b0) + 32 * J + 64));
+            QLM_UNROLL_FULL for (int t = 0; t < C; t++) {
+                facc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]),
+                                          _mm256_mul_ps(dr, _mm256_set1_ps(ldf(q[t] + doff + 4 * (size_t)b))), facc[t]);
+                isum[t] = _mm256_setzero_si256();
+            }
+        }
         if (per_sb && ((b + 4) % 16 == 0 || b + 4 >= b1)) /* a super-block's last group: its scale, once */
             QLM_UNROLL_FULL for (int t = 0; t < C; t++) {
                 facc[t] = _mm256_fmadd_ps(ftmp[t], _mm256_set1_ps(ldf(q[t] + doff + 4 * (size_t)b)), facc[t]);
@@ -361,12 +415,12 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
     QLM_UNROLL_FULL for (int t = 0; t < C; t++) _mm256_maskstore_ps(y + (size_t)t * ldy, rmask, facc[t]);
 }
 
-#define MICRO_CASES(o, J, G, aff, sg)                                                              \
+#define MICRO_CASES(o, J, G, aff, sg, is)                                                          \
     switch (c) {                                                                                   \
-    case 1: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, 1, o, J, G, aff, sg); break; \
-    case 2: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, 2, o, J, G, aff, sg); break; \
-    case 3: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, 3, o, J, G, aff, sg); break; \
-    default: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, 4, o, J, G, aff, sg); break; \
+    case 1: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, 1, o, J, G, aff, sg, is); break; \
+    case 2: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, 2, o, J, G, aff, sg, is); break; \
+    case 3: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, 3, o, J, G, aff, sg, is); break; \
+    default: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, 4, o, J, G, aff, sg, is); break; \
     }
 
 /* ---- matrix-vector (1..3 tokens per pass) for every quantized type --------------------
@@ -969,7 +1023,7 @@ DEFINE_GEMV(gemv_q4_k_r16_any, gemv_q4_k_r16)
 
 /* One entry point per type: constants into the micro-kernel so each is compiled for
  * its type. */
-#define DEFINE_GEMM(name, gt, o, J, G, aff, sg, gemv)                                              \
+#define DEFINE_GEMM(name, gt, o, J, G, aff, sg, is, gemv)                                          \
     static void name(int64_t n, int nr, int nt, const void *w, size_t w_stride, const void *a,     \
                      size_t a_stride, float *y, int64_t ldy, void *work) {                         \
         (void)work;                                                                                \
@@ -981,7 +1035,7 @@ DEFINE_GEMV(gemv_q4_k_r16_any, gemv_q4_k_r16)
         const gtype *g = &gt;                                                                      \
         const int nb = (int)(n / g->blk), nb4 = (nb + 3) / 4 * 4;                                  \
         const size_t nq = x86_prep_nq(n), doff = nq, eoff = nq + 4 * (nq / (size_t)g->blk);       \
-        _Alignas(32) uint8_t panel[(size_t)KCH * REC(8, true)];                                    \
+        _Alignas(32) uint8_t panel[(size_t)KCH * REC_IS(8, true, true)];                           \
         const int8_t *qt[TOK];                                                                     \
         for (int r0 = 0; r0 < nr; r0 += ROWS) {                                                    \
             const int rows = nr - r0 < ROWS ? nr - r0 : ROWS;                                      \
@@ -989,41 +1043,49 @@ DEFINE_GEMV(gemv_q4_k_r16_any, gemv_q4_k_r16)
                 const int k1 = nb4 - k0 < KCH ? nb4 : k0 + KCH;                                    \
                 const int kr = k1 < nb ? k1 : nb; /* real blocks in this chunk */                 \
                 repack((const uint8_t *)w + (size_t)r0 * w_stride, w_stride, rows, k0, kr, panel, g, r0); \
-                memset(panel + (size_t)REC(J, aff) * (size_t)(kr - k0), 0, (size_t)REC(J, aff) * (size_t)(k1 - kr)); \
+                memset(panel + (size_t)REC_IS(J, aff, is) * (size_t)(kr - k0), 0, (size_t)REC_IS(J, aff, is) * (size_t)(k1 - kr)); \
                 for (int t0 = 0; t0 < nt; t0 += TOK) {                                             \
                     const int c = nt - t0 < TOK ? nt - t0 : TOK;                                   \
                     for (int t = 0; t < c; t++) qt[t] = (const int8_t *)a + (size_t)(t0 + t) * a_stride; \
                     float *yp = y + (size_t)t0 * ldy + r0;                                         \
-                    MICRO_CASES(o, J, G, aff, sg)                                                  \
+                    MICRO_CASES(o, J, G, aff, sg, is)                                              \
                 }                                                                                  \
             }                                                                                      \
         }                                                                                          \
     }
 
 /* Chunks hold whole units: 64 blocks of 32 = 8 super-blocks; 64 sub-blocks of 16 = 4. */
-static const gtype G_Q4_0 = {up_q4_0, 32, 32, sizeof(block_q4_0), ORD_NIB4, 8, false, false, false};
-static const gtype G_Q4_0_G8 = {up_q4_0_g8, 32, 256, sizeof(block_q4_0_g8), ORD_NIB4, 8, false, false, false};
-static const gtype G_Q4_1 = {up_q4_1, 32, 32, sizeof(block_q4_1), ORD_NIB4, 8, true, false, false};
-static const gtype G_Q5_0 = {up_q5_0, 32, 32, sizeof(block_q5_0), ORD_NIB4, 4, false, false, false};
-static const gtype G_Q5_1 = {up_q5_1, 32, 32, sizeof(block_q5_1), ORD_NIB4, 4, true, false, false};
-static const gtype G_Q8_0 = {up_q8_0, 32, 32, sizeof(block_q8_0), ORD_NAT32, 1, false, Q8_0_SIGNED, false};
-static const gtype G_Q4_K = {up_q4_k, 32, 256, sizeof(block_q4_k), ORD_KQ, 8, true, false, false};
-static const gtype G_Q5_K = {up_q5_k, 32, 256, sizeof(block_q5_k), ORD_KQ, 4, true, false, false};
-static const gtype G_Q6_K = {up_q6_k, 16, 256, sizeof(block_q6_k), ORD_NAT16, 2, false, false, false};
-
-DEFINE_GEMM(gemm_q4_0, G_Q4_0, ORD_NIB4, 8, 8, false, false, gemv_q4_0_any)
-DEFINE_GEMM(gemm_q4_0_g8, G_Q4_0_G8, ORD_NIB4, 8, 8, false, false, gemv_q4_0_g8_any)
-DEFINE_GEMM(gemm_q4_1, G_Q4_1, ORD_NIB4, 8, 8, true, false, gemv_q4_1_any)
-DEFINE_GEMM(gemm_q5_0, G_Q5_0, ORD_NIB4, 8, 4, false, false, gemv_q5_0_any)
-DEFINE_GEMM(gemm_q5_1, G_Q5_1, ORD_NIB4, 8, 4, true, false, gemv_q5_1_any)
-DEFINE_GEMM(gemm_q8_0, G_Q8_0, ORD_NAT32, 8, 1, false, Q8_0_SIGNED, gemv_q8_0_any)
-DEFINE_GEMM(gemm_q4_k, G_Q4_K, ORD_KQ, 8, 8, true, false, gemv_q4_k_any)
+static const gtype G_Q4_0 = {up_q4_0, 32, 32, sizeof(block_q4_0), ORD_NIB4, 8, false, false, false, false};
+static const gtype G_Q4_0_G8 = {up_q4_0_g8, 32, 256, sizeof(block_q4_0_g8), ORD_NIB4, 8, false, false, false, false};
+static const gtype G_Q4_1 = {up_q4_1, 32, 32, sizeof(block_q4_1), ORD_NIB4, 8, true, false, false, false};
+static const gtype G_Q5_0 = {up_q5_0, 32, 32, sizeof(block_q5_0), ORD_NIB4, 4, false, false, false, false};
+static const gtype G_Q5_1 = {up_q5_1, 32, 32, sizeof(block_q5_1), ORD_NIB4, 4, true, false, false, false};
+static const gtype G_Q8_0 = {up_q8_0, 32, 32, sizeof(block_q8_0), ORD_NAT32, 1, false, Q8_0_SIGNED, false, false};
+static const gtype G_Q4_K = {up_q4_k, 32, 256, sizeof(block_q4_k), ORD_KQ, 8, true, false, false, true};
+/* AVX-VNNI Q5_K keeps float scales: 16 of its 5-bit levels' products can overflow a
+ * word, and the 4 vpdpwssd per block and token this would take (one per 8 weights)
+ * chain longer than the block's vpdpbusd take (0.96x) */
 #ifdef QLM_AVXVNNI
-static const gtype G_Q4_K_R16 = {up_q4_k, 32, 256, sizeof(block_q4_k), ORD_KQ, 8, true, false, true};
-DEFINE_GEMM(gemm_q4_k_r16, G_Q4_K_R16, ORD_KQ, 8, 8, true, false, gemv_q4_k_r16_any)
+#define Q5_K_ISCALE false
+#else
+#define Q5_K_ISCALE true
 #endif
-DEFINE_GEMM(gemm_q5_k, G_Q5_K, ORD_KQ, 8, 4, true, false, gemv_q5_k_any)
-DEFINE_GEMM(gemm_q6_k, G_Q6_K, ORD_NAT16, 4, 2, false, false, gemv_q6_k_any)
+static const gtype G_Q5_K = {up_q5_k, 32, 256, sizeof(block_q5_k), ORD_KQ, 4, true, false, false, Q5_K_ISCALE};
+static const gtype G_Q6_K = {up_q6_k, 16, 256, sizeof(block_q6_k), ORD_NAT16, 2, false, false, false, false};
+
+DEFINE_GEMM(gemm_q4_0, G_Q4_0, ORD_NIB4, 8, 8, false, false, false, gemv_q4_0_any)
+DEFINE_GEMM(gemm_q4_0_g8, G_Q4_0_G8, ORD_NIB4, 8, 8, false, false, false, gemv_q4_0_g8_any)
+DEFINE_GEMM(gemm_q4_1, G_Q4_1, ORD_NIB4, 8, 8, true, false, false, gemv_q4_1_any)
+DEFINE_GEMM(gemm_q5_0, G_Q5_0, ORD_NIB4, 8, 4, false, false, false, gemv_q5_0_any)
+DEFINE_GEMM(gemm_q5_1, G_Q5_1, ORD_NIB4, 8, 4, true, false, false, gemv_q5_1_any)
+DEFINE_GEMM(gemm_q8_0, G_Q8_0, ORD_NAT32, 8, 1, false, Q8_0_SIGNED, false, gemv_q8_0_any)
+DEFINE_GEMM(gemm_q4_k, G_Q4_K, ORD_KQ, 8, 8, true, false, true, gemv_q4_k_any)
+#ifdef QLM_AVXVNNI
+static const gtype G_Q4_K_R16 = {up_q4_k, 32, 256, sizeof(block_q4_k), ORD_KQ, 8, true, false, true, true};
+DEFINE_GEMM(gemm_q4_k_r16, G_Q4_K_R16, ORD_KQ, 8, 8, true, false, true, gemv_q4_k_r16_any)
+#endif
+DEFINE_GEMM(gemm_q5_k, G_Q5_K, ORD_KQ, 8, 4, true, false, Q5_K_ISCALE, gemv_q5_k_any)
+DEFINE_GEMM(gemm_q6_k, G_Q6_K, ORD_NAT16, 4, 2, false, false, false, gemv_q6_k_any)
 
 /* ---- float weights (F32, F16, BF16) -------------------------------------------------
  *
