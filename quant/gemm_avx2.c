@@ -244,8 +244,10 @@ static void repack(const uint8_t *w, size_t w_stride, int nrows, int b0, int b1,
     for (int u = b0 / bpu; u < b1 / bpu; u++) {
         if (g->r16) {
             const uint8_t *grp = w - (size_t)(row0 % 16) * w_stride;
-            qlm_q4_k_r16_to_q4_k(grp + sizeof(block_q4_k_r16) * (size_t)u, rows16, sizeof(block_q4_k), QK_K);
-            for (int r = 0; r < nrows; r++) g->unpack(&rows16[row0 % 16 + r], lv[r], ws[r], wm[r]);
+            /* only this panel's 8 rows of the group (the other 8 are the next panel's) */
+            qlm_q4_k_r16_rows_to_q4_k(grp + sizeof(block_q4_k_r16) * (size_t)u, rows16, sizeof(block_q4_k), QK_K,
+                                      row0 % 16, nrows);
+            for (int r = 0; r < nrows; r++) g->unpack(&rows16[r], lv[r], ws[r], wm[r]);
         } else {
             for (int r = 0; r < nrows; r++) g->unpack(w + (size_t)r * w_stride + g->unit_bytes * (size_t)u, lv[r], ws[r], wm[r]);
         }
