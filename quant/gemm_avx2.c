@@ -192,7 +192,7 @@ typedef struct {
     act_order order;
     int group;             /* k-groups summed in int16 before widening */
     bool affine, sign;     /* sign: signed levels (Q8_0) */
-    bool r16;              /* Q4_K_R16: rows interleaved in groups of 16 (unpack reads Q4_K rows) */
+    bool r16;              /* Q4_K_R16: rows interleaved in groups of 16 (panels: repack_q4_k_r16) */
     bool iscale;           /* K-quants: integer sub-block scales (unpack: ws[j] the scale, ws[8] d) */
 } gtype;
 
@@ -229,28 +229,29 @@ static inline __m256i rows2(const uint8_t (*lv)[256], int r, size_t off) {
                                    _mm_load_si128((const __m128i *)(lv[r + 4] + off)), 1);
 }
 
+#ifdef QLM_AVXVNNI
+static void repack_q4_k_r16(const uint8_t *w, size_t w_stride, int b0, int b1, uint8_t *panel, int row0);
+#endif
+
 /* Blocks [b0, b1) (whole units) of up to 8 rows, the first row0 of the matrix, into
- * panel records. Q4_K_R16: each block of the rows' group back as its 16 Q4_K rows. */
+ * panel records (Q4_K_R16: repack_q4_k_r16). */
 static void repack(const uint8_t *w, size_t w_stride, int nrows, int b0, int b1, uint8_t *panel, const gtype *g,
                    int row0) {
     _Alignas(32) uint8_t lv[ROWS][256];
     _Alignas(32) float ws[ROWS][16], wm[ROWS][16];
+#ifdef QLM_AVXVNNI
+    if (g->r16) {
+        repack_q4_k_r16(w, w_stride, b0, b1, panel, row0);
+        return;
+    }
+#endif
     const int J = g->blk / 4, bpu = g->unit / g->blk;
     const size_t rec = REC_IS(J, g->affine, g->iscale);
     memset(lv, 0, sizeof lv);
     memset(ws, 0, sizeof ws);
     memset(wm, 0, sizeof wm);
-    block_q4_k rows16[16];
     for (int u = b0 / bpu; u < b1 / bpu; u++) {
-        if (g->r16) {
-            const uint8_t *grp = w - (size_t)(row0 % 16) * w_stride;
-            /* only this panel's 8 rows of the group (the other 8 are the next panel's) */
-            qlm_q4_k_r16_rows_to_q4_k(grp + sizeof(block_q4_k_r16) * (size_t)u, rows16, sizeof(block_q4_k), QK_K,
-                                      row0 % 16, nrows);
-            for (int r = 0; r < nrows; r++) g->unpack(&rows16[r], lv[r], ws[r], wm[r]);
-        } else {
-            for (int r = 0; r < nrows; r++) g->unpack(w + (size_t)r * w_stride + g->unit_bytes * (size_t)u, lv[r], ws[r], wm[r]);
-        }
+        for (int r = 0; r < nrows; r++) g->unpack(w + (size_t)r * w_stride + g->unit_bytes * (size_t)u, lv[r], ws[r], wm[r]);
         for (int bl = 0; bl < bpu; bl++) {
             uint8_t *pr = panel + rec * (size_t)(u * bpu + bl - b0);
             for (int h = 0; h < J / 4; h++) {
@@ -959,6 +960,36 @@ r16_one(const block_q4_k_r16 *b, int64_t s, const uint8_t *v, const x86_prow *A,
         }
         const __m256 dd = _mm256_mul_ps(d, _mm256_set1_ps(A[0].d[8 * (size_t)s]));
         facc[rh] = _mm256_fnmadd_ps(dmin, wm, _mm256_fmadd_ps(_mm256_cvtepi32_ps(iacc[rh]), dd, facc[rh]));
+    }
+}
+
+/* Panel records straight from the interleaved blocks (the rows' group is whole: 8 of
+ * its 16 rows, half rh): a qs line's 32 bytes for these rows are already one k-group of
+ * sub-blocks 2c and 2c+1 with a row per lane, so a record vector is one load and a
+ * mask (or shift and mask); the scales come from r16_scale_bytes. The records hold
+ * what repack makes from the Q4_K rows, bit for bit (tests/test_kernels.c). */
+static void repack_q4_k_r16(const uint8_t *w, size_t w_stride, int b0, int b1, uint8_t *panel, int row0) {
+    const block_q4_k_r16 *grp = (const block_q4_k_r16 *)(w - (size_t)(row0 % 16) * w_stride);
+    const int rh = (row0 % 16) / 8;
+    const size_t rec = REC_IS(8, true, true);
+    const __m256i m4 = _mm256_set1_epi8(15);
+    _Alignas(32) uint8_t v[256];
+    for (int u = b0 / 8; u < b1 / 8; u++) {
+        const block_q4_k_r16 *b = grp + u;
+        r16_scale_bytes(b, v);
+        const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(b->d + 8 * rh)));
+        const __m256 ndmin = _mm256_sub_ps(_mm256_setzero_ps(), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(b->dmin + 8 * rh))));
+        QLM_UNROLL_FULL for (int sb = 0; sb < 8; sb++) { /* sub-block: chunk sb / 2, nibble sb % 2 */
+            uint8_t *pr = panel + rec * (size_t)(8 * u + sb - b0);
+            QLM_UNROLL_FULL for (int k = 0; k < 8; k++) {
+                const __m256i q = _mm256_loadu_si256((const __m256i *)(b->qs + 64 * (8 * (sb / 2) + k) + 32 * rh));
+                _mm256_store_si256((__m256i *)(pr + 32 * k), _mm256_and_si256(sb % 2 ? _mm256_srli_epi16(q, 4) : q, m4));
+            }
+            _mm256_store_si256((__m256i *)(pr + 256), _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(v + 16 * sb + 8 * rh))));
+            const __m256 mn = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(v + 128 + 16 * sb + 8 * rh))));
+            _mm256_store_ps((float *)(pr + 288), _mm256_mul_ps(ndmin, mn));
+            _mm256_store_ps((float *)(pr + 320), d);
+        }
     }
 }
 

@@ -95,15 +95,14 @@ static void interleave(const void *rows, size_t row_bytes, void *dst, int64_t n,
     }
 }
 
-/* Rows r0 .. r0 + nr - 1 of the group, to rows 0 .. nr - 1 of rows. */
-static void deinterleave(const void *src, void *rows, size_t row_bytes, int64_t n, bool q5, int r0, int nr) {
+static void deinterleave(const void *src, void *rows, size_t row_bytes, int64_t n, bool q5) {
     for (int64_t s = 0; s < n / QK_K; s++) {
         const group_parts g = group_of((void *)src, s, q5);
         uint8_t v[256];
         unpack_scales(g.sl, g.sh, v);
-        for (int r = 0; r < nr; r++) {
+        for (int r = 0; r < 16; r++) {
             kq_parts x = row_of(rows, row_bytes, r, s, q5);
-            get_row(&x, r0 + r, &g, v);
+            get_row(&x, r, &g, v);
         }
     }
 }
@@ -113,11 +112,7 @@ void qlm_q4_k_r16_from_q4_k(const void *rows, size_t row_bytes, void *dst, int64
 }
 
 void qlm_q4_k_r16_to_q4_k(const void *src, void *rows, size_t row_bytes, int64_t n) {
-    deinterleave(src, rows, row_bytes, n, false, 0, 16);
-}
-
-void qlm_q4_k_r16_rows_to_q4_k(const void *src, void *rows, size_t row_bytes, int64_t n, int r0, int nr) {
-    deinterleave(src, rows, row_bytes, n, false, r0, nr);
+    deinterleave(src, rows, row_bytes, n, false);
 }
 
 void qlm_q5_k_r16_from_q5_k(const void *rows, size_t row_bytes, void *dst, int64_t n) {
@@ -125,5 +120,5 @@ void qlm_q5_k_r16_from_q5_k(const void *rows, size_t row_bytes, void *dst, int64
 }
 
 void qlm_q5_k_r16_to_q5_k(const void *src, void *rows, size_t row_bytes, int64_t n) {
-    deinterleave(src, rows, row_bytes, n, true, 0, 16);
+    deinterleave(src, rows, row_bytes, n, true);
 }

@@ -49,8 +49,6 @@ void qlm_q8_0_r16_to_q8_0(const void *src, void *rows, size_t row_bytes, int64_t
  * Q4_K_R16 blocks at dst, and back. src and dst must not overlap. */
 void qlm_q4_k_r16_from_q4_k(const void *rows, size_t row_bytes, void *dst, int64_t n);
 void qlm_q4_k_r16_to_q4_k(const void *src, void *rows, size_t row_bytes, int64_t n);
-/* rows r0 .. r0 + nr - 1 of the group only (0 <= r0, r0 + nr <= 16), to rows 0 .. nr - 1 */
-void qlm_q4_k_r16_rows_to_q4_k(const void *src, void *rows, size_t row_bytes, int64_t n, int r0, int nr);
 /* The same for Q5_K and Q5_K_R16. */
 void qlm_q5_k_r16_from_q5_k(const void *rows, size_t row_bytes, void *dst, int64_t n);
 void qlm_q5_k_r16_to_q5_k(const void *src, void *rows, size_t row_bytes, int64_t n);
