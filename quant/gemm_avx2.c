@@ -880,6 +880,11 @@ static inline __attribute__((always_inline)) void
 r16_half(const block_q4_k_r16 *b, int64_t s, const uint8_t *v, int rh, const x86_prow *A, __m256 *facc, const int NT) {
     const __m256i m4 = _mm256_set1_epi8(15);
     __m256i iacc[3];
+    /* the tokens' rows behind an empty asm: gcc otherwise shares the broadcast
+     * activations of the two halves' calls and keeps them on the stack (1,176 spill
+     * loads and stores in the 2-3 token loop) */
+    const int8_t *aqs[3];
+    QLM_UNROLL_FULL for (int t = 0; t < NT; t++) aqs[t] = (const int8_t *)x86_opaque((const uint8_t *)(A[t].q + QK_K * (size_t)s));
     QLM_UNROLL_FULL for (int t = 0; t < NT; t++) iacc[t] = _mm256_setzero_si256();
     QLM_UNROLL_FULL for (int c = 0; c < 4; c++) {
         if (rh == 0) { /* the block's next 576 bytes, ahead, once */
@@ -895,7 +900,7 @@ r16_half(const block_q4_k_r16 *b, int64_t s, const uint8_t *v, int rh, const x86
                 const __m256i q = _mm256_loadu_si256((const __m256i *)(b->qs + 64 * (8 * c + g) + 32 * rh));
                 const __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
                 QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
-                    const int8_t *aq = A[t].q + QK_K * (size_t)s + kq_sub_off(2 * c) + 4 * g;
+                    const int8_t *aq = aqs[t] + kq_sub_off(2 * c) + 4 * g;
                     const __m256i a0 = _mm256_set1_epi32(ld32(aq)), a1 = _mm256_set1_epi32(ld32(aq + 64));
                     p0[t] = _mm256_dpbusd_avx_epi32(p0[t], lo, a0);
                     p1[t] = _mm256_dpbusd_avx_epi32(p1[t], hi, a1);
