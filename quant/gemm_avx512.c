@@ -940,13 +940,16 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
                     acc[t] = DPB(acc[t], w, qg[t] + aoff(o, bb, j));
             }
             const __m512 ws = _mm512_load_ps(pr + 64 * J);
-            QLM_UNROLL_FULL for (int t = 0; t < C; t++) {
-                if (per_sb) {
+            /* two loops, not a branch inside one: clang does not unroll a loop around a
+             * test of per_sb */
+            if (per_sb) {
+                QLM_UNROLL_FULL for (int t = 0; t < C; t++)
                     ftmp[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[t]), ws, ftmp[t]);
-                    continue;
+            } else {
+                QLM_UNROLL_FULL for (int t = 0; t < C; t++) {
+                    const __m512 sc = _mm512_mul_ps(ws, _mm512_set1_ps(ldf(qg[t] + dx + 4 * bb)));
+                    facc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[t]), sc, facc[t]);
                 }
-                const __m512 sc = _mm512_mul_ps(ws, _mm512_set1_ps(ldf(qg[t] + dx + 4 * bb)));
-                facc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[t]), sc, facc[t]);
             }
             if (affine) {
                 const __m512 wm = _mm512_load_ps(pr + 64 * J + 64);
