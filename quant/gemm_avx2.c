@@ -986,14 +986,15 @@ static void repack_q4_k_r16(const uint8_t *w, size_t w_stride, int b0, int b1, u
         const __m256 ndmin = _mm256_sub_ps(_mm256_setzero_ps(), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(b->dmin + 8 * rh))));
         QLM_UNROLL_FULL for (int sb = 0; sb < 8; sb++) { /* sub-block: chunk sb / 2, nibble sb % 2 */
             uint8_t *pr = panel + rec * (size_t)(8 * u + sb - b0);
+            /* J = 8 level vectors, then the scale words, offsets and d (REC_IS) */
             QLM_UNROLL_FULL for (int k = 0; k < 8; k++) {
                 const __m256i q = _mm256_loadu_si256((const __m256i *)(b->qs + 64 * (8 * (sb / 2) + k) + 32 * rh));
                 _mm256_store_si256((__m256i *)(pr + 32 * k), _mm256_and_si256(sb % 2 ? _mm256_srli_epi16(q, 4) : q, m4));
             }
-            _mm256_store_si256((__m256i *)(pr + 256), _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(v + 16 * sb + 8 * rh))));
+            _mm256_store_si256((__m256i *)(pr + 32 * 8), _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(v + 16 * sb + 8 * rh))));
             const __m256 mn = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(v + 128 + 16 * sb + 8 * rh))));
-            _mm256_store_ps((float *)(pr + 288), _mm256_mul_ps(ndmin, mn));
-            _mm256_store_ps((float *)(pr + 320), d);
+            _mm256_store_ps((float *)(pr + 32 * 8 + 32), _mm256_mul_ps(ndmin, mn));
+            _mm256_store_ps((float *)(pr + 32 * 8 + 64), d);
         }
     }
 }
