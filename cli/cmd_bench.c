@@ -21,7 +21,7 @@ static void usage(FILE *f) {
         "                 [-b N] [-ub N] [--kv f16|f32] [-o md|json|csv] [--bw GBPS]\n"
         "       qlm bench --membw [-t N,..] [-r N] [--bw-mib MIB] [-o md|json|csv]\n"
         "       qlm bench --kernels [-t N,..] [--isa NAME] [--type T] [--tokens N]\n"
-        "                 [--rows N] [--stream-mib MIB] [--seconds S]\n"
+        "                 [--rows N] [--cols N] [--stream-mib MIB] [--seconds S]\n"
         "\n"
         "Measures prompt processing (ppN: one N-token prompt into an empty context) and\n"
         "generation (tgN: N tokens one at a time from an empty context) as llama-bench\n"
@@ -61,7 +61,8 @@ static void usage(FILE *f) {
         "      --isa NAME           --kernels: only this path (scalar, avx2, avxvnni, avx512, neon)\n"
         "      --type T             --kernels: only this weight type (Q4_0 ... Q6_K, F16, BF16, F32)\n"
         "      --tokens N           --kernels: matrix-matrix batch (default 512)\n"
-        "      --rows N             --kernels: rows of the matrix (default 5632; 2048 values each);\n"
+        "      --rows N             --kernels: rows of the matrix (default 5632)\n"
+        "      --cols N             --kernels: values per row, a multiple of 256 (default 2048);\n"
         "                           with --stream-mib 1 a small matrix stays in cache, which\n"
         "                           times the kernels' arithmetic rather than the memory\n"
         "      --stream-mib MIB     --kernels: weights streamed per matrix-vector pass (at least\n"
@@ -225,6 +226,17 @@ int cmd_bench(int argc, char **argv) {
             VALUE();
             if (!flag_int(cmd, a, v, 1, 1 << 20, &n)) return 2;
             kp.n_out = n;
+            kernel_flag = a;
+        }
+        else if (IS("--cols", "--cols")) {
+            long long n;
+            VALUE();
+            if (!flag_int(cmd, a, v, 256, 1 << 20, &n)) return 2;
+            if (n % 256) {
+                fprintf(stderr, "qlm bench: --cols must be a multiple of 256 (K-quant super-blocks)\n");
+                return 2;
+            }
+            kp.n_in = n;
             kernel_flag = a;
         }
         else if (IS("--stream-mib", "--stream-mib")) {

@@ -36,9 +36,10 @@ static const char *RUN_USAGE =
     "      --no-mmap           read the model into memory (huge pages) instead of mapping it:\n"
     "                          faster generation, slower load, no sharing between processes\n"
     "      --repack            as --no-mmap, and weights rearranged for faster generation\n"
-    "                          (same results, slower load): Q4_0 regrouped 8 blocks at a\n"
-    "                          time (AVX2, AVX-512), Q4_K and Q6_K interleaved 16 rows at\n"
-    "                          a time (AVX-512; Q4_K also AVX-VNNI)\n"
+    "                          (same results, slower load): Q4_0, Q8_0, Q4_K, Q5_K and\n"
+    "                          Q6_K interleaved 16 rows at a time (AVX-512; Q4_K also\n"
+    "                          AVX-VNNI), Q4_0 regrouped 8 blocks at a time elsewhere\n"
+    "                          (AVX2, AVX-VNNI, and shapes the 16-row layout cannot take)\n"
     "  -v, --verbose           print model and kernel details to stderr\n"
     "  -h, --help              this text\n";
 

@@ -32,6 +32,12 @@ ok "bench --kernels --isa scalar: only the filtered lines" [ "$(grep -vc '^matve
 "$QLM" bench --kernels --type Q8_0 --isa scalar --rows 64 $SHORT > "$OUT/rows.txt" 2>&1; rc=$?
 ok "bench --kernels --rows 64: the 64x2048 matrix is timed" sh -c "[ $rc -eq 0 ] && grep -q ', 64x2048 x 4 tok)' '$OUT/rows.txt'"
 
+# --cols sets the values per row (a multiple of 256, so every type's blocks fit)
+"$QLM" bench --kernels --type Q4_K --isa scalar --rows 64 --cols 512 $SHORT > "$OUT/cols.txt" 2>&1; rc=$?
+ok "bench --kernels --cols 512: the 64x512 matrix is timed" sh -c "[ $rc -eq 0 ] && grep -q ', 64x512 x 4 tok)' '$OUT/cols.txt'"
+"$QLM" bench --kernels --cols 300 $SHORT > /dev/null 2> "$OUT/err.txt"; rc=$?
+ok "bench --kernels --cols 300: exit 2, says why" sh -c "[ $rc -eq 2 ] && grep -q 'multiple of 256' '$OUT/err.txt'"
+
 # every path this CPU has: a SIMD path has a measured peak and a % of it for Q8_0
 "$QLM" bench --kernels --type Q8_0 -t 1 $SHORT > "$OUT/all.txt" 2> "$OUT/all.err"; rc=$?
 ok "bench --kernels --type Q8_0 (all paths): exit 0" [ $rc -eq 0 ]
