@@ -233,6 +233,16 @@ static inline __m256i rows2(const uint8_t (*lv)[256], int r, size_t off) {
 static void repack_q4_k_r16(const uint8_t *w, size_t w_stride, int b0, int b1, uint8_t *panel, int row0);
 #endif
 
+/* Panels are made from 8 row streams, which the hardware prefetcher follows poorly
+ * (the AVX-512 panels' 16 streams left their loads waiting on memory: quant/
+ * gemm_avx512.c, prefetch_next_panel): while a panel's blocks are unpacked, the same
+ * bytes of the 8 rows below (the next panel; for rows longer than a chunk, the one
+ * after this row band's last chunk) are asked for into L2, each line once. */
+static inline void prefetch_next_panel(const uint8_t *p, size_t w_stride, size_t bytes) {
+    const uintptr_t a = (uintptr_t)(p + ROWS * w_stride);
+    for (uintptr_t l = (a + 63) & ~(uintptr_t)63; l < a + bytes; l += 64) _mm_prefetch((const char *)l, _MM_HINT_T1);
+}
+
 /* Blocks [b0, b1) (whole units) of up to 8 rows, the first row0 of the matrix, into
  * panel records (Q4_K_R16: repack_q4_k_r16). */
 static void repack(const uint8_t *w, size_t w_stride, int nrows, int b0, int b1, uint8_t *panel, const gtype *g,
@@ -251,7 +261,11 @@ static void repack(const uint8_t *w, size_t w_stride, int nrows, int b0, int b1,
     memset(ws, 0, sizeof ws);
     memset(wm, 0, sizeof wm);
     for (int u = b0 / bpu; u < b1 / bpu; u++) {
-        for (int r = 0; r < nrows; r++) g->unpack(w + (size_t)r * w_stride + g->unit_bytes * (size_t)u, lv[r], ws[r], wm[r]);
+        for (int r = 0; r < nrows; r++) {
+            const uint8_t *b = w + (size_t)r * w_stride + g->unit_bytes * (size_t)u;
+            prefetch_next_panel(b, w_stride, g->unit_bytes);
+            g->unpack(b, lv[r], ws[r], wm[r]);
+        }
         for (int bl = 0; bl < bpu; bl++) {
             uint8_t *pr = panel + rec * (size_t)(u * bpu + bl - b0);
             for (int h = 0; h < J / 4; h++) {
