@@ -293,9 +293,12 @@ void qlm_amx_bf16_pack_lanes(const uint8_t *lines, const float *ws0, const float
 
 void qlm_amx_bf16_pack_levels(const uint8_t *lv, size_t lv_stride, const float *ws, const float *wm, int sub0,
                               int sub1, int bias, uint8_t *out) {
+    /* the loops unrolled, r[] stays in registers: as loops at -O2 it went through the
+     * stack (29 vector stack accesses; unrolled 5), and pp64 / pp128 of tl-q4_0.gguf ran
+     * 0.83-0.87x / 0.87-0.93x */
     __m512 r[16];
     const __m512 nb = _mm512_set1_ps(-(float)bias);
-    for (int i = 0; i < 16; i++) {
+    QLM_UNROLL_FULL for (int i = 0; i < 16; i++) {
         const uint8_t *l = lv + (size_t)i * lv_stride;
         const __m512 l0 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)l)));
         const __m512 l1 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)(l + 16))));
@@ -307,7 +310,7 @@ void qlm_amx_bf16_pack_levels(const uint8_t *lv, size_t lv_stride, const float *
         r[i] = _mm512_castsi512_ps((__m512i)_mm512_cvtne2ps_pbh(_mm512_fmadd_ps(l1, s1, a1), _mm512_fmadd_ps(l0, s0, a0)));
     }
     avx512_transpose16(r); /* row p: the 16 rows' pair p (values 2p, 2p+1) */
-    for (int p = 0; p < 16; p++) _mm512_store_ps((float *)(out + 64 * p), r[p]);
+    QLM_UNROLL_FULL for (int p = 0; p < 16; p++) _mm512_store_ps((float *)(out + 64 * p), r[p]);
 }
 
 static void configure_bf16(int m0, int m1) {
