@@ -1208,16 +1208,21 @@ static __attribute__((noinline)) void repack_q4_0(const uint8_t *w, size_t w_str
     static const block_q4_0 zero_block;
     const size_t rec = REC_BYTES(8, false);
     const __m512i m4 = _mm512_set1_epi8(15);
+    /* the loops over rows unrolled, as everywhere the rows' values sit in a register each
+     * (as loops, gcc -O2 kept the 16 row pointers and the 8 vectors on the stack: tl-q4_0
+     * pp16 / pp32 ran ~0.85x / 0.92x of a -O3 build) */
     for (int b = 0; b < nb; b++) {
         const block_q4_0 *x[16];
-        for (int r = 0; r < 16; r++) x[r] = r < nrows ? (const block_q4_0 *)(w + (size_t)r * w_stride) + b : &zero_block;
+        QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
+            x[r] = r < nrows ? (const block_q4_0 *)(w + (size_t)r * w_stride) + b : &zero_block;
         if (b % 4 == 0) /* 16 row streams: ask for each row's next cache lines early */
-            for (int r = 0; r < nrows; r++) {
-                _mm_prefetch((const char *)(x[r] + 16), _MM_HINT_T0);
-                prefetch_next_panel((const uint8_t *)x[r], w_stride, 4 * sizeof(block_q4_0));
-            }
+            QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
+                if (r < nrows) {
+                    _mm_prefetch((const char *)(x[r] + 16), _MM_HINT_T0);
+                    prefetch_next_panel((const uint8_t *)x[r], w_stride, 4 * sizeof(block_q4_0));
+                }
         __m512i lo[4], hi[4];
-        for (int k = 0; k < 4; k++) { /* rows k, k+4, k+8, k+12 in the four lanes */
+        QLM_UNROLL_FULL for (int k = 0; k < 4; k++) { /* rows k, k+4, k+8, k+12 in the four lanes */
             __m512i v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)x[k]->qs));
             v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)x[k + 4]->qs), 1);
             v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)x[k + 8]->qs), 2);
@@ -1228,12 +1233,14 @@ static __attribute__((noinline)) void repack_q4_0(const uint8_t *w, size_t w_str
         transpose4(&lo[0], &lo[1], &lo[2], &lo[3]);
         transpose4(&hi[0], &hi[1], &hi[2], &hi[3]);
         uint8_t *pr = panel + rec * (size_t)b;
-        for (int k = 0; k < 4; k++) {
+        QLM_UNROLL_FULL for (int k = 0; k < 4; k++) {
             _mm512_store_si512(pr + 64 * k, lo[k]);
             _mm512_store_si512(pr + 64 * (4 + k), hi[k]);
         }
-        float *ps = (float *)(pr + 512);
-        for (int r = 0; r < 16; r++) ps[r] = x86_f16(x[r]->d);
+        /* the 16 scales in one vector, converted at once */
+        uint16_t d[16];
+        QLM_UNROLL_FULL for (int r = 0; r < 16; r++) memcpy(&d[r], &x[r]->d, 2);
+        _mm512_store_ps(pr + 512, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)d)));
     }
 }
 
