@@ -940,12 +940,12 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
     /* Q6_K: the activation scale is one per super-block of 16 blocks (Q8_K), so the
      * blocks' products with the row scales are summed in ftmp and multiplied by it once
      * per super-block: one multiply fewer per block (7 vector instructions for 4
-     * vpdpbusd, now 6). Not where the AMX int8 tiles take 16+ tokens: their epilogue
-     * scales per block, and a batch must give the same bits however qlm_matmul splits
-     * it (pieces of 7-15 tokens come here). (Q4_K/Q5_K, 8 blocks per super-block, gained
-     * 1.0-1.07x; not worth a second order to keep in step.) */
+     * vpdpbusd, now 6). With AMX too: Q6_K never takes the int8 tiles (GEMM_BODY), so
+     * every piece of a batch, however qlm_matmul splits it, comes here and gets the same
+     * bits. (Q4_K/Q5_K, 8 blocks per super-block, gained 1.0-1.07x; not worth a second
+     * order to keep in step, and their int8 tiles scale per block.) */
     const int sbb = 16;
-    const bool per_sb = o == ORD_NAT16 && !qlm_avx512_use_amx;
+    const bool per_sb = o == ORD_NAT16;
     __m512 ftmp[MAX_C];
     QLM_UNROLL_FULL for (int t = 0; t < C; t++) ftmp[t] = _mm512_setzero_ps();
     for (int b = b0; b < b1; b += 4) {
@@ -1412,6 +1412,11 @@ repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unp
 #define QGEMM_MIN_TOKENS 7
 #define FGEMM_MIN_TOKENS(wt) ((wt) == QLM_TYPE_F32 ? 7 : 9)
 #define AMX_MIN_TOKENS 16
+/* Blocks of 16 (Q6_K) do not take the int8 tiles: each block is a tile product, store
+ * and float epilogue for only 16 values per row, and the VNNI micro-kernel ran 1.1-1.3x
+ * faster (tl-q6_k.gguf pp16-pp32, 2 threads); the bf16 tiles take them from
+ * TILES_MIN_TOKENS. */
+#define AMX_INT8_BLK 32
 /* bf16 tiles dequantize every weight once per call: worth it from this many tokens */
 #define TILES_MIN_TOKENS 64
 
@@ -1421,7 +1426,8 @@ bool qlm_avx512_use_amx;
     const int nb = (int)(n / (BLK));                                                           \
     const int nb4 = (nb + 3) / 4 * 4;                                                          \
     const size_t panel_bytes = (size_t)REC_BYTES(J_, AFF) * (size_t)nb4;                       \
-    const bool amx = qlm_avx512_use_amx && nt >= AMX_MIN_TOKENS && qlm_cpu_amx_request();     \
+    const bool amx = qlm_avx512_use_amx && (BLK) == AMX_INT8_BLK && nt >= AMX_MIN_TOKENS &&   \
+                     qlm_cpu_amx_request();                                                    \
     /* AMX: every token tile's block scales and corrections, transposed once per call */     \
     const size_t nt16 = ((size_t)nt + 15) / 16 * 16;                                         \
     const size_t dt_bytes = amx ? ((size_t)nb4 * 8 * nt16 + 63) / 64 * 64 : 0;                 \
