@@ -1373,7 +1373,7 @@ repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unp
             if (r >= nrows) continue;
             const uint8_t *b = w + (size_t)r * w_stride + unit_bytes * (size_t)u;
             prefetch_next_panel(b, w_stride, unit_bytes);
-            /* K-quants only: with blocks of 32 (tl-q8_0) this one measured 0.9-0.95x at pp16 */
+            /* K-quants only: with blocks of 32 (tl-q8_0) this one measured 0.89-0.96x at pp16 */
             if (unit >= QK_K && (size_t)(u + 1) * unit_bytes + TILES_PF_AHEAD <= w_stride)
                 prefetch_lines(b + TILES_PF_AHEAD, unit_bytes, _MM_HINT_T0);
             unpack(b, lv[r], ws[r], wm[r]);
