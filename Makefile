@@ -73,7 +73,16 @@ SHARED  ?= ../shared
 .PHONY: all test demo clean fuzz fuzz-bins bench-tokenize bench-rmse
 all: $(QLM_BIN) libqlm.a
 
-$(BUILD)/%.o: %.c
+# Objects are rebuilt when the compiler or its flags change: make alone compares only
+# the files' times, so an object built with other flags (an -O3 experiment) stayed, and
+# timed A/B builds compared other code than they named. The stamp holds the command
+# line's flags and is rewritten only when they differ.
+FLAGS_STAMP := $(BUILD)/.flags
+FLAGS_NOW := $(CC) $(CFLAGS_ALL) $(LDFLAGS)
+$(shell mkdir -p $(BUILD) && [ "$$(cat $(FLAGS_STAMP) 2>/dev/null)" = '$(FLAGS_NOW)' ] || echo '$(FLAGS_NOW)' > $(FLAGS_STAMP))
+$(FLAGS_STAMP): ;
+
+$(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(FLAGS_$(lastword $(subst _, ,$(basename $(notdir $<))))) -MMD -MP -c $< -o $@
 
@@ -100,7 +109,7 @@ libqlm.a: $(BUILD)/libqlm.a
 $(QLM_BIN): $(CLI_OBJ) $(BUILD)/libqlm.a
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libqlm.a $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libqlm.a
+$(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libqlm.a $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests $(LDFLAGS) -MMD -MP -o $@ $< $(TEST_SUPPORT_OBJ) $(BUILD)/libqlm.a $(LDLIBS)
 
