@@ -247,7 +247,7 @@ static inline void prefetch_next_panel(const uint8_t *p, size_t w_stride, size_t
  * panel records (Q4_K_R16: repack_q4_k_r16). */
 /* always_inline, the loops unrolled: with each type's constant gtype the unpack call is
  * direct and inlined (gcc -O2 made one out-of-line copy, an indirect call per row and
- * unit, loops left as loops: AVX2 tl-q4_k_m pp16 0.84-0.88x, tl-q8_0 0.84-0.90x of a
+ * unit, loops left as loops: AVX2 tl-q4_k_m pp16 0.84-0.88x, tl-q8_0 0.82-0.92x of a
  * -O3 build) */
 static inline __attribute__((always_inline)) void
 repack(const uint8_t *w, size_t w_stride, int nrows, int b0, int b1, uint8_t *panel, const gtype *g, int row0) {
