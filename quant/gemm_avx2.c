@@ -239,8 +239,7 @@ static void repack_q4_k_r16(const uint8_t *w, size_t w_stride, int b0, int b1, u
  * bytes of the 8 rows below (the next panel; for rows longer than a chunk, the one
  * after this row band's last chunk) are asked for into L2, each line once. */
 static inline void prefetch_next_panel(const uint8_t *p, size_t w_stride, size_t bytes) {
-    const uintptr_t a = (uintptr_t)(p + ROWS * w_stride);
-    for (uintptr_t l = (a + 63) & ~(uintptr_t)63; l < a + bytes; l += 64) _mm_prefetch((const char *)l, _MM_HINT_T1);
+    x86_prefetch_lines(p + ROWS * w_stride, bytes, false);
 }
 
 /* Blocks [b0, b1) (whole units) of up to 8 rows, the first row0 of the matrix, into

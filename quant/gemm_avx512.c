@@ -450,22 +450,11 @@ gemv_chunk(qtype qt, const uint8_t *row, int c, int nb, const prow *A, __m512 *f
  * weight, spent a third of their time in unpack_q4_k). So while a panel is made, the
  * same bytes of the next panel (the 16 rows below, this thread's next panel unless its
  * share ends) are asked for into L2, one panel (~18 KB for 2048 values) ahead. */
-/* ... and, within a row, the bytes this far ahead of the unpacking into L1. */
-#define TILES_PF_AHEAD 512
-
-static inline __attribute__((always_inline)) void prefetch_lines(const uint8_t *p, size_t bytes, int hint) {
-    /* the lines that start in [p, p + bytes): blocks in a row (and rows in a matrix) are
-     * contiguous, so block after block asks for each line once, however small a block */
-    const uintptr_t a = (uintptr_t)p;
-    for (uintptr_t l = (a + 63) & ~(uintptr_t)63; l < a + bytes; l += 64) {
-        if (hint == _MM_HINT_T0) _mm_prefetch((const char *)l, _MM_HINT_T0); /* the hint must be a constant */
-        else _mm_prefetch((const char *)l, _MM_HINT_T1);
-    }
-}
-
 static inline __attribute__((always_inline)) void prefetch_next_panel(const uint8_t *p, size_t w_stride, size_t bytes) {
-    prefetch_lines(p + 16 * w_stride, bytes, _MM_HINT_T1);
+    x86_prefetch_lines(p + 16 * w_stride, bytes, false);
 }
+/* ... and, within a row, the bytes this far ahead of the unpacking, into L1. */
+#define TILES_PF_AHEAD 512
 
 static inline __attribute__((always_inline)) void
 gemv_r16(qtype qt, int64_t n, int nr, const uint8_t *w, const uint8_t *a, size_t a_stride, float *y, int64_t ldy,
@@ -1377,7 +1366,7 @@ repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unp
             prefetch_next_panel(b, w_stride, unit_bytes);
             /* K-quants only: with blocks of 32 (tl-q8_0) this one measured 0.89-0.96x at pp16 */
             if (unit >= QK_K && (size_t)(u + 1) * unit_bytes + TILES_PF_AHEAD <= w_stride)
-                prefetch_lines(b + TILES_PF_AHEAD, unit_bytes, _MM_HINT_T0);
+                x86_prefetch_lines(b + TILES_PF_AHEAD, unit_bytes, true);
             unpack(b, lv[r], ws[r], wm[r]);
         }
         QLM_UNROLL_FULL for (int bl = 0; bl < bpu; bl++) {
@@ -1683,7 +1672,7 @@ repack_bf16(const uint8_t *w, size_t w_stride, int nrows, int64_t n, const tiles
             if (r < nrows) {
                 const uint8_t *b = w + (size_t)r * w_stride + tt->unit_bytes * (size_t)u;
                 prefetch_next_panel(b, w_stride, tt->unit_bytes);
-                if ((u + 1) * tt->unit_bytes + TILES_PF_AHEAD <= w_stride) prefetch_lines(b + TILES_PF_AHEAD, tt->unit_bytes, _MM_HINT_T0);
+                if ((u + 1) * tt->unit_bytes + TILES_PF_AHEAD <= w_stride) x86_prefetch_lines(b + TILES_PF_AHEAD, tt->unit_bytes, true);
                 tt->unpack(b, lv[r], ws[r], wm[r]);
             } else { /* rows past the matrix: zero weights */
                 memset(lv[r], 0, sizeof lv[r]);

@@ -5,6 +5,7 @@
 
 #if defined(__x86_64__) && defined(__AVX2__)
 #include <immintrin.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -46,6 +47,18 @@ static inline float hmax8_ps(__m256 v) {
 #else
 #define QLM_UNROLL_FULL _Pragma("GCC unroll 16")
 #endif
+
+/* Prefetch of the cache lines that start in [p, p + bytes), into L1 (t0) or L2 (else).
+ * The prompt kernels' repack calls it for each block of each row: blocks in a row, and
+ * rows in a matrix, are contiguous, so block after block asks for each line once,
+ * however small a block. */
+static inline __attribute__((always_inline)) void x86_prefetch_lines(const uint8_t *p, size_t bytes, bool t0) {
+    const uintptr_t a = (uintptr_t)p;
+    for (uintptr_t l = (a + 63) & ~(uintptr_t)63; l < a + bytes; l += 64) {
+        if (t0) _mm_prefetch((const char *)l, _MM_HINT_T0); /* the hint must be a constant */
+        else _mm_prefetch((const char *)l, _MM_HINT_T1);
+    }
+}
 
 /* The same address, hidden from the compiler's load combining: where a block's levels
  * are read by a vector load that overlaps another vector load of the same bytes (its
