@@ -169,6 +169,155 @@ void qlm_amx_gemm_chunk(const qlm_amx_job *j) {
     _tile_release(); /* back to the init state: cheap context switches */
 }
 
+/* ---- Q8_0 weights as the first operand, straight from the file -------------------
+ * Q8_0's levels need no unpacking: a row's block is 32 signed bytes after its f16
+ * scale, so one A tile (16 rows x 32 bytes) loads from the weights with the row stride
+ * and nothing is repacked (the repack was two thirds of the Q8_0 kernel's time at 16
+ * tokens: perf of tl-q8_0 pp16). The activations take the second operand's layout
+ * instead (per block, 8 rows of 16 tokens x 4 bytes), made once per call; C is then
+ * weight rows x tokens, accumulated per row in floats and transposed once at the end. */
+
+/* Tiles 0-3: C (rows x 16 tokens of int32); 4, 5: A (rows x 32 bytes); 6, 7: B. */
+static void configure_q8_0(int rows) {
+    tile_config c;
+    memset(&c, 0, sizeof c);
+    c.palette = 1;
+    for (int i = 0; i < 6; i++) {
+        c.rows[i] = (uint8_t)rows; /* fewer than 16 in a matrix's last panel: no read past it */
+        c.colsb[i] = i < 4 ? 64 : 32;
+    }
+    c.rows[6] = c.rows[7] = 8;
+    c.colsb[6] = c.colsb[7] = 64;
+    _tile_loadconfig(&c);
+}
+
+/* out (nb x 512 bytes): block b's B tile for tokens a[0..ntok) (zeros past ntok): row
+ * k holds each token's levels 4k..4k+3. A 16 x 8 transpose of 4-byte groups: tokens t
+ * and t+8 share a vector (one per 256-bit half), two unpack rounds transpose 4 x 4 in
+ * each 128-bit lane, and a two-source permute gathers each output row's four lanes. */
+static void make_b_tiles(const int8_t *a, size_t a_stride, int ntok, int nb, uint8_t *out, const uint8_t *pf,
+                         size_t pf_stride, int pf_rows) {
+    const __m512i half0 = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
+    const __m512i half1 = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
+    for (int b = 0; b < nb; b++) {
+        __m512i z[8], u[8], v[8];
+        for (int r = 0; r < pf_rows; r++) {
+            const uint8_t *p = pf + (size_t)r * pf_stride + 34 * (size_t)b;
+            _mm_prefetch((const char *)p, _MM_HINT_T1);
+        }
+        QLM_UNROLL_FULL for (int t = 0; t < 8; t++) {
+            const __m256i lo = t < ntok ? _mm256_loadu_si256((const __m256i *)(a + (size_t)t * a_stride + 32 * (size_t)b))
+                                        : _mm256_setzero_si256();
+            const __m256i hi = t + 8 < ntok
+                                   ? _mm256_loadu_si256((const __m256i *)(a + (size_t)(t + 8) * a_stride + 32 * (size_t)b))
+                                   : _mm256_setzero_si256();
+            z[t] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+        }
+        QLM_UNROLL_FULL for (int g = 0; g < 8; g += 2) {
+            u[g] = _mm512_unpacklo_epi32(z[g], z[g + 1]);
+            u[g + 1] = _mm512_unpackhi_epi32(z[g], z[g + 1]);
+        }
+        /* v[4 h + k]: per lane, group k (of the lane's four) of tokens 4h..4h+3 (+8) */
+        QLM_UNROLL_FULL for (int h = 0; h < 2; h++) {
+            v[4 * h + 0] = _mm512_unpacklo_epi64(u[4 * h], u[4 * h + 2]);
+            v[4 * h + 1] = _mm512_unpackhi_epi64(u[4 * h], u[4 * h + 2]);
+            v[4 * h + 2] = _mm512_unpacklo_epi64(u[4 * h + 1], u[4 * h + 3]);
+            v[4 * h + 3] = _mm512_unpackhi_epi64(u[4 * h + 1], u[4 * h + 3]);
+        }
+        uint8_t *o = out + 512 * (size_t)b;
+        QLM_UNROLL_FULL for (int k = 0; k < 4; k++) {
+            _mm512_store_si512(o + 64 * k, _mm512_permutex2var_epi64(v[k], half0, v[4 + k]));
+            _mm512_store_si512(o + 64 * (k + 4), _mm512_permutex2var_epi64(v[k], half1, v[4 + k]));
+        }
+    }
+}
+
+/* f_r += (C[r] as float) * (token scales * row r's scale) */
+#define RACC_STEP(r) f##r = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(cb + 16 * r)), \
+                                            _mm512_mul_ps(dv, _mm512_set1_ps(wsb[r])), f##r);
+#define R_EPILOGUE(cbuf_, blk)                                                                    \
+    do {                                                                                          \
+        const int32_t *cb = (cbuf_);                                                              \
+        const __m512 dv = _mm512_load_ps(dt + 16 * (size_t)(blk));                                \
+        _Alignas(64) float wsb[16];                                                               \
+        const __m512i d16 = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, rowoff,        \
+                                                        w + 34 * (size_t)(blk), 1);               \
+        _mm512_store_ps(wsb, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d16)));                        \
+        FACC_LIST(RACC_STEP)                                                                      \
+    } while (0)
+#define PRODUCT_Q8(TC, TA, TB, blk)                                                               \
+    do {                                                                                          \
+        _tile_zero(TC);                                                                           \
+        _tile_loadd(TA, w + 34 * (size_t)(blk) + 2, (long)w_stride);                              \
+        _tile_loadd(TB, bt + 512 * (size_t)(blk), 64);                                            \
+        _tile_dpbssd(TC, TA, TB);                                                                 \
+    } while (0)
+
+/* One panel (rows <= 16 Q8_0 rows) x one tile of up to 16 tokens over nb blocks. A
+ * deeper software pipeline than panel_tile's: four C tiles, each block's sums stored
+ * two steps after its product and scaled two steps after that (with two tiles and one
+ * step each, the kernel on cached weights ran 0.88-0.9x: qlm bench --kernels -t 1 --type
+ * Q8_0 --rows 512 --stream-mib 1 --tokens 16, 32). */
+static void q8_0_panel(int nb, const uint8_t *w, size_t w_stride, const uint8_t *bt, const float *dt, int rows,
+                       int ntok, float *y, int64_t ldy, bool pf_next) {
+    _Alignas(64) int32_t cbuf[4][256];
+    FACC_LIST(FACC_DECL)
+    const __mmask16 m = (__mmask16)((1u << rows) - 1);
+    const __m512i rowoff = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                              _mm512_set1_epi32((int)w_stride));
+    if (rows < 16) memset(cbuf, 0, sizeof cbuf); /* rows past the panel: scaled, never stored */
+    /* Step s: product of block s (C tile s % 4), store of block s - 2, epilogue of block
+     * s - 4 (steps unrolled by 4: the tile numbers are constants). */
+#define Q8_STEP(k, TA, TB, TS)                                                                    \
+    do {                                                                                          \
+        const int s_ = s0 + (k);                                                                  \
+        if (s_ < nb) PRODUCT_Q8(k, TA, TB, s_);                                                   \
+        if (s_ >= 2 && s_ - 2 < nb) _tile_stored(TS, cbuf[TS], 64);                               \
+        if (s_ >= 4 && s_ - 4 < nb) R_EPILOGUE(cbuf[k], s_ - 4);                                  \
+    } while (0)
+    for (int s0 = 0; s0 < nb + 4; s0 += 4) {
+        /* the next panel's rows, the bytes these steps' blocks take from these rows, into L2 */
+        if (pf_next && s0 < nb)
+            QLM_UNROLL_FULL for (int r = 0; r < 16; r++) {
+                const uint8_t *p = w + (size_t)(16 + r) * w_stride + 34 * (size_t)s0;
+                QLM_UNROLL_FULL for (int l = 0; l < 3; l++) _mm_prefetch((const char *)p + 64 * l, _MM_HINT_T1);
+            }
+        Q8_STEP(0, 4, 6, 2); /* the tile numbers as literals: the intrinsics paste them into asm */
+        Q8_STEP(1, 5, 7, 3);
+        Q8_STEP(2, 4, 6, 0);
+        Q8_STEP(3, 5, 7, 1);
+    }
+#undef Q8_STEP
+    __m512 f[16] = {f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15};
+    avx512_transpose16(f);
+    for (int t = 0; t < ntok; t++) _mm512_mask_storeu_ps(y + (size_t)t * (size_t)ldy, m, f[t]);
+}
+#undef PRODUCT_Q8
+#undef R_EPILOGUE
+#undef RACC_STEP
+
+void qlm_amx_q8_0_gemm(int nb, int nr, int nt, const uint8_t *w, size_t w_stride, const int8_t *a, size_t a_stride,
+                       const float *dt, int dt_nb, uint8_t *bt, float *y, int64_t ldy) {
+    const int ntiles = (nt + 15) / 16;
+    for (int i = 0; i < ntiles; i++) {
+        const int ntok = nt - 16 * i < 16 ? nt - 16 * i : 16;
+        make_b_tiles(a + (size_t)(16 * i) * a_stride, a_stride, ntok, nb, bt + (size_t)512 * (size_t)nb * (size_t)i, w,
+                     w_stride, i == 0 ? (nr < 16 ? nr : 16) : 0);
+    }
+    int configured = -1;
+    for (int r0 = 0; r0 < nr; r0 += 16) {
+        const int rows = nr - r0 < 16 ? nr - r0 : 16;
+        if (rows != configured) { configure_q8_0(rows); configured = rows; }
+        for (int i = 0; i < ntiles; i++) {
+            const int ntok = nt - 16 * i < 16 ? nt - 16 * i : 16;
+            q8_0_panel(nb, w + (size_t)r0 * w_stride, w_stride, bt + (size_t)512 * (size_t)nb * (size_t)i,
+                       dt + (size_t)dt_nb * (size_t)(16 * i), rows, ntok, y + (size_t)(16 * i) * (size_t)ldy + r0, ldy,
+                       i == 0 && r0 + 16 < nr);
+        }
+    }
+    _tile_release();
+}
+
 /* ---- bf16 tiles for large batches ------------------------------------------------
  *
  * The int8 tiles above need one tile store and one float epilogue per block of 32

@@ -1420,6 +1420,21 @@ static inline bool unpack_is_r16(unpack_fn u) {
            u == unpack_q8_0_r16;
 }
 
+/* Q8_0 with AMX: the tiles read the rows in place (qlm_amx_q8_0_gemm), from this many
+ * tokens. false: the scratch is too small (then the repacked path). */
+#define Q8_0_DIRECT_MIN_TOKENS 4
+static bool q8_0_direct(int64_t n, int nr, int nt, const uint8_t *w, size_t w_stride, const uint8_t *a,
+                        size_t a_stride, float *y, int64_t ldy, void *work) {
+    const int nb = (int)(n / 32), nb4 = (nb + 3) / 4 * 4;
+    const size_t nt16 = ((size_t)nt + 15) / 16 * 16;
+    const size_t dt_bytes = ((size_t)nb4 * 4 * nt16 + 63) / 64 * 64, bt_bytes = (size_t)32 * (size_t)nb * nt16;
+    if (dt_bytes + bt_bytes > QLM_GEMM_WORK_SIZE(n, nt) || !qlm_cpu_amx_request()) return false;
+    float *dt = work;
+    qlm_amx_prepare_scales(a, a_stride, nt, nb4, x86_prep_nq(n), 0, false, dt, NULL);
+    qlm_amx_q8_0_gemm(nb, nr, nt, w, w_stride, (const int8_t *)a, a_stride, dt, nb4, (uint8_t *)work + dt_bytes, y, ldy);
+    return true;
+}
+
 #define GEMM_BODY(UNPACK, BLK, UNIT, UNIT_BYTES)                                                                 \
     const int nb = (int)(n / (BLK));                                                           \
     const int nb4 = (nb + 3) / 4 * 4;                                                          \
@@ -1440,6 +1455,9 @@ static inline bool unpack_is_r16(unpack_fn u) {
     uint8_t *pwork = work ? (uint8_t *)work + dt_bytes : NULL;                                 \
     const uint8_t *W = w;                                                                      \
     const uint8_t *Aq = a;                                                                     \
+    if ((UNPACK) == unpack_q8_0 && nt >= Q8_0_DIRECT_MIN_TOKENS && work && qlm_avx512_use_amx &&  \
+        q8_0_direct(n, nr, nt, W, w_stride, Aq, a_stride, y, ldy, work))                         \
+        return;                                                                                \
     if (nt < QGEMM_MIN_TOKENS || panels < 1) {                                                 \
         for (int t0 = 0; t0 < nt; t0 += 3) {                                                   \
             int c = nt - t0 < 3 ? nt - t0 : 3;                                                 \

@@ -89,6 +89,13 @@ typedef struct {
     const float *dt, *et;  /* from qlm_amx_prepare_scales */
 } qlm_amx_job;
 void qlm_amx_gemm_chunk(const qlm_amx_job *j);
+/* AMX tiles for Q8_0 rows read in place (quant/gemm_amx_avx512.c): y[t][r] for nr rows
+ * (w, w_stride) of nb blocks and nt tokens of prepared activations (natural-order levels
+ * at offset 0, a_stride apart); dt from qlm_amx_prepare_scales with dt_nb blocks per
+ * tile; bt: scratch of 512 nb bytes per 16 tokens, 64-byte aligned. Leaves the tile
+ * state released. */
+void qlm_amx_q8_0_gemm(int nb, int nr, int nt, const uint8_t *w, size_t w_stride, const int8_t *a, size_t a_stride,
+                       const float *dt, int dt_nb, uint8_t *bt, float *y, int64_t ldy);
 /* Per tile of 16 tokens, the nb blocks' activation scales (doff) and, for affine types,
  * corrections (eoff) as [tile][block][16 tokens] floats (0 past nt), for the tile
  * kernels' broadcasts. */
