@@ -308,7 +308,7 @@ static int print_path_header(FILE *out, const qlm_kernels *k, const qlm_bench_ke
      * when the CPU has AMX-BF16), else int8 tiles from 16 tokens on a CPU with AMX-INT8,
      * unless QLM_AMX=0 (VNNI) or QLM_AMX=int8 */
     const char *amx = getenv("QLM_AMX");
-    if (k->tiles_min_tokens && p->tokens >= k->tiles_min_tokens)
+    if (k->tiles_min_tokens[QLM_TYPE_Q4_0] && p->tokens >= k->tiles_min_tokens[QLM_TYPE_Q4_0])
         fprintf(out, "        (matmul uses bf16 AMX tiles here, weights dequantized per call, F16/BF16 as hi/lo bf16 "
                      "parts: not bound by this int8 peak; QLM_AMX=int8: int8 tiles, QLM_AMX=0: VNNI)\n");
     else if (fn && !strcmp(k->name, "avx512") && qlm_cpu_get()->amx_int8 && !(amx && !strcmp(amx, "0")) && p->tokens >= 16)

@@ -61,12 +61,12 @@ typedef struct {
     int gemm_min_tokens[QLM_TYPE_COUNT];         /* by weight type: smaller batches use vec_dot */
     /* Optional (NULL unless the CPU has tile units): large batches of float activations
      * converted by prep_tiles (qlm_tiles_act_row bytes per row), weights dequantized
-     * per call; used for tiles_min_tokens tokens or more, rows a multiple of 32. All by
+     * per call; used for tiles_min_tokens[type] tokens or more, rows a multiple of 32. All by
      * weight type; tiles_split: activations as two bf16 parts (2n values per row). */
     qlm_gemm_fn gemm_tiles[QLM_TYPE_COUNT];
     qlm_gemm_prep_fn prep_tiles[QLM_TYPE_COUNT];
     bool tiles_split[QLM_TYPE_COUNT];
-    int tiles_min_tokens;
+    int tiles_min_tokens[QLM_TYPE_COUNT];
     qlm_attn_fn attn;                            /* never NULL */
     int attn_tokens;                             /* tokens per attn call it prefers; 0: 16 */
     void (*silu_mul)(float *g, const float *u, int n); /* never NULL: g = silu(g) * u */

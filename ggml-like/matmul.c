@@ -196,7 +196,7 @@ static void matmul_vec_dot(qlm_pool *pool, const qlm_kernels *k, const qlm_tenso
 }
 
 static bool uses_tiles(const qlm_kernels *k, const qlm_tensor *W, int n_tok) {
-    return k->gemm_tiles[W->type] && n_tok >= k->tiles_min_tokens && W->ne[0] % 32 == 0;
+    return k->gemm_tiles[W->type] && n_tok >= k->tiles_min_tokens[W->type] && W->ne[0] % 32 == 0;
 }
 
 static bool uses_gemm(const qlm_kernels *k, const qlm_tensor *W, int n_tok) {

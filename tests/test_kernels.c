@@ -528,14 +528,14 @@ static void test_gemm_tiles(const qlm_kernels *k, const char *isa) {
          * more than one row block of the kernels */
         const int64_t nblocks[] = {1, 3, 8, blk == 32 ? 70 : 5};
         const int rows_list[] = {1, 16, 17, 40, 71, 300};
-        const int toks[] = {1, 16, 31, 33, 70};
+        const int toks[] = {1, 16, 31, 9, 33, 70}; /* 9: F16/BF16 take the tiles from 8 tokens */
         double worst = 0;
         int cases = 0;
         for (int ni = 0; ni < 4; ni++)
             for (int ri = 0; ri < 6; ri++) {
                 if (ri == 5 && ni != 1) continue;
                 const int64_t n = blk * nblocks[ni];
-                const int rows = rows_list[ri], ntok = toks[(ni + ri) % 5];
+                const int rows = rows_list[ri], ntok = toks[(ni + ri) % 6];
                 rng_seed(3000 + 37 * wi + 5 * ni + ri);
                 size_t rs = qlm_row_size(t, n), as = qlm_tiles_act_row(k, t, n);
                 float *w = xmalloc((size_t)n * 4), *x = xmalloc((size_t)n * ntok * 4), *wd = xmalloc((size_t)n * rows * 4);
@@ -609,7 +609,7 @@ static void test_matmul(const qlm_kernels *k, const char *isa) {
                     qlm_type_get(tt->vec_dot_type)->to_float(aq, ad, n);
                     /* large batches on a CPU with bf16 tiles: float activations,
                      * bf16-rounded (see test_gemm_tiles) */
-                    const bool tiles = k->gemm_tiles[t] && nt >= k->tiles_min_tokens;
+                    const bool tiles = k->gemm_tiles[t] && nt >= k->tiles_min_tokens[t];
                     for (int r = 0; r < rows; r++) {
                         float ref;
                         s->vec_dot[t](n, &ref, wq + rs * r, aq);
