@@ -1409,8 +1409,15 @@ repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unp
  * faster (tl-q6_k.gguf pp16-pp32, 2 threads); the bf16 tiles take them from
  * TILES_MIN_TOKENS. */
 #define AMX_INT8_BLK 32
-/* bf16 tiles dequantize every weight once per call: worth it from this many tokens */
+/* bf16 tiles dequantize every weight once per call: worth it from this many tokens, and
+ * earlier for the types whose int8 kernels are slowest (2 threads, tiles from 32 tokens
+ * against the int8 kernels: tl-q4_k_m pp40 1.07x, pp48 1.10x, pp56 1.26x; tl-q5_k_m
+ * 1.10-1.20x; tl-q6_k pp32 1.02-1.09x, pp48 1.13-1.19x; tl-q8_0 pp48 0.96-0.99x, pp56
+ * 1.05-1.07x; tl-q4_0 pp56 0.90x) */
 #define TILES_MIN_TOKENS 64
+#define TILES_MIN_TOKENS_KQ 40
+#define TILES_MIN_TOKENS_Q6_K 32
+#define TILES_MIN_TOKENS_Q8_0 56
 /* ... and F16 / BF16 weights from this many: their micro-kernel converts every weight to
  * a float panel and multiplies in float FMAs, the tiles convert them to bf16 parts and
  * multiply 16 times as fast (tl-f16.gguf, 2 threads: pp8 1.04-1.15x, pp16 1.3x, pp32
@@ -2149,6 +2156,10 @@ void qlm_avx512_fill_gemm(qlm_kernels *k) {
                 k->prep_tiles[t] = qlm_amx_prep_bf16;
                 k->tiles_min_tokens[t] = TILES_MIN_TOKENS;
             }
+        /* the int8 kernels of K-quants and Q8_0 give way earlier (see TILES_MIN_TOKENS) */
+        k->tiles_min_tokens[QLM_TYPE_Q4_K] = k->tiles_min_tokens[QLM_TYPE_Q5_K] = TILES_MIN_TOKENS_KQ;
+        k->tiles_min_tokens[QLM_TYPE_Q6_K] = TILES_MIN_TOKENS_Q6_K;
+        k->tiles_min_tokens[QLM_TYPE_Q8_0] = TILES_MIN_TOKENS_Q8_0;
         qlm_avx512_attn_tiles = true;
         k->attn_tokens = 32; /* 256 (token, head) pairs per tile gemm with 8-head groups */
         k->gemm_tiles[QLM_TYPE_F16] = tiles_f16;
