@@ -2170,8 +2170,8 @@ void qlm_avx512_fill_gemm(qlm_kernels *k) {
             k->tiles_split[ft[i]] = true;
             k->tiles_min_tokens[ft[i]] = FTILES_MIN_TOKENS;
         }
-        k->detail = "AMX bf16 tiles for batches of 64+ tokens (F16/BF16 weights: 8+); F16/BF16 weights and attention "
-                    "as hi/lo parts";
+        k->detail = "AMX bf16 tiles for batches of 64+ tokens (Q6_K 32+, Q4_K/Q5_K 40+, Q8_0 56+, F16/BF16 8+); "
+                    "F16/BF16 weights and attention as hi/lo parts";
     } else if (qlm_avx512_use_amx) {
         k->detail = "AMX int8 tiles for batches of 16+ tokens";
     }
