@@ -1918,17 +1918,17 @@ DEFINE_FLOAT_TILES(tiles_bf16, QLM_TYPE_BF16)
 /* ---- float weights (F32, F16, BF16) ------------------------------------------------ */
 
 /* matrix-vector: per row, 4 independent accumulators per token over 64 values per
- * step; up to 3 tokens share each weight load (one token per pass read the weights
- * again for every token) */
+ * step; up to 5 tokens share each weight load (with passes of 3, tl-f16 pp4 and pp5 read
+ * the 2.2 GB twice: one pass is 1.1x and 1.35x, `bash bench/ab.sh 2 ... -p 1,2,...,7`) */
 static inline __attribute__((always_inline)) void
 gemv_float_nt(qlm_type wt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride,
               float *y, int64_t ldy, const int NT) {
     const int esz = wt == QLM_TYPE_F32 ? 4 : 2;
-    const float *x[3];
+    const float *x[5];
     QLM_UNROLL_FULL for (int t = 0; t < NT; t++) x[t] = (const float *)(a + (size_t)t * a_stride);
     for (int r = 0; r < nr; r++) {
         const void *row = w + (size_t)r * w_stride;
-        __m512 acc[3][4];
+        __m512 acc[5][4];
         QLM_UNROLL_FULL for (int t = 0; t < NT; t++) QLM_UNROLL_FULL for (int k = 0; k < 4; k++) acc[t][k] = _mm512_setzero_ps();
         int64_t i = 0;
         for (; i + 64 <= n; i += 64) {
@@ -1958,13 +1958,18 @@ gemv_float_nt(qlm_type wt, int64_t n, int nr, const uint8_t *w, size_t w_stride,
 static inline __attribute__((always_inline)) void
 gemv_float(qlm_type wt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride,
            float *y, int64_t ldy, int nt) {
-    for (int t0 = 0; t0 < nt; t0 += 3) {
-        const int c = nt - t0 < 3 ? nt - t0 : 3;
+    for (int t0 = 0, c; t0 < nt; t0 += c) {
+        c = nt - t0;
+        if (c > 5) c = c == 6 ? 3 : c <= 8 ? 4 : 5; /* 6-8 as two even passes (one pass of 6: 0.96x) */
         const uint8_t *at = a + (size_t)t0 * a_stride;
         float *yt = y + (size_t)t0 * ldy;
-        if (c == 1) gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 1);
-        else if (c == 2) gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 2);
-        else gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 3);
+        switch (c) {
+        case 1: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 1); break;
+        case 2: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 2); break;
+        case 3: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 3); break;
+        case 4: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 4); break;
+        default: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 5); break;
+        }
     }
 }
 
