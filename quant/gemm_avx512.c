@@ -1420,9 +1420,10 @@ repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unp
 #define TILES_MIN_TOKENS_Q8_0 56
 /* ... and F16 / BF16 weights from this many: their micro-kernel converts every weight to
  * a float panel and multiplies in float FMAs, the tiles convert them to bf16 parts and
- * multiply 16 times as fast (tl-f16.gguf, 2 threads: pp8 1.04-1.15x, pp16 1.3x, pp32
- * 1.5x, pp63 1.85x; pp4 0.82x, pp6 0.9x) */
-#define FTILES_MIN_TOKENS 8
+ * multiply 16 times as fast (tl-f16.gguf, 2 threads, against the micro-kernel: pp16
+ * 1.3x, pp32 1.5x, pp63 1.85x; pp4 0.82x, pp6 0.9x; at 8 tokens one pass of the
+ * matrix-vector loop ran 1.06-1.08x the tiles) */
+#define FTILES_MIN_TOKENS 9
 
 bool qlm_avx512_use_amx;
 
@@ -1917,30 +1918,32 @@ DEFINE_FLOAT_TILES(tiles_bf16, QLM_TYPE_BF16)
 
 /* ---- float weights (F32, F16, BF16) ------------------------------------------------ */
 
-/* matrix-vector: per row, 4 independent accumulators per token over 64 values per
- * step; up to 5 tokens share each weight load (with passes of 3, tl-f16 pp4 and pp5 read
- * the 2.2 GB twice: one pass is 1.1x and 1.35x, `bash bench/ab.sh 2 ... -p 1,2,...,7`) */
+/* matrix-vector: per row, ACC independent accumulators per token over 16 ACC values per
+ * step, all NT tokens sharing each weight load: 4 for up to 5 tokens, 2 for 6-8 (the
+ * registers allow 20 and 16 accumulators). Passes of 3 tokens read tl-f16's 2.2 GB twice
+ * for 4-6 tokens and three times for 7-8: one pass is pp4 1.05-1.09x, pp5 1.2-1.3x
+ * (`bash bench/ab.sh 2 ... -p 1,2,...,7`), pp6-pp8 see gemv_float. */
 static inline __attribute__((always_inline)) void
 gemv_float_nt(qlm_type wt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride,
-              float *y, int64_t ldy, const int NT) {
+              float *y, int64_t ldy, const int NT, const int ACC) {
     const int esz = wt == QLM_TYPE_F32 ? 4 : 2;
-    const float *x[5];
+    const float *x[8];
     QLM_UNROLL_FULL for (int t = 0; t < NT; t++) x[t] = (const float *)(a + (size_t)t * a_stride);
     for (int r = 0; r < nr; r++) {
         const void *row = w + (size_t)r * w_stride;
-        __m512 acc[5][4];
-        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) QLM_UNROLL_FULL for (int k = 0; k < 4; k++) acc[t][k] = _mm512_setzero_ps();
+        __m512 acc[8][4];
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) QLM_UNROLL_FULL for (int k = 0; k < ACC; k++) acc[t][k] = _mm512_setzero_ps();
         int64_t i = 0;
-        for (; i + 64 <= n; i += 64) {
+        for (; i + 16 * ACC <= n; i += 16 * ACC) {
             /* see gemv(); the float loop had its own prefetch into L1 only, PF_DIST ahead:
              * L2 there and L1 PF_L1 ahead, in-process A/B (1 thread, 600 MB streamed):
              * F16 1.09-1.17x, BF16 1.09x, F32 1.04x */
             const char *pf = (const char *)row + (size_t)i * (size_t)esz + PF_DIST;
-            QLM_UNROLL_FULL for (int o = 0; o < 64 * esz; o += 64) {
+            QLM_UNROLL_FULL for (int o = 0; o < 16 * ACC * esz; o += 64) {
                 _mm_prefetch(pf + o, PF_HINT);
                 _mm_prefetch(pf - PF_DIST + PF_L1 + o, _MM_HINT_T0);
             }
-            QLM_UNROLL_FULL for (int k = 0; k < 4; k++) {
+            QLM_UNROLL_FULL for (int k = 0; k < ACC; k++) {
                 const __m512 wv = ld_w16(row, i + 16 * k, wt, 16);
                 QLM_UNROLL_FULL for (int t = 0; t < NT; t++)
                     acc[t][k] = _mm512_fmadd_ps(wv, _mm512_load_ps(x[t] + i + 16 * k), acc[t][k]);
@@ -1950,8 +1953,11 @@ gemv_float_nt(qlm_type wt, int64_t n, int nr, const uint8_t *w, size_t w_stride,
             const __m512 wv = ld_w16(row, i, wt, n - i);
             QLM_UNROLL_FULL for (int t = 0; t < NT; t++) acc[t][0] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(x[t] + i), acc[t][0]);
         }
-        QLM_UNROLL_FULL for (int t = 0; t < NT; t++)
-            y[(size_t)t * ldy + r] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[t][0], acc[t][1]), _mm512_add_ps(acc[t][2], acc[t][3])));
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
+            __m512 s = ACC == 4 ? _mm512_add_ps(_mm512_add_ps(acc[t][0], acc[t][1]), _mm512_add_ps(acc[t][2], acc[t][3]))
+                                : _mm512_add_ps(acc[t][0], acc[t][1]);
+            y[(size_t)t * ldy + r] = _mm512_reduce_add_ps(s);
+        }
     }
 }
 
@@ -1959,16 +1965,18 @@ static inline __attribute__((always_inline)) void
 gemv_float(qlm_type wt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride,
            float *y, int64_t ldy, int nt) {
     for (int t0 = 0, c; t0 < nt; t0 += c) {
-        c = nt - t0;
-        if (c > 5) c = c == 6 ? 3 : c <= 8 ? 4 : 5; /* 6-8 as two even passes (one pass of 6: 0.96x) */
+        c = nt - t0 < 8 ? nt - t0 : 8;
         const uint8_t *at = a + (size_t)t0 * a_stride;
         float *yt = y + (size_t)t0 * ldy;
         switch (c) {
-        case 1: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 1); break;
-        case 2: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 2); break;
-        case 3: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 3); break;
-        case 4: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 4); break;
-        default: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 5); break;
+        case 1: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 1, 4); break;
+        case 2: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 2, 4); break;
+        case 3: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 3, 4); break;
+        case 4: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 4, 4); break;
+        case 5: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 5, 4); break;
+        case 6: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 6, 2); break;
+        case 7: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 7, 2); break;
+        default: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 8, 2); break;
         }
     }
 }
@@ -2175,7 +2183,7 @@ void qlm_avx512_fill_gemm(qlm_kernels *k) {
             k->tiles_split[ft[i]] = true;
             k->tiles_min_tokens[ft[i]] = FTILES_MIN_TOKENS;
         }
-        k->detail = "AMX bf16 tiles for batches of 64+ tokens (Q6_K 32+, Q4_K/Q5_K 40+, Q8_0 56+, F16/BF16 8+); "
+        k->detail = "AMX bf16 tiles for batches of 64+ tokens (Q6_K 32+, Q4_K/Q5_K 40+, Q8_0 56+, F16/BF16 9+); "
                     "F16/BF16 weights and attention as hi/lo parts";
     } else if (qlm_avx512_use_amx) {
         k->detail = "AMX int8 tiles for batches of 16+ tokens";

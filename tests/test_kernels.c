@@ -528,7 +528,7 @@ static void test_gemm_tiles(const qlm_kernels *k, const char *isa) {
          * more than one row block of the kernels */
         const int64_t nblocks[] = {1, 3, 8, blk == 32 ? 70 : 5};
         const int rows_list[] = {1, 16, 17, 40, 71, 300};
-        const int toks[] = {1, 16, 31, 9, 33, 70}; /* 9: F16/BF16 take the tiles from 8 tokens */
+        const int toks[] = {1, 16, 31, 9, 33, 70}; /* 9: F16/BF16 take the tiles from 9 tokens */
         double worst = 0;
         int cases = 0;
         for (int ni = 0; ni < 4; ni++)
