@@ -1918,47 +1918,63 @@ DEFINE_FLOAT_TILES(tiles_bf16, QLM_TYPE_BF16)
 
 /* ---- float weights (F32, F16, BF16) ------------------------------------------------ */
 
-/* matrix-vector: per row, ACC independent accumulators per token over 16 ACC values per
- * step, all NT tokens sharing each weight load: 4 for up to 5 tokens, 2 for 6-8 (the
- * registers allow 20 and 16 accumulators). Passes of 3 tokens read tl-f16's 2.2 GB twice
- * for 4-6 tokens and three times for 7-8: one pass is pp4 1.05-1.09x, pp5 1.2-1.3x
- * (`bash bench/ab.sh 2 ... -p 1,2,...,7`), pp6-pp8 see gemv_float. */
+/* matrix-vector: R rows at a time (1 or 2), ACC independent accumulators per row and
+ * token over 16 ACC values per step, all NT tokens sharing each weight load and the R
+ * rows each activation load: R = 1, ACC = 4 for up to 5 tokens; R = 2, ACC = 1 for 6-8
+ * (16 accumulators; with one row and 2 each, pp8 ran 0.8x: 9 loads per 16 weights
+ * held it back). Passes of 3 tokens read tl-f16's 2.2 GB twice for 4-6 tokens and three
+ * times for 7-8: one pass is pp4 1.25x, pp6-pp7 1.3x (`bash bench/ab.sh 2 ... -p
+ * 4,5,6,7,8`). */
 static inline __attribute__((always_inline)) void
-gemv_float_nt(qlm_type wt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride,
-              float *y, int64_t ldy, const int NT, const int ACC) {
+gemv_float_rows(qlm_type wt, int64_t n, const uint8_t *w, size_t w_stride, const float *const *x, float *y,
+                int64_t ldy, const int NT, const int R, const int ACC) {
     const int esz = wt == QLM_TYPE_F32 ? 4 : 2;
-    const float *x[8];
-    QLM_UNROLL_FULL for (int t = 0; t < NT; t++) x[t] = (const float *)(a + (size_t)t * a_stride);
-    for (int r = 0; r < nr; r++) {
-        const void *row = w + (size_t)r * w_stride;
-        __m512 acc[8][4];
-        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) QLM_UNROLL_FULL for (int k = 0; k < ACC; k++) acc[t][k] = _mm512_setzero_ps();
-        int64_t i = 0;
-        for (; i + 16 * ACC <= n; i += 16 * ACC) {
-            /* see gemv(); the float loop had its own prefetch into L1 only, PF_DIST ahead:
-             * L2 there and L1 PF_L1 ahead, in-process A/B (1 thread, 600 MB streamed):
-             * F16 1.09-1.17x, BF16 1.09x, F32 1.04x */
-            const char *pf = (const char *)row + (size_t)i * (size_t)esz + PF_DIST;
+    __m512 acc[2][8][4];
+    QLM_UNROLL_FULL for (int q = 0; q < R; q++) QLM_UNROLL_FULL for (int t = 0; t < NT; t++)
+        QLM_UNROLL_FULL for (int k = 0; k < ACC; k++) acc[q][t][k] = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 * ACC <= n; i += 16 * ACC) {
+        /* see gemv(); the float loop had its own prefetch into L1 only, PF_DIST ahead:
+         * L2 there and L1 PF_L1 ahead, in-process A/B (1 thread, 600 MB streamed):
+         * F16 1.09-1.17x, BF16 1.09x, F32 1.04x */
+        QLM_UNROLL_FULL for (int q = 0; q < R; q++) {
+            const char *pf = (const char *)w + (size_t)q * w_stride + (size_t)i * (size_t)esz + PF_DIST;
             QLM_UNROLL_FULL for (int o = 0; o < 16 * ACC * esz; o += 64) {
                 _mm_prefetch(pf + o, PF_HINT);
                 _mm_prefetch(pf - PF_DIST + PF_L1 + o, _MM_HINT_T0);
             }
-            QLM_UNROLL_FULL for (int k = 0; k < ACC; k++) {
-                const __m512 wv = ld_w16(row, i + 16 * k, wt, 16);
-                QLM_UNROLL_FULL for (int t = 0; t < NT; t++)
-                    acc[t][k] = _mm512_fmadd_ps(wv, _mm512_load_ps(x[t] + i + 16 * k), acc[t][k]);
+        }
+        QLM_UNROLL_FULL for (int k = 0; k < ACC; k++) {
+            __m512 wv[2];
+            QLM_UNROLL_FULL for (int q = 0; q < R; q++) wv[q] = ld_w16(w + (size_t)q * w_stride, i + 16 * k, wt, 16);
+            QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
+                const __m512 xv = _mm512_load_ps(x[t] + i + 16 * k);
+                QLM_UNROLL_FULL for (int q = 0; q < R; q++) acc[q][t][k] = _mm512_fmadd_ps(wv[q], xv, acc[q][t][k]);
             }
         }
-        for (; i < n; i += 16) { /* activations are zero-padded */
-            const __m512 wv = ld_w16(row, i, wt, n - i);
-            QLM_UNROLL_FULL for (int t = 0; t < NT; t++) acc[t][0] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(x[t] + i), acc[t][0]);
-        }
-        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
-            __m512 s = ACC == 4 ? _mm512_add_ps(_mm512_add_ps(acc[t][0], acc[t][1]), _mm512_add_ps(acc[t][2], acc[t][3]))
-                                : _mm512_add_ps(acc[t][0], acc[t][1]);
-            y[(size_t)t * ldy + r] = _mm512_reduce_add_ps(s);
+    }
+    for (; i < n; i += 16) { /* activations are zero-padded */
+        QLM_UNROLL_FULL for (int q = 0; q < R; q++) {
+            const __m512 wv = ld_w16(w + (size_t)q * w_stride, i, wt, n - i);
+            QLM_UNROLL_FULL for (int t = 0; t < NT; t++) acc[q][t][0] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(x[t] + i), acc[q][t][0]);
         }
     }
+    QLM_UNROLL_FULL for (int q = 0; q < R; q++) QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
+        __m512 s = acc[q][t][0];
+        if (ACC == 4) s = _mm512_add_ps(_mm512_add_ps(acc[q][t][0], acc[q][t][1]), _mm512_add_ps(acc[q][t][2], acc[q][t][3]));
+        y[(size_t)t * ldy + q] = _mm512_reduce_add_ps(s);
+    }
+}
+
+static inline __attribute__((always_inline)) void
+gemv_float_nt(qlm_type wt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride,
+              float *y, int64_t ldy, const int NT) {
+    const float *x[8];
+    QLM_UNROLL_FULL for (int t = 0; t < NT; t++) x[t] = (const float *)(a + (size_t)t * a_stride);
+    int r = 0;
+    if (NT >= 6)
+        for (; r + 2 <= nr; r += 2) gemv_float_rows(wt, n, w + (size_t)r * w_stride, w_stride, x, y + r, ldy, NT, 2, 1);
+    for (; r < nr; r++) gemv_float_rows(wt, n, w + (size_t)r * w_stride, w_stride, x, y + r, ldy, NT, 1, NT >= 6 ? 1 : 4);
 }
 
 static inline __attribute__((always_inline)) void
@@ -1969,14 +1985,14 @@ gemv_float(qlm_type wt, int64_t n, int nr, const uint8_t *w, size_t w_stride, co
         const uint8_t *at = a + (size_t)t0 * a_stride;
         float *yt = y + (size_t)t0 * ldy;
         switch (c) {
-        case 1: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 1, 4); break;
-        case 2: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 2, 4); break;
-        case 3: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 3, 4); break;
-        case 4: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 4, 4); break;
-        case 5: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 5, 4); break;
-        case 6: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 6, 2); break;
-        case 7: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 7, 2); break;
-        default: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 8, 2); break;
+        case 1: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 1); break;
+        case 2: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 2); break;
+        case 3: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 3); break;
+        case 4: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 4); break;
+        case 5: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 5); break;
+        case 6: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 6); break;
+        case 7: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 7); break;
+        default: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 8); break;
         }
     }
 }
