@@ -1255,6 +1255,71 @@ gemv_float(qlm_type wt, int64_t n, int nr, const uint8_t *w, size_t w_stride, co
     }
 }
 
+/* 4-6 tokens: two rows at a time, one accumulator per row and token (12 of the 16
+ * registers), so each activation load serves both rows and each weight load all the
+ * tokens; passes of 3 read the weights twice for these (tl-f16 pp4-pp6; see gemv_float8). */
+static inline __attribute__((always_inline)) void
+gemv_float_pair(qlm_type wt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a,
+                size_t a_stride, float *y, int64_t ldy, const int NT) {
+    const int esz = wt == QLM_TYPE_F32 ? 4 : 2;
+    const int64_t n8 = n / 8 * 8;
+    const float *x[6];
+    QLM_UNROLL_FULL for (int t = 0; t < NT; t++) x[t] = (const float *)(a + (size_t)t * a_stride);
+    int r = 0;
+    for (; r + 2 <= nr; r += 2) {
+        const uint8_t *row0 = w + (size_t)r * w_stride, *row1 = row0 + w_stride;
+        __m256 acc0[6], acc1[6];
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) acc0[t] = acc1[t] = _mm256_setzero_ps();
+        for (int64_t k = 0; k < n8; k += 8) {
+            if (k % 32 == 0)
+                QLM_UNROLL_FULL for (int o = 0; o < 32 * esz; o += 64) {
+                    prefetch_line(row0 + (size_t)k * (size_t)esz + o);
+                    prefetch_line(row1 + (size_t)k * (size_t)esz + o);
+                }
+            const __m256 w0 = ld_w8(row0, k, wt), w1 = ld_w8(row1, k, wt);
+            QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
+                const __m256 xv = _mm256_loadu_ps(x[t] + k);
+                acc0[t] = _mm256_fmadd_ps(w0, xv, acc0[t]);
+                acc1[t] = _mm256_fmadd_ps(w1, xv, acc1[t]);
+            }
+        }
+        QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
+            float s0 = hsum8_ps(acc0[t]), s1 = hsum8_ps(acc1[t]);
+            for (int64_t k = n8; k < n; k++) {
+                s0 += ld_w1(row0, k, wt) * x[t][k];
+                s1 += ld_w1(row1, k, wt) * x[t][k];
+            }
+            y[(size_t)t * ldy + r] = s0;
+            y[(size_t)t * ldy + r + 1] = s1;
+        }
+    }
+    if (r < nr) { /* the last odd row: two passes of the one-row loop */
+        gemv_float(wt, n, 1, w + (size_t)r * w_stride, w_stride, a, a_stride, y + r, ldy, 3);
+        gemv_float(wt, n, 1, w + (size_t)r * w_stride, w_stride, a + 3 * a_stride, a_stride, y + 3 * ldy + r, ldy,
+                   NT - 3);
+    }
+}
+
+/* The float types' matrix-vector loop for any token count below GEMV_BELOW: one pass for
+ * up to 6 tokens (3 and fewer: gemv_float; 4-6: gemv_float_pair), 7-8 as 4 + 3, 4 + 4. */
+#define DEFINE_GEMV_FLOAT(name, wt)                                                                   \
+    static void name(int64_t n, int nr, int nt, const uint8_t *w, size_t w_stride, const uint8_t *a,  \
+                     size_t a_stride, float *y, int64_t ldy) {                                        \
+        for (int t0 = 0, c; t0 < nt; t0 += c) {                                                       \
+            c = nt - t0 <= 6 ? nt - t0 : nt - t0 <= 8 ? 4 : 6;                                       \
+            const uint8_t *at = a + (size_t)t0 * a_stride;                                            \
+            float *yt = y + (size_t)t0 * ldy;                                                         \
+            switch (c) {                                                                              \
+            case 1: gemv_float(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 1); break;              \
+            case 2: gemv_float(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 2); break;              \
+            case 3: gemv_float(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 3); break;              \
+            case 4: gemv_float_pair(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 4); break;         \
+            case 5: gemv_float_pair(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 5); break;         \
+            default: gemv_float_pair(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 6); break;        \
+            }                                                                                         \
+        }                                                                                             \
+    }
+
 #define GEMV_FLOAT(name, wt)                                                                              \
     static inline __attribute__((always_inline)) void name(int64_t n, int nr, const uint8_t *w, size_t ws, \
                                                            const uint8_t *a, size_t as, float *y,         \
@@ -1264,9 +1329,9 @@ gemv_float(qlm_type wt, int64_t n, int nr, const uint8_t *w, size_t w_stride, co
 GEMV_FLOAT(gemv_f32, QLM_TYPE_F32)
 GEMV_FLOAT(gemv_f16, QLM_TYPE_F16)
 GEMV_FLOAT(gemv_bf16, QLM_TYPE_BF16)
-DEFINE_GEMV(gemv_f32_any, gemv_f32)
-DEFINE_GEMV(gemv_f16_any, gemv_f16)
-DEFINE_GEMV(gemv_bf16_any, gemv_bf16)
+DEFINE_GEMV_FLOAT(gemv_f32_any, QLM_TYPE_F32)
+DEFINE_GEMV_FLOAT(gemv_f16_any, QLM_TYPE_F16)
+DEFINE_GEMV_FLOAT(gemv_bf16_any, QLM_TYPE_BF16)
 
 static inline __attribute__((always_inline)) void
 gemm_float(qlm_type wt, gemv_fn gv, int64_t n, int nr, int nt, const void *w, size_t w_stride, const void *a,
