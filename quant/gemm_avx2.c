@@ -1257,7 +1257,8 @@ gemv_float(qlm_type wt, int64_t n, int nr, const uint8_t *w, size_t w_stride, co
 
 /* 4-6 tokens: two rows at a time, one accumulator per row and token (12 of the 16
  * registers), so each activation load serves both rows and each weight load all the
- * tokens; passes of 3 read the weights twice for these (tl-f16 pp4-pp6; see gemv_float8). */
+ * tokens; passes of 3 read the weights twice for these (tl-f16, `QLM_ISA=avx2 bash
+ * bench/ab.sh 2 ...`: pp4 1.33x, pp5 1.38x, pp6 1.29x, pp7-pp8 as 4 + 3, 4 + 4 1.15x). */
 static inline __attribute__((always_inline)) void
 gemv_float_pair(qlm_type wt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a,
                 size_t a_stride, float *y, int64_t ldy, const int NT) {
