@@ -192,43 +192,21 @@ static void configure_q8_0(int rows) {
 }
 
 /* out (nb x 512 bytes): block b's B tile for tokens a[0..ntok) (zeros past ntok): row
- * k holds each token's levels 4k..4k+3. A 16 x 8 transpose of 4-byte groups: tokens t
- * and t+8 share a vector (one per 256-bit half), two unpack rounds transpose 4 x 4 in
- * each 128-bit lane, and a two-source permute gathers each output row's four lanes. */
+ * k holds each token's levels 4k..4k+3 (avx512_transpose_16x8_dwords). */
 static void make_b_tiles(const int8_t *a, size_t a_stride, int ntok, int nb, uint8_t *out, const uint8_t *pf,
                          size_t pf_stride, int pf_rows) {
-    const __m512i half0 = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
-    const __m512i half1 = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
+    static const uint8_t zeros[32];
     for (int b = 0; b < nb; b++) {
-        __m512i z[8], u[8], v[8];
         for (int r = 0; r < pf_rows; r++) {
             const uint8_t *p = pf + (size_t)r * pf_stride + 34 * (size_t)b;
             _mm_prefetch((const char *)p, _MM_HINT_T1);
         }
-        QLM_UNROLL_FULL for (int t = 0; t < 8; t++) {
-            const __m256i lo = t < ntok ? _mm256_loadu_si256((const __m256i *)(a + (size_t)t * a_stride + 32 * (size_t)b))
-                                        : _mm256_setzero_si256();
-            const __m256i hi = t + 8 < ntok
-                                   ? _mm256_loadu_si256((const __m256i *)(a + (size_t)(t + 8) * a_stride + 32 * (size_t)b))
-                                   : _mm256_setzero_si256();
-            z[t] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-        }
-        QLM_UNROLL_FULL for (int g = 0; g < 8; g += 2) {
-            u[g] = _mm512_unpacklo_epi32(z[g], z[g + 1]);
-            u[g + 1] = _mm512_unpackhi_epi32(z[g], z[g + 1]);
-        }
-        /* v[4 h + k]: per lane, group k (of the lane's four) of tokens 4h..4h+3 (+8) */
-        QLM_UNROLL_FULL for (int h = 0; h < 2; h++) {
-            v[4 * h + 0] = _mm512_unpacklo_epi64(u[4 * h], u[4 * h + 2]);
-            v[4 * h + 1] = _mm512_unpackhi_epi64(u[4 * h], u[4 * h + 2]);
-            v[4 * h + 2] = _mm512_unpacklo_epi64(u[4 * h + 1], u[4 * h + 3]);
-            v[4 * h + 3] = _mm512_unpackhi_epi64(u[4 * h + 1], u[4 * h + 3]);
-        }
-        uint8_t *o = out + 512 * (size_t)b;
-        QLM_UNROLL_FULL for (int k = 0; k < 4; k++) {
-            _mm512_store_si512(o + 64 * k, _mm512_permutex2var_epi64(v[k], half0, v[4 + k]));
-            _mm512_store_si512(o + 64 * (k + 4), _mm512_permutex2var_epi64(v[k], half1, v[4 + k]));
-        }
+        const uint8_t *rows[16];
+        QLM_UNROLL_FULL for (int t = 0; t < 16; t++)
+            rows[t] = t < ntok ? (const uint8_t *)a + (size_t)t * a_stride + 32 * (size_t)b : zeros;
+        __m512i v[8];
+        avx512_transpose_16x8_dwords(rows, v);
+        QLM_UNROLL_FULL for (int k = 0; k < 8; k++) _mm512_store_si512(out + 512 * (size_t)b + 64 * k, v[k]);
     }
 }
 

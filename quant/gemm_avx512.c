@@ -1234,6 +1234,35 @@ static __attribute__((noinline)) void repack_q4_0(const uint8_t *w, size_t w_str
     }
 }
 
+/* Q8_0 panels: per block, the 16 rows' 32 levels transposed into the 8 k-group vectors
+ * in registers (avx512_transpose_16x8_dwords), made unsigned (+128) less the tiles' sub,
+ * and the 16 scales from one gather. The generic repack went through a stack copy of
+ * every row (the VNNI kernel at 16 tokens: see repack). */
+static __attribute__((noinline)) void repack_q8_0(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel,
+                                                  int sub) {
+    static const block_q8_0 zero_block;
+    const size_t rec = REC_BYTES(8, false);
+    const __m512i flip = _mm512_set1_epi8((char)(0x80 - sub)); /* xor 0x80, then - sub: + (128 - sub) */
+    const __mmask16 m = (__mmask16)((1u << nrows) - 1);
+    const __m512i rowoff = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                              _mm512_set1_epi32((int)w_stride));
+    for (int b = 0; b < nb; b++) {
+        const uint8_t *rows[16];
+        QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
+            rows[r] = (const uint8_t *)(r < nrows ? (const block_q8_0 *)(w + (size_t)r * w_stride) + b : &zero_block)->qs;
+        if (b % 2 == 0) /* the next panel's lines, each once (two blocks span 68 bytes) */
+            QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
+                if (r < nrows) prefetch_next_panel(rows[r] - 2, w_stride, 2 * sizeof(block_q8_0));
+        __m512i v[8];
+        avx512_transpose_16x8_dwords(rows, v);
+        uint8_t *pr = panel + rec * (size_t)b;
+        QLM_UNROLL_FULL for (int k = 0; k < 8; k++) _mm512_store_si512(pr + 64 * k, _mm512_add_epi8(v[k], flip));
+        const __m512i d16 = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, rowoff,
+                                                        w + sizeof(block_q8_0) * (size_t)b, 1);
+        _mm512_store_ps(pr + 512, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d16)));
+    }
+}
+
 /* Q4_K_R16 and Q5_K_R16 panels: a group is 16 rows with lane = row already, so each
  * record's level vectors are one qs line's low or high nibbles (and Q5_K's fifth bit),
  * and its scales one vector product. */
@@ -1332,6 +1361,10 @@ repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unp
                    int blk, int unit, size_t unit_bytes, bool affine, int sub) {
     if (unpack == unpack_q4_0) {
         repack_q4_0(w, w_stride, nrows, nb, panel, sub);
+        return;
+    }
+    if (unpack == unpack_q8_0) {
+        repack_q8_0(w, w_stride, nrows, nb, panel, sub);
         return;
     }
     if (unpack == unpack_q4_k_r16 || unpack == unpack_q5_k_r16) { /* nrows is 16: only whole groups are made */

@@ -5,6 +5,7 @@
 
 #if defined(__x86_64__) && defined(__AVX512F__)
 #include <immintrin.h>
+#include <stdint.h>
 
 #include "simd_x86.h" /* QLM_UNROLL_FULL */
 
@@ -37,6 +38,35 @@ static inline __attribute__((always_inline)) void avx512_transpose16(__m512 *r) 
     }
 }
 
+
+/* 16 rows of 32 bytes (row i at rows[i]) as 8 vectors of 4-byte groups: out[k] lane i =
+ * bytes 4k..4k+3 of row i (the AMX B-tile and VNNI panel layout). Rows i and i+8 share a
+ * vector (one per 256-bit half), two unpack rounds transpose 4 x 4 groups in each
+ * 128-bit lane, and a two-source permute gathers each output's four lanes. */
+static inline __attribute__((always_inline)) void avx512_transpose_16x8_dwords(const uint8_t *const *rows,
+                                                                                 __m512i *out) {
+    const __m512i half0 = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
+    const __m512i half1 = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
+    __m512i z[8], u[8], v[8];
+    QLM_UNROLL_FULL for (int t = 0; t < 8; t++)
+        z[t] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)rows[t])),
+                                  _mm256_loadu_si256((const __m256i *)rows[t + 8]), 1);
+    QLM_UNROLL_FULL for (int g = 0; g < 8; g += 2) {
+        u[g] = _mm512_unpacklo_epi32(z[g], z[g + 1]);
+        u[g + 1] = _mm512_unpackhi_epi32(z[g], z[g + 1]);
+    }
+    /* v[4 h + k]: per lane, group k (of the lane's four) of rows 4h..4h+3 (+8) */
+    QLM_UNROLL_FULL for (int h = 0; h < 2; h++) {
+        v[4 * h + 0] = _mm512_unpacklo_epi64(u[4 * h], u[4 * h + 2]);
+        v[4 * h + 1] = _mm512_unpackhi_epi64(u[4 * h], u[4 * h + 2]);
+        v[4 * h + 2] = _mm512_unpacklo_epi64(u[4 * h + 1], u[4 * h + 3]);
+        v[4 * h + 3] = _mm512_unpackhi_epi64(u[4 * h + 1], u[4 * h + 3]);
+    }
+    QLM_UNROLL_FULL for (int k = 0; k < 4; k++) {
+        out[k] = _mm512_permutex2var_epi64(v[k], half0, v[4 + k]);
+        out[k + 4] = _mm512_permutex2var_epi64(v[k], half1, v[4 + k]);
+    }
+}
 
 /* Lane i of the result = the sum of the 16 lanes of v[i]: 15 shuffles and 15 adds for
  * 16 horizontal sums, where one _mm512_reduce_add_ps per vector costs 8 dependent
