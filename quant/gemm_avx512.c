@@ -1263,6 +1263,52 @@ static __attribute__((noinline)) void repack_q8_0(const uint8_t *w, size_t w_str
     }
 }
 
+/* Q4_K panels: per super-block, the 16 rows' scale vectors (d sc, -dmin mn) transposed
+ * into the 8 records' row scales, and each 32-byte qs chunk of the 16 rows transposed in
+ * registers (avx512_transpose_16x8_dwords) before its nibbles are split: low nibbles are
+ * sub-block 2c, high ones 2c + 1, the order unpack_q4_k gives. The generic repack went
+ * through a stack copy of every row's 256 levels. */
+static __attribute__((noinline)) void repack_q4_k(const uint8_t *w, size_t w_stride, int nrows, int nsb,
+                                                  uint8_t *panel) {
+    static const block_q4_k zero_block;
+    const size_t rec = REC_BYTES(8, true);
+    const __m512i m4 = _mm512_set1_epi8(15);
+    for (int u = 0; u < nsb; u++) {
+        const block_q4_k *x[16];
+        QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
+            x[r] = r < nrows ? (const block_q4_k *)(w + (size_t)r * w_stride) + u : &zero_block;
+        QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
+            if (r < nrows) {
+                prefetch_next_panel((const uint8_t *)x[r], w_stride, sizeof(block_q4_k));
+                if ((size_t)(u + 1) * sizeof(block_q4_k) + TILES_PF_AHEAD <= w_stride)
+                    x86_prefetch_lines((const uint8_t *)x[r] + TILES_PF_AHEAD, sizeof(block_q4_k), true);
+            }
+        __m512 sv[16];
+        QLM_UNROLL_FULL for (int r = 0; r < 16; r++) {
+            const __m512 f = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(x86_kq_scale_bytes(x[r]->scales)));
+            sv[r] = _mm512_mul_ps(f, _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(x86_f16(x[r]->d)),
+                                                          _mm512_set1_ps(-x86_f16(x[r]->dmin))));
+        }
+        avx512_transpose16(sv); /* sv[j]: the rows' ws of sub-block j; sv[8 + j]: their wm */
+        uint8_t *pu = panel + rec * (size_t)(8 * u);
+        QLM_UNROLL_FULL for (int j = 0; j < 8; j++) {
+            _mm512_store_ps(pu + rec * (size_t)j + 512, sv[j]);
+            _mm512_store_ps(pu + rec * (size_t)j + 576, sv[8 + j]);
+        }
+        QLM_UNROLL_FULL for (int c = 0; c < 4; c++) {
+            const uint8_t *rows[16];
+            QLM_UNROLL_FULL for (int r = 0; r < 16; r++) rows[r] = x[r]->qs + 32 * c;
+            __m512i v[8];
+            avx512_transpose_16x8_dwords(rows, v);
+            QLM_UNROLL_FULL for (int k = 0; k < 8; k++) {
+                _mm512_store_si512(pu + rec * (size_t)(2 * c) + 64 * k, _mm512_and_si512(v[k], m4));
+                _mm512_store_si512(pu + rec * (size_t)(2 * c + 1) + 64 * k,
+                                   _mm512_and_si512(_mm512_srli_epi16(v[k], 4), m4));
+            }
+        }
+    }
+}
+
 /* Q4_K_R16 and Q5_K_R16 panels: a group is 16 rows with lane = row already, so each
  * record's level vectors are one qs line's low or high nibbles (and Q5_K's fifth bit),
  * and its scales one vector product. */
@@ -1365,6 +1411,10 @@ repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unp
     }
     if (unpack == unpack_q8_0) {
         repack_q8_0(w, w_stride, nrows, nb, panel, sub);
+        return;
+    }
+    if (unpack == unpack_q4_k) { /* sub is 0: K-quant levels stay unsigned for the tiles too */
+        repack_q4_k(w, w_stride, nrows, nb / 8, panel);
         return;
     }
     if (unpack == unpack_q4_k_r16 || unpack == unpack_q5_k_r16) { /* nrows is 16: only whole groups are made */
