@@ -1263,31 +1263,35 @@ static __attribute__((noinline)) void repack_q8_0(const uint8_t *w, size_t w_str
     }
 }
 
-/* Q4_K panels: per super-block, the 16 rows' scale vectors (d sc, -dmin mn) transposed
- * into the 8 records' row scales, and each 32-byte qs chunk of the 16 rows transposed in
- * registers (avx512_transpose_16x8_dwords) before its nibbles are split: low nibbles are
- * sub-block 2c, high ones 2c + 1, the order unpack_q4_k gives. The generic repack went
- * through a stack copy of every row's 256 levels. */
-static __attribute__((noinline)) void repack_q4_k(const uint8_t *w, size_t w_stride, int nrows, int nsb,
-                                                  uint8_t *panel) {
-    static const block_q4_k zero_block;
+/* Q4_K / Q5_K panels: per super-block, the 16 rows' scale vectors (d sc, -dmin mn)
+ * transposed into the 8 records' row scales, and each 32-byte qs chunk of the 16 rows
+ * (and Q5_K's qh) transposed in registers (avx512_transpose_16x8_dwords) before the
+ * nibbles are split, which commutes with it: low nibbles are sub-block 2c, high ones
+ * 2c + 1 (+16 where qh's bit 2c / 2c + 1 is set), the order unpack_q4_k / unpack_q5_k
+ * give. The generic repack went through a stack copy of every row's 256 levels
+ * (tl-q4_k_m pp8 0.82-0.88x of this, pp16 0.92x, with AMX; `bash bench/ab.sh 2 ...`). */
+static __attribute__((always_inline)) inline void repack_kq(const uint8_t *w, size_t w_stride, int nrows, int nsb,
+                                                            uint8_t *panel, const bool q5) {
+    static const block_q5_k zero_block; /* the larger of the two */
+    const size_t bsz = q5 ? sizeof(block_q5_k) : sizeof(block_q4_k);
     const size_t rec = REC_BYTES(8, true);
-    const __m512i m4 = _mm512_set1_epi8(15);
+    const __m512i m4 = _mm512_set1_epi8(15), h16 = _mm512_set1_epi8(16);
     for (int u = 0; u < nsb; u++) {
-        const block_q4_k *x[16];
+        const uint8_t *x[16];
         QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
-            x[r] = r < nrows ? (const block_q4_k *)(w + (size_t)r * w_stride) + u : &zero_block;
+            x[r] = r < nrows ? w + (size_t)r * w_stride + bsz * (size_t)u : (const uint8_t *)&zero_block;
         QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
             if (r < nrows) {
-                prefetch_next_panel((const uint8_t *)x[r], w_stride, sizeof(block_q4_k));
-                if ((size_t)(u + 1) * sizeof(block_q4_k) + TILES_PF_AHEAD <= w_stride)
-                    x86_prefetch_lines((const uint8_t *)x[r] + TILES_PF_AHEAD, sizeof(block_q4_k), true);
+                prefetch_next_panel(x[r], w_stride, bsz);
+                if ((size_t)(u + 1) * bsz + TILES_PF_AHEAD <= w_stride)
+                    x86_prefetch_lines(x[r] + TILES_PF_AHEAD, bsz, true);
             }
         __m512 sv[16];
         QLM_UNROLL_FULL for (int r = 0; r < 16; r++) {
-            const __m512 f = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(x86_kq_scale_bytes(x[r]->scales)));
-            sv[r] = _mm512_mul_ps(f, _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(x86_f16(x[r]->d)),
-                                                          _mm512_set1_ps(-x86_f16(x[r]->dmin))));
+            const block_q4_k *h = (const block_q4_k *)x[r]; /* d, dmin, scales: the same place in both */
+            const __m512 f = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(x86_kq_scale_bytes(h->scales)));
+            sv[r] = _mm512_mul_ps(f, _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(x86_f16(h->d)),
+                                                          _mm512_set1_ps(-x86_f16(h->dmin))));
         }
         avx512_transpose16(sv); /* sv[j]: the rows' ws of sub-block j; sv[8 + j]: their wm */
         uint8_t *pu = panel + rec * (size_t)(8 * u);
@@ -1295,15 +1299,83 @@ static __attribute__((noinline)) void repack_q4_k(const uint8_t *w, size_t w_str
             _mm512_store_ps(pu + rec * (size_t)j + 512, sv[j]);
             _mm512_store_ps(pu + rec * (size_t)j + 576, sv[8 + j]);
         }
+        const uint8_t *rows[16];
+        __m512i qh[8];
+        if (q5) {
+            QLM_UNROLL_FULL for (int r = 0; r < 16; r++) rows[r] = ((const block_q5_k *)x[r])->qh;
+            avx512_transpose_16x8_dwords(rows, qh);
+        }
         QLM_UNROLL_FULL for (int c = 0; c < 4; c++) {
-            const uint8_t *rows[16];
-            QLM_UNROLL_FULL for (int r = 0; r < 16; r++) rows[r] = x[r]->qs + 32 * c;
+            QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
+                rows[r] = (q5 ? ((const block_q5_k *)x[r])->qs : ((const block_q4_k *)x[r])->qs) + 32 * c;
             __m512i v[8];
             avx512_transpose_16x8_dwords(rows, v);
             QLM_UNROLL_FULL for (int k = 0; k < 8; k++) {
-                _mm512_store_si512(pu + rec * (size_t)(2 * c) + 64 * k, _mm512_and_si512(v[k], m4));
-                _mm512_store_si512(pu + rec * (size_t)(2 * c + 1) + 64 * k,
-                                   _mm512_and_si512(_mm512_srli_epi16(v[k], 4), m4));
+                __m512i lo = _mm512_and_si512(v[k], m4), hi = _mm512_and_si512(_mm512_srli_epi16(v[k], 4), m4);
+                if (q5) {
+                    lo = _mm512_mask_add_epi8(lo, _mm512_test_epi8_mask(qh[k], _mm512_set1_epi8((char)(1 << (2 * c)))), lo, h16);
+                    hi = _mm512_mask_add_epi8(hi, _mm512_test_epi8_mask(qh[k], _mm512_set1_epi8((char)(2 << (2 * c)))), hi, h16);
+                }
+                _mm512_store_si512(pu + rec * (size_t)(2 * c) + 64 * k, lo);
+                _mm512_store_si512(pu + rec * (size_t)(2 * c + 1) + 64 * k, hi);
+            }
+        }
+    }
+}
+static __attribute__((noinline)) void repack_q4_k(const uint8_t *w, size_t w_stride, int nrows, int nsb, uint8_t *panel) {
+    repack_kq(w, w_stride, nrows, nsb, panel, false);
+}
+static __attribute__((noinline)) void repack_q5_k(const uint8_t *w, size_t w_stride, int nrows, int nsb, uint8_t *panel) {
+    repack_kq(w, w_stride, nrows, nsb, panel, true);
+}
+
+/* Q6_K panels: per half super-block, the 16 rows' two ql chunks and their qh chunk
+ * transposed in registers (avx512_transpose_16x8_dwords), then the 6-bit levels made as
+ * unpack_q6_k makes them (the bit operations commute with the transposition); the 16
+ * scales d sc[j] of each row transposed into the 16 records' row scales. */
+static __attribute__((noinline)) void repack_q6_k(const uint8_t *w, size_t w_stride, int nrows, int nsb,
+                                                  uint8_t *panel) {
+    static const block_q6_k zero_block;
+    const size_t rec = REC_BYTES(4, false);
+    const __m512i m4 = _mm512_set1_epi8(15), m3 = _mm512_set1_epi8(3);
+    for (int u = 0; u < nsb; u++) {
+        const block_q6_k *x[16];
+        QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
+            x[r] = r < nrows ? (const block_q6_k *)(w + (size_t)r * w_stride) + u : &zero_block;
+        QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
+            if (r < nrows) {
+                prefetch_next_panel((const uint8_t *)x[r], w_stride, sizeof(block_q6_k));
+                if ((size_t)(u + 1) * sizeof(block_q6_k) + TILES_PF_AHEAD <= w_stride)
+                    x86_prefetch_lines((const uint8_t *)x[r] + TILES_PF_AHEAD, sizeof(block_q6_k), true);
+            }
+        __m512 sv[16];
+        QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
+            sv[r] = _mm512_mul_ps(_mm512_set1_ps(x86_f16(x[r]->d)),
+                                  _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)x[r]->scales))));
+        avx512_transpose16(sv); /* sv[j]: the rows' scales of block j */
+        uint8_t *pu = panel + rec * (size_t)(16 * u);
+        QLM_UNROLL_FULL for (int j = 0; j < 16; j++) _mm512_store_ps(pu + rec * (size_t)j + 256, sv[j]);
+        QLM_UNROLL_FULL for (int h = 0; h < 2; h++) {
+            const uint8_t *rows[16];
+            __m512i l0[8], l1[8], hb[8];
+            QLM_UNROLL_FULL for (int r = 0; r < 16; r++) rows[r] = x[r]->ql + 64 * h;
+            avx512_transpose_16x8_dwords(rows, l0);
+            QLM_UNROLL_FULL for (int r = 0; r < 16; r++) rows[r] = x[r]->ql + 64 * h + 32;
+            avx512_transpose_16x8_dwords(rows, l1);
+            QLM_UNROLL_FULL for (int r = 0; r < 16; r++) rows[r] = x[r]->qh + 32 * h;
+            avx512_transpose_16x8_dwords(rows, hb);
+            /* part p (32 levels at 128 h + 32 p): k-group k is block 8 h + 2 p + k / 4, group k % 4 */
+            QLM_UNROLL_FULL for (int k = 0; k < 8; k++) {
+                const __m512i q[4] = {
+                    _mm512_or_si512(_mm512_and_si512(l0[k], m4), _mm512_slli_epi16(_mm512_and_si512(hb[k], m3), 4)),
+                    _mm512_or_si512(_mm512_and_si512(l1[k], m4),
+                                    _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(hb[k], 2), m3), 4)),
+                    _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l0[k], 4), m4),
+                                    _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(hb[k], 4), m3), 4)),
+                    _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l1[k], 4), m4),
+                                    _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(hb[k], 6), m3), 4))};
+                QLM_UNROLL_FULL for (int p = 0; p < 4; p++)
+                    _mm512_store_si512(pu + rec * (size_t)(8 * h + 2 * p + k / 4) + 64 * (k % 4), q[p]);
             }
         }
     }
@@ -1413,8 +1485,12 @@ repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unp
         repack_q8_0(w, w_stride, nrows, nb, panel, sub);
         return;
     }
-    if (unpack == unpack_q4_k) { /* sub is 0: K-quant levels stay unsigned for the tiles too */
-        repack_q4_k(w, w_stride, nrows, nb / 8, panel);
+    if (unpack == unpack_q4_k || unpack == unpack_q5_k) { /* sub is 0: their levels stay unsigned */
+        (unpack == unpack_q4_k ? repack_q4_k : repack_q5_k)(w, w_stride, nrows, nb / 8, panel);
+        return;
+    }
+    if (unpack == unpack_q6_k && sub == 0) { /* blocks of 16: 16 per super-block; never the int8 tiles */
+        repack_q6_k(w, w_stride, nrows, nb / 16, panel);
         return;
     }
     if (unpack == unpack_q4_k_r16 || unpack == unpack_q5_k_r16) { /* nrows is 16: only whole groups are made */
