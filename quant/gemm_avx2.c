@@ -242,6 +242,94 @@ static inline void prefetch_next_panel(const uint8_t *p, size_t w_stride, size_t
     x86_prefetch_lines(p + ROWS * w_stride, bytes, false);
 }
 
+/* 8 rows of 32 bytes as 8 vectors of 4-byte groups: out[k] lane i = bytes 4k..4k+3 of
+ * row i (the panels' layout). Two unpack rounds transpose 4 x 4 groups in each 128-bit
+ * lane, and a lane permute pairs rows 0-3 with rows 4-7. */
+static inline __attribute__((always_inline)) void transpose_8x8_dwords(const uint8_t *const *rows, __m256i *out) {
+    __m256i z[8], u[8], v[8];
+    QLM_UNROLL_FULL for (int t = 0; t < 8; t++) z[t] = _mm256_loadu_si256((const __m256i *)rows[t]);
+    QLM_UNROLL_FULL for (int g = 0; g < 8; g += 2) {
+        u[g] = _mm256_unpacklo_epi32(z[g], z[g + 1]);
+        u[g + 1] = _mm256_unpackhi_epi32(z[g], z[g + 1]);
+    }
+    /* v[4 h + k]: rows 4h..4h+3, group k in the low lane and k + 4 in the high one */
+    QLM_UNROLL_FULL for (int h = 0; h < 2; h++) {
+        v[4 * h + 0] = _mm256_unpacklo_epi64(u[4 * h], u[4 * h + 2]);
+        v[4 * h + 1] = _mm256_unpackhi_epi64(u[4 * h], u[4 * h + 2]);
+        v[4 * h + 2] = _mm256_unpacklo_epi64(u[4 * h + 1], u[4 * h + 3]);
+        v[4 * h + 3] = _mm256_unpackhi_epi64(u[4 * h + 1], u[4 * h + 3]);
+    }
+    QLM_UNROLL_FULL for (int k = 0; k < 4; k++) {
+        out[k] = _mm256_permute2x128_si256(v[k], v[4 + k], 0x20);
+        out[k + 4] = _mm256_permute2x128_si256(v[k], v[4 + k], 0x31);
+    }
+}
+
+/* Q4_K / Q5_K panels: each 32-byte qs chunk of the 8 rows (and Q5_K's qh) transposed in
+ * registers before the nibbles are split (which commutes with it): low nibbles are
+ * sub-block 2c, high ones 2c + 1 (+16 where qh's bit 2c / 2c + 1 is set), as up_kq
+ * orders them; the scale slots filled as repack fills them from up_kq's. The generic
+ * repack went through a stack copy of every row's 256 levels. */
+static inline __attribute__((always_inline)) void repack_kq(const uint8_t *w, size_t w_stride, int nrows, int b0,
+                                                            int b1, uint8_t *panel, const gtype *g) {
+    static const block_q5_k zero_block; /* the larger of the two */
+    const bool q5 = g->unpack == up_q5_k;
+    const size_t bsz = g->unit_bytes, rec = REC_IS(8, true, g->iscale);
+    const __m256i m4 = _mm256_set1_epi8(15), h16 = _mm256_set1_epi8(16);
+    for (int u = b0 / 8; u < b1 / 8; u++) {
+        const uint8_t *x[ROWS];
+        QLM_UNROLL_FULL for (int r = 0; r < ROWS; r++) {
+            x[r] = r < nrows ? w + (size_t)r * w_stride + bsz * (size_t)u : (const uint8_t *)&zero_block;
+            if (r < nrows) prefetch_next_panel(x[r], w_stride, bsz);
+        }
+        uint8_t *pu = panel + rec * (size_t)(8 * u - b0);
+        /* the scale slots, per row as repack writes them from up_kq's ws / wm */
+        QLM_UNROLL_FULL for (int r = 0; r < ROWS; r++) {
+            qlm_f16 d, dmin;
+            memcpy(&d, x[r], 2);
+            memcpy(&dmin, x[r] + 2, 2);
+            uint8_t sc[8], mn[8];
+            x86_kq_scales(x[r] + 4, sc, mn);
+            const float fd = x86_f16(d), fm = x86_f16(dmin);
+            QLM_UNROLL_FULL for (int j = 0; j < 8; j++) {
+                float *ps = (float *)(pu + rec * (size_t)j + 32 * 8);
+                if (g->iscale) {
+                    const int32_t s32 = sc[j];
+#ifdef QLM_AVXVNNI
+                    ((int32_t *)ps)[r] = s32;
+#else
+                    ((int32_t *)ps)[r] = s32 | s32 << 16;
+#endif
+                    ps[2 * ROWS + r] = fd;
+                } else {
+                    ps[r] = (float)sc[j] * fd;
+                }
+                ps[ROWS + r] = -fm * mn[j];
+            }
+        }
+        const uint8_t *rows[ROWS];
+        __m256i qh[8];
+        if (q5) {
+            QLM_UNROLL_FULL for (int r = 0; r < ROWS; r++) rows[r] = x[r] + 16;
+            transpose_8x8_dwords(rows, qh);
+        }
+        QLM_UNROLL_FULL for (int c = 0; c < 4; c++) {
+            QLM_UNROLL_FULL for (int r = 0; r < ROWS; r++) rows[r] = x[r] + (q5 ? 48 : 16) + 32 * c;
+            __m256i v[8];
+            transpose_8x8_dwords(rows, v);
+            QLM_UNROLL_FULL for (int k = 0; k < 8; k++) {
+                __m256i lo = _mm256_and_si256(v[k], m4), hi = _mm256_and_si256(_mm256_srli_epi16(v[k], 4), m4);
+                if (q5) {
+                    lo = _mm256_or_si256(lo, _mm256_and_si256(x86_bit_to_4(qh[k], 2 * c), h16));
+                    hi = _mm256_or_si256(hi, _mm256_and_si256(x86_bit_to_4(qh[k], 2 * c + 1), h16));
+                }
+                _mm256_store_si256((__m256i *)(pu + rec * (size_t)(2 * c) + 32 * k), lo);
+                _mm256_store_si256((__m256i *)(pu + rec * (size_t)(2 * c + 1) + 32 * k), hi);
+            }
+        }
+    }
+}
+
 /* Blocks [b0, b1) (whole units) of up to 8 rows, the first row0 of the matrix, into
  * panel records (Q4_K_R16: repack_q4_k_r16). */
 /* always_inline, the loops unrolled: with each type's constant gtype the unpack call is
@@ -258,6 +346,10 @@ repack(const uint8_t *w, size_t w_stride, int nrows, int b0, int b1, uint8_t *pa
         return;
     }
 #endif
+    if (g->unpack == up_q4_k || g->unpack == up_q5_k) {
+        repack_kq(w, w_stride, nrows, b0, b1, panel, g);
+        return;
+    }
     const int J = g->blk / 4, bpu = g->unit / g->blk;
     const size_t rec = REC_IS(J, g->affine, g->iscale);
     memset(lv, 0, sizeof lv);
