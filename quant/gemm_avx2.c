@@ -1413,15 +1413,6 @@ gemv_float_pair(qlm_type wt, int64_t n, int nr, const uint8_t *w, size_t w_strid
         }                                                                                             \
     }
 
-#define GEMV_FLOAT(name, wt)                                                                              \
-    static inline __attribute__((always_inline)) void name(int64_t n, int nr, const uint8_t *w, size_t ws, \
-                                                           const uint8_t *a, size_t as, float *y,         \
-                                                           int64_t ldy, const int NT) {                   \
-        gemv_float(wt, n, nr, w, ws, a, as, y, ldy, NT);                                                  \
-    }
-GEMV_FLOAT(gemv_f32, QLM_TYPE_F32)
-GEMV_FLOAT(gemv_f16, QLM_TYPE_F16)
-GEMV_FLOAT(gemv_bf16, QLM_TYPE_BF16)
 DEFINE_GEMV_FLOAT(gemv_f32_any, QLM_TYPE_F32)
 DEFINE_GEMV_FLOAT(gemv_f16_any, QLM_TYPE_F16)
 DEFINE_GEMV_FLOAT(gemv_bf16_any, QLM_TYPE_BF16)
