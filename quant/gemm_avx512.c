@@ -1246,10 +1246,19 @@ static __attribute__((noinline)) void repack_q8_0(const uint8_t *w, size_t w_str
     const __mmask16 m = (__mmask16)((1u << nrows) - 1);
     const __m512i rowoff = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                               _mm512_set1_epi32((int)w_stride));
+    /* the 16 row addresses as base + index * scale forms of few registers (as 16
+     * pointers, gcc kept them in vector registers and moved each out per block) */
+    const size_t s1 = w_stride, s3 = 3 * w_stride, s5 = 5 * w_stride, s7 = 7 * w_stride;
     for (int b = 0; b < nb; b++) {
         const uint8_t *rows[16];
-        QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
-            rows[r] = (const uint8_t *)(r < nrows ? (const block_q8_0 *)(w + (size_t)r * w_stride) + b : &zero_block)->qs;
+        const uint8_t *p0 = w + sizeof(block_q8_0) * (size_t)b + 2, *p8 = p0 + 8 * s1;
+        if (nrows == 16) {
+            const uint8_t *const q[16] = {p0, p0 + s1, p0 + 2 * s1, p0 + s3, p0 + 4 * s1, p0 + s5, p0 + 2 * s3, p0 + s7,
+                                          p8, p8 + s1, p8 + 2 * s1, p8 + s3, p8 + 4 * s1, p8 + s5, p8 + 2 * s3, p8 + s7};
+            QLM_UNROLL_FULL for (int r = 0; r < 16; r++) rows[r] = q[r];
+        } else
+            QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
+                rows[r] = (const uint8_t *)(r < nrows ? (const block_q8_0 *)(w + (size_t)r * w_stride) + b : &zero_block)->qs;
         if (b % 2 == 0) /* the next panel's lines, each once (two blocks span 68 bytes) */
             QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
                 if (r < nrows) prefetch_next_panel(rows[r] - 2, w_stride, 2 * sizeof(block_q8_0));
