@@ -243,22 +243,14 @@ static inline void prefetch_next_panel(const uint8_t *p, size_t w_stride, size_t
 }
 
 /* 8 rows of 32 bytes as 8 vectors of 4-byte groups: out[k] lane i = bytes 4k..4k+3 of
- * row i (the panels' layout). Two unpack rounds transpose 4 x 4 groups in each 128-bit
- * lane, and a lane permute pairs rows 0-3 with rows 4-7. */
+ * row i (the panels' layout). transpose4x4 transposes 4 x 4 groups in each 128-bit lane,
+ * and a lane permute pairs rows 0-3 with rows 4-7. */
 static inline __attribute__((always_inline)) void transpose_8x8_dwords(const uint8_t *const *rows, __m256i *out) {
-    __m256i z[8], u[8], v[8];
-    QLM_UNROLL_FULL for (int t = 0; t < 8; t++) z[t] = _mm256_loadu_si256((const __m256i *)rows[t]);
-    QLM_UNROLL_FULL for (int g = 0; g < 8; g += 2) {
-        u[g] = _mm256_unpacklo_epi32(z[g], z[g + 1]);
-        u[g + 1] = _mm256_unpackhi_epi32(z[g], z[g + 1]);
-    }
+    __m256i v[8];
+    QLM_UNROLL_FULL for (int t = 0; t < 8; t++) v[t] = _mm256_loadu_si256((const __m256i *)rows[t]);
     /* v[4 h + k]: rows 4h..4h+3, group k in the low lane and k + 4 in the high one */
-    QLM_UNROLL_FULL for (int h = 0; h < 2; h++) {
-        v[4 * h + 0] = _mm256_unpacklo_epi64(u[4 * h], u[4 * h + 2]);
-        v[4 * h + 1] = _mm256_unpackhi_epi64(u[4 * h], u[4 * h + 2]);
-        v[4 * h + 2] = _mm256_unpacklo_epi64(u[4 * h + 1], u[4 * h + 3]);
-        v[4 * h + 3] = _mm256_unpackhi_epi64(u[4 * h + 1], u[4 * h + 3]);
-    }
+    transpose4x4(&v[0], &v[1], &v[2], &v[3]);
+    transpose4x4(&v[4], &v[5], &v[6], &v[7]);
     QLM_UNROLL_FULL for (int k = 0; k < 4; k++) {
         out[k] = _mm256_permute2x128_si256(v[k], v[4 + k], 0x20);
         out[k + 4] = _mm256_permute2x128_si256(v[k], v[4 + k], 0x31);

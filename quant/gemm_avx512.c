@@ -455,6 +455,14 @@ static inline __attribute__((always_inline)) void prefetch_next_panel(const uint
 }
 /* ... and, within a row, the bytes this far ahead of the unpacking, into L1. */
 #define TILES_PF_AHEAD 512
+/* Both for unit u of a panel row at b (the L1 one only when ahead: for super-blocks;
+ * with blocks of 32, tl-q8_0, it measured 0.89-0.96x at pp16). */
+static inline __attribute__((always_inline)) void prefetch_unit(const uint8_t *b, size_t w_stride, size_t unit_bytes,
+                                                                int u, bool ahead) {
+    prefetch_next_panel(b, w_stride, unit_bytes);
+    if (ahead && (size_t)(u + 1) * unit_bytes + TILES_PF_AHEAD <= w_stride)
+        x86_prefetch_lines(b + TILES_PF_AHEAD, unit_bytes, true);
+}
 
 static inline __attribute__((always_inline)) void
 gemv_r16(qtype qt, int64_t n, int nr, const uint8_t *w, const uint8_t *a, size_t a_stride, float *y, int64_t ldy,
@@ -1168,18 +1176,9 @@ static const uint8_t *r6_rows(const uint8_t *grp, int64_t u, block_q6_k rows16[1
 typedef void (*unpack_fn)(const void *blk, uint8_t *lv, float *ws, float *wm);
 
 /* In-lane 4x4 transpose of 32-bit elements across four vectors. */
-static inline void transpose4(__m512i *a0, __m512i *a1, __m512i *a2, __m512i *a3) {
-    const __m512i t0 = _mm512_unpacklo_epi32(*a0, *a1), t1 = _mm512_unpackhi_epi32(*a0, *a1);
-    const __m512i t2 = _mm512_unpacklo_epi32(*a2, *a3), t3 = _mm512_unpackhi_epi32(*a2, *a3);
-    *a0 = _mm512_unpacklo_epi64(t0, t2);
-    *a1 = _mm512_unpackhi_epi64(t0, t2);
-    *a2 = _mm512_unpacklo_epi64(t1, t3);
-    *a3 = _mm512_unpackhi_epi64(t1, t3);
-}
-
 /* 16 bytes of rows k, k+4, k+8, k+12 (at byte offset off of each) as the four 128-bit
- * lanes of one vector; after transpose4 of k = 0..3, vector j lane r holds dword j of
- * row r. */
+ * lanes of one vector; after avx512_transpose4_dwords of k = 0..3, vector j lane r
+ * holds dword j of row r. */
 static inline __m512i rows4(const uint8_t *lv, size_t row_bytes, int k, size_t off) {
     __m512i v = _mm512_castsi128_si512(_mm_load_si128((const __m128i *)(lv + row_bytes * k + off)));
     v = _mm512_inserti32x4(v, _mm_load_si128((const __m128i *)(lv + row_bytes * (k + 4) + off)), 1);
@@ -1220,8 +1219,8 @@ static __attribute__((noinline)) void repack_q4_0(const uint8_t *w, size_t w_str
             lo[k] = _mm512_and_si512(v, m4);
             hi[k] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
         }
-        transpose4(&lo[0], &lo[1], &lo[2], &lo[3]);
-        transpose4(&hi[0], &hi[1], &hi[2], &hi[3]);
+        avx512_transpose4_dwords(&lo[0], &lo[1], &lo[2], &lo[3]);
+        avx512_transpose4_dwords(&hi[0], &hi[1], &hi[2], &hi[3]);
         uint8_t *pr = panel + rec * (size_t)b;
         QLM_UNROLL_FULL for (int k = 0; k < 4; k++) {
             _mm512_store_si512(pr + 64 * k, _mm512_sub_epi8(lo[k], subv));
@@ -1290,11 +1289,7 @@ static __attribute__((always_inline)) inline void repack_kq(const uint8_t *w, si
         QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
             x[r] = r < nrows ? w + (size_t)r * w_stride + bsz * (size_t)u : (const uint8_t *)&zero_block;
         QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
-            if (r < nrows) {
-                prefetch_next_panel(x[r], w_stride, bsz);
-                if ((size_t)(u + 1) * bsz + TILES_PF_AHEAD <= w_stride)
-                    x86_prefetch_lines(x[r] + TILES_PF_AHEAD, bsz, true);
-            }
+            if (r < nrows) prefetch_unit(x[r], w_stride, bsz, u, true);
         __m512 sv[16];
         QLM_UNROLL_FULL for (int r = 0; r < 16; r++) {
             const block_q4_k *h = (const block_q4_k *)x[r]; /* d, dmin, scales: the same place in both */
@@ -1352,11 +1347,7 @@ static __attribute__((noinline)) void repack_q6_k(const uint8_t *w, size_t w_str
         QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
             x[r] = r < nrows ? (const block_q6_k *)(w + (size_t)r * w_stride) + u : &zero_block;
         QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
-            if (r < nrows) {
-                prefetch_next_panel((const uint8_t *)x[r], w_stride, sizeof(block_q6_k));
-                if ((size_t)(u + 1) * sizeof(block_q6_k) + TILES_PF_AHEAD <= w_stride)
-                    x86_prefetch_lines((const uint8_t *)x[r] + TILES_PF_AHEAD, sizeof(block_q6_k), true);
-            }
+            if (r < nrows) prefetch_unit((const uint8_t *)x[r], w_stride, sizeof(block_q6_k), u, true);
         __m512 sv[16];
         QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
             sv[r] = _mm512_mul_ps(_mm512_set1_ps(x86_f16(x[r]->d)),
@@ -1498,7 +1489,7 @@ repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unp
         (unpack == unpack_q4_k ? repack_q4_k : repack_q5_k)(w, w_stride, nrows, nb / 8, panel);
         return;
     }
-    if (unpack == unpack_q6_k && sub == 0) { /* blocks of 16: 16 per super-block; never the int8 tiles */
+    if (unpack == unpack_q6_k) { /* blocks of 16, 16 per super-block; never the int8 tiles, so sub is 0 */
         repack_q6_k(w, w_stride, nrows, nb / 16, panel);
         return;
     }
@@ -1531,10 +1522,7 @@ repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unp
         QLM_UNROLL_FULL for (int r = 0; r < 16; r++) {
             if (r >= nrows) continue;
             const uint8_t *b = w + (size_t)r * w_stride + unit_bytes * (size_t)u;
-            prefetch_next_panel(b, w_stride, unit_bytes);
-            /* K-quants only: with blocks of 32 (tl-q8_0) this one measured 0.89-0.96x at pp16 */
-            if (unit >= QK_K && (size_t)(u + 1) * unit_bytes + TILES_PF_AHEAD <= w_stride)
-                x86_prefetch_lines(b + TILES_PF_AHEAD, unit_bytes, true);
+            prefetch_unit(b, w_stride, unit_bytes, u, unit >= QK_K);
             unpack(b, lv[r], ws[r], wm[r]);
         }
         QLM_UNROLL_FULL for (int bl = 0; bl < bpu; bl++) {
@@ -1544,7 +1532,7 @@ repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unp
                 __m512i a1 = rows4(lv[0], UNIT_MAX, 1, (size_t)(blk * bl + 16 * h));
                 __m512i a2 = rows4(lv[0], UNIT_MAX, 2, (size_t)(blk * bl + 16 * h));
                 __m512i a3 = rows4(lv[0], UNIT_MAX, 3, (size_t)(blk * bl + 16 * h));
-                transpose4(&a0, &a1, &a2, &a3);
+                avx512_transpose4_dwords(&a0, &a1, &a2, &a3);
                 const __m512i subv = _mm512_set1_epi8((char)sub);
                 _mm512_store_si512(pr + 64 * (4 * h + 0), _mm512_sub_epi8(a0, subv));
                 _mm512_store_si512(pr + 64 * (4 * h + 1), _mm512_sub_epi8(a1, subv));
@@ -1874,8 +1862,7 @@ repack_bf16(const uint8_t *w, size_t w_stride, int nrows, int64_t n, const tiles
         for (int r = 0; r < 16; r++) {
             if (r < nrows) {
                 const uint8_t *b = w + (size_t)r * w_stride + tt->unit_bytes * (size_t)u;
-                prefetch_next_panel(b, w_stride, tt->unit_bytes);
-                if ((u + 1) * tt->unit_bytes + TILES_PF_AHEAD <= w_stride) x86_prefetch_lines(b + TILES_PF_AHEAD, tt->unit_bytes, true);
+                prefetch_unit(b, w_stride, tt->unit_bytes, u, true);
                 tt->unpack(b, lv[r], ws[r], wm[r]);
             } else { /* rows past the matrix: zero weights */
                 memset(lv[r], 0, sizeof lv[r]);

@@ -39,29 +39,32 @@ static inline __attribute__((always_inline)) void avx512_transpose16(__m512 *r) 
 }
 
 
+/* In-lane 4x4 transpose of 32-bit elements across four vectors. */
+static inline __attribute__((always_inline)) void avx512_transpose4_dwords(__m512i *a0, __m512i *a1, __m512i *a2,
+                                                                             __m512i *a3) {
+    const __m512i t0 = _mm512_unpacklo_epi32(*a0, *a1), t1 = _mm512_unpackhi_epi32(*a0, *a1);
+    const __m512i t2 = _mm512_unpacklo_epi32(*a2, *a3), t3 = _mm512_unpackhi_epi32(*a2, *a3);
+    *a0 = _mm512_unpacklo_epi64(t0, t2);
+    *a1 = _mm512_unpackhi_epi64(t0, t2);
+    *a2 = _mm512_unpacklo_epi64(t1, t3);
+    *a3 = _mm512_unpackhi_epi64(t1, t3);
+}
+
 /* 16 rows of 32 bytes (row i at rows[i]) as 8 vectors of 4-byte groups: out[k] lane i =
  * bytes 4k..4k+3 of row i (the AMX B-tile and VNNI panel layout). Rows i and i+8 share a
- * vector (one per 256-bit half), two unpack rounds transpose 4 x 4 groups in each
- * 128-bit lane, and a two-source permute gathers each output's four lanes. */
+ * vector (one per 256-bit half), avx512_transpose4_dwords transposes 4 x 4 groups in
+ * each 128-bit lane, and a two-source permute gathers each output's four lanes. */
 static inline __attribute__((always_inline)) void avx512_transpose_16x8_dwords(const uint8_t *const *rows,
                                                                                  __m512i *out) {
     const __m512i half0 = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
     const __m512i half1 = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
-    __m512i z[8], u[8], v[8];
+    __m512i v[8];
     QLM_UNROLL_FULL for (int t = 0; t < 8; t++)
-        z[t] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)rows[t])),
+        v[t] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)rows[t])),
                                   _mm256_loadu_si256((const __m256i *)rows[t + 8]), 1);
-    QLM_UNROLL_FULL for (int g = 0; g < 8; g += 2) {
-        u[g] = _mm512_unpacklo_epi32(z[g], z[g + 1]);
-        u[g + 1] = _mm512_unpackhi_epi32(z[g], z[g + 1]);
-    }
     /* v[4 h + k]: per lane, group k (of the lane's four) of rows 4h..4h+3 (+8) */
-    QLM_UNROLL_FULL for (int h = 0; h < 2; h++) {
-        v[4 * h + 0] = _mm512_unpacklo_epi64(u[4 * h], u[4 * h + 2]);
-        v[4 * h + 1] = _mm512_unpackhi_epi64(u[4 * h], u[4 * h + 2]);
-        v[4 * h + 2] = _mm512_unpacklo_epi64(u[4 * h + 1], u[4 * h + 3]);
-        v[4 * h + 3] = _mm512_unpackhi_epi64(u[4 * h + 1], u[4 * h + 3]);
-    }
+    avx512_transpose4_dwords(&v[0], &v[1], &v[2], &v[3]);
+    avx512_transpose4_dwords(&v[4], &v[5], &v[6], &v[7]);
     QLM_UNROLL_FULL for (int k = 0; k < 4; k++) {
         out[k] = _mm512_permutex2var_epi64(v[k], half0, v[4 + k]);
         out[k + 4] = _mm512_permutex2var_epi64(v[k], half1, v[4 + k]);
