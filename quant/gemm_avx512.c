@@ -453,13 +453,14 @@ gemv_chunk(qtype qt, const uint8_t *row, int c, int nb, const prow *A, __m512 *f
 static inline __attribute__((always_inline)) void prefetch_next_panel(const uint8_t *p, size_t w_stride, size_t bytes) {
     x86_prefetch_lines(p + 16 * w_stride, bytes, false);
 }
+/* ... unless the micro-kernel asks for them (see PF_MICRO_MAX_TOKENS). */
 /* ... and, within a row, the bytes this far ahead of the unpacking, into L1. */
 #define TILES_PF_AHEAD 512
 /* Both for unit u of a panel row at b (the L1 one only when ahead: for super-blocks;
  * with blocks of 32, tl-q8_0, it measured 0.89-0.96x at pp16). */
 static inline __attribute__((always_inline)) void prefetch_unit(const uint8_t *b, size_t w_stride, size_t unit_bytes,
-                                                                int u, bool ahead) {
-    prefetch_next_panel(b, w_stride, unit_bytes);
+                                                                int u, bool ahead, bool pf_next) {
+    if (pf_next) prefetch_next_panel(b, w_stride, unit_bytes);
     if (ahead && (size_t)(u + 1) * unit_bytes + TILES_PF_AHEAD <= w_stride)
         x86_prefetch_lines(b + TILES_PF_AHEAD, unit_bytes, true);
 }
@@ -912,13 +913,14 @@ gemv_r16(qtype qt, int64_t n, int nr, const uint8_t *w, const uint8_t *a, size_t
 }
 
 /* 16 rows x C tokens over blocks [b0, b1) (multiples of 4), added to y when acc is
- * set. q[t]: token t's prepared row; its scales and corrections are doff and eoff bytes
+ * set; with pf, pf_group bytes from pf asked for into L2 per group of 4 blocks. q[t]: token t's prepared row; its scales and corrections are doff and eoff bytes
  * further. The C token chains advance together (one k-group of every token, then the
  * next), so C independent vpdpbusd chains hide the instruction's latency. y: row 0 of
  * token 0; nrows <= 16 rows are read and written. */
 static inline __attribute__((always_inline)) void
 micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt, size_t doff, size_t eoff,
-      float *y, int64_t ldy, int nrows, const int C, const act_order o, const int J, const bool affine) {
+      float *y, int64_t ldy, int nrows, const uint8_t *pf, size_t pf_group, const int C, const act_order o, const int J,
+      const bool affine) {
     __m512 facc[MAX_C];
     const __mmask16 m = (__mmask16)((1u << nrows) - 1);
     QLM_UNROLL_FULL for (int t = 0; t < C; t++)
@@ -946,6 +948,7 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
     __m512 ftmp[MAX_C];
     QLM_UNROLL_FULL for (int t = 0; t < C; t++) ftmp[t] = _mm512_setzero_ps();
     for (int b = b0; b < b1; b += 4) {
+        if (pf) x86_prefetch_lines(pf + pf_group * (size_t)((b - b0) / 4), pf_group, false);
         /* token t's block b scale at qg[t] + dx, correction at qg[t] + ex */
         const ptrdiff_t dx = (ptrdiff_t)doff + 4 * (ptrdiff_t)b - (ptrdiff_t)gsz * (b / 4);
         const ptrdiff_t ex = dx - (ptrdiff_t)doff + (ptrdiff_t)eoff;
@@ -1193,7 +1196,7 @@ static inline __m512i rows4(const uint8_t *lv, size_t row_bytes, int k, size_t o
 /* noinline: out of line, as before repack became always_inline (inlined into gemm_q4_0:
  * tl-q4_0 pp32 0.97x, pp16 and pp64 the same) */
 static __attribute__((noinline)) void repack_q4_0(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel,
-                                                  int sub) {
+                                                  int sub, int pf_rows) {
     static const block_q4_0 zero_block;
     const size_t rec = REC_BYTES(8, false);
     const __m512i m4 = _mm512_set1_epi8(15), subv = _mm512_set1_epi8((char)sub);
@@ -1208,7 +1211,7 @@ static __attribute__((noinline)) void repack_q4_0(const uint8_t *w, size_t w_str
             QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
                 if (r < nrows) {
                     _mm_prefetch((const char *)(x[r] + 16), _MM_HINT_T0);
-                    prefetch_next_panel((const uint8_t *)x[r], w_stride, 4 * sizeof(block_q4_0));
+                    if (r < pf_rows) prefetch_next_panel((const uint8_t *)x[r], w_stride, 4 * sizeof(block_q4_0));
                 }
         __m512i lo[4], hi[4];
         QLM_UNROLL_FULL for (int k = 0; k < 4; k++) { /* rows k, k+4, k+8, k+12 in the four lanes */
@@ -1238,7 +1241,7 @@ static __attribute__((noinline)) void repack_q4_0(const uint8_t *w, size_t w_str
  * and the 16 scales from one gather. The generic repack went through a stack copy of
  * every row (the VNNI kernel at 16 tokens: see repack). */
 static __attribute__((noinline)) void repack_q8_0(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel,
-                                                  int sub) {
+                                                  int sub, int pf_rows) {
     static const block_q8_0 zero_block;
     const size_t rec = REC_BYTES(8, false);
     const __m512i flip = _mm512_set1_epi8((char)(0x80 - sub)); /* xor 0x80, then - sub: + (128 - sub) */
@@ -1260,7 +1263,7 @@ static __attribute__((noinline)) void repack_q8_0(const uint8_t *w, size_t w_str
                 rows[r] = (const uint8_t *)(r < nrows ? (const block_q8_0 *)(w + (size_t)r * w_stride) + b : &zero_block)->qs;
         if (b % 2 == 0) /* the next panel's lines, each once (two blocks span 68 bytes) */
             QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
-                if (r < nrows) prefetch_next_panel(rows[r] - 2, w_stride, 2 * sizeof(block_q8_0));
+                if (r < nrows && r < pf_rows) prefetch_next_panel(rows[r] - 2, w_stride, 2 * sizeof(block_q8_0));
         __m512i v[8];
         avx512_transpose_16x8_dwords(rows, v);
         uint8_t *pr = panel + rec * (size_t)b;
@@ -1279,7 +1282,7 @@ static __attribute__((noinline)) void repack_q8_0(const uint8_t *w, size_t w_str
  * give. The generic repack went through a stack copy of every row's 256 levels
  * (tl-q4_k_m pp8 0.82-0.88x of this, pp16 0.92x, with AMX; `bash bench/ab.sh 2 ...`). */
 static __attribute__((always_inline)) inline void repack_kq(const uint8_t *w, size_t w_stride, int nrows, int nsb,
-                                                            uint8_t *panel, const bool q5) {
+                                                            uint8_t *panel, int pf_rows, const bool q5) {
     static const block_q5_k zero_block; /* the larger of the two */
     const size_t bsz = q5 ? sizeof(block_q5_k) : sizeof(block_q4_k);
     const size_t rec = REC_BYTES(8, true);
@@ -1289,7 +1292,7 @@ static __attribute__((always_inline)) inline void repack_kq(const uint8_t *w, si
         QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
             x[r] = r < nrows ? w + (size_t)r * w_stride + bsz * (size_t)u : (const uint8_t *)&zero_block;
         QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
-            if (r < nrows) prefetch_unit(x[r], w_stride, bsz, u, true);
+            if (r < nrows) prefetch_unit(x[r], w_stride, bsz, u, true, r < pf_rows);
         __m512 sv[16];
         QLM_UNROLL_FULL for (int r = 0; r < 16; r++) {
             const block_q4_k *h = (const block_q4_k *)x[r]; /* d, dmin, scales: the same place in both */
@@ -1326,11 +1329,13 @@ static __attribute__((always_inline)) inline void repack_kq(const uint8_t *w, si
         }
     }
 }
-static __attribute__((noinline)) void repack_q4_k(const uint8_t *w, size_t w_stride, int nrows, int nsb, uint8_t *panel) {
-    repack_kq(w, w_stride, nrows, nsb, panel, false);
+static __attribute__((noinline)) void repack_q4_k(const uint8_t *w, size_t w_stride, int nrows, int nsb, uint8_t *panel,
+                                                  int pf_rows) {
+    repack_kq(w, w_stride, nrows, nsb, panel, pf_rows, false);
 }
-static __attribute__((noinline)) void repack_q5_k(const uint8_t *w, size_t w_stride, int nrows, int nsb, uint8_t *panel) {
-    repack_kq(w, w_stride, nrows, nsb, panel, true);
+static __attribute__((noinline)) void repack_q5_k(const uint8_t *w, size_t w_stride, int nrows, int nsb, uint8_t *panel,
+                                                  int pf_rows) {
+    repack_kq(w, w_stride, nrows, nsb, panel, pf_rows, true);
 }
 
 /* Q6_K panels: per half super-block, the 16 rows' two ql chunks and their qh chunk
@@ -1338,7 +1343,7 @@ static __attribute__((noinline)) void repack_q5_k(const uint8_t *w, size_t w_str
  * unpack_q6_k makes them (the bit operations commute with the transposition); the 16
  * scales d sc[j] of each row transposed into the 16 records' row scales. */
 static __attribute__((noinline)) void repack_q6_k(const uint8_t *w, size_t w_stride, int nrows, int nsb,
-                                                  uint8_t *panel) {
+                                                  uint8_t *panel, int pf_rows) {
     static const block_q6_k zero_block;
     const size_t rec = REC_BYTES(4, false);
     const __m512i m4 = _mm512_set1_epi8(15), m3 = _mm512_set1_epi8(3);
@@ -1347,7 +1352,7 @@ static __attribute__((noinline)) void repack_q6_k(const uint8_t *w, size_t w_str
         QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
             x[r] = r < nrows ? (const block_q6_k *)(w + (size_t)r * w_stride) + u : &zero_block;
         QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
-            if (r < nrows) prefetch_unit((const uint8_t *)x[r], w_stride, sizeof(block_q6_k), u, true);
+            if (r < nrows) prefetch_unit((const uint8_t *)x[r], w_stride, sizeof(block_q6_k), u, true, r < pf_rows);
         __m512 sv[16];
         QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
             sv[r] = _mm512_mul_ps(_mm512_set1_ps(x86_f16(x[r]->d)),
@@ -1476,21 +1481,21 @@ static void repack_q6_k_r16(const uint8_t *w, int nb, uint8_t *panel) {
  * --type Q8_0 --tokens 16 --stream-mib 1) */
 static inline __attribute__((always_inline)) void
 repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unpack_fn unpack,
-                   int blk, int unit, size_t unit_bytes, bool affine, int sub) {
+                   int blk, int unit, size_t unit_bytes, bool affine, int sub, int pf_rows) {
     if (unpack == unpack_q4_0) {
-        repack_q4_0(w, w_stride, nrows, nb, panel, sub);
+        repack_q4_0(w, w_stride, nrows, nb, panel, sub, pf_rows);
         return;
     }
     if (unpack == unpack_q8_0) {
-        repack_q8_0(w, w_stride, nrows, nb, panel, sub);
+        repack_q8_0(w, w_stride, nrows, nb, panel, sub, pf_rows);
         return;
     }
     if (unpack == unpack_q4_k || unpack == unpack_q5_k) { /* sub is 0: their levels stay unsigned */
-        (unpack == unpack_q4_k ? repack_q4_k : repack_q5_k)(w, w_stride, nrows, nb / 8, panel);
+        (unpack == unpack_q4_k ? repack_q4_k : repack_q5_k)(w, w_stride, nrows, nb / 8, panel, pf_rows);
         return;
     }
     if (unpack == unpack_q6_k) { /* blocks of 16, 16 per super-block; never the int8 tiles, so sub is 0 */
-        repack_q6_k(w, w_stride, nrows, nb / 16, panel);
+        repack_q6_k(w, w_stride, nrows, nb / 16, panel, pf_rows);
         return;
     }
     if (unpack == unpack_q4_k_r16 || unpack == unpack_q5_k_r16) { /* nrows is 16: only whole groups are made */
@@ -1522,7 +1527,7 @@ repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unp
         QLM_UNROLL_FULL for (int r = 0; r < 16; r++) {
             if (r >= nrows) continue;
             const uint8_t *b = w + (size_t)r * w_stride + unit_bytes * (size_t)u;
-            prefetch_unit(b, w_stride, unit_bytes, u, unit >= QK_K);
+            prefetch_unit(b, w_stride, unit_bytes, u, unit >= QK_K, r < pf_rows);
             unpack(b, lv[r], ws[r], wm[r]);
         }
         QLM_UNROLL_FULL for (int bl = 0; bl < bpu; bl++) {
@@ -1572,11 +1577,13 @@ repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unp
 /* bf16 tiles dequantize every weight once per call: worth it from this many tokens, and
  * earlier for the types whose int8 kernels are slowest (2 threads, tiles from 32 tokens
  * against the int8 kernels: tl-q4_k_m pp40 1.07x, pp48 1.10x, pp56 1.26x; tl-q5_k_m
- * 1.10-1.20x; tl-q6_k pp32 1.02-1.09x, pp48 1.13-1.19x; tl-q8_0 pp48 0.96-0.99x, pp56
- * 1.05-1.07x; tl-q4_0 pp56 0.90x) */
+ * 1.10-1.20x; tl-q8_0 pp48 0.96-0.99x, pp56 1.05-1.07x; tl-q4_0 pp56 0.90x). Q6_K
+ * (never the int8 tiles) against its micro-kernel with the spread prefetches
+ * (PF_MICRO_MAX_TOKENS): pp32 0.76-0.82x, pp48 0.91-1.02x, pp56 1.03-1.07x, pp64
+ * 1.14-1.17x (before them, pp32 1.02-1.09x) */
 #define TILES_MIN_TOKENS 64
 #define TILES_MIN_TOKENS_KQ 40
-#define TILES_MIN_TOKENS_Q6_K 32
+#define TILES_MIN_TOKENS_Q6_K 56
 #define TILES_MIN_TOKENS_Q8_0 56
 /* ... and F16 / BF16 weights from this many: their micro-kernel converts every weight to
  * a float panel and multiplies in float FMAs, the tiles convert them to bf16 parts and
@@ -1584,6 +1591,23 @@ repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unp
  * 1.3x, pp32 1.5x, pp63 1.85x; pp4 0.82x, pp6 0.9x; at 8 tokens one pass of the
  * matrix-vector loop ran 1.06-1.08x the tiles) */
 #define FTILES_MIN_TOKENS 9
+
+/* From 9 tokens to this many, on the VNNI micro-kernels (no AMX), one panel is made at a
+ * time and the micro-kernel calls ask for the next panel's weights into L2, spread over
+ * them (each call a share of the next rows, pf_group bytes per 4 blocks), where the
+ * panel's repack asked for all of it: the memory waited on during the repack and idle
+ * during the products. 2 threads, QLM_AMX=0, `bash bench/ab.sh 2`: tl-q4_0 pp16 / pp32
+ * / pp64 1.06-1.12x / 1.06-1.12x / 1.03-1.12x, tl-q4_k_m pp16 1.07-1.16x, tl-q6_k pp16
+ * / pp32 1.15-1.18x / 1.10-1.18x. Not for one call of up to 8 tokens (the same prefetches
+ * in one call: tl-q8_0 pp8 0.90x) nor long prompts (pp512 0.92-0.94x: the products set
+ * the pace there). */
+#define PF_MICRO_MAX_TOKENS 128
+/* At most this many bytes asked for per group of 4 blocks of a call (J vectors per block:
+ * the work between them); the repack asks for the rows beyond that, as before. More
+ * stalled the products on the fill buffers: tl-q8_0 (136 bytes a row per group) pp16
+ * with all 16 rows from the micro-kernel 0.95-0.98x, 8 of them 1.06-1.10x; tl-q6_k pp16
+ * 10 of 16 rows 1.05x over 16. */
+#define PF_MICRO_GROUP_BYTES(J) ((size_t)72 * (J))
 
 bool qlm_avx512_use_amx;
 
@@ -1624,6 +1648,15 @@ static bool q8_0_direct(int64_t n, int nr, int nt, const uint8_t *w, size_t w_st
     const size_t dt_bytes = amx ? ((size_t)nb4 * 8 * nt16 + 63) / 64 * 64 : 0;                 \
     int panels = work ? (int)((QLM_GEMM_WORK_SIZE(n, nt) - dt_bytes) / panel_bytes) : 0;      \
     if (panels > 4) panels = 4;                                                                \
+    const bool pf_micro = !amx && nt > MAX_C && nt <= PF_MICRO_MAX_TOKENS;                     \
+    if (pf_micro && panels > 1) panels = 1;                                                    \
+    const int ntg = (nt + MAX_C - 1) / MAX_C; /* micro-kernel calls per panel */              \
+    /* the next panel's rows the repack asks for; the micro-kernel calls ask for the rest */  \
+    int pf_rows = 16;                                                                          \
+    if (pf_micro) {                                                                            \
+        const size_t fit = PF_MICRO_GROUP_BYTES(J_) * (size_t)ntg / (w_stride * 4 / (size_t)nb); \
+        pf_rows = fit >= 16 ? 0 : 16 - (int)fit;                                               \
+    }                                                                                          \
     float *dt_all = work;                       /* then the panels */                         \
     uint8_t *pwork = work ? (uint8_t *)work + dt_bytes : NULL;                                 \
     const uint8_t *W = w;                                                                      \
@@ -1650,7 +1683,7 @@ static bool q8_0_direct(int64_t n, int nr, int nt, const uint8_t *w, size_t w_st
             int rows = nr - r0 - 16 * p < 16 ? nr - r0 - 16 * p : 16;                          \
             uint8_t *pan = pwork + panel_bytes * (size_t)p;                                    \
             repack(W + (size_t)(r0 + 16 * p) * w_stride, w_stride, rows, nb, pan, UNPACK,     \
-                   BLK, UNIT, UNIT_BYTES, AFF, bias_in_repack);                                \
+                   BLK, UNIT, UNIT_BYTES, AFF, bias_in_repack, pf_rows);                       \
             memset(pan + (size_t)REC_BYTES(J_, AFF) * nb, 0, (size_t)REC_BYTES(J_, AFF) * (nb4 - nb)); \
         }                                                                                      \
         if (amx) {                                                                             \
@@ -1668,7 +1701,16 @@ static bool q8_0_direct(int64_t n, int nr, int nt, const uint8_t *w, size_t w_st
                 int rows = nr - r0 - 16 * p < 16 ? nr - r0 - 16 * p : 16;                      \
                 const uint8_t *pan = pwork + panel_bytes * (size_t)p;                          \
                 float *yp = y + (size_t)t0 * ldy + r0 + 16 * p;                                \
-                MICRO_SWITCH(c, 0, nb4, false, pan, qt, doff, eoff, yp, ldy, rows)             \
+                /* pf_micro: this call's share of the next panel's rows */                    \
+                const uint8_t *pf = NULL;                                                      \
+                size_t pf_group = 0;                                                           \
+                if (pf_micro && r0 + 16 + pf_rows < nr) {                                      \
+                    const size_t next = (size_t)(nr - r0 - 16 - pf_rows < 16 - pf_rows ? nr - r0 - 16 - pf_rows : 16 - pf_rows) * w_stride; \
+                    const size_t share = (next + ntg - 1) / ntg;                               \
+                    pf = W + (size_t)(r0 + 16 + pf_rows) * w_stride + share * (size_t)(t0 / MAX_C); \
+                    pf_group = (share + nb4 / 4 - 1) / (nb4 / 4);                              \
+                }                                                                              \
+                MICRO_SWITCH(c, 0, nb4, false, pan, qt, doff, eoff, yp, ldy, rows, pf, pf_group) \
             }                                                                                  \
         }                                                                                      \
     }
@@ -1862,7 +1904,7 @@ repack_bf16(const uint8_t *w, size_t w_stride, int nrows, int64_t n, const tiles
         for (int r = 0; r < 16; r++) {
             if (r < nrows) {
                 const uint8_t *b = w + (size_t)r * w_stride + tt->unit_bytes * (size_t)u;
-                prefetch_unit(b, w_stride, tt->unit_bytes, u, true);
+                prefetch_unit(b, w_stride, tt->unit_bytes, u, true, true);
                 tt->unpack(b, lv[r], ws[r], wm[r]);
             } else { /* rows past the matrix: zero weights */
                 memset(lv[r], 0, sizeof lv[r]);
