@@ -44,6 +44,16 @@
  * count; tests/test_kernels.c, qlm_matmul_fused). */
 #define GEMV_BELOW 9
 #define KCH 64      /* blocks per panel chunk */
+/* Up to this many tokens the micro-kernel calls ask for the next panel's weights, at
+ * most PF_MICRO_GROUP_BYTES(J) bytes per group of 4 blocks (pf_spread), for the types
+ * of blocks of 32 (2 threads, `bash bench/ab.sh 3`, QLM_ISA=avx2: tl-q8_0 pp16 / pp32 /
+ * pp64 1.14-1.15x / 1.04-1.13x / 1.03-1.09x, tl-q4_0 pp16 / pp32 1.01-1.05x /
+ * 1.03-1.09x, tl-q5_0 and tl-q4_1 pp16 1.11-1.13x; avxvnni tl-q8_0 1.01-1.10x). Not
+ * the K-quants: tl-q4_k_m 0.94-1.09x, with avxvnni tl-q6_k 0.93-0.98x (not
+ * understood). 36 or 144 bytes per J measured alike. A first version found each
+ * group's place by a division and lost up to 12% (tl-q4_k_m pp32): hence the cursor. */
+#define PF_MICRO_MAX_TOKENS 128
+#define PF_MICRO_GROUP_BYTES(J) ((size_t)72 * (J))
 /* k-groups of 4 weights summed before the Q4_K_R16 loop applies a sub-block's scale */
 #ifdef QLM_AVXVNNI
 #define GH 4        /* in int32 by vpdpbusd: 16 weights keep |x| < 2^15 for vpdpwssd */
@@ -242,6 +252,31 @@ static inline void prefetch_next_panel(const uint8_t *p, size_t w_stride, size_t
     x86_prefetch_lines(p + ROWS * w_stride, bytes, false);
 }
 
+/* ... or, from 9 to PF_MICRO_MAX_TOKENS tokens, only its first pf_rows rows, and the
+ * micro-kernel calls ask for the rest (quant/gemm_avx512.c, PF_MICRO_MAX_TOKENS): the
+ * rows' chunk bytes (span each, row stride `stride`) as one sequence of which each
+ * call takes its share, `step` bytes per group of 4 blocks from the cursor at row r,
+ * byte c, `left` bytes in all. */
+typedef struct {
+    const uint8_t *base;
+    size_t stride, span, step, left, r, c;
+} pf_spread;
+
+static inline void pf_spread_group(pf_spread *f) {
+    size_t n = f->step < f->left ? f->step : f->left;
+    f->left -= n;
+    while (n) {
+        const size_t take = n < f->span - f->c ? n : f->span - f->c;
+        x86_prefetch_lines(f->base + f->r * f->stride + f->c, take, false);
+        n -= take;
+        f->c += take;
+        if (f->c == f->span) {
+            f->r++;
+            f->c = 0;
+        }
+    }
+}
+
 /* 8 rows of 32 bytes as 8 vectors of 4-byte groups: out[k] lane i = bytes 4k..4k+3 of
  * row i (the panels' layout). transpose4x4 transposes 4 x 4 groups in each 128-bit lane,
  * and a lane permute pairs rows 0-3 with rows 4-7. */
@@ -263,7 +298,7 @@ static inline __attribute__((always_inline)) void transpose_8x8_dwords(const uin
  * orders them; the scale slots filled as repack fills them from up_kq's. The generic
  * repack went through a stack copy of every row's 256 levels. */
 static inline __attribute__((always_inline)) void repack_kq(const uint8_t *w, size_t w_stride, int nrows, int b0,
-                                                            int b1, uint8_t *panel, const gtype *g) {
+                                                            int b1, uint8_t *panel, const gtype *g, int pf_rows) {
     static const block_q5_k zero_block; /* the larger of the two */
     const bool q5 = g->unpack == up_q5_k;
     const size_t bsz = g->unit_bytes, rec = REC_IS(8, true, g->iscale);
@@ -272,7 +307,7 @@ static inline __attribute__((always_inline)) void repack_kq(const uint8_t *w, si
         const uint8_t *x[ROWS];
         QLM_UNROLL_FULL for (int r = 0; r < ROWS; r++) {
             x[r] = r < nrows ? w + (size_t)r * w_stride + bsz * (size_t)u : (const uint8_t *)&zero_block;
-            if (r < nrows) prefetch_next_panel(x[r], w_stride, bsz);
+            if (r < nrows && r < pf_rows) prefetch_next_panel(x[r], w_stride, bsz);
         }
         uint8_t *pu = panel + rec * (size_t)(8 * u - b0);
         /* the scale slots, per row as repack writes them from up_kq's ws / wm */
@@ -329,7 +364,8 @@ static inline __attribute__((always_inline)) void repack_kq(const uint8_t *w, si
  * unit, loops left as loops: AVX2 tl-q4_k_m pp16 0.84-0.88x, tl-q8_0 0.82-0.92x of a
  * -O3 build) */
 static inline __attribute__((always_inline)) void
-repack(const uint8_t *w, size_t w_stride, int nrows, int b0, int b1, uint8_t *panel, const gtype *g, int row0) {
+repack(const uint8_t *w, size_t w_stride, int nrows, int b0, int b1, uint8_t *panel, const gtype *g, int row0,
+       int pf_rows) {
     _Alignas(32) uint8_t lv[ROWS][256];
     _Alignas(32) float ws[ROWS][16], wm[ROWS][16];
 #ifdef QLM_AVXVNNI
@@ -339,7 +375,7 @@ repack(const uint8_t *w, size_t w_stride, int nrows, int b0, int b1, uint8_t *pa
     }
 #endif
     if (g->unpack == up_q4_k || g->unpack == up_q5_k) {
-        repack_kq(w, w_stride, nrows, b0, b1, panel, g);
+        repack_kq(w, w_stride, nrows, b0, b1, panel, g, pf_rows);
         return;
     }
     const int J = g->blk / 4, bpu = g->unit / g->blk;
@@ -351,7 +387,7 @@ repack(const uint8_t *w, size_t w_stride, int nrows, int b0, int b1, uint8_t *pa
         QLM_UNROLL_FULL for (int r = 0; r < ROWS; r++) {
             if (r >= nrows) continue;
             const uint8_t *b = w + (size_t)r * w_stride + g->unit_bytes * (size_t)u;
-            prefetch_next_panel(b, w_stride, g->unit_bytes);
+            if (r < pf_rows) prefetch_next_panel(b, w_stride, g->unit_bytes);
             g->unpack(b, lv[r], ws[r], wm[r]);
         }
         QLM_UNROLL_FULL for (int bl = 0; bl < bpu; bl++) {
@@ -404,8 +440,8 @@ static inline float ldf(const int8_t *p) {
 /* 8 rows x C tokens over blocks [b0, b1) (multiples of 4); adds to y when acc_y. */
 static inline __attribute__((always_inline)) void
 micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt, size_t doff, size_t eoff,
-      float *y, int64_t ldy, int nrows, const int C, const act_order o, const int J, const int G,
-      const bool affine, const bool sign, const bool is) {
+      float *y, int64_t ldy, int nrows, pf_spread *pf, const int C, const act_order o, const int J,
+      const int G, const bool affine, const bool sign, const bool is) {
     __m256 facc[TOK];
     const int8_t *q[TOK];
     const __m256i rmask = _mm256_cmpgt_epi32(_mm256_set1_epi32(nrows), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -434,6 +470,7 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
     __m256i isum[TOK];
     QLM_UNROLL_FULL for (int t = 0; t < C; t++) isum[t] = _mm256_setzero_si256();
     for (int b = b0; b < b1; b += 4) {
+        if (pf) pf_spread_group(pf);
         const size_t gq = (size_t)gsz * (size_t)(b / 4);
         QLM_UNROLL_FULL for (int bb = 0; bb < 4; bb++) {
             const uint8_t *pr = panel + rec * (size_t)(b - b0 + bb);
@@ -522,10 +559,10 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
 
 #define MICRO_CASES(o, J, G, aff, sg, is)                                                          \
     switch (c) {                                                                                   \
-    case 1: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, 1, o, J, G, aff, sg, is); break; \
-    case 2: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, 2, o, J, G, aff, sg, is); break; \
-    case 3: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, 3, o, J, G, aff, sg, is); break; \
-    default: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, 4, o, J, G, aff, sg, is); break; \
+    case 1: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, pfp, 1, o, J, G, aff, sg, is); break; \
+    case 2: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, pfp, 2, o, J, G, aff, sg, is); break; \
+    case 3: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, pfp, 3, o, J, G, aff, sg, is); break; \
+    default: micro(k0, k1, k0 > 0, panel, qt, doff, eoff, yp, ldy, rows, pfp, 4, o, J, G, aff, sg, is); break; \
     }
 
 /* ---- matrix-vector (1..3 tokens per pass) for every quantized type --------------------
@@ -1178,15 +1215,42 @@ DEFINE_GEMV(gemv_q4_k_r16_any, gemv_q4_k_r16)
         const size_t nq = x86_prep_nq(n), doff = nq, eoff = nq + 4 * (nq / (size_t)g->blk);       \
         _Alignas(32) uint8_t panel[(size_t)KCH * REC_IS(8, true, true)];                           \
         const int8_t *qt[TOK];                                                                     \
+        const int ntg = (nt + TOK - 1) / TOK; /* micro-kernel calls per panel chunk */           \
+        /* the next panel's rows the repack asks for (see pf_spread) */                          \
+        int pf_rows = ROWS;                                                                        \
+        if (nt <= PF_MICRO_MAX_TOKENS && !g->r16 && (o == ORD_NIB4 || o == ORD_NAT32)) {        \
+            const size_t fit = PF_MICRO_GROUP_BYTES(J) * (size_t)ntg / (w_stride * 4 / (size_t)nb); \
+            pf_rows = fit >= ROWS ? 0 : ROWS - (int)fit;                                           \
+        }                                                                                          \
         for (int r0 = 0; r0 < nr; r0 += ROWS) {                                                    \
             const int rows = nr - r0 < ROWS ? nr - r0 : ROWS;                                      \
             for (int k0 = 0; k0 < nb4; k0 += KCH) {                                                \
                 const int k1 = nb4 - k0 < KCH ? nb4 : k0 + KCH;                                    \
                 const int kr = k1 < nb ? k1 : nb; /* real blocks in this chunk */                 \
-                repack((const uint8_t *)w + (size_t)r0 * w_stride, w_stride, rows, k0, kr, panel, g, r0); \
+                /* the next panel's rows past pf_rows, this chunk's bytes: the calls' share */ \
+                pf_spread f = {0};                                                                  \
+                if (pf_rows < ROWS && r0 + ROWS + pf_rows < nr) {                                  \
+                    const int nxt = nr - r0 - ROWS - pf_rows < ROWS - pf_rows ? nr - r0 - ROWS - pf_rows : ROWS - pf_rows; \
+                    const size_t k0_bytes = (size_t)k0 * g->blk / g->unit * g->unit_bytes;         \
+                    f.base = (const uint8_t *)w + (size_t)(r0 + ROWS + pf_rows) * w_stride + k0_bytes; \
+                    f.stride = w_stride;                                                           \
+                    f.span = (size_t)(kr - k0) * g->blk / g->unit * g->unit_bytes;                 \
+                    f.left = f.span * (size_t)nxt;                                                 \
+                }                                                                                  \
+                const size_t total = f.left, share = (total + ntg - 1) / ntg;                      \
+                f.step = (share + (size_t)(k1 - k0) / 4 - 1) / ((size_t)(k1 - k0) / 4);            \
+                repack((const uint8_t *)w + (size_t)r0 * w_stride, w_stride, rows, k0, kr, panel, g, r0, pf_rows); \
                 memset(panel + (size_t)REC_IS(J, aff, is) * (size_t)(kr - k0), 0, (size_t)REC_IS(J, aff, is) * (size_t)(k1 - kr)); \
                 for (int t0 = 0; t0 < nt; t0 += TOK) {                                             \
                     const int c = nt - t0 < TOK ? nt - t0 : TOK;                                   \
+                    pf_spread fc = f;                                                              \
+                    const size_t off = share * (size_t)(t0 / TOK);                                 \
+                    if (total) {                                                                   \
+                        fc.r = off / f.span;                                                       \
+                        fc.c = off % f.span;                                                       \
+                        fc.left = off < total ? (total - off < share ? total - off : share) : 0;   \
+                    }                                                                              \
+                    pf_spread *pfp = total ? &fc : NULL;                                           \
                     for (int t = 0; t < c; t++) qt[t] = (const int8_t *)a + (size_t)(t0 + t) * a_stride; \
                     float *yp = y + (size_t)t0 * ldy + r0;                                         \
                     MICRO_CASES(o, J, G, aff, sg, is)                                              \
