@@ -1193,34 +1193,54 @@ static inline __m512i rows4(const uint8_t *lv, size_t row_bytes, int k, size_t o
  * in the file) into panel records: J = BLK/4 level vectors, scales, [offsets]. */
 /* Q4_0, the most common prompt case, straight from the rows: 4 rows' qs per vector,
  * nibbles split in registers, no staging buffer. */
-/* noinline: out of line, as before repack became always_inline (inlined into gemm_q4_0:
- * tl-q4_0 pp32 0.97x, pp16 and pp64 the same) */
-static __attribute__((noinline)) void repack_q4_0(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel,
-                                                  int sub, int pf_rows) {
-    static const block_q4_0 zero_block;
-    const size_t rec = REC_BYTES(8, false);
-    const __m512i m4 = _mm512_set1_epi8(15), subv = _mm512_set1_epi8((char)sub);
+/* Q4_0 / Q4_1 / Q5_0 / Q5_1 panels (blocks of 32: d [m] [qh] qs): per block, the 16 rows'
+ * 16 qs bytes as 4 rows per vector (rows k, k+4, k+8, k+12 in the 128-bit lanes), split
+ * into low nibbles (values 0-15) and high ones (16-31), Q5's bit 4 added where qh has it
+ * (byte p of a lane is value p, or 16 + p in the high half), then the 4-byte groups
+ * transposed in each lane: all of it commutes with the transposition. Scales (and Q4_1 /
+ * Q5_1 offsets m) converted 16 at a time. The generic repack went through a stack copy
+ * of every row (Q5_0 / Q4_1 at 16 tokens: see repack_q4_0's callers). */
+static inline __attribute__((always_inline)) void
+repack_nib(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, int sub, int pf_rows,
+           const size_t bsz, const bool affine, const bool q5) {
+    static const block_q5_1 zero_block; /* the largest of the four */
+    const size_t qh_off = affine ? offsetof(block_q5_1, qh) : offsetof(block_q5_0, qh);
+    const size_t qs_off = q5 ? (affine ? offsetof(block_q5_1, qs) : offsetof(block_q5_0, qs))
+                             : (affine ? offsetof(block_q4_1, qs) : offsetof(block_q4_0, qs));
+    const size_t rec = REC_BYTES(8, affine);
+    const __m512i m4 = _mm512_set1_epi8(15), subv = _mm512_set1_epi8((char)sub), h16 = _mm512_set1_epi8(16);
     /* the loops over rows unrolled, as everywhere the rows' values sit in a register each
      * (as loops, gcc -O2 kept the 16 row pointers and the 8 vectors on the stack: tl-q4_0
      * pp16 / pp32 ran ~0.85x / 0.92x of a -O3 build) */
     for (int b = 0; b < nb; b++) {
-        const block_q4_0 *x[16];
+        const uint8_t *x[16];
         QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
-            x[r] = r < nrows ? (const block_q4_0 *)(w + (size_t)r * w_stride) + b : &zero_block;
+            x[r] = r < nrows ? w + (size_t)r * w_stride + bsz * (size_t)b : (const uint8_t *)&zero_block;
         if (b % 4 == 0) /* 16 row streams: ask for each row's next cache lines early */
             QLM_UNROLL_FULL for (int r = 0; r < 16; r++)
                 if (r < nrows) {
-                    _mm_prefetch((const char *)(x[r] + 16), _MM_HINT_T0);
-                    if (r < pf_rows) prefetch_next_panel((const uint8_t *)x[r], w_stride, 4 * sizeof(block_q4_0));
+                    _mm_prefetch((const char *)(x[r] + 16 * bsz), _MM_HINT_T0);
+                    if (r < pf_rows) prefetch_next_panel(x[r], w_stride, 4 * bsz);
                 }
         __m512i lo[4], hi[4];
         QLM_UNROLL_FULL for (int k = 0; k < 4; k++) { /* rows k, k+4, k+8, k+12 in the four lanes */
-            __m512i v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)x[k]->qs));
-            v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)x[k + 4]->qs), 1);
-            v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)x[k + 8]->qs), 2);
-            v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)x[k + 12]->qs), 3);
+            __m512i v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(x[k] + qs_off)));
+            v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(x[k + 4] + qs_off)), 1);
+            v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(x[k + 8] + qs_off)), 2);
+            v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(x[k + 12] + qs_off)), 3);
             lo[k] = _mm512_and_si512(v, m4);
             hi[k] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+            if (q5) { /* qh bits 0-15 for the low nibbles, 16-31 for the high ones, 16 per lane */
+                uint64_t ml = 0, mh = 0;
+                QLM_UNROLL_FULL for (int l = 0; l < 4; l++) {
+                    uint32_t h;
+                    memcpy(&h, x[k + 4 * l] + qh_off, 4);
+                    ml |= (uint64_t)(h & 0xFFFF) << (16 * l);
+                    mh |= (uint64_t)(h >> 16) << (16 * l);
+                }
+                lo[k] = _mm512_mask_add_epi8(lo[k], (__mmask64)ml, lo[k], h16);
+                hi[k] = _mm512_mask_add_epi8(hi[k], (__mmask64)mh, hi[k], h16);
+            }
         }
         avx512_transpose4_dwords(&lo[0], &lo[1], &lo[2], &lo[3]);
         avx512_transpose4_dwords(&hi[0], &hi[1], &hi[2], &hi[3]);
@@ -1229,11 +1249,34 @@ static __attribute__((noinline)) void repack_q4_0(const uint8_t *w, size_t w_str
             _mm512_store_si512(pr + 64 * k, _mm512_sub_epi8(lo[k], subv));
             _mm512_store_si512(pr + 64 * (4 + k), _mm512_sub_epi8(hi[k], subv));
         }
-        /* the 16 scales in one vector, converted at once */
-        uint16_t d[16];
-        QLM_UNROLL_FULL for (int r = 0; r < 16; r++) memcpy(&d[r], &x[r]->d, 2);
+        /* the 16 scales (and offsets) in one vector each, converted at once */
+        uint16_t d[16], m[16];
+        QLM_UNROLL_FULL for (int r = 0; r < 16; r++) memcpy(&d[r], x[r], 2);
         _mm512_store_ps(pr + 512, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)d)));
+        if (affine) {
+            QLM_UNROLL_FULL for (int r = 0; r < 16; r++) memcpy(&m[r], x[r] + 2, 2);
+            _mm512_store_ps(pr + 576, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)m)));
+        }
     }
+}
+
+/* noinline: out of line, as before repack became always_inline (inlined into gemm_q4_0:
+ * tl-q4_0 pp32 0.97x, pp16 and pp64 the same) */
+static __attribute__((noinline)) void repack_q4_0(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel,
+                                                  int sub, int pf_rows) {
+    repack_nib(w, w_stride, nrows, nb, panel, sub, pf_rows, sizeof(block_q4_0), false, false);
+}
+static __attribute__((noinline)) void repack_q4_1(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel,
+                                                  int sub, int pf_rows) {
+    repack_nib(w, w_stride, nrows, nb, panel, sub, pf_rows, sizeof(block_q4_1), true, false);
+}
+static __attribute__((noinline)) void repack_q5_0(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel,
+                                                  int sub, int pf_rows) {
+    repack_nib(w, w_stride, nrows, nb, panel, sub, pf_rows, sizeof(block_q5_0), false, true);
+}
+static __attribute__((noinline)) void repack_q5_1(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel,
+                                                  int sub, int pf_rows) {
+    repack_nib(w, w_stride, nrows, nb, panel, sub, pf_rows, sizeof(block_q5_1), true, true);
 }
 
 /* Q8_0 panels: per block, the 16 rows' 32 levels transposed into the 8 k-group vectors
@@ -1482,8 +1525,11 @@ static void repack_q6_k_r16(const uint8_t *w, int nb, uint8_t *panel) {
 static inline __attribute__((always_inline)) void
 repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unpack_fn unpack,
                    int blk, int unit, size_t unit_bytes, bool affine, int sub, int pf_rows) {
-    if (unpack == unpack_q4_0) {
-        repack_q4_0(w, w_stride, nrows, nb, panel, sub, pf_rows);
+    if (unpack == unpack_q4_0 || unpack == unpack_q4_1 || unpack == unpack_q5_0 || unpack == unpack_q5_1) {
+        (unpack == unpack_q4_0   ? repack_q4_0
+         : unpack == unpack_q4_1 ? repack_q4_1
+         : unpack == unpack_q5_0 ? repack_q5_0
+                                 : repack_q5_1)(w, w_stride, nrows, nb, panel, sub, pf_rows);
         return;
     }
     if (unpack == unpack_q8_0) {
