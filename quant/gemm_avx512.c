@@ -1604,15 +1604,17 @@ repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unp
  * the VNNI micro-kernels. Quantized: repacking panels for 4-6 tokens cost more than
  * reading the weights again (Q4_0, 1024 x 2048 in cache, G MAC/s: 3 tokens 76, repacked
  * 4: 44, 6: 62, 8: 80; with a 75 MB matrix 1.4-1.6x at 4-6), except for the types whose
- * panels are transposed in registers (repack_q4_0, repack_kq, repack_q6_k): from 4
- * tokens tl-q4_0 / tl-q4_k_m / tl-q5_k_m / tl-q6_k pp4-pp6 ran 0.97-1.24x / 1.01-1.19x
- * / 1.03-1.28x / 1.14-1.26x (2 threads, `bash bench/ab.sh 2 ...`); the interleaved types'
- * matrix-vector loop keeps them to 7 (tl-q4_k_m -rtr 1 pp4-pp6 0.6-0.8x from 4). Float:
+ * panels are transposed in registers (repack_nib, repack_q8_0, repack_kq, repack_q6_k):
+ * from 4 tokens tl-q4_0 / tl-q4_k_m / tl-q5_k_m / tl-q6_k pp4-pp6 ran 0.97-1.24x /
+ * 1.01-1.19x / 1.03-1.28x / 1.14-1.26x, tl-q5_0 / tl-q4_1 / tl-q5_1 1.07-1.23x /
+ * 1.01-1.09x / 1.19-1.31x, tl-q8_0 without AMX 1.20-1.34x (2 threads, `bash bench/ab.sh
+ * 2 ...`); the types rearranged by --repack (Q4_0_G8, the R16 ones) keep 7 (their
+ * matrix-vector loop: tl-q4_k_m -rtr 1 pp4-pp6 0.6-0.8x from 4). Float:
  * the transposing micro-kernel loses up to 8 tokens for F16/BF16 (1.7-2.6x; converting
  * the weights costs more than reading them again) and up to 6 for F32. At most 9 either
  * way: qlm_matmul's token split leaves pieces of 9+, which must take the whole batch's
  * path (quant/gemm_avx2.c, GEMV_BELOW). */
-#define QGEMM_MIN_TOKENS(qt) ((qt) == T_Q4_0 || (qt) == T_Q4_K || (qt) == T_Q5_K || (qt) == T_Q6_K ? 4 : 7)
+#define QGEMM_MIN_TOKENS(qt) ((qt) >= T_Q4_0_G8 ? 7 : 4)
 #define FGEMM_MIN_TOKENS(wt) ((wt) == QLM_TYPE_F32 ? 7 : 9)
 #define AMX_MIN_TOKENS 16
 /* Blocks of 16 (Q6_K) do not take the int8 tiles: each block is a tile product, store
