@@ -1640,15 +1640,17 @@ repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unp
  * matrix-vector loop ran 1.06-1.08x the tiles) */
 #define FTILES_MIN_TOKENS 9
 
-/* From 9 tokens to this many, on the VNNI micro-kernels (no AMX), one panel is made at a
- * time and the micro-kernel calls ask for the next panel's weights into L2, spread over
- * them (each call a share of the next rows, pf_group bytes per 4 blocks), where the
- * panel's repack asked for all of it: the memory waited on during the repack and idle
- * during the products. 2 threads, QLM_AMX=0, `bash bench/ab.sh 2`: tl-q4_0 pp16 / pp32
- * / pp64 1.06-1.12x / 1.06-1.12x / 1.03-1.12x, tl-q4_k_m pp16 1.07-1.16x, tl-q6_k pp16
- * / pp32 1.15-1.18x / 1.10-1.18x. Not for one call of up to 8 tokens (the same prefetches
- * in one call: tl-q8_0 pp8 0.90x) nor long prompts (pp512 0.92-0.94x: the products set
- * the pace there). */
+/* From 9 tokens to this many, one panel is made at a time and the micro-kernel calls
+ * (or the AMX int8 tile products, qlm_amx_job.pf) ask for the next panel's weights into
+ * L2, spread over them (each call a share of the next rows, pf_group bytes per 4
+ * blocks), where the panel's repack asked for all of it: the memory waited on during
+ * the repack and idle during the products. 2 threads, `bash bench/ab.sh 2`, QLM_AMX=0:
+ * tl-q4_0 pp16 / pp32 / pp64 1.06-1.12x / 1.06-1.12x / 1.03-1.12x, tl-q4_k_m pp16
+ * 1.07-1.16x, tl-q6_k pp16 / pp32 1.15-1.18x / 1.10-1.18x, tl-q8_0 pp16 1.14-1.18x;
+ * with the AMX int8 tiles (`ab.sh 3`): tl-q4_0 pp16 1.04-1.17x, pp32 1.0-1.14x, tl-q5_0
+ * pp16 1.0-1.13x, tl-q4_k_m 1.02-1.10x. Not for one call of up to 8 tokens (the same
+ * prefetches in one call: tl-q8_0 pp8 0.90x) nor long prompts (pp512 0.92-0.94x without
+ * AMX: the products set the pace there). */
 #define PF_MICRO_MAX_TOKENS 128
 /* At most this many bytes asked for per group of 4 blocks of a call (J vectors per block:
  * the work between them); the repack asks for the rows beyond that, as before. More
@@ -1696,9 +1698,9 @@ static bool q8_0_direct(int64_t n, int nr, int nt, const uint8_t *w, size_t w_st
     const size_t dt_bytes = amx ? ((size_t)nb4 * 8 * nt16 + 63) / 64 * 64 : 0;                 \
     int panels = work ? (int)((QLM_GEMM_WORK_SIZE(n, nt) - dt_bytes) / panel_bytes) : 0;      \
     if (panels > 4) panels = 4;                                                                \
-    const bool pf_micro = !amx && nt > MAX_C && nt <= PF_MICRO_MAX_TOKENS;                     \
+    const bool pf_micro = nt > MAX_C && nt <= PF_MICRO_MAX_TOKENS;                              \
     if (pf_micro && panels > 1) panels = 1;                                                    \
-    const int ntg = (nt + MAX_C - 1) / MAX_C; /* micro-kernel calls per panel */              \
+    const int ntg = (nt + (amx ? 15 : MAX_C - 1)) / (amx ? 16 : MAX_C); /* kernel calls per panel */ \
     /* the next panel's rows the repack asks for; the micro-kernel calls ask for the rest */  \
     int pf_rows = 16;                                                                          \
     if (pf_micro) {                                                                            \
@@ -1738,8 +1740,13 @@ static bool q8_0_direct(int64_t n, int nr, int nt, const uint8_t *w, size_t w_st
             const qlm_amx_job job = {pwork, panel_bytes, np, nr - r0 < 16 * np ? nr - r0 : 16 * np, \
                                      nb4, J_, AFF, AMX_BIAS - bias_in_repack, Aq, a_stride,    \
                                      AMX_NATURAL ? x86_prep_qn(n) : 0, nt, y + r0, ldy,        \
-                                     dt_all, dt_all + (size_t)nb4 * nt16};                     \
-            qlm_amx_gemm_chunk(&job);                                                          \
+                                     dt_all, dt_all + (size_t)nb4 * nt16, NULL, 0};            \
+            qlm_amx_job jb = job;                                                              \
+            if (pf_micro && r0 + 16 + pf_rows < nr) {                                          \
+                jb.pf = W + (size_t)(r0 + 16 + pf_rows) * w_stride;                            \
+                jb.pf_bytes = (size_t)(nr - r0 - 16 - pf_rows < 16 - pf_rows ? nr - r0 - 16 - pf_rows : 16 - pf_rows) * w_stride; \
+            }                                                                                  \
+            qlm_amx_gemm_chunk(&jb);                                                           \
             continue;                                                                          \
         }                                                                                      \
         for (int t0 = 0; t0 < nt; t0 += MAX_C) {                                               \

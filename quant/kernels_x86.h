@@ -87,6 +87,11 @@ typedef struct {
     float *y;
     int64_t ldy;
     const float *dt, *et;  /* from qlm_amx_prepare_scales */
+    /* with np 1, NULL or pf_bytes to ask for into L2 from pf while the panel is
+     * multiplied, spread over its token tiles and blocks (quant/gemm_avx512.c,
+     * PF_MICRO_MAX_TOKENS) */
+    const uint8_t *pf;
+    size_t pf_bytes;
 } qlm_amx_job;
 void qlm_amx_gemm_chunk(const qlm_amx_job *j);
 /* AMX tiles for Q8_0 rows read in place (quant/gemm_amx_avx512.c): y[t][r] for nr rows
