@@ -706,16 +706,16 @@ static inline __attribute__((always_inline)) void
 r16_block(const uint8_t *grp, int64_t s, const prow *A, __m512 *facc, const int NT, const bool q5) {
     const r16_parts b = r16_parts_of(grp, s, q5);
     const size_t bbytes = q5 ? sizeof(block_q5_k_r16) : sizeof(block_q4_k_r16);
-    const int L = q5 ? 2 : 4; /* lines per weighting */
+    const int L = q5 ? 2 : 4, H = q5 ? 4 : 2; /* lines per weighting; weightings per 8 lines */
     __m512i v[4];
     r16_scales(b.sl, b.sh, v);
     __m512i iacc[3];
     QLM_UNROLL_FULL for (int t = 0; t < NT; t++) iacc[t] = zero();
     QLM_UNROLL_FULL for (int c = 0; c < 4; c++) {
         const __m512i sc0 = r16_j32(v, 2 * c), sc1 = r16_j32(v, 2 * c + 1);
-        QLM_UNROLL_FULL for (int h = 0; h < 8 / L; h++) {
+        QLM_UNROLL_FULL for (int h = 0; h < H; h++) {
             const int step = (int)bbytes / (32 / L); /* a share of the block per weighting */
-            r16_prefetch(b.d, step, (8 / L) * c + h, step + 64, R16_DIST);
+            r16_prefetch(b.d, step, H * c + h, step + 64, R16_DIST);
             __m512i p0[3], p1[3];
             QLM_UNROLL_FULL for (int t = 0; t < NT; t++) p0[t] = p1[t] = zero();
             QLM_UNROLL_FULL for (int g = L * h; g < L * h + L; g++) {
