@@ -919,8 +919,8 @@ gemv_r16(qtype qt, int64_t n, int nr, const uint8_t *w, const uint8_t *a, size_t
  * token 0; nrows <= 16 rows are read and written. */
 static inline __attribute__((always_inline)) void
 micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt, size_t doff, size_t eoff,
-      float *y, int64_t ldy, int nrows, const uint8_t *pf, size_t pf_group, const int C, const act_order o, const int J,
-      const bool affine) {
+      float *y, int64_t ldy, int nrows, const uint8_t *pf, size_t pf_group, const bool q8_r16, const int C,
+      const act_order o, const int J, const bool affine) {
     __m512 facc[MAX_C];
     const __mmask16 m = (__mmask16)((1u << nrows) - 1);
     QLM_UNROLL_FULL for (int t = 0; t < C; t++)
@@ -953,7 +953,10 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
         const ptrdiff_t dx = (ptrdiff_t)doff + 4 * (ptrdiff_t)b - (ptrdiff_t)gsz * (b / 4);
         const ptrdiff_t ex = dx - (ptrdiff_t)doff + (ptrdiff_t)eoff;
         QLM_UNROLL_FULL for (int bb = 0; bb < 4; bb++) {
-            const uint8_t *pr = panel + rec * (size_t)(b + bb);
+            /* q8_r16: the Q8_0_R16 group read in place (its levels are the panel's) */
+            const uint8_t *pr = q8_r16 ? panel + sizeof(block_q8_0_r16) * (size_t)((b + bb) / 8) +
+                                             offsetof(block_q8_0_r16, qs) + 512 * (size_t)((b + bb) % 8)
+                                       : panel + rec * (size_t)(b + bb);
             __m512i acc[MAX_C];
             QLM_UNROLL_FULL for (int t = 0; t < C; t++)
                 acc[t] = affine ? _mm512_setzero_si512() : _mm512_set1_epi32(ld32(qg[t] + ex + 4 * bb));
@@ -962,7 +965,10 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
                 QLM_UNROLL_FULL for (int t = 0; t < C; t++)
                     acc[t] = DPB(acc[t], w, qg[t] + aoff(o, bb, j));
             }
-            const __m512 ws = _mm512_load_ps(pr + 64 * J);
+            const __m512 ws = q8_r16 ? _mm512_cvtph_ps(_mm256_loadu_si256(
+                                           (const __m256i *)(panel + sizeof(block_q8_0_r16) * (size_t)((b + bb) / 8) +
+                                                             32 * (size_t)((b + bb) % 8))))
+                                     : _mm512_load_ps(pr + 64 * J);
             /* two loops, not a branch inside one: clang does not unroll a loop around a
              * test of per_sb */
             if (per_sb) {
@@ -1698,12 +1704,19 @@ static bool q8_0_direct(int64_t n, int nr, int nt, const uint8_t *w, size_t w_st
     const size_t dt_bytes = amx ? ((size_t)nb4 * 8 * nt16 + 63) / 64 * 64 : 0;                 \
     int panels = work ? (int)((QLM_GEMM_WORK_SIZE(n, nt) - dt_bytes) / panel_bytes) : 0;      \
     if (panels > 4) panels = 4;                                                                \
-    const bool pf_micro = nt > MAX_C && nt <= PF_MICRO_MAX_TOKENS;                              \
+    /* Q8_0_R16 groups hold the VNNI panels' levels: read in place, nothing repacked, and   \
+     * the next group asked for by the micro-kernel calls however many they are (`-rtr 1`, \
+     * QLM_AMX=0, against its repack: tl-q8_0 pp7 / pp8 / pp12 / pp16 / pp32 1.18-1.30x /  \
+     * 1.28-1.31x / 1.09-1.13x / 1.08-1.14x / 1.0-1.06x, with AMX pp7-pp12 alike; in place \
+     * without the prefetches pp8 1.05-1.15x but pp16 0.79-0.90x) */                         \
+    const bool q8_in_place = (UNPACK) == unpack_q8_0_r16 && !amx;                              \
+    const bool pf_micro = (nt > MAX_C || q8_in_place) && nt <= PF_MICRO_MAX_TOKENS;            \
     if (pf_micro && panels > 1) panels = 1;                                                    \
     const int ntg = (nt + (amx ? 15 : MAX_C - 1)) / (amx ? 16 : MAX_C); /* kernel calls per panel */ \
     /* the next panel's rows the repack asks for; the micro-kernel calls ask for the rest */  \
     int pf_rows = 16;                                                                          \
-    if (pf_micro) {                                                                            \
+    if (q8_in_place) pf_rows = 0;                                                              \
+    else if (pf_micro) {                                                                       \
         const size_t fit = PF_MICRO_GROUP_BYTES(J_) * (size_t)ntg / (w_stride * 4 / (size_t)nb); \
         pf_rows = fit >= 16 ? 0 : 16 - (int)fit;                                               \
     }                                                                                          \
@@ -1729,7 +1742,7 @@ static bool q8_0_direct(int64_t n, int nr, int nt, const uint8_t *w, size_t w_st
     for (int r0 = 0; r0 < nr; r0 += 16 * panels) {                                             \
         int np = (nr - r0 + 15) / 16;                                                          \
         if (np > panels) np = panels;                                                          \
-        for (int p = 0; p < np; p++) {                                                         \
+        for (int p = 0; p < np && !q8_in_place; p++) {                                         \
             int rows = nr - r0 - 16 * p < 16 ? nr - r0 - 16 * p : 16;                          \
             uint8_t *pan = pwork + panel_bytes * (size_t)p;                                    \
             repack(W + (size_t)(r0 + 16 * p) * w_stride, w_stride, rows, nb, pan, UNPACK,     \
@@ -1765,7 +1778,8 @@ static bool q8_0_direct(int64_t n, int nr, int nt, const uint8_t *w, size_t w_st
                     pf = W + (size_t)(r0 + 16 + pf_rows) * w_stride + share * (size_t)(t0 / MAX_C); \
                     pf_group = (share + nb4 / 4 - 1) / (nb4 / 4);                              \
                 }                                                                              \
-                MICRO_SWITCH(c, 0, nb4, false, pan, qt, doff, eoff, yp, ldy, rows, pf, pf_group) \
+                MICRO_SWITCH(c, 0, nb4, false, q8_in_place ? W + (size_t)(r0 + 16 * p) * w_stride : pan, qt, doff, eoff, \
+                             yp, ldy, rows, pf, pf_group, q8_in_place)                         \
             }                                                                                  \
         }                                                                                      \
     }
