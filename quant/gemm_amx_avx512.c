@@ -90,7 +90,7 @@ static void configure(int tokens, int kbytes) {
 static inline __attribute__((always_inline)) void
 panel_tile(int nb, const uint8_t *panel, const int J, const bool affine, const int8_t *a, size_t a_stride,
            int kbytes, const float *dt0, const float *et0, int ntok, float *y, int64_t ldy, int nrows,
-           const uint8_t *pf, size_t pf_step) {
+           const uint8_t *pf, size_t pf_len, size_t pf_step) {
     _Alignas(64) int32_t cbuf[2][256];
     FACC_LIST(FACC_DECL)
     const size_t rec = 64 * (size_t)J + 64 + (affine ? 64 : 0);
@@ -98,7 +98,7 @@ panel_tile(int nb, const uint8_t *panel, const int J, const bool affine, const i
     PRODUCT(1, 6, 7, 1);
     _tile_stored(0, cbuf[0], 64);
     for (int b = 1; b < nb; b += 2) {
-        if (pf) x86_prefetch_lines(pf + pf_step * (size_t)(b / 2), pf_step, false);
+        if (pf) x86_prefetch_piece(pf, pf_len, pf_step, (size_t)(b / 2));
         /* step b: product b+1 (tile 0), store b (tile 1), scale b-1 */
         if (b + 1 < nb) PRODUCT(0, 4, 5, b + 1);
         _tile_stored(1, cbuf[1], 64);
@@ -154,10 +154,14 @@ void qlm_amx_gemm_chunk(const qlm_amx_job *j) {
     const int kbytes = 4 * j->J;
     int configured = -1;
     const int ntiles = (j->nt + 15) / 16;
-    const size_t pf_share = (j->pf_bytes + ntiles - 1) / ntiles, pf_step = (pf_share + j->nb / 2 - 1) / (j->nb / 2);
+    const size_t pf_share = (j->pf_bytes + ntiles - 1) / ntiles;
     for (int t0 = 0; t0 < j->nt; t0 += 16) {
         const int ntok = j->nt - t0 < 16 ? j->nt - t0 : 16;
-        const uint8_t *pf = j->pf && j->np == 1 ? j->pf + pf_share * (size_t)(t0 / 16) : NULL;
+        /* this token tile's share of the next panel */
+        const size_t pf_off = pf_share * (size_t)(t0 / 16);
+        const uint8_t *pf = j->pf && j->np == 1 && pf_off < j->pf_bytes ? j->pf + pf_off : NULL;
+        const size_t pf_len = pf ? (j->pf_bytes - pf_off < pf_share ? j->pf_bytes - pf_off : pf_share) : 0;
+        const size_t pf_step = (pf_len + j->nb / 2 - 1) / (j->nb / 2);
         if (ntok != configured) { configure(ntok, kbytes); configured = ntok; }
         const float *dt = j->dt + (size_t)j->nb * (size_t)t0, *et = j->et + (size_t)j->nb * (size_t)t0;
         const int8_t *a = (const int8_t *)j->a + (size_t)t0 * j->a_stride + j->qoff;
@@ -166,9 +170,9 @@ void qlm_amx_gemm_chunk(const qlm_amx_job *j) {
             float *yp = j->y + (size_t)t0 * j->ldy + 16 * p;
             const uint8_t *pan = j->panels + j->panel_bytes * (size_t)p;
             if (j->affine)
-                panel_tile(j->nb, pan, j->J, true, a, j->a_stride, kbytes, dt, et, ntok, yp, j->ldy, rows, pf, pf_step);
+                panel_tile(j->nb, pan, j->J, true, a, j->a_stride, kbytes, dt, et, ntok, yp, j->ldy, rows, pf, pf_len, pf_step);
             else
-                panel_tile(j->nb, pan, j->J, false, a, j->a_stride, kbytes, dt, et, ntok, yp, j->ldy, rows, pf, pf_step);
+                panel_tile(j->nb, pan, j->J, false, a, j->a_stride, kbytes, dt, et, ntok, yp, j->ldy, rows, pf, pf_len, pf_step);
         }
     }
     _tile_release(); /* back to the init state: cheap context switches */

@@ -913,13 +913,14 @@ gemv_r16(qtype qt, int64_t n, int nr, const uint8_t *w, const uint8_t *a, size_t
 }
 
 /* 16 rows x C tokens over blocks [b0, b1) (multiples of 4), added to y when acc is
- * set; with pf, pf_group bytes from pf asked for into L2 per group of 4 blocks. q[t]: token t's prepared row; its scales and corrections are doff and eoff bytes
+ * set; with pf, pf_group bytes of the pf_len from pf asked for into L2 per group of 4
+ * blocks. q[t]: token t's prepared row; its scales and corrections are doff and eoff bytes
  * further. The C token chains advance together (one k-group of every token, then the
  * next), so C independent vpdpbusd chains hide the instruction's latency. y: row 0 of
  * token 0; nrows <= 16 rows are read and written. */
 static inline __attribute__((always_inline)) void
 micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt, size_t doff, size_t eoff,
-      float *y, int64_t ldy, int nrows, const uint8_t *pf, size_t pf_group, const bool q8_r16, const int C,
+      float *y, int64_t ldy, int nrows, const uint8_t *pf, size_t pf_len, size_t pf_group, const bool q8_r16, const int C,
       const act_order o, const int J, const bool affine) {
     __m512 facc[MAX_C];
     const __mmask16 m = (__mmask16)((1u << nrows) - 1);
@@ -948,7 +949,7 @@ micro(int b0, int b1, bool acc_y, const uint8_t *panel, const int8_t *const *qt,
     __m512 ftmp[MAX_C];
     QLM_UNROLL_FULL for (int t = 0; t < C; t++) ftmp[t] = _mm512_setzero_ps();
     for (int b = b0; b < b1; b += 4) {
-        if (pf) x86_prefetch_lines(pf + pf_group * (size_t)((b - b0) / 4), pf_group, false);
+        if (pf) x86_prefetch_piece(pf, pf_len, pf_group, (size_t)((b - b0) / 4));
         /* token t's block b scale at qg[t] + dx, correction at qg[t] + ex */
         const ptrdiff_t dx = (ptrdiff_t)doff + 4 * (ptrdiff_t)b - (ptrdiff_t)gsz * (b / 4);
         const ptrdiff_t ex = dx - (ptrdiff_t)doff + (ptrdiff_t)eoff;
@@ -1771,15 +1772,18 @@ static bool q8_0_direct(int64_t n, int nr, int nt, const uint8_t *w, size_t w_st
                 float *yp = y + (size_t)t0 * ldy + r0 + 16 * p;                                \
                 /* pf_micro: this call's share of the next panel's rows */                    \
                 const uint8_t *pf = NULL;                                                      \
-                size_t pf_group = 0;                                                           \
+                size_t pf_len = 0, pf_group = 0;                                               \
                 if (pf_micro && r0 + 16 + pf_rows < nr) {                                      \
                     const size_t next = (size_t)(nr - r0 - 16 - pf_rows < 16 - pf_rows ? nr - r0 - 16 - pf_rows : 16 - pf_rows) * w_stride; \
-                    const size_t share = (next + ntg - 1) / ntg;                               \
-                    pf = W + (size_t)(r0 + 16 + pf_rows) * w_stride + share * (size_t)(t0 / MAX_C); \
-                    pf_group = (share + nb4 / 4 - 1) / (nb4 / 4);                              \
+                    const size_t share = (next + ntg - 1) / ntg, off = share * (size_t)(t0 / MAX_C); \
+                    if (off < next) {                                                          \
+                        pf = W + (size_t)(r0 + 16 + pf_rows) * w_stride + off;                 \
+                        pf_len = next - off < share ? next - off : share;                      \
+                        pf_group = (pf_len + nb4 / 4 - 1) / (nb4 / 4);                         \
+                    }                                                                          \
                 }                                                                              \
                 MICRO_SWITCH(c, 0, nb4, false, q8_in_place ? W + (size_t)(r0 + 16 * p) * w_stride : pan, qt, doff, eoff, \
-                             yp, ldy, rows, pf, pf_group, q8_in_place)                         \
+                             yp, ldy, rows, pf, pf_len, pf_group, q8_in_place)                 \
             }                                                                                  \
         }                                                                                      \
     }

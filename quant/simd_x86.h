@@ -60,6 +60,13 @@ static inline __attribute__((always_inline)) void x86_prefetch_lines(const uint8
     }
 }
 
+/* Piece i (step bytes) of the len bytes at p into L2; nothing past len. */
+static inline __attribute__((always_inline)) void x86_prefetch_piece(const uint8_t *p, size_t len, size_t step,
+                                                                    size_t i) {
+    const size_t o = step * i;
+    if (o < len) x86_prefetch_lines(p + o, len - o < step ? len - o : step, false);
+}
+
 /* The same address, hidden from the compiler's load combining: where a block's levels
  * are read by a vector load that overlaps another vector load of the same bytes (its
  * scale's), clang 14 rebuilt the level vector from the other load with general-register
