@@ -1640,6 +1640,13 @@ repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unp
 #define TILES_MIN_TOKENS_KQ 40
 #define TILES_MIN_TOKENS_Q6_K 56
 #define TILES_MIN_TOKENS_Q8_0 56
+/* Q4_0 and Q5_0 once their int8 tiles asked for the next panel during the products
+ * (dc7deae): int8 against bf16 tiles, `bash bench/ab.sh 2`, tl-q4_0 pp64 / pp80 / pp96 /
+ * pp112 / pp128 / pp256 1.19-1.21x / 1.08-1.12x / 1.0-1.04x / 0.98-1.01x / 0.96-0.99x /
+ * 0.85-0.95x, tl-q5_0 1.13-1.18x / 1.03-1.11x / 1.04-1.06x / 1.04-1.08x / 0.95-0.97x /
+ * 0.80-0.82x. Not the affine Q4_1 / Q5_1, whose int8 epilogue is longer: tl-q4_1 pp80
+ * 0.90-0.93x, pp112 0.81-0.87x; at 64 level (Q5_1 0.95-0.96x) */
+#define TILES_MIN_TOKENS_Q4_0 112
 /* ... and F16 / BF16 weights from this many: their micro-kernel converts every weight to
  * a float panel and multiplies in float FMAs, the tiles convert them to bf16 parts and
  * multiply 16 times as fast (tl-f16.gguf, 2 threads, against the micro-kernel: pp16
@@ -2459,9 +2466,17 @@ void qlm_avx512_fill_gemm(qlm_kernels *k) {
                 k->prep_tiles[t] = qlm_amx_prep_bf16;
                 k->tiles_min_tokens[t] = TILES_MIN_TOKENS;
             }
-        /* the int8 kernels of K-quants and Q8_0 give way earlier (see TILES_MIN_TOKENS) */
+        /* the int8 kernels of K-quants and Q8_0 give way earlier, Q4_0's and Q5_0's later
+         * (see TILES_MIN_TOKENS) */
+        k->tiles_min_tokens[QLM_TYPE_Q4_0] = k->tiles_min_tokens[QLM_TYPE_Q5_0] = TILES_MIN_TOKENS_Q4_0;
+        /* --repack's layouts take their type's thresholds, so that their batches give its
+         * bits (-rtr 1 pp48 / pp60: tl-q6_k 1.08-1.22x, tl-q4_k_m 0.88-1.09x) */
+        k->tiles_min_tokens[QLM_TYPE_Q4_0_G8] = k->tiles_min_tokens[QLM_TYPE_Q4_0_R16] = TILES_MIN_TOKENS_Q4_0;
         k->tiles_min_tokens[QLM_TYPE_Q4_K] = k->tiles_min_tokens[QLM_TYPE_Q5_K] = TILES_MIN_TOKENS_KQ;
-        k->tiles_min_tokens[QLM_TYPE_Q6_K] = TILES_MIN_TOKENS_Q6_K;
+        k->tiles_min_tokens[QLM_TYPE_Q4_K_R16] = k->tiles_min_tokens[QLM_TYPE_Q5_K_R16] = TILES_MIN_TOKENS_KQ;
+        k->tiles_min_tokens[QLM_TYPE_Q6_K] = k->tiles_min_tokens[QLM_TYPE_Q6_K_R16] = TILES_MIN_TOKENS_Q6_K;
+        /* (not Q8_0_R16: its int8 panels ran 1.15-1.2x the tiles at 60 tokens; below 56
+         * Q8_0 reads its rows in place, a path of its own, not checked against them) */
         k->tiles_min_tokens[QLM_TYPE_Q8_0] = TILES_MIN_TOKENS_Q8_0;
         qlm_avx512_attn_tiles = true;
         k->attn_tokens = 32; /* 256 (token, head) pairs per tile gemm with 8-head groups */
