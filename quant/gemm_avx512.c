@@ -1185,7 +1185,6 @@ static const uint8_t *r6_rows(const uint8_t *grp, int64_t u, block_q6_k rows16[1
 
 typedef void (*unpack_fn)(const void *blk, uint8_t *lv, float *ws, float *wm);
 
-/* In-lane 4x4 transpose of 32-bit elements across four vectors. */
 /* 16 bytes of rows k, k+4, k+8, k+12 (at byte offset off of each) as the four 128-bit
  * lanes of one vector; after avx512_transpose4_dwords of k = 0..3, vector j lane r
  * holds dword j of row r. */
@@ -1198,15 +1197,14 @@ static inline __m512i rows4(const uint8_t *lv, size_t row_bytes, int k, size_t o
 
 /* Repack up to 16 rows of nb blocks of BLK values (units of `unit` values, unit_bytes
  * in the file) into panel records: J = BLK/4 level vectors, scales, [offsets]. */
-/* Q4_0, the most common prompt case, straight from the rows: 4 rows' qs per vector,
- * nibbles split in registers, no staging buffer. */
 /* Q4_0 / Q4_1 / Q5_0 / Q5_1 panels (blocks of 32: d [m] [qh] qs): per block, the 16 rows'
  * 16 qs bytes as 4 rows per vector (rows k, k+4, k+8, k+12 in the 128-bit lanes), split
  * into low nibbles (values 0-15) and high ones (16-31), Q5's bit 4 added where qh has it
  * (byte p of a lane is value p, or 16 + p in the high half), then the 4-byte groups
  * transposed in each lane: all of it commutes with the transposition. Scales (and Q4_1 /
  * Q5_1 offsets m) converted 16 at a time. The generic repack went through a stack copy
- * of every row (Q5_0 / Q4_1 at 16 tokens: see repack_q4_0's callers). */
+ * of every row (against it, 2 threads, pp8 / pp16 / pp32: tl-q5_0 1.12-1.31x /
+ * 1.14-1.22x / 1.12-1.22x, tl-q4_1 1.34-1.48x / 1.26-1.29x / 1.13-1.18x). */
 static inline __attribute__((always_inline)) void
 repack_nib(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, int sub, int pf_rows,
            const size_t bsz, const bool affine, const bool q5) {
@@ -1267,24 +1265,18 @@ repack_nib(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel,
     }
 }
 
-/* noinline: out of line, as before repack became always_inline (inlined into gemm_q4_0:
- * tl-q4_0 pp32 0.97x, pp16 and pp64 the same) */
-static __attribute__((noinline)) void repack_q4_0(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel,
-                                                  int sub, int pf_rows) {
-    repack_nib(w, w_stride, nrows, nb, panel, sub, pf_rows, sizeof(block_q4_0), false, false);
-}
-static __attribute__((noinline)) void repack_q4_1(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel,
-                                                  int sub, int pf_rows) {
-    repack_nib(w, w_stride, nrows, nb, panel, sub, pf_rows, sizeof(block_q4_1), true, false);
-}
-static __attribute__((noinline)) void repack_q5_0(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel,
-                                                  int sub, int pf_rows) {
-    repack_nib(w, w_stride, nrows, nb, panel, sub, pf_rows, sizeof(block_q5_0), false, true);
-}
-static __attribute__((noinline)) void repack_q5_1(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel,
-                                                  int sub, int pf_rows) {
-    repack_nib(w, w_stride, nrows, nb, panel, sub, pf_rows, sizeof(block_q5_1), true, true);
-}
+/* One per type, noinline: out of line, as before repack became always_inline (inlined
+ * into gemm_q4_0: tl-q4_0 pp32 0.97x, pp16 and pp64 the same) */
+#define DEFINE_REPACK_NIB(name, block_t, affine, q5)                                                            \
+    static __attribute__((noinline)) void name(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, \
+                                               int sub, int pf_rows) {                                           \
+        repack_nib(w, w_stride, nrows, nb, panel, sub, pf_rows, sizeof(block_t), affine, q5);                  \
+    }
+DEFINE_REPACK_NIB(repack_q4_0, block_q4_0, false, false)
+DEFINE_REPACK_NIB(repack_q4_1, block_q4_1, true, false)
+DEFINE_REPACK_NIB(repack_q5_0, block_q5_0, false, true)
+DEFINE_REPACK_NIB(repack_q5_1, block_q5_1, true, true)
+#undef DEFINE_REPACK_NIB
 
 /* Q8_0 panels: per block, the 16 rows' 32 levels transposed into the 8 k-group vectors
  * in registers (avx512_transpose_16x8_dwords), made unsigned (+128) less the tiles' sub,
@@ -1750,6 +1742,12 @@ static bool q8_0_direct(int64_t n, int nr, int nt, const uint8_t *w, size_t w_st
     for (int r0 = 0; r0 < nr; r0 += 16 * panels) {                                             \
         int np = (nr - r0 + 15) / 16;                                                          \
         if (np > panels) np = panels;                                                          \
+        /* pf_micro: the next panel's rows past pf_rows, for the kernel calls to ask for */    \
+        const int pf_next_rows = pf_micro && r0 + 16 + pf_rows < nr                            \
+                                     ? (nr - r0 - 16 - pf_rows < 16 - pf_rows ? nr - r0 - 16 - pf_rows : 16 - pf_rows) \
+                                     : 0;                                                      \
+        const uint8_t *pf_base = pf_next_rows ? W + (size_t)(r0 + 16 + pf_rows) * w_stride : NULL; \
+        const size_t pf_total = (size_t)pf_next_rows * w_stride;                               \
         for (int p = 0; p < np && !q8_in_place; p++) {                                         \
             int rows = nr - r0 - 16 * p < 16 ? nr - r0 - 16 * p : 16;                          \
             uint8_t *pan = pwork + panel_bytes * (size_t)p;                                    \
@@ -1761,13 +1759,9 @@ static bool q8_0_direct(int64_t n, int nr, int nt, const uint8_t *w, size_t w_st
             const qlm_amx_job job = {pwork, panel_bytes, np, nr - r0 < 16 * np ? nr - r0 : 16 * np, \
                                      nb4, J_, AFF, AMX_BIAS - bias_in_repack, Aq, a_stride,    \
                                      AMX_NATURAL ? x86_prep_qn(n) : 0, nt, y + r0, ldy,        \
-                                     dt_all, dt_all + (size_t)nb4 * nt16, NULL, 0};            \
-            qlm_amx_job jb = job;                                                              \
-            if (pf_micro && r0 + 16 + pf_rows < nr) {                                          \
-                jb.pf = W + (size_t)(r0 + 16 + pf_rows) * w_stride;                            \
-                jb.pf_bytes = (size_t)(nr - r0 - 16 - pf_rows < 16 - pf_rows ? nr - r0 - 16 - pf_rows : 16 - pf_rows) * w_stride; \
-            }                                                                                  \
-            qlm_amx_gemm_chunk(&jb);                                                           \
+                                     dt_all, dt_all + (size_t)nb4 * nt16,                      \
+                                     pf_base, pf_total};                                       \
+            qlm_amx_gemm_chunk(&job);                                                          \
             continue;                                                                          \
         }                                                                                      \
         for (int t0 = 0; t0 < nt; t0 += MAX_C) {                                               \
@@ -1777,18 +1771,11 @@ static bool q8_0_direct(int64_t n, int nr, int nt, const uint8_t *w, size_t w_st
                 int rows = nr - r0 - 16 * p < 16 ? nr - r0 - 16 * p : 16;                      \
                 const uint8_t *pan = pwork + panel_bytes * (size_t)p;                          \
                 float *yp = y + (size_t)t0 * ldy + r0 + 16 * p;                                \
-                /* pf_micro: this call's share of the next panel's rows */                    \
-                const uint8_t *pf = NULL;                                                      \
-                size_t pf_len = 0, pf_group = 0;                                               \
-                if (pf_micro && r0 + 16 + pf_rows < nr) {                                      \
-                    const size_t next = (size_t)(nr - r0 - 16 - pf_rows < 16 - pf_rows ? nr - r0 - 16 - pf_rows : 16 - pf_rows) * w_stride; \
-                    const size_t share = (next + ntg - 1) / ntg, off = share * (size_t)(t0 / MAX_C); \
-                    if (off < next) {                                                          \
-                        pf = W + (size_t)(r0 + 16 + pf_rows) * w_stride + off;                 \
-                        pf_len = next - off < share ? next - off : share;                      \
-                        pf_group = (pf_len + nb4 / 4 - 1) / (nb4 / 4);                         \
-                    }                                                                          \
-                }                                                                              \
+                /* this call's share of the next panel's rows */                              \
+                const size_t share = (pf_total + ntg - 1) / ntg, off = share * (size_t)(t0 / MAX_C); \
+                const uint8_t *pf = off < pf_total ? pf_base + off : NULL;                     \
+                const size_t pf_len = pf ? (pf_total - off < share ? pf_total - off : share) : 0; \
+                const size_t pf_group = (pf_len + nb4 / 4 - 1) / (nb4 / 4);                    \
                 MICRO_SWITCH(c, 0, nb4, false, q8_in_place ? W + (size_t)(r0 + 16 * p) * w_stride : pan, qt, doff, eoff, \
                              yp, ldy, rows, pf, pf_len, pf_group, q8_in_place)                 \
             }                                                                                  \
@@ -2488,7 +2475,8 @@ void qlm_avx512_fill_gemm(qlm_kernels *k) {
             k->tiles_split[ft[i]] = true;
             k->tiles_min_tokens[ft[i]] = FTILES_MIN_TOKENS;
         }
-        k->detail = "AMX bf16 tiles for batches of 64+ tokens (Q6_K 32+, Q4_K/Q5_K 40+, Q8_0 56+, F16/BF16 9+); "
+        k->detail = "AMX bf16 tiles for batches of 64+ tokens (Q4_K/Q5_K 40+, Q6_K/Q8_0 56+, Q4_0/Q5_0 112+, "
+                    "F16/BF16 9+); "
                     "F16/BF16 weights and attention as hi/lo parts";
     } else if (qlm_avx512_use_amx) {
         k->detail = "AMX int8 tiles for batches of 16+ tokens";
