@@ -304,13 +304,21 @@ static int print_path_header(FILE *out, const qlm_kernels *k, const qlm_bench_ke
     else fprintf(out, "- (%s)", strcmp(k->name, "neon") ? "no SIMD int8 path" : "no dotprod");
     if (bw->best_gbps > 0) fprintf(out, "; read bandwidth %.2f GB/s (%zu MiB, %s)\n", bw->best_gbps, bw->bytes >> 20, bw->kernel);
     else fprintf(out, "; read bandwidth -\n");
-    /* quant/gemm_avx512.c: bf16 tiles from tiles_min_tokens tokens (the table has them
-     * when the CPU has AMX-BF16), else int8 tiles from 16 tokens on a CPU with AMX-INT8,
-     * unless QLM_AMX=0 (VNNI) or QLM_AMX=int8 */
+    /* quant/gemm_avx512.c: bf16 tiles from tiles_min_tokens[type] tokens (the table has
+     * them when the CPU has AMX-BF16), else int8 tiles from 16 tokens on a CPU with
+     * AMX-INT8, unless QLM_AMX=0 (VNNI) or QLM_AMX=int8 */
     const char *amx = getenv("QLM_AMX");
-    if (k->tiles_min_tokens[QLM_TYPE_Q4_0] && p->tokens >= k->tiles_min_tokens[QLM_TYPE_Q4_0])
-        fprintf(out, "        (matmul uses bf16 AMX tiles here, weights dequantized per call, F16/BF16 as hi/lo bf16 "
-                     "parts: not bound by this int8 peak; QLM_AMX=int8: int8 tiles, QLM_AMX=0: VNNI)\n");
+    char tiled[256] = "";
+    for (size_t j = 0; j < sizeof TYPES / sizeof TYPES[0]; j++) {
+        const qlm_type t = TYPES[j];
+        if ((p->type && strcasecmp(p->type, qlm_type_name(t))) || !k->gemm_tiles[t] || p->tokens < k->tiles_min_tokens[t])
+            continue;
+        const size_t used = strlen(tiled);
+        snprintf(tiled + used, sizeof tiled - used, " %s", qlm_type_name(t));
+    }
+    if (tiled[0])
+        fprintf(out, "        (matmul uses bf16 AMX tiles here for%s: weights dequantized per call, F16/BF16 as hi/lo "
+                     "bf16 parts, not bound by this int8 peak; QLM_AMX=int8: int8 tiles, QLM_AMX=0: VNNI)\n", tiled);
     else if (fn && !strcmp(k->name, "avx512") && qlm_cpu_get()->amx_int8 && !(amx && !strcmp(amx, "0")) && p->tokens >= 16)
         fprintf(out, "        (quantized matmul uses AMX tiles here, which can pass this peak; QLM_AMX=0: VNNI kernels)\n");
     fflush(out);
