@@ -1650,11 +1650,12 @@ repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unp
  * (or the AMX int8 tile products, qlm_amx_job.pf) ask for the next panel's weights into
  * L2, spread over them (each call a share of the next rows, pf_group bytes per 4
  * blocks), where the panel's repack asked for all of it: the memory waited on during
- * the repack and idle during the products. 2 threads, `bash bench/ab.sh 2`, QLM_AMX=0:
- * tl-q4_0 pp16 / pp32 / pp64 1.06-1.12x / 1.06-1.12x / 1.03-1.12x, tl-q4_k_m pp16
- * 1.07-1.16x, tl-q6_k pp16 / pp32 1.15-1.18x / 1.10-1.18x, tl-q8_0 pp16 1.14-1.18x;
- * with the AMX int8 tiles (`ab.sh 3`): tl-q4_0 pp16 1.04-1.17x, pp32 1.0-1.14x, tl-q5_0
- * pp16 1.0-1.13x, tl-q4_k_m 1.02-1.10x. Not for one call of up to 8 tokens (the same
+ * the repack and idle during the products. 2 threads, `bash bench/ab.sh 2`, QLM_AMX=0
+ * (bench/RESULTS.md, "Short prompts III"): tl-q4_0 pp16 / pp32 / pp64 1.08-1.12x /
+ * 1.04-1.08x / 1.03-1.07x, tl-q4_k_m pp16 1.09-1.13x, tl-q6_k pp16 / pp32 1.15-1.20x /
+ * 1.14-1.17x, tl-q8_0 pp16 1.14-1.18x; with the AMX int8 tiles (`ab.sh 3`): tl-q4_0 pp16
+ * 1.04-1.12x, pp32 1.0-1.04x, tl-q5_0 pp16 1.0-1.12x; `ab.sh 2` tl-q4_k_m pp16
+ * 1.06-1.10x. Not for one call of up to 8 tokens (the same
  * prefetches in one call: tl-q8_0 pp8 0.90x) nor long prompts (pp512 0.92-0.94x without
  * AMX: the products set the pace there). */
 #define PF_MICRO_MAX_TOKENS 128
