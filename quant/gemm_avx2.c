@@ -1318,9 +1318,19 @@ static inline float ld_w1(const void *p, int64_t i, qlm_type t) {
 }
 
 /* panel[k][16]: values [k0, k1) of up to 16 rows (rows past nrows are zero) */
-static void repack_float(qlm_type wt, const uint8_t *w, size_t w_stride, int nrows, int64_t k0, int64_t k1,
-                         float *panel) {
+static inline __attribute__((always_inline)) void
+repack_float(qlm_type wt, const uint8_t *w, size_t w_stride, int nrows, int64_t k0, int64_t k1, float *panel) {
     const int64_t k8 = k0 + (k1 - k0) / 8 * 8;
+    if (nrows == 16 && k8 == k1) { /* unrolled, no row test: the general loop below kept its rows in memory */
+        for (int h = 0; h < 2; h++)
+            for (int64_t k = k0; k < k8; k += 8) {
+                __m256 v[8];
+                QLM_UNROLL_FULL for (int i = 0; i < 8; i++) v[i] = ld_w8(w + (size_t)(8 * h + i) * w_stride, k, wt);
+                x86_transpose8_ps(v);
+                QLM_UNROLL_FULL for (int i = 0; i < 8; i++) _mm256_store_ps(panel + 16 * (k - k0 + i) + 8 * h, v[i]);
+            }
+        return;
+    }
     for (int h = 0; h < 2; h++) {
         for (int64_t k = k0; k < k8; k += 8) {
             __m256 v[8];

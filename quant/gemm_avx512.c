@@ -2268,8 +2268,17 @@ gemv_float(qlm_type wt, int64_t n, int nr, const uint8_t *w, size_t w_stride, co
 
 /* Panel: for each value k, the 16 rows' weights as floats (lane = row). Built with
  * 16x16 transposes. */
-static void repack_float(qlm_type wt, const uint8_t *w, size_t w_stride, int nrows, int64_t n, float *panel) {
-    for (int64_t k0 = 0; k0 < n; k0 += 16) {
+static inline __attribute__((always_inline)) void
+repack_float(qlm_type wt, const uint8_t *w, size_t w_stride, int nrows, int64_t n, float *panel) {
+    int64_t k0 = 0;
+    if (nrows == 16) /* unrolled, unmasked: the general loop below spilled its rows to the stack */
+        for (; k0 + 16 <= n; k0 += 16) {
+            __m512 v[16];
+            QLM_UNROLL_FULL for (int r = 0; r < 16; r++) v[r] = ld_w16(w + (size_t)r * w_stride, k0, wt, 16);
+            avx512_transpose16(v);
+            QLM_UNROLL_FULL for (int k = 0; k < 16; k++) _mm512_store_ps(panel + (k0 + k) * 16, v[k]);
+        }
+    for (; k0 < n; k0 += 16) {
         __m512 v[16];
         for (int r = 0; r < 16; r++)
             v[r] = r < nrows ? ld_w16(w + (size_t)r * w_stride, k0, wt, n - k0) : _mm512_setzero_ps();
