@@ -1302,6 +1302,7 @@ DEFINE_GEMM(gemm_q6_k, G_Q6_K, ORD_NAT16, 4, 2, false, false, false, gemv_q6_k_a
 
 #define FLOAT_KC 256 /* values per panel chunk: 16 KiB, stays in L1 for every token */
 #define FLOAT_TOK 6  /* tokens per micro-kernel call (12 accumulators of 16 registers) */
+#define FLOAT_ACT_BYTES (1 << 20) /* activations per token block (gemm_float) */
 
 /* 8 values of a row of F16 / BF16 / F32 weights from index i, as floats */
 static inline __m256 ld_w8(const void *p, int64_t i, qlm_type t) {
@@ -1492,13 +1493,22 @@ gemm_float(qlm_type wt, gemv_fn gv, int64_t n, int nr, int nt, const void *w, si
     }
     _Alignas(32) float panel[FLOAT_KC * 16];
     const float *xt[FLOAT_TOK];
+    /* Tokens in blocks whose activations stay in L2 while every row passes over them
+     * (the rows' panels are made again per block); one pass over all tokens per 16 rows
+     * read the whole batch's activations from L3 for each, and pp512 ran below pp64. */
+    int64_t tb = FLOAT_ACT_BYTES / ((int64_t)n * 4);
+    if (tb < 4 * FLOAT_TOK) tb = 4 * FLOAT_TOK;
+    const int64_t nblk = (nt + tb - 1) / tb; /* blocks of equal size, in whole micro-kernel calls */
+    tb = ((nt + nblk - 1) / nblk + FLOAT_TOK - 1) / FLOAT_TOK * FLOAT_TOK;
+    for (int tb0 = 0; tb0 < nt; tb0 += (int)tb) {
+    const int tb1 = nt - tb0 < tb ? nt : tb0 + (int)tb;
     for (int r0 = 0; r0 < nr; r0 += 16) {
         const int rows = nr - r0 < 16 ? nr - r0 : 16;
         for (int64_t k0 = 0; k0 < n; k0 += FLOAT_KC) {
             const int64_t k1 = n - k0 < FLOAT_KC ? n : k0 + FLOAT_KC;
             repack_float(wt, (const uint8_t *)w + (size_t)r0 * w_stride, w_stride, rows, k0, k1, panel);
-            for (int t0 = 0; t0 < nt; t0 += FLOAT_TOK) {
-                const int c = nt - t0 < FLOAT_TOK ? nt - t0 : FLOAT_TOK;
+            for (int t0 = tb0; t0 < tb1; t0 += FLOAT_TOK) {
+                const int c = tb1 - t0 < FLOAT_TOK ? tb1 - t0 : FLOAT_TOK;
                 for (int t = 0; t < c; t++) xt[t] = (const float *)((const uint8_t *)a + (size_t)(t0 + t) * a_stride) + k0;
                 float *yp = y + (size_t)t0 * ldy + r0;
                 const bool acc = k0 > 0;
@@ -1512,6 +1522,7 @@ gemm_float(qlm_type wt, gemv_fn gv, int64_t n, int nr, int nt, const void *w, si
                 }
             }
         }
+    }
     }
 }
 

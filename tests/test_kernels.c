@@ -253,6 +253,57 @@ static int gemm_split_differs(qlm_gemm_fn gemm, bool any_split, int64_t n, int r
     return differs;
 }
 
+/* Float weights, long rows and many tokens: the AVX2 kernel takes the tokens in blocks
+ * whose activations fit L2 (8192 values: blocks of 24), each block remaking the
+ * panels. Every token against the scalar dot; the pieces split at 24 give the same bits. */
+static void test_gemm_float_blocks(const qlm_kernels *k, const char *isa) {
+    const qlm_kernels *s = qlm_kernels_scalar();
+    const qlm_type types[] = {QLM_TYPE_F16, QLM_TYPE_BF16, QLM_TYPE_F32};
+    const int64_t n = 8192;
+    const int rows = 20, ntok = 70;
+    for (int ti = 0; ti < 3; ti++) {
+        const qlm_type t = types[ti];
+        const qlm_type_traits *tt = qlm_type_get(t);
+        t_case("%s: gemm %s, %d values x %d rows x %d tokens (token blocks) vs scalar vec_dot", isa, tt->name,
+               (int)n, rows, ntok);
+        const size_t rs = qlm_row_size(t, n), as = qlm_gemm_act_size(t, n);
+        float *w = xmalloc((size_t)n * 4), *x = xmalloc((size_t)n * ntok * 4);
+        uint8_t *wq = xmalloc(rs * rows), *act = xmalloc(as * ntok);
+        rng_seed(77 + ti);
+        for (int r = 0; r < rows; r++) { fill_data(w, n, 0.05); tt->from_float(w, wq + rs * r, n); }
+        fill_data(x, n * ntok, 1.0);
+        for (int i = 0; i < ntok; i++) k->gemm_prep[t](x + (size_t)i * n, act + as * i, n);
+        float *y = xmalloc(sizeof(float) * rows * ntok), *y2 = xmalloc(sizeof(float) * rows * ntok);
+        for (int i = 0; i < rows * ntok; i++) y[i] = y2[i] = -12345.f;
+        void *work = xmalloc(QLM_GEMM_WORK_SIZE(n, ntok));
+        k->gemm[t](n, rows, ntok, wq, rs, act, as, y, rows, work);
+        k->gemm[t](n, rows, 24, wq, rs, act, as, y2, rows, work);
+        k->gemm[t](n, rows, ntok - 24, wq, rs, act + as * 24, as, y2 + 24 * rows, rows, work);
+        double worst = 0;
+        const qlm_type vt = tt->vec_dot_type; /* the scalar dot's activations (F16's: F16) */
+        void *aq = xmalloc(qlm_row_size(vt, n));
+        float *wd = xmalloc((size_t)n * 4), *ad = xmalloc((size_t)n * 4);
+        for (int i = 0; i < ntok; i++) {
+            if (vt == QLM_TYPE_F32) memcpy(aq, x + (size_t)i * n, (size_t)n * 4);
+            else s->from_float[vt](x + (size_t)i * n, aq, n);
+            qlm_type_get(vt)->to_float(aq, ad, n);
+            for (int r = 0; r < rows; r++) {
+                float ref;
+                s->vec_dot[t](n, &ref, wq + rs * r, aq);
+                tt->to_float(wq + rs * r, wd, n);
+                double mag = 1e-30;
+                for (int64_t e = 0; e < n; e++) mag += fabs((double)wd[e] * ad[e]);
+                const double e1 = fabs((double)y[(size_t)i * rows + r] - ref) / mag;
+                if (!(e1 <= worst)) worst = e1;
+            }
+        }
+        NOTE("  %s gemm %s token blocks: max |gemm - scalar| / sum|w*a| = %.2g\n", isa, tt->name, worst);
+        T_CHECK(worst <= 1e-5, "relative error %g", worst); /* measured <= 2e-6 */
+        T_CHECK(!memcmp(y, y2, sizeof(float) * rows * ntok), "tokens 0-23 and 24-69 apart give other bits");
+        free(w); free(x); free(wq); free(act); free(y); free(y2); free(work); free(wd); free(ad); free(aq);
+    }
+}
+
 /* y from gemm (prepared activations) against the scalar vec_dot of the same weights and
  * of the activations the ISA's own quantizer makes (the integer sums are then the same;
  * only float rounding differs). */
@@ -1229,6 +1280,7 @@ int main(void) {
         test_dots(k, ISAS[i]);
         test_gemm(k, ISAS[i], "");
         test_gemm_token_split(k, ISAS[i], "");
+        test_gemm_float_blocks(k, ISAS[i]);
         test_gemm_r16(k, ISAS[i], "", QLM_TYPE_Q4_K_R16);
         test_gemm_r16(k, ISAS[i], "", QLM_TYPE_Q6_K_R16);
         test_gemm_r16(k, ISAS[i], "", QLM_TYPE_Q4_0_R16);
