@@ -44,6 +44,7 @@
  * count; tests/test_kernels.c, qlm_matmul_fused). */
 #define GEMV_BELOW 9
 #define KCH 64      /* blocks per panel chunk */
+#define QGEMM_ACT_BYTES (1 << 20) /* prepared activations per token block */
 /* Up to this many tokens the micro-kernel calls ask for the next panel's weights, at
  * most PF_MICRO_GROUP_BYTES(J) bytes per group of 4 blocks (pf_spread), for the types
  * of blocks of 32 (2 threads, `bash bench/ab.sh 3`, QLM_ISA=avx2: tl-q8_0 pp16 / pp32 /
@@ -1215,13 +1216,20 @@ DEFINE_GEMV(gemv_q4_k_r16_any, gemv_q4_k_r16)
         const size_t nq = x86_prep_nq(n), doff = nq, eoff = nq + 4 * (nq / (size_t)g->blk);       \
         _Alignas(32) uint8_t panel[(size_t)KCH * REC_IS(8, true, true)];                           \
         const int8_t *qt[TOK];                                                                     \
-        const int ntg = (nt + TOK - 1) / TOK; /* micro-kernel calls per panel chunk */           \
+        /* tokens in blocks whose activations stay in L2 (see gemm_float) */                   \
+        int tb = (int)(QGEMM_ACT_BYTES / a_stride);                                                \
+        if (tb < 16 * TOK) tb = 16 * TOK;                                                          \
+        const int nblk = (nt + tb - 1) / tb;                                                       \
+        tb = ((nt + nblk - 1) / nblk + TOK - 1) / TOK * TOK;                                       \
+        const int ntg = (tb + TOK - 1) / TOK; /* micro-kernel calls per panel chunk (at most) */  \
         /* the next panel's rows the repack asks for (see pf_spread) */                          \
         int pf_rows = ROWS;                                                                        \
         if (nt <= PF_MICRO_MAX_TOKENS && !g->r16 && (o == ORD_NIB4 || o == ORD_NAT32)) {        \
             const size_t fit = PF_MICRO_GROUP_BYTES(J) * (size_t)ntg / (w_stride * 4 / (size_t)nb); \
             pf_rows = fit >= ROWS ? 0 : ROWS - (int)fit;                                           \
         }                                                                                          \
+        for (int tb0 = 0; tb0 < nt; tb0 += tb) {                                                   \
+        const int tb1 = nt - tb0 < tb ? nt : tb0 + tb;                                             \
         for (int r0 = 0; r0 < nr; r0 += ROWS) {                                                    \
             const int rows = nr - r0 < ROWS ? nr - r0 : ROWS;                                      \
             for (int k0 = 0; k0 < nb4; k0 += KCH) {                                                \
@@ -1241,10 +1249,10 @@ DEFINE_GEMV(gemv_q4_k_r16_any, gemv_q4_k_r16)
                 f.step = (share + (size_t)(k1 - k0) / 4 - 1) / ((size_t)(k1 - k0) / 4);            \
                 repack((const uint8_t *)w + (size_t)r0 * w_stride, w_stride, rows, k0, kr, panel, g, r0, pf_rows); \
                 memset(panel + (size_t)REC_IS(J, aff, is) * (size_t)(kr - k0), 0, (size_t)REC_IS(J, aff, is) * (size_t)(k1 - kr)); \
-                for (int t0 = 0; t0 < nt; t0 += TOK) {                                             \
-                    const int c = nt - t0 < TOK ? nt - t0 : TOK;                                   \
+                for (int t0 = tb0; t0 < tb1; t0 += TOK) {                                          \
+                    const int c = tb1 - t0 < TOK ? tb1 - t0 : TOK;                                 \
                     pf_spread fc = f;                                                              \
-                    const size_t off = share * (size_t)(t0 / TOK);                                 \
+                    const size_t off = share * (size_t)((t0 - tb0) / TOK);                         \
                     if (total) {                                                                   \
                         fc.r = off / f.span;                                                       \
                         fc.c = off % f.span;                                                       \
@@ -1256,6 +1264,7 @@ DEFINE_GEMV(gemv_q4_k_r16_any, gemv_q4_k_r16)
                     MICRO_CASES(o, J, G, aff, sg, is)                                              \
                 }                                                                                  \
             }                                                                                      \
+        }                                                                                          \
         }                                                                                          \
     }
 

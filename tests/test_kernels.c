@@ -253,15 +253,17 @@ static int gemm_split_differs(qlm_gemm_fn gemm, bool any_split, int64_t n, int r
     return differs;
 }
 
-/* Float weights, long rows and many tokens: the AVX2 kernel takes the tokens in blocks
- * whose activations fit L2 (8192 values: blocks of 24), each block remaking the
- * panels. Every token against the scalar dot; the pieces split at 24 give the same bits. */
+/* Long rows and many tokens: the AVX2 kernels take the tokens in blocks whose
+ * activations fit L2 (8192 values: float blocks of 24 tokens, quantized of 60-64), each
+ * block remaking the panels. Every token against the scalar dot of the ISA's own
+ * activations; the pieces split at 24 give the same bits. */
 static void test_gemm_float_blocks(const qlm_kernels *k, const char *isa) {
     const qlm_kernels *s = qlm_kernels_scalar();
-    const qlm_type types[] = {QLM_TYPE_F16, QLM_TYPE_BF16, QLM_TYPE_F32};
+    const qlm_type types[] = {QLM_TYPE_F16, QLM_TYPE_BF16, QLM_TYPE_F32, QLM_TYPE_Q4_0, QLM_TYPE_Q8_0, QLM_TYPE_Q4_K,
+                              QLM_TYPE_Q6_K};
     const int64_t n = 8192;
-    const int rows = 20, ntok = 70;
-    for (int ti = 0; ti < 3; ti++) {
+    const int rows = 20, ntok = 130;
+    for (int ti = 0; ti < (int)(sizeof types / sizeof types[0]); ti++) {
         const qlm_type t = types[ti];
         const qlm_type_traits *tt = qlm_type_get(t);
         t_case("%s: gemm %s, %d values x %d rows x %d tokens (token blocks) vs scalar vec_dot", isa, tt->name,
@@ -285,7 +287,7 @@ static void test_gemm_float_blocks(const qlm_kernels *k, const char *isa) {
         float *wd = xmalloc((size_t)n * 4), *ad = xmalloc((size_t)n * 4);
         for (int i = 0; i < ntok; i++) {
             if (vt == QLM_TYPE_F32) memcpy(aq, x + (size_t)i * n, (size_t)n * 4);
-            else s->from_float[vt](x + (size_t)i * n, aq, n);
+            else k->from_float[vt](x + (size_t)i * n, aq, n);
             qlm_type_get(vt)->to_float(aq, ad, n);
             for (int r = 0; r < rows; r++) {
                 float ref;
@@ -299,7 +301,7 @@ static void test_gemm_float_blocks(const qlm_kernels *k, const char *isa) {
         }
         NOTE("  %s gemm %s token blocks: max |gemm - scalar| / sum|w*a| = %.2g\n", isa, tt->name, worst);
         T_CHECK(worst <= 1e-5, "relative error %g", worst); /* measured <= 2e-6 */
-        T_CHECK(!memcmp(y, y2, sizeof(float) * rows * ntok), "tokens 0-23 and 24-69 apart give other bits");
+        T_CHECK(!memcmp(y, y2, sizeof(float) * rows * ntok), "tokens 0-23 and 24-%d apart give other bits", ntok - 1);
         free(w); free(x); free(wq); free(act); free(y); free(y2); free(work); free(wd); free(ad); free(aq);
     }
 }
