@@ -36,6 +36,15 @@ typedef struct {
     uint8_t rows[16];
 } tile_config;
 
+/* ldtilecfg of the whole 64 bytes. gcc 12's _tile_loadconfig tells the compiler it
+ * reads only a pointer's worth of the config ("m" (*(const void **)p)), so it may drop
+ * the stores of the rows and column widths as dead: an out-of-line configure_bf16 then
+ * loaded a config of zero rows and the next tile instruction raised SIGILL (seen
+ * with a second call site; the inlined calls kept their stores by luck). */
+static inline __attribute__((always_inline)) void load_tile_config(const tile_config *c) {
+    __asm__ volatile("ldtilecfg %0" ::"m"(*c));
+}
+
 /* Tiles 0-3: C (tokens x 16 rows of int32); 4, 6: A (tokens x K bytes); 5, 7: B
  * (K/4 rows of 64 bytes). */
 static void configure(int tokens, int kbytes) {
@@ -50,7 +59,7 @@ static void configure(int tokens, int kbytes) {
     c.colsb[4] = c.colsb[6] = (uint16_t)kbytes;
     c.rows[5] = c.rows[7] = (uint8_t)(kbytes / 4);
     c.colsb[5] = c.colsb[7] = 64;
-    _tile_loadconfig(&c);
+    load_tile_config(&c);
 }
 
 /* The 16 token accumulators are named variables, not an array: the tile intrinsics
@@ -197,7 +206,7 @@ static void configure_q8_0(int rows) {
     }
     c.rows[6] = c.rows[7] = 8;
     c.colsb[6] = c.colsb[7] = 64;
-    _tile_loadconfig(&c);
+    load_tile_config(&c);
 }
 
 /* out (nb x 512 bytes): block b's B tile for tokens a[0..ntok) (zeros past ntok): row
@@ -461,7 +470,7 @@ static void configure_bf16(int m0, int m1) {
     }
     c.rows[6] = c.rows[7] = 16;
     c.colsb[6] = c.colsb[7] = 64;
-    _tile_loadconfig(&c);
+    load_tile_config(&c);
 }
 
 /* C tiles 0, 1 (tokens 0-15 x panels 0, 1) and 2, 3 (tokens 16-31) over nk steps. */
