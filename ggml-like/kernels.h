@@ -91,9 +91,15 @@ static inline size_t qlm_tiles_act_row(const qlm_kernels *k, qlm_type t, int64_t
 }
 /* Bytes of per-thread scratch a gemm kernel may use for n values and nt tokens: a
  * 32-row panel of n values unpacked to floats, per-token scales of every block (8 bytes
- * per 16 values per token, tokens rounded up to 16), plus slack. */
-#define QLM_GEMM_WORK_SIZE(n, nt) \
+ * per 16 values per token, tokens rounded up to 16), plus slack (QLM_GEMM_WORK_BASE);
+ * then, up to 64 tokens, the batch's activations as bf16 B tiles (2 bytes per value
+ * and token: quant/gemm_avx512.c, gemm_tiles). */
+#define QLM_GEMM_WORK_BASE(n, nt) \
     ((size_t)(n) * 128 + ((size_t)(n) / 2 + 64) * (((size_t)(nt) + 15) / 16 * 16) + 8192)
+#define QLM_GEMM_ACT_TILE_TOKENS 64
+#define QLM_GEMM_WORK_SIZE(n, nt)                                                                     \
+    (QLM_GEMM_WORK_BASE(n, nt) +                                                                      \
+     (((size_t)(nt) + 15) / 16 * 16 <= QLM_GEMM_ACT_TILE_TOKENS ? (size_t)(n) * 2 * (((size_t)(nt) + 15) / 16 * 16) : 0))
 
 /* The table in use; never NULL. Every entry is non-NULL for supported types (the
  * scalar reference fills the gaps). */

@@ -473,6 +473,139 @@ static void configure_bf16(int m0, int m1) {
     load_tile_config(&c);
 }
 
+/* ---- weights as the A tiles (qlm_amx_bf16_gemm_rows) ------------------------------
+ * A B tile holds its 16 columns one per lane, so weights as B tiles (above) are made
+ * with a 16 x 16 transpose per 1 KB; as A tiles a weight row is a tile row, its 32
+ * values in order, straight from the levels. The activations become the B tiles
+ * instead (16 tokens x 16 value pairs, transposed once per call), and each 16 x 16 C
+ * tile (weight rows x tokens) is transposed on its way to y. Each output sums the same
+ * products in the same k order as with the operands the other way round. */
+
+void qlm_amx_bf16_pack_rows(const uint8_t *lv, size_t lv_stride, const float *ws, const float *wm, int sub0,
+                            int sub1, int bias, uint8_t *out) {
+    const __m512 nb = _mm512_set1_ps(-(float)bias);
+    QLM_UNROLL_FULL for (int i = 0; i < 16; i++) {
+        const uint8_t *l = lv + (size_t)i * lv_stride;
+        const __m512 l0 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)l)));
+        const __m512 l1 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)(l + 16))));
+        const __m512 s0 = _mm512_set1_ps(ws[16 * i + sub0]), s1 = _mm512_set1_ps(ws[16 * i + sub1]);
+        /* the values and roundings of qlm_amx_bf16_pack_levels */
+        const __m512 a0 = wm ? _mm512_set1_ps(wm[16 * i + sub0]) : _mm512_mul_ps(nb, s0);
+        const __m512 a1 = wm ? _mm512_set1_ps(wm[16 * i + sub1]) : _mm512_mul_ps(nb, s1);
+        _mm512_store_si512(out + 64 * i,
+                           (__m512i)_mm512_cvtne2ps_pbh(_mm512_fmadd_ps(l1, s1, a1), _mm512_fmadd_ps(l0, s0, a0)));
+    }
+}
+
+void qlm_amx_bf16_act_tiles(const uint8_t *a, size_t a_stride, int nt, int nk, uint8_t *xt) {
+    for (int t0 = 0; t0 < nt; t0 += 16) {
+        const int m = nt - t0 < 16 ? nt - t0 : 16;
+        for (int k = 0; k < nk; k++) {
+            __m512 v[16];
+            QLM_UNROLL_FULL for (int t = 0; t < 16; t++)
+                v[t] = t < m ? _mm512_loadu_ps((const float *)(a + (size_t)(t0 + t) * a_stride + 64 * (size_t)k))
+                             : _mm512_setzero_ps();
+            avx512_transpose16(v); /* v[p]: value pair p of the 16 tokens */
+            uint8_t *o = xt + ((size_t)(t0 / 16) * (size_t)nk + (size_t)k) * 1024;
+            QLM_UNROLL_FULL for (int p = 0; p < 16; p++) _mm512_store_ps((float *)(o + 64 * p), v[p]);
+        }
+    }
+}
+
+/* C 0, 1: panels 0, 1 x tokens 0-15 (m0 of them); C 2, 3: x tokens 16-31 (m1); A 4, 5:
+ * the two panels' weight rows; B 6, 7: the two token groups' value pairs. */
+static void configure_rows(int m0, int m1) {
+    tile_config c;
+    memset(&c, 0, sizeof c);
+    c.palette = 1;
+    c.rows[0] = c.rows[1] = 16;
+    c.colsb[0] = c.colsb[1] = (uint16_t)(4 * m0);
+    c.rows[4] = c.rows[5] = 16;
+    c.colsb[4] = c.colsb[5] = 64;
+    c.rows[6] = 16;
+    c.colsb[6] = (uint16_t)(4 * m0);
+    if (m1 > 0) {
+        c.rows[2] = c.rows[3] = 16;
+        c.colsb[2] = c.colsb[3] = (uint16_t)(4 * m1);
+        c.rows[7] = 16;
+        c.colsb[7] = (uint16_t)(4 * m1);
+    }
+    load_tile_config(&c);
+}
+
+/* C tile c (16 weight rows x m tokens) into y: rows of the tile -> columns of y. */
+#define STORE_CT(c, yp, m, cols)                                                                  \
+    do {                                                                                          \
+        _tile_stored(c, buf, 64);                                                                 \
+        __m512 v_[16];                                                                            \
+        QLM_UNROLL_FULL for (int i_ = 0; i_ < 16; i_++) v_[i_] = _mm512_load_ps(buf + 16 * i_);   \
+        avx512_transpose16(v_);                                                                   \
+        for (int t_ = 0; t_ < (m); t_++)                                                          \
+            _mm512_mask_storeu_ps((yp) + (size_t)t_ * ldy, (__mmask16)((1u << (cols)) - 1), v_[t_]); \
+    } while (0)
+
+void qlm_amx_bf16_gemm_rows(const uint8_t *xt, int nt, int nk, const uint8_t *panels, size_t panel_bytes, int npan,
+                            float *y, int64_t ldy, int nrows) {
+    _Alignas(64) float buf[256];
+    int cfg = -1;
+    for (int t0 = 0; t0 < nt; t0 += 32) {
+        const int m0 = nt - t0 < 16 ? nt - t0 : 16;
+        int m1 = nt - t0 - 16;
+        m1 = m1 < 0 ? 0 : m1 > 16 ? 16 : m1;
+        if (m0 * 32 + m1 != cfg) {
+            configure_rows(m0, m1);
+            cfg = m0 * 32 + m1;
+        }
+        const uint8_t *b0 = xt + (size_t)(t0 / 16) * (size_t)nk * 1024, *b1 = b0 + (size_t)nk * 1024;
+        for (int p = 0; p < npan; p += 2) {
+            const int rows = nrows - 16 * p < 32 ? nrows - 16 * p : 32;
+            const int c0 = rows < 16 ? rows : 16, c1 = rows - 16;
+            const bool two = p + 1 < npan;
+            const uint8_t *p0 = panels + panel_bytes * (size_t)p, *p1 = p0 + panel_bytes;
+            float *y0 = y + (size_t)t0 * ldy + 16 * p, *y1 = y0 + 16 * ldy;
+            _tile_zero(0);
+            if (two) _tile_zero(1);
+            if (m1) {
+                _tile_zero(2);
+                if (two) _tile_zero(3);
+            }
+            if (two && m1)
+                for (int k = 0; k < nk; k++) {
+                    _tile_loadd(4, p0 + 1024 * (size_t)k, 64);
+                    _tile_loadd(6, b0 + 1024 * (size_t)k, 64);
+                    _tile_dpbf16ps(0, 4, 6);
+                    _tile_loadd(5, p1 + 1024 * (size_t)k, 64);
+                    _tile_dpbf16ps(1, 5, 6);
+                    _tile_loadd(7, b1 + 1024 * (size_t)k, 64);
+                    _tile_dpbf16ps(2, 4, 7);
+                    _tile_dpbf16ps(3, 5, 7);
+                }
+            else
+                for (int k = 0; k < nk; k++) {
+                    _tile_loadd(4, p0 + 1024 * (size_t)k, 64);
+                    _tile_loadd(6, b0 + 1024 * (size_t)k, 64);
+                    _tile_dpbf16ps(0, 4, 6);
+                    if (two) {
+                        _tile_loadd(5, p1 + 1024 * (size_t)k, 64);
+                        _tile_dpbf16ps(1, 5, 6);
+                    }
+                    if (m1) {
+                        _tile_loadd(7, b1 + 1024 * (size_t)k, 64);
+                        _tile_dpbf16ps(2, 4, 7);
+                    }
+                }
+            STORE_CT(0, y0, m0, c0);
+            if (two) STORE_CT(1, y0 + 16, m0, c1);
+            if (m1) {
+                STORE_CT(2, y1, m1, c0);
+                if (two) STORE_CT(3, y1 + 16, m1, c1);
+            }
+        }
+    }
+    _tile_release();
+}
+#undef STORE_CT
+
 /* C tiles 0, 1 (tokens 0-15 x panels 0, 1) and 2, 3 (tokens 16-31) over nk steps. */
 static inline __attribute__((always_inline)) void
 bf16_tiles(const uint8_t *a0_, const uint8_t *a1_, size_t a_stride, const uint8_t *p0_, const uint8_t *p1_, int nk,

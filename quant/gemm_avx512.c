@@ -1682,7 +1682,7 @@ static bool q8_0_direct(int64_t n, int nr, int nt, const uint8_t *w, size_t w_st
     const int nb = (int)(n / 32), nb4 = (nb + 3) / 4 * 4;
     const size_t nt16 = ((size_t)nt + 15) / 16 * 16;
     const size_t dt_bytes = ((size_t)nb4 * 4 * nt16 + 63) / 64 * 64, bt_bytes = (size_t)32 * (size_t)nb * nt16;
-    if (dt_bytes + bt_bytes > QLM_GEMM_WORK_SIZE(n, nt) || !qlm_cpu_amx_request()) return false;
+    if (dt_bytes + bt_bytes > QLM_GEMM_WORK_BASE(n, nt) || !qlm_cpu_amx_request()) return false;
     float *dt = work;
     qlm_amx_prepare_scales(a, a_stride, nt, nb4, x86_prep_nq(n), 0, false, dt, NULL);
     qlm_amx_q8_0_gemm(nb, nr, nt, w, w_stride, (const int8_t *)a, a_stride, dt, nb4, (uint8_t *)work + dt_bytes, y, ldy);
@@ -1703,7 +1703,7 @@ static bool q8_0_direct(int64_t n, int nr, int nt, const uint8_t *w, size_t w_st
     /* AMX: every token tile's block scales and corrections, transposed once per call */     \
     const size_t nt16 = ((size_t)nt + 15) / 16 * 16;                                         \
     const size_t dt_bytes = amx ? ((size_t)nb4 * 8 * nt16 + 63) / 64 * 64 : 0;                 \
-    int panels = work ? (int)((QLM_GEMM_WORK_SIZE(n, nt) - dt_bytes) / panel_bytes) : 0;      \
+    int panels = work ? (int)((QLM_GEMM_WORK_BASE(n, nt) - dt_bytes) / panel_bytes) : 0;      \
     if (panels > 4) panels = 4;                                                                \
     /* Q8_0_R16 groups hold the VNNI panels' levels: read in place, nothing repacked, and   \
      * the next group asked for by the micro-kernel calls however many they are (`-rtr 1`, \
@@ -1948,7 +1948,8 @@ static void repack_bf16_q8_0_r16(const uint8_t *w, int64_t n, uint8_t *panel) {
 }
 
 static inline __attribute__((always_inline)) void
-repack_bf16(const uint8_t *w, size_t w_stride, int nrows, int64_t n, const tiles_type *tt, uint8_t *panel) {
+repack_bf16(const uint8_t *w, size_t w_stride, int nrows, int64_t n, const tiles_type *tt, uint8_t *panel,
+            bool as_rows) {
     if (tt->unpack == unpack_q8_0_r16) { /* nrows is 16: only whole groups are made */
         repack_bf16_q8_0_r16(w, n, panel);
         return;
@@ -1982,8 +1983,13 @@ repack_bf16(const uint8_t *w, size_t w_stride, int nrows, int64_t n, const tiles
         }
         for (int g = 0; g < tt->unit / 32; g++) {
             const int sub0 = 32 * g / tt->blk, sub1 = (32 * g + 16) / tt->blk;
-            qlm_amx_bf16_pack_levels(lv[0] + 32 * g, sizeof lv[0], &ws[0][0], tt->affine ? &wm[0][0] : NULL, sub0, sub1,
-                                     tt->bias, panel + 1024 * (size_t)(u * (tt->unit / 32) + g));
+            uint8_t *out = panel + 1024 * (size_t)(u * (tt->unit / 32) + g);
+            if (as_rows)
+                qlm_amx_bf16_pack_rows(lv[0] + 32 * g, sizeof lv[0], &ws[0][0], tt->affine ? &wm[0][0] : NULL, sub0,
+                                       sub1, tt->bias, out);
+            else
+                qlm_amx_bf16_pack_levels(lv[0] + 32 * g, sizeof lv[0], &ws[0][0], tt->affine ? &wm[0][0] : NULL, sub0,
+                                         sub1, tt->bias, out);
         }
     }
 }
@@ -2043,7 +2049,7 @@ static void tiles_fallback(int64_t n, int nr, int nt, const uint8_t *w, size_t w
  * more than the scratch holds (at least 32 rows: the callers check). */
 static size_t tiles_block_rows(int64_t n, int nt, size_t row_bytes) {
     size_t rb = (size_t)768 * 1024 / row_bytes;
-    const size_t fit = QLM_GEMM_WORK_SIZE(n, nt) / row_bytes;
+    const size_t fit = QLM_GEMM_WORK_BASE(n, nt) / row_bytes;
     rb = rb > fit ? fit : rb;
     return rb < 32 ? 32 : rb > 128 ? 128 : rb / 32 * 32;
 }
@@ -2053,19 +2059,34 @@ gemm_tiles(int64_t n, int nr, int nt, const void *w, size_t w_stride, const void
            int64_t ldy, void *work, const tiles_type *tt) {
     const int nk = (int)(n / 32);
     const size_t pbytes = 1024 * (size_t)nk;
-    if (!work || QLM_GEMM_WORK_SIZE(n, nt) < 2 * pbytes) {
+    if (!work || QLM_GEMM_WORK_BASE(n, nt) < 2 * pbytes) {
         tiles_fallback(n, nr, nt, w, w_stride, a, a_stride, y, ldy, tt);
         return;
     }
+    /* Weights as A tiles (no transpose per 1 KB of weights; the activations laid out
+     * once per call behind the panels' scratch) up to QLM_GEMM_ACT_TILE_TOKENS, where
+     * the weights' conversion outweighs the products (2 threads, `bench/ab.sh`:
+     * tl-q4_k_m pp40 / pp48 / pp64 1.03-1.08x / 1.03-1.09x / 1.02-1.09x, tl-q6_k pp56
+     * 1.07-1.12x, l3-8b-q4_k_m pp40 1.08-1.20x, pp64 1.0-1.10x; at 128 tokens
+     * 0.92-0.99x: a C tile's transpose on its way to y against only nk products). The
+     * interleaved layouts are lane-per-row already (B tiles); Q8_0 measured
+     * 0.94-1.01x. */
+    const bool r16 = tt->unpack == unpack_q8_0_r16 || tt->unpack == unpack_q4_0_r16 ||
+                     tt->unpack == unpack_q4_k_r16 || tt->unpack == unpack_q5_k_r16 || tt->unpack == unpack_q6_k_r16;
+    const bool as_rows = !r16 && tt->unpack != unpack_q8_0 &&
+                         ((size_t)nt + 15) / 16 * 16 <= QLM_GEMM_ACT_TILE_TOKENS;
+    uint8_t *xt = (uint8_t *)work + QLM_GEMM_WORK_BASE(n, nt);
+    if (as_rows) qlm_amx_bf16_act_tiles(a, a_stride, nt, nk, xt);
     const size_t rb = tiles_block_rows(n, nt, 2 * (size_t)n);
     for (int r0 = 0; r0 < nr; r0 += (int)rb) {
         const int rows = nr - r0 < (int)rb ? nr - r0 : (int)rb, npan = (rows + 15) / 16;
         for (int p = 0; p < npan; p++) {
             const int pr = rows - 16 * p < 16 ? rows - 16 * p : 16;
             repack_bf16((const uint8_t *)w + (size_t)(r0 + 16 * p) * w_stride, w_stride, pr, n, tt,
-                        (uint8_t *)work + pbytes * (size_t)p);
+                        (uint8_t *)work + pbytes * (size_t)p, as_rows);
         }
-        qlm_amx_bf16_gemm(a, a_stride, nt, work, pbytes, npan, nk, y + r0, ldy, rows, NULL, 0);
+        if (as_rows) qlm_amx_bf16_gemm_rows(xt, nt, nk, work, pbytes, npan, y + r0, ldy, rows);
+        else qlm_amx_bf16_gemm(a, a_stride, nt, work, pbytes, npan, nk, y + r0, ldy, rows, NULL, 0);
     }
 }
 
@@ -2158,7 +2179,7 @@ float_tiles(qlm_type wt, int64_t n, int nr, int nt, const void *w, size_t w_stri
     const bool split = wt != QLM_TYPE_BF16;
     const int nk = (int)(n / 32);
     const size_t tiles = 1024 * (size_t)nk, pbytes = split ? 2 * tiles : tiles;
-    if (!work || QLM_GEMM_WORK_SIZE(n, nt) < 2 * pbytes) {
+    if (!work || QLM_GEMM_WORK_BASE(n, nt) < 2 * pbytes) {
         float_tiles_fallback(wt, n, nr, nt, w, w_stride, a, a_stride, y, ldy);
         return;
     }
@@ -2333,7 +2354,7 @@ static inline __attribute__((always_inline)) void
 gemm_float(qlm_type wt, int64_t n, int nr, int nt, const void *w, size_t w_stride, const void *a,
            size_t a_stride, float *y, int64_t ldy, void *work) {
     const size_t panel_bytes = (size_t)n * 64 + 64;
-    int panels = work ? (int)(QLM_GEMM_WORK_SIZE(n, nt) / panel_bytes) : 0;
+    int panels = work ? (int)(QLM_GEMM_WORK_BASE(n, nt) / panel_bytes) : 0;
     if (panels > 4) panels = 4;
     if (nt < FGEMM_MIN_TOKENS(wt) || panels < 1) {
         gemv_float(wt, n, nr, w, w_stride, a, a_stride, y, ldy, nt);

@@ -122,6 +122,16 @@ void qlm_amx_bf16_pack_lanes(const uint8_t *lines, const float *ws0, const float
                              const float *wm1, uint8_t *out);
 void qlm_amx_bf16_pack_levels(const uint8_t *lv, size_t lv_stride, const float *ws, const float *wm, int sub0,
                               int sub1, int bias, uint8_t *out);
+/* Weights as the A tiles (rows in order, no transpose): pack_rows: the values of
+ * pack_levels, one 1 KB A tile (row i: row i's 32 values); act_tiles: nt activation rows
+ * (bf16, a_stride apart) -> B tiles, 1 KB per 16 tokens and 32 values (row p: the 16
+ * tokens' values 2p, 2p+1; zeros past nt), [token group][k]; gemm_rows: y[t][r] for nt
+ * tokens and nrows <= 16 npan rows from those. */
+void qlm_amx_bf16_pack_rows(const uint8_t *lv, size_t lv_stride, const float *ws, const float *wm, int sub0,
+                            int sub1, int bias, uint8_t *out);
+void qlm_amx_bf16_act_tiles(const uint8_t *a, size_t a_stride, int nt, int nk, uint8_t *xt);
+void qlm_amx_bf16_gemm_rows(const uint8_t *xt, int nt, int nk, const uint8_t *panels, size_t panel_bytes, int npan,
+                            float *y, int64_t ldy, int nrows);
 /* One pass of the gemm's k loop: activation tiles a_off bytes into each row, B tiles
  * p_off bytes into each panel. The passes add into the same sums (float weights:
  * hi/lo parts of the weights and the activations, see gemm_avx512.c). */
