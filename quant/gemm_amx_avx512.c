@@ -436,6 +436,23 @@ void qlm_amx_bf16_pack_lanes(const uint8_t *lines, const float *ws0, const float
     }
 }
 
+/* Row i's 32 values (levels at lv + i lv_stride) as bf16, in order: level * ws[16 i +
+ * sub] + wm[...] (affine) or level * s - bias * s, sub = sub0 for the first 16 values,
+ * sub1 for the last. */
+static inline __attribute__((always_inline)) __m512i
+bf16_level_row(const uint8_t *lv, size_t lv_stride, const float *ws, const float *wm, int sub0, int sub1,
+               __m512 nb, int i) {
+    const uint8_t *l = lv + (size_t)i * lv_stride;
+    const __m512 l0 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)l)));
+    const __m512 l1 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)(l + 16))));
+    const __m512 s0 = _mm512_set1_ps(ws[16 * i + sub0]), s1 = _mm512_set1_ps(ws[16 * i + sub1]);
+    /* level * s - bias * s: bias is a power of two, so -bias * s is exact and the FMA
+     * rounds once, as (level - bias) * s does in the reference */
+    const __m512 a0 = wm ? _mm512_set1_ps(wm[16 * i + sub0]) : _mm512_mul_ps(nb, s0);
+    const __m512 a1 = wm ? _mm512_set1_ps(wm[16 * i + sub1]) : _mm512_mul_ps(nb, s1);
+    return (__m512i)_mm512_cvtne2ps_pbh(_mm512_fmadd_ps(l1, s1, a1), _mm512_fmadd_ps(l0, s0, a0));
+}
+
 void qlm_amx_bf16_pack_levels(const uint8_t *lv, size_t lv_stride, const float *ws, const float *wm, int sub0,
                               int sub1, int bias, uint8_t *out) {
     /* the loops unrolled, r[] stays in registers: as loops at -O2 it went through the
@@ -443,17 +460,8 @@ void qlm_amx_bf16_pack_levels(const uint8_t *lv, size_t lv_stride, const float *
      * 0.83-0.87x / 0.87-0.93x */
     __m512 r[16];
     const __m512 nb = _mm512_set1_ps(-(float)bias);
-    QLM_UNROLL_FULL for (int i = 0; i < 16; i++) {
-        const uint8_t *l = lv + (size_t)i * lv_stride;
-        const __m512 l0 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)l)));
-        const __m512 l1 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)(l + 16))));
-        const __m512 s0 = _mm512_set1_ps(ws[16 * i + sub0]), s1 = _mm512_set1_ps(ws[16 * i + sub1]);
-        /* level * s - bias * s: bias is a power of two, so -bias * s is exact and the FMA
-         * rounds once, as (level - bias) * s does in the reference */
-        const __m512 a0 = wm ? _mm512_set1_ps(wm[16 * i + sub0]) : _mm512_mul_ps(nb, s0);
-        const __m512 a1 = wm ? _mm512_set1_ps(wm[16 * i + sub1]) : _mm512_mul_ps(nb, s1);
-        r[i] = _mm512_castsi512_ps((__m512i)_mm512_cvtne2ps_pbh(_mm512_fmadd_ps(l1, s1, a1), _mm512_fmadd_ps(l0, s0, a0)));
-    }
+    QLM_UNROLL_FULL for (int i = 0; i < 16; i++)
+        r[i] = _mm512_castsi512_ps(bf16_level_row(lv, lv_stride, ws, wm, sub0, sub1, nb, i));
     avx512_transpose16(r); /* row p: the 16 rows' pair p (values 2p, 2p+1) */
     QLM_UNROLL_FULL for (int p = 0; p < 16; p++) _mm512_store_ps((float *)(out + 64 * p), r[p]);
 }
@@ -484,17 +492,8 @@ static void configure_bf16(int m0, int m1) {
 void qlm_amx_bf16_pack_rows(const uint8_t *lv, size_t lv_stride, const float *ws, const float *wm, int sub0,
                             int sub1, int bias, uint8_t *out) {
     const __m512 nb = _mm512_set1_ps(-(float)bias);
-    QLM_UNROLL_FULL for (int i = 0; i < 16; i++) {
-        const uint8_t *l = lv + (size_t)i * lv_stride;
-        const __m512 l0 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)l)));
-        const __m512 l1 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)(l + 16))));
-        const __m512 s0 = _mm512_set1_ps(ws[16 * i + sub0]), s1 = _mm512_set1_ps(ws[16 * i + sub1]);
-        /* the values and roundings of qlm_amx_bf16_pack_levels */
-        const __m512 a0 = wm ? _mm512_set1_ps(wm[16 * i + sub0]) : _mm512_mul_ps(nb, s0);
-        const __m512 a1 = wm ? _mm512_set1_ps(wm[16 * i + sub1]) : _mm512_mul_ps(nb, s1);
-        _mm512_store_si512(out + 64 * i,
-                           (__m512i)_mm512_cvtne2ps_pbh(_mm512_fmadd_ps(l1, s1, a1), _mm512_fmadd_ps(l0, s0, a0)));
-    }
+    QLM_UNROLL_FULL for (int i = 0; i < 16; i++)
+        _mm512_store_si512(out + 64 * i, bf16_level_row(lv, lv_stride, ws, wm, sub0, sub1, nb, i));
 }
 
 void qlm_amx_bf16_act_tiles(const uint8_t *a, size_t a_stride, int nt, int nk, uint8_t *xt) {
