@@ -532,78 +532,31 @@ static void configure_rows(int m0, int m1) {
     load_tile_config(&c);
 }
 
-/* C tile c (16 weight rows x m tokens) into y: rows of the tile -> columns of y. */
-#define STORE_CT(c, yp, m, cols)                                                                  \
-    do {                                                                                          \
-        _tile_stored(c, buf, 64);                                                                 \
-        __m512 v_[16];                                                                            \
-        QLM_UNROLL_FULL for (int i_ = 0; i_ < 16; i_++) v_[i_] = _mm512_load_ps(buf + 16 * i_);   \
-        avx512_transpose16(v_);                                                                   \
-        for (int t_ = 0; t_ < (m); t_++)                                                          \
-            _mm512_mask_storeu_ps((yp) + (size_t)t_ * ldy, (__mmask16)((1u << (cols)) - 1), v_[t_]); \
-    } while (0)
-
-void qlm_amx_bf16_gemm_rows(const uint8_t *xt, int nt, int nk, const uint8_t *panels, size_t panel_bytes, int npan,
-                            float *y, int64_t ldy, int nrows) {
-    _Alignas(64) float buf[256];
-    int cfg = -1;
-    for (int t0 = 0; t0 < nt; t0 += 32) {
-        const int m0 = nt - t0 < 16 ? nt - t0 : 16;
-        int m1 = nt - t0 - 16;
-        m1 = m1 < 0 ? 0 : m1 > 16 ? 16 : m1;
-        if (m0 * 32 + m1 != cfg) {
-            configure_rows(m0, m1);
-            cfg = m0 * 32 + m1;
+/* C 0, 1 (panels 0, 1 x tokens 0-15) and 2, 3 (x tokens 16-31) over nk steps, the
+ * weights as A tiles 4, 5 and the tokens' B tiles 6, 7 (b0, b1: 1 KB per step). */
+static inline __attribute__((always_inline)) void
+rows_tiles(const uint8_t *b0, const uint8_t *b1, const uint8_t *p0, const uint8_t *p1, int nk, const bool two_pan,
+           const bool two_tok) {
+    _tile_zero(0);
+    if (two_pan) _tile_zero(1);
+    if (two_tok) _tile_zero(2);
+    if (two_pan && two_tok) _tile_zero(3);
+    for (int k = 0; k < nk; k++) {
+        _tile_loadd(4, p0 + 1024 * (size_t)k, 64);
+        _tile_loadd(6, b0 + 1024 * (size_t)k, 64);
+        _tile_dpbf16ps(0, 4, 6);
+        if (two_pan) {
+            _tile_loadd(5, p1 + 1024 * (size_t)k, 64);
+            _tile_dpbf16ps(1, 5, 6);
         }
-        const uint8_t *b0 = xt + (size_t)(t0 / 16) * (size_t)nk * 1024, *b1 = b0 + (size_t)nk * 1024;
-        for (int p = 0; p < npan; p += 2) {
-            const int rows = nrows - 16 * p < 32 ? nrows - 16 * p : 32;
-            const int c0 = rows < 16 ? rows : 16, c1 = rows - 16;
-            const bool two = p + 1 < npan;
-            const uint8_t *p0 = panels + panel_bytes * (size_t)p, *p1 = p0 + panel_bytes;
-            float *y0 = y + (size_t)t0 * ldy + 16 * p, *y1 = y0 + 16 * ldy;
-            _tile_zero(0);
-            if (two) _tile_zero(1);
-            if (m1) {
-                _tile_zero(2);
-                if (two) _tile_zero(3);
-            }
-            if (two && m1)
-                for (int k = 0; k < nk; k++) {
-                    _tile_loadd(4, p0 + 1024 * (size_t)k, 64);
-                    _tile_loadd(6, b0 + 1024 * (size_t)k, 64);
-                    _tile_dpbf16ps(0, 4, 6);
-                    _tile_loadd(5, p1 + 1024 * (size_t)k, 64);
-                    _tile_dpbf16ps(1, 5, 6);
-                    _tile_loadd(7, b1 + 1024 * (size_t)k, 64);
-                    _tile_dpbf16ps(2, 4, 7);
-                    _tile_dpbf16ps(3, 5, 7);
-                }
-            else
-                for (int k = 0; k < nk; k++) {
-                    _tile_loadd(4, p0 + 1024 * (size_t)k, 64);
-                    _tile_loadd(6, b0 + 1024 * (size_t)k, 64);
-                    _tile_dpbf16ps(0, 4, 6);
-                    if (two) {
-                        _tile_loadd(5, p1 + 1024 * (size_t)k, 64);
-                        _tile_dpbf16ps(1, 5, 6);
-                    }
-                    if (m1) {
-                        _tile_loadd(7, b1 + 1024 * (size_t)k, 64);
-                        _tile_dpbf16ps(2, 4, 7);
-                    }
-                }
-            STORE_CT(0, y0, m0, c0);
-            if (two) STORE_CT(1, y0 + 16, m0, c1);
-            if (m1) {
-                STORE_CT(2, y1, m1, c0);
-                if (two) STORE_CT(3, y1 + 16, m1, c1);
-            }
+        if (two_tok) {
+            _tile_loadd(7, b1 + 1024 * (size_t)k, 64);
+            _tile_dpbf16ps(2, 4, 7);
+            if (two_pan) _tile_dpbf16ps(3, 5, 7);
         }
     }
-    _tile_release();
 }
-#undef STORE_CT
+
 
 /* C tiles 0, 1 (tokens 0-15 x panels 0, 1) and 2, 3 (tokens 16-31) over nk steps. */
 static inline __attribute__((always_inline)) void
@@ -633,10 +586,18 @@ bf16_tiles(const uint8_t *a0_, const uint8_t *a1_, size_t a_stride, const uint8_
     }
 }
 
-/* Tile c (rows m, 16 columns) to y (ldy floats apart), keeping only `cols` columns. */
+/* C tile c to y (ldy floats apart), m tokens x `cols` rows of y: the tile is tokens x
+ * rows (weights as B tiles), or rows x tokens (as A tiles: transposed on the way). */
 #define STORE_C(c, yp, m, cols)                                                                   \
     do {                                                                                          \
-        if ((cols) == 16) {                                                                       \
+        if (ROWS) {                                                                               \
+            _tile_stored(c, buf, 64);                                                             \
+            __m512 v_[16];                                                                        \
+            QLM_UNROLL_FULL for (int i_ = 0; i_ < 16; i_++) v_[i_] = _mm512_load_ps(buf + 16 * i_); \
+            avx512_transpose16(v_);                                                               \
+            for (int t_ = 0; t_ < (m); t_++)                                                      \
+                _mm512_mask_storeu_ps((yp) + (size_t)t_ * ldy, (__mmask16)((1u << (cols)) - 1), v_[t_]); \
+        } else if ((cols) == 16) {                                                                \
             _tile_stored(c, yp, (long)ldy * 4);                                                   \
         } else {                                                                                  \
             _tile_stored(c, buf, 64);                                                             \
@@ -646,14 +607,12 @@ bf16_tiles(const uint8_t *a0_, const uint8_t *a1_, size_t a_stride, const uint8_
         }                                                                                         \
     } while (0)
 
-void qlm_amx_bf16_gemm(const uint8_t *a, size_t a_stride, int nt, const uint8_t *panels, size_t panel_bytes,
-                       int npan, int nk, float *y, int64_t ldy, int nrows, const qlm_amx_pass *pass, int npass) {
+/* Both orientations: ROWS, a is act_tiles' B tiles (a_stride unused), panels hold A
+ * tiles; else a holds bf16 activation rows, panels B tiles. */
+static inline __attribute__((always_inline)) void
+bf16_gemm(const bool ROWS, const uint8_t *a, size_t a_stride, int nt, const uint8_t *panels, size_t panel_bytes,
+          int npan, int nk, float *y, int64_t ldy, int nrows, const qlm_amx_pass *pass, int npass) {
     _Alignas(64) float buf[256];
-    static const qlm_amx_pass one = {0, 0};
-    if (!pass) {
-        pass = &one;
-        npass = 1;
-    }
     int cfg0 = -1, cfg1 = -1;
     /* token tiles outside, panel pairs inside: a tile of 32 activation rows stays in L2
      * while it meets every panel of the block (the caller sizes the block to fit) */
@@ -662,21 +621,30 @@ void qlm_amx_bf16_gemm(const uint8_t *a, size_t a_stride, int nt, const uint8_t 
         int m1 = nt - t0 - 16;
         m1 = m1 < 0 ? 0 : m1 > 16 ? 16 : m1;
         if (m0 != cfg0 || m1 != cfg1) {
-            configure_bf16(m0, m1);
+            if (ROWS) configure_rows(m0, m1);
+            else configure_bf16(m0, m1);
             cfg0 = m0;
             cfg1 = m1;
         }
-        const uint8_t *a0 = a + (size_t)t0 * a_stride, *a1 = a0 + 16 * a_stride;
+        const uint8_t *a0 = ROWS ? a + (size_t)(t0 / 16) * (size_t)nk * 1024 : a + (size_t)t0 * a_stride;
+        const uint8_t *a1 = ROWS ? a0 + (size_t)nk * 1024 : a0 + 16 * a_stride;
         for (int p = 0; p < npan; p += 2) {
             const int rows = nrows - 16 * p < 32 ? nrows - 16 * p : 32;
             const int c0 = rows < 16 ? rows : 16, c1 = rows - 16;
             const bool two = p + 1 < npan;
             const uint8_t *p0 = panels + panel_bytes * (size_t)p, *p1 = p0 + panel_bytes;
             float *y0 = y + (size_t)t0 * ldy + 16 * p, *y1 = y0 + 16 * ldy;
-            if (two && m1) bf16_tiles(a0, a1, a_stride, p0, p1, nk, pass, npass, true, true);
-            else if (two) bf16_tiles(a0, a1, a_stride, p0, p1, nk, pass, npass, true, false);
-            else if (m1) bf16_tiles(a0, a1, a_stride, p0, p1, nk, pass, npass, false, true);
-            else bf16_tiles(a0, a1, a_stride, p0, p1, nk, pass, npass, false, false);
+            if (ROWS) {
+                if (two && m1) rows_tiles(a0, a1, p0, p1, nk, true, true);
+                else if (two) rows_tiles(a0, a1, p0, p1, nk, true, false);
+                else if (m1) rows_tiles(a0, a1, p0, p1, nk, false, true);
+                else rows_tiles(a0, a1, p0, p1, nk, false, false);
+            } else {
+                if (two && m1) bf16_tiles(a0, a1, a_stride, p0, p1, nk, pass, npass, true, true);
+                else if (two) bf16_tiles(a0, a1, a_stride, p0, p1, nk, pass, npass, true, false);
+                else if (m1) bf16_tiles(a0, a1, a_stride, p0, p1, nk, pass, npass, false, true);
+                else bf16_tiles(a0, a1, a_stride, p0, p1, nk, pass, npass, false, false);
+            }
             STORE_C(0, y0, m0, c0);
             if (two) STORE_C(1, y0 + 16, m0, c1);
             if (m1) {
@@ -688,6 +656,21 @@ void qlm_amx_bf16_gemm(const uint8_t *a, size_t a_stride, int nt, const uint8_t 
     _tile_release();
 }
 #undef STORE_C
+
+void qlm_amx_bf16_gemm(const uint8_t *a, size_t a_stride, int nt, const uint8_t *panels, size_t panel_bytes,
+                       int npan, int nk, float *y, int64_t ldy, int nrows, const qlm_amx_pass *pass, int npass) {
+    static const qlm_amx_pass one = {0, 0};
+    if (!pass) {
+        pass = &one;
+        npass = 1;
+    }
+    bf16_gemm(false, a, a_stride, nt, panels, panel_bytes, npan, nk, y, ldy, nrows, pass, npass);
+}
+
+void qlm_amx_bf16_gemm_rows(const uint8_t *xt, int nt, int nk, const uint8_t *panels, size_t panel_bytes, int npan,
+                            float *y, int64_t ldy, int nrows) {
+    bf16_gemm(true, xt, 0, nt, panels, panel_bytes, npan, nk, y, ldy, nrows, NULL, 0);
+}
 
 #if defined(__clang__)
 #pragma clang attribute pop

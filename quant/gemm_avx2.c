@@ -44,7 +44,6 @@
  * count; tests/test_kernels.c, qlm_matmul_fused). */
 #define GEMV_BELOW 9
 #define KCH 64      /* blocks per panel chunk */
-#define QGEMM_ACT_BYTES (1 << 20) /* prepared activations per token block */
 /* Up to this many tokens the micro-kernel calls ask for the next panel's weights, at
  * most PF_MICRO_GROUP_BYTES(J) bytes per group of 4 blocks (pf_spread), for the types
  * of blocks of 32 (2 threads, `bash bench/ab.sh 3`, QLM_ISA=avx2: tl-q8_0 pp16 / pp32 /
@@ -1216,11 +1215,7 @@ DEFINE_GEMV(gemv_q4_k_r16_any, gemv_q4_k_r16)
         const size_t nq = x86_prep_nq(n), doff = nq, eoff = nq + 4 * (nq / (size_t)g->blk);       \
         _Alignas(32) uint8_t panel[(size_t)KCH * REC_IS(8, true, true)];                           \
         const int8_t *qt[TOK];                                                                     \
-        /* tokens in blocks whose activations stay in L2 (see gemm_float) */                   \
-        int tb = (int)(QGEMM_ACT_BYTES / a_stride);                                                \
-        if (tb < 16 * TOK) tb = 16 * TOK;                                                          \
-        const int nblk = (nt + tb - 1) / tb;                                                       \
-        tb = ((nt + nblk - 1) / nblk + TOK - 1) / TOK * TOK;                                       \
+        const int tb = x86_token_block(nt, a_stride, TOK, 16 * TOK);                               \
         const int ntg = (tb + TOK - 1) / TOK; /* micro-kernel calls per panel chunk (at most) */  \
         /* the next panel's rows the repack asks for (see pf_spread) */                          \
         int pf_rows = ROWS;                                                                        \
@@ -1229,42 +1224,42 @@ DEFINE_GEMV(gemv_q4_k_r16_any, gemv_q4_k_r16)
             pf_rows = fit >= ROWS ? 0 : ROWS - (int)fit;                                           \
         }                                                                                          \
         for (int tb0 = 0; tb0 < nt; tb0 += tb) {                                                   \
-        const int tb1 = nt - tb0 < tb ? nt : tb0 + tb;                                             \
-        for (int r0 = 0; r0 < nr; r0 += ROWS) {                                                    \
-            const int rows = nr - r0 < ROWS ? nr - r0 : ROWS;                                      \
-            for (int k0 = 0; k0 < nb4; k0 += KCH) {                                                \
-                const int k1 = nb4 - k0 < KCH ? nb4 : k0 + KCH;                                    \
-                const int kr = k1 < nb ? k1 : nb; /* real blocks in this chunk */                 \
-                /* the next panel's rows past pf_rows, this chunk's bytes: the calls' share */ \
-                pf_spread f = {0};                                                                  \
-                if (pf_rows < ROWS && r0 + ROWS + pf_rows < nr) {                                  \
-                    const int nxt = nr - r0 - ROWS - pf_rows < ROWS - pf_rows ? nr - r0 - ROWS - pf_rows : ROWS - pf_rows; \
-                    const size_t k0_bytes = (size_t)k0 * g->blk / g->unit * g->unit_bytes;         \
-                    f.base = (const uint8_t *)w + (size_t)(r0 + ROWS + pf_rows) * w_stride + k0_bytes; \
-                    f.stride = w_stride;                                                           \
-                    f.span = (size_t)(kr - k0) * g->blk / g->unit * g->unit_bytes;                 \
-                    f.left = f.span * (size_t)nxt;                                                 \
-                }                                                                                  \
-                const size_t total = f.left, share = (total + ntg - 1) / ntg;                      \
-                f.step = (share + (size_t)(k1 - k0) / 4 - 1) / ((size_t)(k1 - k0) / 4);            \
-                repack((const uint8_t *)w + (size_t)r0 * w_stride, w_stride, rows, k0, kr, panel, g, r0, pf_rows); \
-                memset(panel + (size_t)REC_IS(J, aff, is) * (size_t)(kr - k0), 0, (size_t)REC_IS(J, aff, is) * (size_t)(k1 - kr)); \
-                for (int t0 = tb0; t0 < tb1; t0 += TOK) {                                          \
-                    const int c = tb1 - t0 < TOK ? tb1 - t0 : TOK;                                 \
-                    pf_spread fc = f;                                                              \
-                    const size_t off = share * (size_t)((t0 - tb0) / TOK);                         \
-                    if (total) {                                                                   \
-                        fc.r = off / f.span;                                                       \
-                        fc.c = off % f.span;                                                       \
-                        fc.left = off < total ? (total - off < share ? total - off : share) : 0;   \
+            const int tb1 = nt - tb0 < tb ? nt : tb0 + tb;                                         \
+            for (int r0 = 0; r0 < nr; r0 += ROWS) {                                                \
+                const int rows = nr - r0 < ROWS ? nr - r0 : ROWS;                                  \
+                for (int k0 = 0; k0 < nb4; k0 += KCH) {                                            \
+                    const int k1 = nb4 - k0 < KCH ? nb4 : k0 + KCH;                                \
+                    const int kr = k1 < nb ? k1 : nb; /* real blocks in this chunk */             \
+                    /* the next panel's rows past pf_rows, this chunk's bytes: the calls' share */ \
+                    pf_spread f = {0};                                                              \
+                    if (pf_rows < ROWS && r0 + ROWS + pf_rows < nr) {                              \
+                        const int nxt = nr - r0 - ROWS - pf_rows < ROWS - pf_rows ? nr - r0 - ROWS - pf_rows : ROWS - pf_rows; \
+                        const size_t k0_bytes = (size_t)k0 * g->blk / g->unit * g->unit_bytes;     \
+                        f.base = (const uint8_t *)w + (size_t)(r0 + ROWS + pf_rows) * w_stride + k0_bytes; \
+                        f.stride = w_stride;                                                       \
+                        f.span = (size_t)(kr - k0) * g->blk / g->unit * g->unit_bytes;             \
+                        f.left = f.span * (size_t)nxt;                                             \
                     }                                                                              \
-                    pf_spread *pfp = total ? &fc : NULL;                                           \
-                    for (int t = 0; t < c; t++) qt[t] = (const int8_t *)a + (size_t)(t0 + t) * a_stride; \
-                    float *yp = y + (size_t)t0 * ldy + r0;                                         \
-                    MICRO_CASES(o, J, G, aff, sg, is)                                              \
+                    const size_t total = f.left, share = (total + ntg - 1) / ntg;                  \
+                    f.step = (share + (size_t)(k1 - k0) / 4 - 1) / ((size_t)(k1 - k0) / 4);        \
+                    repack((const uint8_t *)w + (size_t)r0 * w_stride, w_stride, rows, k0, kr, panel, g, r0, pf_rows); \
+                    memset(panel + (size_t)REC_IS(J, aff, is) * (size_t)(kr - k0), 0, (size_t)REC_IS(J, aff, is) * (size_t)(k1 - kr)); \
+                    for (int t0 = tb0; t0 < tb1; t0 += TOK) {                                      \
+                        const int c = tb1 - t0 < TOK ? tb1 - t0 : TOK;                             \
+                        pf_spread fc = f;                                                          \
+                        const size_t off = share * (size_t)((t0 - tb0) / TOK);                     \
+                        if (total) {                                                               \
+                            fc.r = off / f.span;                                                   \
+                            fc.c = off % f.span;                                                   \
+                            fc.left = off < total ? (total - off < share ? total - off : share) : 0; \
+                        }                                                                          \
+                        pf_spread *pfp = total ? &fc : NULL;                                       \
+                        for (int t = 0; t < c; t++) qt[t] = (const int8_t *)a + (size_t)(t0 + t) * a_stride; \
+                        float *yp = y + (size_t)t0 * ldy + r0;                                     \
+                        MICRO_CASES(o, J, G, aff, sg, is)                                          \
+                    }                                                                              \
                 }                                                                                  \
             }                                                                                      \
-        }                                                                                          \
         }                                                                                          \
     }
 
@@ -1311,7 +1306,6 @@ DEFINE_GEMM(gemm_q6_k, G_Q6_K, ORD_NAT16, 4, 2, false, false, false, gemv_q6_k_a
 
 #define FLOAT_KC 256 /* values per panel chunk: 16 KiB, stays in L1 for every token */
 #define FLOAT_TOK 6  /* tokens per micro-kernel call (12 accumulators of 16 registers) */
-#define FLOAT_ACT_BYTES (1 << 20) /* activations per token block (gemm_float) */
 
 /* 8 values of a row of F16 / BF16 / F32 weights from index i, as floats */
 static inline __m256 ld_w8(const void *p, int64_t i, qlm_type t) {
@@ -1502,36 +1496,30 @@ gemm_float(qlm_type wt, gemv_fn gv, int64_t n, int nr, int nt, const void *w, si
     }
     _Alignas(32) float panel[FLOAT_KC * 16];
     const float *xt[FLOAT_TOK];
-    /* Tokens in blocks whose activations stay in L2 while every row passes over them
-     * (the rows' panels are made again per block); one pass over all tokens per 16 rows
-     * read the whole batch's activations from L3 for each, and pp512 ran below pp64. */
-    int64_t tb = FLOAT_ACT_BYTES / ((int64_t)n * 4);
-    if (tb < 4 * FLOAT_TOK) tb = 4 * FLOAT_TOK;
-    const int64_t nblk = (nt + tb - 1) / tb; /* blocks of equal size, in whole micro-kernel calls */
-    tb = ((nt + nblk - 1) / nblk + FLOAT_TOK - 1) / FLOAT_TOK * FLOAT_TOK;
-    for (int tb0 = 0; tb0 < nt; tb0 += (int)tb) {
-    const int tb1 = nt - tb0 < tb ? nt : tb0 + (int)tb;
-    for (int r0 = 0; r0 < nr; r0 += 16) {
-        const int rows = nr - r0 < 16 ? nr - r0 : 16;
-        for (int64_t k0 = 0; k0 < n; k0 += FLOAT_KC) {
-            const int64_t k1 = n - k0 < FLOAT_KC ? n : k0 + FLOAT_KC;
-            repack_float(wt, (const uint8_t *)w + (size_t)r0 * w_stride, w_stride, rows, k0, k1, panel);
-            for (int t0 = tb0; t0 < tb1; t0 += FLOAT_TOK) {
-                const int c = tb1 - t0 < FLOAT_TOK ? tb1 - t0 : FLOAT_TOK;
-                for (int t = 0; t < c; t++) xt[t] = (const float *)((const uint8_t *)a + (size_t)(t0 + t) * a_stride) + k0;
-                float *yp = y + (size_t)t0 * ldy + r0;
-                const bool acc = k0 > 0;
-                switch (c) {
-                case 1: micro_float(panel, k1 - k0, xt, yp, ldy, rows, acc, 1); break;
-                case 2: micro_float(panel, k1 - k0, xt, yp, ldy, rows, acc, 2); break;
-                case 3: micro_float(panel, k1 - k0, xt, yp, ldy, rows, acc, 3); break;
-                case 4: micro_float(panel, k1 - k0, xt, yp, ldy, rows, acc, 4); break;
-                case 5: micro_float(panel, k1 - k0, xt, yp, ldy, rows, acc, 5); break;
-                default: micro_float(panel, k1 - k0, xt, yp, ldy, rows, acc, 6); break;
+    const int tb = x86_token_block(nt, a_stride, FLOAT_TOK, 4 * FLOAT_TOK);
+    for (int tb0 = 0; tb0 < nt; tb0 += tb) {
+        const int tb1 = nt - tb0 < tb ? nt : tb0 + tb;
+        for (int r0 = 0; r0 < nr; r0 += 16) {
+            const int rows = nr - r0 < 16 ? nr - r0 : 16;
+            for (int64_t k0 = 0; k0 < n; k0 += FLOAT_KC) {
+                const int64_t k1 = n - k0 < FLOAT_KC ? n : k0 + FLOAT_KC;
+                repack_float(wt, (const uint8_t *)w + (size_t)r0 * w_stride, w_stride, rows, k0, k1, panel);
+                for (int t0 = tb0; t0 < tb1; t0 += FLOAT_TOK) {
+                    const int c = tb1 - t0 < FLOAT_TOK ? tb1 - t0 : FLOAT_TOK;
+                    for (int t = 0; t < c; t++) xt[t] = (const float *)((const uint8_t *)a + (size_t)(t0 + t) * a_stride) + k0;
+                    float *yp = y + (size_t)t0 * ldy + r0;
+                    const bool acc = k0 > 0;
+                    switch (c) {
+                    case 1: micro_float(panel, k1 - k0, xt, yp, ldy, rows, acc, 1); break;
+                    case 2: micro_float(panel, k1 - k0, xt, yp, ldy, rows, acc, 2); break;
+                    case 3: micro_float(panel, k1 - k0, xt, yp, ldy, rows, acc, 3); break;
+                    case 4: micro_float(panel, k1 - k0, xt, yp, ldy, rows, acc, 4); break;
+                    case 5: micro_float(panel, k1 - k0, xt, yp, ldy, rows, acc, 5); break;
+                    default: micro_float(panel, k1 - k0, xt, yp, ldy, rows, acc, 6); break;
+                    }
                 }
             }
         }
-    }
     }
 }
 

@@ -2071,9 +2071,7 @@ gemm_tiles(int64_t n, int nr, int nt, const void *w, size_t w_stride, const void
      * 0.92-0.99x: a C tile's transpose on its way to y against only nk products). The
      * interleaved layouts are lane-per-row already (B tiles); Q8_0 measured
      * 0.94-1.01x. */
-    const bool r16 = tt->unpack == unpack_q8_0_r16 || tt->unpack == unpack_q4_0_r16 ||
-                     tt->unpack == unpack_q4_k_r16 || tt->unpack == unpack_q5_k_r16 || tt->unpack == unpack_q6_k_r16;
-    const bool as_rows = !r16 && tt->unpack != unpack_q8_0 &&
+    const bool as_rows = !unpack_is_r16(tt->unpack) && tt->unpack != unpack_q8_0 &&
                          ((size_t)nt + 15) / 16 * 16 <= QLM_GEMM_ACT_TILE_TOKENS;
     uint8_t *xt = (uint8_t *)work + QLM_GEMM_WORK_BASE(n, nt);
     if (as_rows) qlm_amx_bf16_act_tiles(a, a_stride, nt, nk, xt);

@@ -67,6 +67,20 @@ static inline __attribute__((always_inline)) void x86_prefetch_piece(const uint8
     if (o < len) x86_prefetch_lines(p + o, len - o < step ? len - o : step, false);
 }
 
+/* Tokens per block for the AVX2 prompt kernels, which pass every token over each
+ * panel of 8 or 16 rows: at most X86_TOKEN_BLOCK_BYTES of activations (act_row bytes
+ * per token), so they stay in L2 from one panel to the next (a whole 512-token batch
+ * came from L3 again for every panel), but at least min_tokens, whose panels are then
+ * remade per block; nt split into equal blocks of whole micro-kernel calls (unit
+ * tokens each). */
+#define X86_TOKEN_BLOCK_BYTES ((size_t)1 << 20)
+static inline int x86_token_block(int nt, size_t act_row, int unit, int min_tokens) {
+    int tb = (int)(X86_TOKEN_BLOCK_BYTES / act_row);
+    if (tb < min_tokens) tb = min_tokens;
+    const int nblk = (nt + tb - 1) / tb;
+    return ((nt + nblk - 1) / nblk + unit - 1) / unit * unit;
+}
+
 /* The same address, hidden from the compiler's load combining: where a block's levels
  * are read by a vector load that overlaps another vector load of the same bytes (its
  * scale's), clang 14 rebuilt the level vector from the other load with general-register

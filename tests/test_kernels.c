@@ -253,12 +253,40 @@ static int gemm_split_differs(qlm_gemm_fn gemm, bool any_split, int64_t n, int r
     return differs;
 }
 
-/* Long rows and many tokens: the AVX2 kernels take the tokens in blocks whose
- * activations fit L2 (8192 values: float blocks of 24 tokens, quantized of 60-64), each
- * block remaking the panels. Every token against the scalar dot of the ISA's own
- * activations; the pieces split at 24 give the same bits. */
-static void test_gemm_float_blocks(const qlm_kernels *k, const char *isa) {
+/* The largest |y - ref| / sum|w * a| over nt tokens and the rows, ref the scalar
+ * vec_dot of the weights and of the activations the ISA's own quantizer makes from x
+ * (the integer sums are then the same; only float rounding differs). */
+static double gemm_error_vs_scalar(const qlm_kernels *k, qlm_type t, int64_t n, int rows, int ntok, const float *x,
+                                   const uint8_t *wq, size_t rs, const float *y, int64_t ldy) {
     const qlm_kernels *s = qlm_kernels_scalar();
+    const qlm_type_traits *tt = qlm_type_get(t);
+    const qlm_type vt = tt->vec_dot_type; /* the scalar dot's activations (F16's: F16) */
+    void *aq = xmalloc(qlm_row_size(vt, n));
+    float *wd = xmalloc((size_t)n * 4), *ad = xmalloc((size_t)n * 4);
+    double worst = 0;
+    for (int i = 0; i < ntok; i++) {
+        if (vt == QLM_TYPE_F32) memcpy(aq, x + (size_t)i * n, (size_t)n * 4);
+        else k->from_float[vt](x + (size_t)i * n, aq, n);
+        qlm_type_get(vt)->to_float(aq, ad, n);
+        for (int r = 0; r < rows; r++) {
+            float ref;
+            s->vec_dot[t](n, &ref, wq + rs * r, aq);
+            tt->to_float(wq + rs * r, wd, n);
+            double mag = 1e-30;
+            for (int64_t e = 0; e < n; e++) mag += fabs((double)wd[e] * ad[e]);
+            const double e1 = fabs((double)y[(size_t)i * ldy + r] - ref) / mag;
+            if (!(e1 <= worst)) worst = e1;
+        }
+    }
+    free(aq); free(wd); free(ad);
+    return worst;
+}
+
+/* Long rows and many tokens: the AVX2 kernels take the tokens in blocks whose
+ * activations fit L2 (x86_token_block; 8192 values and 130 tokens: at least 5 float
+ * blocks, 2 quantized), each block remaking the panels. Every token against the scalar
+ * dot of the ISA's own activations; the pieces split at 24 give the same bits. */
+static void test_gemm_float_blocks(const qlm_kernels *k, const char *isa) {
     const qlm_type types[] = {QLM_TYPE_F16, QLM_TYPE_BF16, QLM_TYPE_F32, QLM_TYPE_Q4_0, QLM_TYPE_Q8_0, QLM_TYPE_Q4_K,
                               QLM_TYPE_Q6_K};
     const int64_t n = 8192;
@@ -281,28 +309,11 @@ static void test_gemm_float_blocks(const qlm_kernels *k, const char *isa) {
         k->gemm[t](n, rows, ntok, wq, rs, act, as, y, rows, work);
         k->gemm[t](n, rows, 24, wq, rs, act, as, y2, rows, work);
         k->gemm[t](n, rows, ntok - 24, wq, rs, act + as * 24, as, y2 + 24 * rows, rows, work);
-        double worst = 0;
-        const qlm_type vt = tt->vec_dot_type; /* the scalar dot's activations (F16's: F16) */
-        void *aq = xmalloc(qlm_row_size(vt, n));
-        float *wd = xmalloc((size_t)n * 4), *ad = xmalloc((size_t)n * 4);
-        for (int i = 0; i < ntok; i++) {
-            if (vt == QLM_TYPE_F32) memcpy(aq, x + (size_t)i * n, (size_t)n * 4);
-            else k->from_float[vt](x + (size_t)i * n, aq, n);
-            qlm_type_get(vt)->to_float(aq, ad, n);
-            for (int r = 0; r < rows; r++) {
-                float ref;
-                s->vec_dot[t](n, &ref, wq + rs * r, aq);
-                tt->to_float(wq + rs * r, wd, n);
-                double mag = 1e-30;
-                for (int64_t e = 0; e < n; e++) mag += fabs((double)wd[e] * ad[e]);
-                const double e1 = fabs((double)y[(size_t)i * rows + r] - ref) / mag;
-                if (!(e1 <= worst)) worst = e1;
-            }
-        }
+        const double worst = gemm_error_vs_scalar(k, t, n, rows, ntok, x, wq, rs, y, rows);
         NOTE("  %s gemm %s token blocks: max |gemm - scalar| / sum|w*a| = %.2g\n", isa, tt->name, worst);
         T_CHECK(worst <= 1e-5, "relative error %g", worst); /* measured <= 2e-6 */
         T_CHECK(!memcmp(y, y2, sizeof(float) * rows * ntok), "tokens 0-23 and 24-%d apart give other bits", ntok - 1);
-        free(w); free(x); free(wq); free(act); free(y); free(y2); free(work); free(wd); free(ad); free(aq);
+        free(w); free(x); free(wq); free(act); free(y); free(y2); free(work);
     }
 }
 
@@ -310,7 +321,6 @@ static void test_gemm_float_blocks(const qlm_kernels *k, const char *isa) {
  * of the activations the ISA's own quantizer makes (the integer sums are then the same;
  * only float rounding differs). */
 static void test_gemm(const qlm_kernels *k, const char *isa, const char *variant) {
-    const qlm_kernels *s = qlm_kernels_scalar();
     for (int wi = 0; wi < N_WTYPES; wi++) {
         qlm_type t = WTYPES[wi];
         const qlm_type_traits *tt = qlm_type_get(t);
@@ -354,30 +364,15 @@ static void test_gemm(const qlm_kernels *k, const char *isa, const char *variant
                 split_diff += gemm_split_differs(k->gemm[t], !strcmp(isa, "neon"), n, rows, ntok, wq, rs, act, as, y,
                                                  ldy, work);
                 /* reference: ISA-quantized activations, scalar dot */
-                qlm_type vt = tt->vec_dot_type;
-                size_t ars = qlm_row_size(vt, n);
-                void *aq = xmalloc(ars);
-                float *wd = xmalloc((size_t)n * 4), *ad = xmalloc((size_t)n * 4);
-                for (int i = 0; i < ntok; i++) {
-                    if (vt == QLM_TYPE_F32) memcpy(aq, x + (size_t)i * n, (size_t)n * 4);
-                    else k->from_float[vt](x + (size_t)i * n, aq, n);
-                    qlm_type_get(vt)->to_float(aq, ad, n);
-                    for (int r = 0; r < rows; r++) {
-                        float ref;
-                        s->vec_dot[t](n, &ref, wq + rs * r, aq);
-                        tt->to_float(wq + rs * r, wd, n);
-                        double mag = 1e-30;
-                        for (int64_t e = 0; e < n; e++) mag += fabs((double)wd[e] * ad[e]);
-                        double e1 = fabs((double)y[(size_t)i * ldy + r] - ref) / mag;
-                        double e2 = fabs((double)y2[(size_t)i * ldy + r] - ref) / mag;
-                        if (!(e1 <= worst)) worst = e1;
-                        if (!(e2 <= worst)) worst = e2;
-                    }
+                const double e1 = gemm_error_vs_scalar(k, t, n, rows, ntok, x, wq, rs, y, ldy);
+                const double e2 = gemm_error_vs_scalar(k, t, n, rows, ntok, x, wq, rs, y2, ldy);
+                if (!(e1 <= worst)) worst = e1;
+                if (!(e2 <= worst)) worst = e2;
+                for (int i = 0; i < ntok; i++)
                     for (int64_t r = rows; r < ldy; r++)
                         T_CHECK(y[(size_t)i * ldy + r] == -12345.f, "wrote past the rows (token %d)", i);
-                }
                 cases++;
-                free(w); free(x); free(wq); free(act); free(y); free(y2); free(work); free(aq); free(wd); free(ad);
+                free(w); free(x); free(wq); free(act); free(y); free(y2); free(work);
             }
         }
         NOTE("  %s%s gemm %-4s: %d shapes, max |gemm - scalar| / sum|w*a| = %.2g\n", isa, variant, tt->name, cases, worst);
