@@ -26,7 +26,8 @@
  * Block types share three micro-kernels: symmetric blocks of 32 (Q4_0, Q5_0, Q8_0: the
  * int32 accumulator starts at the prepared -bias*sum(q)), affine blocks of 32 (Q4_1,
  * Q5_1 and the sub-blocks of Q4_K/Q5_K: a second FMA adds the min term) and symmetric
- * blocks of 16 (Q6_K). Only the repacking differs by type. */
+ * blocks of 16 (Q6_K). Only the repacking differs by type. Float weights (F32, F16,
+ * BF16) have their kernels in gemm_float_avx512.c. */
 #include "../ggml-like/kernels.h"
 
 #if defined(__x86_64__) && defined(__AVX512F__) && defined(__AVX512VNNI__)
@@ -34,6 +35,7 @@
 #include "quants.h"
 #include "simd_x86.h"
 #include "simd_avx512.h"
+#include "gemm_avx512.h"
 #include "../ggml-like/cpu_features.h"
 
 #include <stdlib.h>
@@ -431,18 +433,6 @@ gemv_chunk(qtype qt, const uint8_t *row, int c, int nb, const prow *A, __m512 *f
     chunk_finish(&o, A, c, facc, NT, affine);
 }
 
-/* Software prefetch of the weight stream: PF_DIST bytes ahead, into L2 (T1). Measured
- * here (2 threads, tg64, alternating binaries): no prefetch loses ~30%; 1 KiB ahead is
- * worse than 4 KiB; 8 KiB into L2 beat 4 KiB into L1 by 3-20% depending on the type
- * (Q6_K most). Prefetches into L1 waited for line-fill buffers that the demand loads
- * needed (the samples piled up on the prefetch instructions). */
-#define PF_DIST 8192
-#define PF_HINT _MM_HINT_T1
-/* ... and a second prefetch of the same bytes into L1 when they are PF_L1 bytes ahead
- * (by then in L2): the K-quant loops, whose arithmetic per byte is the heaviest, had
- * their L2-to-L1 latency exposed (in-process A/B, one thread, 1 GB matrix streamed
- * from memory: Q4_K 1.04-1.09x, Q6_K 1.05x; Q4_0 and Q8_0 unchanged, 0.5-4 KiB alike). */
-#define PF_L1 1024
 
 /* Panels are made 16 rows at a time from 16 row streams (int8 panels for the VNNI and
  * AMX int8 kernels, bf16 tiles), more than the hardware prefetcher follows: the loads of
@@ -454,8 +444,6 @@ static inline __attribute__((always_inline)) void prefetch_next_panel(const uint
     x86_prefetch_lines(p + 16 * w_stride, bytes, false);
 }
 /* ... unless the micro-kernel asks for them (see PF_MICRO_MAX_TOKENS). */
-/* ... and, within a row, the bytes this far ahead of the unpacking, into L1. */
-#define TILES_PF_AHEAD 512
 /* Both for unit u of a panel row at b (the L1 one only when ahead: for super-blocks;
  * with blocks of 32, tl-q8_0, it measured 0.89-0.96x at pp16). */
 static inline __attribute__((always_inline)) void prefetch_unit(const uint8_t *b, size_t w_stride, size_t unit_bytes,
@@ -560,7 +548,6 @@ static inline __attribute__((always_inline)) int aoff(act_order o, int bb, int j
     }
 }
 
-#define MAX_C 8 /* tokens per micro-kernel call (registers: 8 weights + 2 x 8 accumulators) */
 
 /* Panel record per block: J vectors of levels (lane r = 4 levels of row r), the 16 row
  * scales, and for affine types the 16 row offsets. Panels hold whole groups of 4
@@ -1608,13 +1595,9 @@ repack(const uint8_t *w, size_t w_stride, int nrows, int nb, uint8_t *panel, unp
  * 1.01-1.19x / 1.03-1.28x / 1.14-1.26x, tl-q5_0 / tl-q4_1 / tl-q5_1 1.07-1.23x /
  * 1.01-1.09x / 1.19-1.31x, tl-q8_0 without AMX 1.20-1.34x (2 threads, `bash bench/ab.sh
  * 2 ...`); the types rearranged by --repack (Q4_0_G8, the R16 ones) keep 7 (their
- * matrix-vector loop: tl-q4_k_m -rtr 1 pp4-pp6 0.6-0.8x from 4). Float:
- * the transposing micro-kernel loses up to 8 tokens for F16/BF16 (1.7-2.6x; converting
- * the weights costs more than reading them again) and up to 6 for F32. At most 9 either
- * way: qlm_matmul's token split leaves pieces of 9+, which must take the whole batch's
- * path (quant/gemm_avx2.c, GEMV_BELOW). */
+ * matrix-vector loop: tl-q4_k_m -rtr 1 pp4-pp6 0.6-0.8x from 4). Float
+ * weights: FGEMM_MIN_TOKENS (gemm_avx512.h). */
 #define QGEMM_MIN_TOKENS(qt) ((qt) >= T_Q4_0_G8 ? 7 : 4)
-#define FGEMM_MIN_TOKENS(wt) ((wt) == QLM_TYPE_F32 ? 7 : 9)
 #define AMX_MIN_TOKENS 16
 /* Blocks of 16 (Q6_K) do not take the int8 tiles: each block is a tile product, store
  * and float epilogue for only 16 values per row, and the VNNI micro-kernel ran 1.1-1.3x
@@ -2044,16 +2027,6 @@ static void tiles_fallback(int64_t n, int nr, int nt, const uint8_t *w, size_t w
         }
 }
 
-/* Rows in blocks whose panels (row_bytes per row) take about 768 KiB of L2, next to one
- * 32-token tile of activations: 128 rows for n = 2048 bf16 values, 64 for 5632; never
- * more than the scratch holds (at least 32 rows: the callers check). */
-static size_t tiles_block_rows(int64_t n, int nt, size_t row_bytes) {
-    size_t rb = (size_t)768 * 1024 / row_bytes;
-    const size_t fit = QLM_GEMM_WORK_BASE(n, nt) / row_bytes;
-    rb = rb > fit ? fit : rb;
-    return rb < 32 ? 32 : rb > 128 ? 128 : rb / 32 * 32;
-}
-
 static inline __attribute__((always_inline)) void
 gemm_tiles(int64_t n, int nr, int nt, const void *w, size_t w_stride, const void *a, size_t a_stride, float *y,
            int64_t ldy, void *work, const tiles_type *tt) {
@@ -2110,314 +2083,6 @@ DEFINE_TILES(tiles_q6_k, unpack_q6_k, 16, 256, block_q6_k, 32, false)
 DEFINE_TILES(tiles_q6_k_r16, unpack_q6_k_r16, 16, 256, block_q6_k, 32, false)
 #undef DEFINE_TILES
 
-/* 16 values of row p (F32/F16/BF16) from index i as floats; masked to `left` values. */
-static inline __m512 ld_w16(const void *p, int64_t i, qlm_type t, int64_t left) {
-    const __mmask16 m = (__mmask16)(left >= 16 ? 0xFFFF : (1u << left) - 1);
-    switch (t) {
-    case QLM_TYPE_F16: return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, (const qlm_f16 *)p + i));
-    case QLM_TYPE_BF16:
-        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, (const qlm_bf16 *)p + i)), 16));
-    default: return _mm512_maskz_loadu_ps(m, (const float *)p + i);
-    }
-}
-
-/* ---- float weights on bf16 tiles -------------------------------------------------
- *
- * One bf16 pass would round weights and activations to 8 significant bits: too coarse
- * for float weights (the transformers fixtures' 1e-3 logit bound failed, 0.013-0.024,
- * with BF16 weights that way). So both are split into bf16 parts, w = wh + wl and x =
- * xh + xl (wl = 0 for BF16; exact for F16's 11 significant bits), and the tiles sum wh xh + wh xl + wl xh in three passes of the k loop (two for
- * BF16). What is left out (wl xl, the parts' last roundings) stays below about 2^-16
- * |w x|; tests/test_kernels.c bounds it. A panel holds the nk hi tiles, then the lo
- * ones. F32 weights keep their float kernels: two parts hold 16 of their 24 bits, and
- * the stories260K F32 logits then missed llama.cpp's by 2.5e-4 (bound 1e-4). */
-static void float_repack(const uint8_t *w, size_t w_stride, int nrows, int nk, qlm_type wt, bool split,
-                         uint8_t *panel) {
-    _Alignas(64) float v[16][32];
-    for (int k = 0; k < nk; k++) {
-        for (int r = 0; r < 16; r++) {
-            if (r < nrows) {
-                const uint8_t *row = w + (size_t)r * w_stride;
-                _mm_prefetch((const char *)row + 64 * (size_t)k + TILES_PF_AHEAD, _MM_HINT_T0); /* 2-byte values */
-                _mm512_store_ps(v[r], ld_w16(row, 32 * (int64_t)k, wt, 16));
-                _mm512_store_ps(v[r] + 16, ld_w16(row, 32 * (int64_t)k + 16, wt, 16));
-            } else {
-                _mm512_store_ps(v[r], _mm512_setzero_ps());
-                _mm512_store_ps(v[r] + 16, _mm512_setzero_ps());
-            }
-        }
-        qlm_amx_bf16_pack_float(&v[0][0], split, panel + 1024 * (size_t)k, panel + 1024 * (size_t)(nk + k));
-    }
-}
-
-/* Only when the scratch is missing (out of memory): x from its two parts, slowly. */
-static void float_tiles_fallback(qlm_type wt, int64_t n, int nr, int nt, const uint8_t *w, size_t w_stride,
-                                 const uint8_t *a, size_t a_stride, float *y, int64_t ldy) {
-    for (int r = 0; r < nr; r++)
-        for (int t = 0; t < nt; t++) {
-            const uint16_t *xh = (const uint16_t *)(a + (size_t)t * a_stride), *xl = xh + n;
-            float sum = 0;
-            for (int64_t i = 0; i < n; i++) {
-                const uint32_t bh = (uint32_t)xh[i] << 16, bl = (uint32_t)xl[i] << 16;
-                float h, l, wv;
-                memcpy(&h, &bh, 4);
-                memcpy(&l, &bl, 4);
-                const uint8_t *row = w + (size_t)r * w_stride;
-                _mm_store_ss(&wv, _mm512_castps512_ps128(ld_w16(row, i, wt, 1)));
-                sum += wv * (h + l);
-            }
-            y[(size_t)t * ldy + r] = sum;
-        }
-}
-
-/* wt: F16 or BF16 (F32 keeps its float kernels, above) */
-static inline __attribute__((always_inline)) void
-float_tiles(qlm_type wt, int64_t n, int nr, int nt, const void *w, size_t w_stride, const void *a, size_t a_stride,
-            float *y, int64_t ldy, void *work) {
-    const bool split = wt != QLM_TYPE_BF16;
-    const int nk = (int)(n / 32);
-    const size_t tiles = 1024 * (size_t)nk, pbytes = split ? 2 * tiles : tiles;
-    if (!work || QLM_GEMM_WORK_BASE(n, nt) < 2 * pbytes) {
-        float_tiles_fallback(wt, n, nr, nt, w, w_stride, a, a_stride, y, ldy);
-        return;
-    }
-    /* xh wh, xl wh, xh wl */
-    const qlm_amx_pass pass[3] = {{0, 0}, {2 * (size_t)n, 0}, {0, tiles}};
-    const size_t rb = tiles_block_rows(n, nt, pbytes / 16);
-    for (int r0 = 0; r0 < nr; r0 += (int)rb) {
-        const int rows = nr - r0 < (int)rb ? nr - r0 : (int)rb, npan = (rows + 15) / 16;
-        for (int p = 0; p < npan; p++) {
-            const int pr = rows - 16 * p < 16 ? rows - 16 * p : 16;
-            float_repack((const uint8_t *)w + (size_t)(r0 + 16 * p) * w_stride, w_stride, pr, nk, wt, split,
-                         (uint8_t *)work + pbytes * (size_t)p);
-        }
-        qlm_amx_bf16_gemm(a, a_stride, nt, work, pbytes, npan, nk, y + r0, ldy, rows, pass, split ? 3 : 2);
-    }
-}
-
-#define DEFINE_FLOAT_TILES(name, wt)                                                                  \
-    static void name(int64_t n, int nr, int nt, const void *w, size_t w_stride, const void *a,      \
-                     size_t a_stride, float *y, int64_t ldy, void *work) {                           \
-        float_tiles(wt, n, nr, nt, w, w_stride, a, a_stride, y, ldy, work);                          \
-    }
-DEFINE_FLOAT_TILES(tiles_f16, QLM_TYPE_F16)
-DEFINE_FLOAT_TILES(tiles_bf16, QLM_TYPE_BF16)
-#undef DEFINE_FLOAT_TILES
-
-/* ---- float weights (F32, F16, BF16) ------------------------------------------------ */
-
-/* matrix-vector: R rows at a time (1 or 2), ACC independent accumulators per row and
- * token over 16 ACC values per step, all NT tokens sharing each weight load and the R
- * rows each activation load: R = 1, ACC = 4 for up to 5 tokens; R = 2, ACC = 1 for 6-8
- * (16 accumulators; with one row and 2 each, pp8 ran 0.8x: 9 loads per 16 weights
- * held it back). Passes of 3 tokens read tl-f16's 2.2 GB twice for 4-6 tokens and three
- * times for 7-8: one pass is pp4 1.25x, pp6-pp7 1.3x (`bash bench/ab.sh 2 ... -p
- * 4,5,6,7,8`). */
-static inline __attribute__((always_inline)) void
-gemv_float_rows(qlm_type wt, int64_t n, const uint8_t *w, size_t w_stride, const float *const *x, float *y,
-                int64_t ldy, const int NT, const int R, const int ACC) {
-    const int esz = wt == QLM_TYPE_F32 ? 4 : 2;
-    __m512 acc[2][8][4];
-    QLM_UNROLL_FULL for (int q = 0; q < R; q++) QLM_UNROLL_FULL for (int t = 0; t < NT; t++)
-        QLM_UNROLL_FULL for (int k = 0; k < ACC; k++) acc[q][t][k] = _mm512_setzero_ps();
-    int64_t i = 0;
-    for (; i + 16 * ACC <= n; i += 16 * ACC) {
-        /* see gemv(); the float loop had its own prefetch into L1 only, PF_DIST ahead:
-         * L2 there and L1 PF_L1 ahead, in-process A/B (1 thread, 600 MB streamed):
-         * F16 1.09-1.17x, BF16 1.09x, F32 1.04x */
-        QLM_UNROLL_FULL for (int q = 0; q < R; q++) {
-            const char *pf = (const char *)w + (size_t)q * w_stride + (size_t)i * (size_t)esz + PF_DIST;
-            QLM_UNROLL_FULL for (int o = 0; o < 16 * ACC * esz; o += 64) {
-                _mm_prefetch(pf + o, PF_HINT);
-                _mm_prefetch(pf - PF_DIST + PF_L1 + o, _MM_HINT_T0);
-            }
-        }
-        QLM_UNROLL_FULL for (int k = 0; k < ACC; k++) {
-            __m512 wv[2];
-            QLM_UNROLL_FULL for (int q = 0; q < R; q++) wv[q] = ld_w16(w + (size_t)q * w_stride, i + 16 * k, wt, 16);
-            QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
-                const __m512 xv = _mm512_load_ps(x[t] + i + 16 * k);
-                QLM_UNROLL_FULL for (int q = 0; q < R; q++) acc[q][t][k] = _mm512_fmadd_ps(wv[q], xv, acc[q][t][k]);
-            }
-        }
-    }
-    for (; i < n; i += 16) { /* activations are zero-padded */
-        QLM_UNROLL_FULL for (int q = 0; q < R; q++) {
-            const __m512 wv = ld_w16(w + (size_t)q * w_stride, i, wt, n - i);
-            QLM_UNROLL_FULL for (int t = 0; t < NT; t++) acc[q][t][0] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(x[t] + i), acc[q][t][0]);
-        }
-    }
-    QLM_UNROLL_FULL for (int q = 0; q < R; q++) QLM_UNROLL_FULL for (int t = 0; t < NT; t++) {
-        __m512 s = acc[q][t][0];
-        if (ACC == 4) s = _mm512_add_ps(_mm512_add_ps(acc[q][t][0], acc[q][t][1]), _mm512_add_ps(acc[q][t][2], acc[q][t][3]));
-        y[(size_t)t * ldy + q] = _mm512_reduce_add_ps(s);
-    }
-}
-
-static inline __attribute__((always_inline)) void
-gemv_float_nt(qlm_type wt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride,
-              float *y, int64_t ldy, const int NT) {
-    const float *x[8];
-    QLM_UNROLL_FULL for (int t = 0; t < NT; t++) x[t] = (const float *)(a + (size_t)t * a_stride);
-    int r = 0;
-    if (NT >= 6)
-        for (; r + 2 <= nr; r += 2) gemv_float_rows(wt, n, w + (size_t)r * w_stride, w_stride, x, y + r, ldy, NT, 2, 1);
-    for (; r < nr; r++) gemv_float_rows(wt, n, w + (size_t)r * w_stride, w_stride, x, y + r, ldy, NT, 1, NT >= 6 ? 1 : 4);
-}
-
-static inline __attribute__((always_inline)) void
-gemv_float(qlm_type wt, int64_t n, int nr, const uint8_t *w, size_t w_stride, const uint8_t *a, size_t a_stride,
-           float *y, int64_t ldy, int nt) {
-    for (int t0 = 0, c; t0 < nt; t0 += c) {
-        c = nt - t0 < 8 ? nt - t0 : 8;
-        const uint8_t *at = a + (size_t)t0 * a_stride;
-        float *yt = y + (size_t)t0 * ldy;
-        switch (c) {
-        case 1: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 1); break;
-        case 2: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 2); break;
-        case 3: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 3); break;
-        case 4: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 4); break;
-        case 5: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 5); break;
-        case 6: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 6); break;
-        case 7: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 7); break;
-        default: gemv_float_nt(wt, n, nr, w, w_stride, at, a_stride, yt, ldy, 8); break;
-        }
-    }
-}
-
-/* Panel: for each value k, the 16 rows' weights as floats (lane = row). Built with
- * 16x16 transposes. */
-static inline __attribute__((always_inline)) void
-repack_float(qlm_type wt, const uint8_t *w, size_t w_stride, int nrows, int64_t n, float *panel) {
-    int64_t k0 = 0;
-    if (nrows == 16) /* unrolled, unmasked: the general loop below spilled its rows to the stack */
-        for (; k0 + 16 <= n; k0 += 16) {
-            __m512 v[16];
-            QLM_UNROLL_FULL for (int r = 0; r < 16; r++) v[r] = ld_w16(w + (size_t)r * w_stride, k0, wt, 16);
-            avx512_transpose16(v);
-            QLM_UNROLL_FULL for (int k = 0; k < 16; k++) _mm512_store_ps(panel + (k0 + k) * 16, v[k]);
-        }
-    for (; k0 < n; k0 += 16) {
-        __m512 v[16];
-        for (int r = 0; r < 16; r++)
-            v[r] = r < nrows ? ld_w16(w + (size_t)r * w_stride, k0, wt, n - k0) : _mm512_setzero_ps();
-        /* transpose 16x16: v[r][k] -> panel[k0 + k][r] */
-        avx512_transpose16(v);
-        for (int k = 0; k < 16 && k0 + k < n; k++) _mm512_store_ps(panel + (k0 + k) * 16, v[k]);
-    }
-}
-
-/* 16 rows x C tokens: one FMA per 16 multiply-adds, the activation broadcast from memory. */
-static inline __attribute__((always_inline)) void
-micro_float(int64_t n, const float *panel, const float *const *xt, float *y, int64_t ldy, int nrows, const int C) {
-    __m512 facc[MAX_C];
-    const float *x[MAX_C];
-    QLM_UNROLL_FULL for (int t = 0; t < C; t++) { facc[t] = _mm512_setzero_ps(); x[t] = xt[t]; }
-    for (int64_t k = 0; k < n; k++) {
-        const __m512 wv = _mm512_load_ps(panel + 16 * k);
-        QLM_UNROLL_FULL for (int t = 0; t < C; t++) facc[t] = _mm512_fmadd_ps(wv, _mm512_set1_ps(x[t][k]), facc[t]);
-    }
-    const __mmask16 m = (__mmask16)((1u << nrows) - 1);
-    QLM_UNROLL_FULL for (int t = 0; t < C; t++) _mm512_mask_storeu_ps(y + (size_t)t * ldy, m, facc[t]);
-}
-
-/* 32 rows (two panels) x C tokens: per value two loads, C broadcasts and 2C FMAs, so the
- * FMAs set the pace; the 16-row kernel above needs a load per FMA (its broadcasts come
- * from memory) and ran an F16 prompt no faster than the AVX2 path. */
-static inline __attribute__((always_inline)) void
-micro_float2(int64_t n, const float *p0, const float *p1, const float *const *xt, float *y, int64_t ldy, int rows,
-             const int C) {
-    __m512 f0[MAX_C], f1[MAX_C];
-    const float *x[MAX_C];
-    QLM_UNROLL_FULL for (int t = 0; t < C; t++) {
-        f0[t] = f1[t] = _mm512_setzero_ps();
-        x[t] = xt[t];
-    }
-    for (int64_t k = 0; k < n; k++) {
-        const __m512 w0 = _mm512_load_ps(p0 + 16 * k), w1 = _mm512_load_ps(p1 + 16 * k);
-        QLM_UNROLL_FULL for (int t = 0; t < C; t++) {
-            const __m512 b = _mm512_set1_ps(x[t][k]);
-            f0[t] = _mm512_fmadd_ps(w0, b, f0[t]);
-            f1[t] = _mm512_fmadd_ps(w1, b, f1[t]);
-        }
-    }
-    const __mmask16 m1 = (__mmask16)((1u << (rows - 16)) - 1);
-    QLM_UNROLL_FULL for (int t = 0; t < C; t++) {
-        _mm512_storeu_ps(y + (size_t)t * ldy, f0[t]);
-        _mm512_mask_storeu_ps(y + (size_t)t * ldy + 16, m1, f1[t]);
-    }
-}
-
-static inline __attribute__((always_inline)) void
-gemm_float(qlm_type wt, int64_t n, int nr, int nt, const void *w, size_t w_stride, const void *a,
-           size_t a_stride, float *y, int64_t ldy, void *work) {
-    const size_t panel_bytes = (size_t)n * 64 + 64;
-    int panels = work ? (int)(QLM_GEMM_WORK_BASE(n, nt) / panel_bytes) : 0;
-    if (panels > 4) panels = 4;
-    if (nt < FGEMM_MIN_TOKENS(wt) || panels < 1) {
-        gemv_float(wt, n, nr, w, w_stride, a, a_stride, y, ldy, nt);
-        return;
-    }
-    const float *xt[MAX_C];
-    for (int r0 = 0; r0 < nr; r0 += 16 * panels) {
-        int np = (nr - r0 + 15) / 16;
-        if (np > panels) np = panels;
-        for (int p = 0; p < np; p++) {
-            int rows = nr - r0 - 16 * p < 16 ? nr - r0 - 16 * p : 16;
-            repack_float(wt, (const uint8_t *)w + (size_t)(r0 + 16 * p) * w_stride, w_stride, rows, n,
-                         (float *)((uint8_t *)work + panel_bytes * (size_t)p));
-        }
-        for (int t0 = 0; t0 < nt; t0 += MAX_C) {
-            int c = nt - t0 < MAX_C ? nt - t0 : MAX_C;
-            for (int t = 0; t < c; t++) xt[t] = (const float *)((const uint8_t *)a + (size_t)(t0 + t) * a_stride);
-            int p = 0;
-            for (; p + 2 <= np; p += 2) { /* rows r0 + 16p .. + 32 (the second panel may be short) */
-                const int rows = nr - r0 - 16 * p < 32 ? nr - r0 - 16 * p : 32;
-                const float *pa = (const float *)((const uint8_t *)work + panel_bytes * (size_t)p);
-                const float *pb = (const float *)((const uint8_t *)work + panel_bytes * (size_t)(p + 1));
-                float *yp = y + (size_t)t0 * ldy + r0 + 16 * p;
-                switch (c) {
-                case 1: micro_float2(n, pa, pb, xt, yp, ldy, rows, 1); break;
-                case 2: micro_float2(n, pa, pb, xt, yp, ldy, rows, 2); break;
-                case 3: micro_float2(n, pa, pb, xt, yp, ldy, rows, 3); break;
-                case 4: micro_float2(n, pa, pb, xt, yp, ldy, rows, 4); break;
-                case 5: micro_float2(n, pa, pb, xt, yp, ldy, rows, 5); break;
-                case 6: micro_float2(n, pa, pb, xt, yp, ldy, rows, 6); break;
-                case 7: micro_float2(n, pa, pb, xt, yp, ldy, rows, 7); break;
-                default: micro_float2(n, pa, pb, xt, yp, ldy, rows, 8); break;
-                }
-            }
-            for (; p < np; p++) {
-                int rows = nr - r0 - 16 * p < 16 ? nr - r0 - 16 * p : 16;
-                const float *pan = (const float *)((const uint8_t *)work + panel_bytes * (size_t)p);
-                float *yp = y + (size_t)t0 * ldy + r0 + 16 * p;
-                switch (c) {
-                case 1: micro_float(n, pan, xt, yp, ldy, rows, 1); break;
-                case 2: micro_float(n, pan, xt, yp, ldy, rows, 2); break;
-                case 3: micro_float(n, pan, xt, yp, ldy, rows, 3); break;
-                case 4: micro_float(n, pan, xt, yp, ldy, rows, 4); break;
-                case 5: micro_float(n, pan, xt, yp, ldy, rows, 5); break;
-                case 6: micro_float(n, pan, xt, yp, ldy, rows, 6); break;
-                case 7: micro_float(n, pan, xt, yp, ldy, rows, 7); break;
-                default: micro_float(n, pan, xt, yp, ldy, rows, 8); break;
-                }
-            }
-        }
-    }
-}
-
-static void gemm_f32(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as, float *y,
-                     int64_t ldy, void *work) {
-    gemm_float(QLM_TYPE_F32, n, nr, nt, w, ws, a, as, y, ldy, work);
-}
-static void gemm_f16(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as, float *y,
-                     int64_t ldy, void *work) {
-    gemm_float(QLM_TYPE_F16, n, nr, nt, w, ws, a, as, y, ldy, work);
-}
-static void gemm_bf16(int64_t n, int nr, int nt, const void *w, size_t ws, const void *a, size_t as, float *y,
-                      int64_t ldy, void *work) {
-    gemm_float(QLM_TYPE_BF16, n, nr, nt, w, ws, a, as, y, ldy, work);
-}
 
 void qlm_avx512_fill_gemm(qlm_kernels *k) {
     /* QLM_AMX=0 keeps the VNNI kernels on an AMX machine (for comparisons) */
@@ -2453,11 +2118,11 @@ void qlm_avx512_fill_gemm(qlm_kernels *k) {
     k->gemm_prep[QLM_TYPE_Q6_K_R16] = qlm_x86_prep_q6_k; /* Q6_K's activations */
     k->gemm[QLM_TYPE_Q6_K_R16] = gemm_q6_k_r16;
     k->gemm_prep[QLM_TYPE_F32] = qlm_x86_prep_f32;
-    k->gemm[QLM_TYPE_F32] = gemm_f32;
+    k->gemm[QLM_TYPE_F32] = qlm_avx512_gemm_f32;
     k->gemm_prep[QLM_TYPE_F16] = qlm_x86_prep_f16;
-    k->gemm[QLM_TYPE_F16] = gemm_f16;
+    k->gemm[QLM_TYPE_F16] = qlm_avx512_gemm_f16;
     k->gemm_prep[QLM_TYPE_BF16] = qlm_x86_prep_f32;
-    k->gemm[QLM_TYPE_BF16] = gemm_bf16;
+    k->gemm[QLM_TYPE_BF16] = qlm_avx512_gemm_bf16;
     /* bf16 tiles for large batches: QLM_AMX=0 or QLM_AMX=int8 keep the int8 kernels. The
      * tile state is requested here, once, since these run whenever a prompt is long. */
     const qlm_cpu_features *cpu = qlm_cpu_get();
@@ -2496,8 +2161,8 @@ void qlm_avx512_fill_gemm(qlm_kernels *k) {
         k->tiles_min_tokens[QLM_TYPE_Q8_0] = TILES_MIN_TOKENS_Q8_0;
         qlm_avx512_attn_tiles = true;
         k->attn_tokens = 32; /* 256 (token, head) pairs per tile gemm with 8-head groups */
-        k->gemm_tiles[QLM_TYPE_F16] = tiles_f16;
-        k->gemm_tiles[QLM_TYPE_BF16] = tiles_bf16;
+        k->gemm_tiles[QLM_TYPE_F16] = qlm_avx512_tiles_f16;
+        k->gemm_tiles[QLM_TYPE_BF16] = qlm_avx512_tiles_bf16;
         const qlm_type ft[2] = {QLM_TYPE_F16, QLM_TYPE_BF16};
         for (int i = 0; i < 2; i++) {
             k->prep_tiles[ft[i]] = qlm_amx_prep_bf16_split;

@@ -134,7 +134,7 @@ void qlm_amx_bf16_gemm_rows(const uint8_t *xt, int nt, int nk, const uint8_t *pa
                             float *y, int64_t ldy, int nrows);
 /* One pass of the gemm's k loop: activation tiles a_off bytes into each row, B tiles
  * p_off bytes into each panel. The passes add into the same sums (float weights:
- * hi/lo parts of the weights and the activations, see gemm_avx512.c). */
+ * hi/lo parts of the weights and the activations, see gemm_float_avx512.c). */
 typedef struct {
     size_t a_off, p_off;
 } qlm_amx_pass;

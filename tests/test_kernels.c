@@ -566,7 +566,7 @@ static void test_gemm_tiles(const qlm_kernels *k, const char *isa) {
     for (int wi = 0; wi < N_WTYPES; wi++) {
         qlm_type t = WTYPES[wi];
         const qlm_type_traits *tt = qlm_type_get(t);
-        /* float weights: hi/lo bf16 parts of weights and activations (gemm_avx512.c),
+        /* float weights: hi/lo bf16 parts of weights and activations (gemm_float_avx512.c),
          * what is left out below ~2^-16 per product: bound 1e-4 (measured: see NOTE) */
         const double bound = k->tiles_split[t] ? 1e-4 : 0.008;
         t_case("%s: bf16 tiles %s on odd shapes vs exact float product (rel <= %g)", isa, tt->name, bound);
