@@ -87,16 +87,17 @@ $(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	$(CC) $(CFLAGS_ALL) $(FLAGS_$(lastword $(subst _, ,$(basename $(notdir $<))))) -MMD -MP -c $< -o $@
 
 ifeq ($(SAN),1)
-# gcc -O2 with ASan + UBSan spends ~7 CPU minutes on quant/gemm_avx512.c (its kernels are
-# instantiated per type and token count); -O1 takes under one and keeps both sanitizers
-$(filter $(BUILD)/quant/gemm_%.o,$(LIB_OBJ)): CFLAGS_ALL += -O1
+# gcc -O2 with ASan + UBSan spent ~7 CPU minutes on quant/gemm_avx512.c when it also held
+# the matrix-vector loops (its kernels are instantiated per type and token count); -O1
+# takes under one and keeps both sanitizers
+$(filter $(BUILD)/quant/gemm_%.o $(BUILD)/quant/gemv_%.o,$(LIB_OBJ)): CFLAGS_ALL += -O1
 endif
 ifeq ($(SAN),fuzz)
 # clang's UBSan instrumentation of the heavily inlined SIMD matrix kernels takes about 10
 # CPU minutes for quant/gemm_avx512.c alone (ASan only: under 2). The fuzzers aim at the
 # parsers, and `make SAN=1 test` runs these kernels under both sanitizers, so in the fuzz
 # build they keep ASan and coverage only.
-$(filter $(BUILD)/quant/gemm_%.o,$(LIB_OBJ)): CFLAGS_ALL += -fno-sanitize=undefined
+$(filter $(BUILD)/quant/gemm_%.o $(BUILD)/quant/gemv_%.o,$(LIB_OBJ)): CFLAGS_ALL += -fno-sanitize=undefined
 endif
 
 $(BUILD)/libqlm.a: $(LIB_OBJ)
