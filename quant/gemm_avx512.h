@@ -55,7 +55,18 @@ typedef x86_prow prow; /* a prepared activation row (quant/kernels_x86.h) */
 
 /* The quantized weight kinds of the kernels (the kernel table's types, rearranged
  * layouts included) */
-typedef enum { T_Q4_0, T_Q4_1, T_Q5_0, T_Q5_1, T_Q8_0, T_Q4_K, T_Q5_K, T_Q6_K, T_Q4_0_G8, T_Q4_K_R16, T_Q6_K_R16, T_Q4_0_R16, T_Q8_0_R16, T_Q5_K_R16 } qtype;
+typedef enum {
+    T_Q4_0, T_Q4_1, T_Q5_0, T_Q5_1, T_Q8_0, T_Q4_K, T_Q5_K, T_Q6_K,
+    T_Q4_0_G8, T_Q4_K_R16, T_Q6_K_R16, T_Q4_0_R16, T_Q8_0_R16, T_Q5_K_R16
+} qtype;
+
+/* 4 bytes at p as an int32 (unaligned) */
+static inline int32_t ld32(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
 /* acc += w . (4 bytes at p, broadcast). Written in assembly because compilers load the
  * broadcast into a register first: the embedded {1to16} form is one fused uop instead
  * of two, and the micro-kernel is bound by instruction throughput. */
@@ -70,17 +81,15 @@ static inline __m512i dp_bcast(__m512i acc, __m512i w, const int8_t *p) {
 #define DPB(acc, w, p) _mm512_dpbusd_epi32(acc, w, _mm512_set1_epi32(ld32(p)))
 #endif
 
-static inline int32_t ld32(const int8_t *p) {
-    int32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
+/* 4 bytes at p as a float (unaligned) */
 static inline float ldf(const int8_t *p) {
     float v;
     memcpy(&v, p, 4);
     return v;
 }
+
+/* ---- the interleaved layouts (quant/blocks.h) in registers: the matrix-vector loops
+ * (gemv_avx512.c) and the panels and tiles made from them (gemm_avx512.c) ---------- */
 
 /* Q4_K_R16 scales and mins as bytes [j][r] (r: row): v[0] scales 0-3, v[1] scales 4-7,
  * v[2] mins 0-3, v[3] mins 4-7, one j per 128-bit lane. */
