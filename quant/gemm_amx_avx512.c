@@ -570,18 +570,18 @@ bf16_tiles(const uint8_t *a0_, const uint8_t *a1_, size_t a_stride, const uint8_
         const uint8_t *a0 = a0_ + pass[ps].a_off, *a1 = a1_ + pass[ps].a_off;
         const uint8_t *p0 = p0_ + pass[ps].p_off, *p1 = p1_ + pass[ps].p_off;
         for (int k = 0; k < nk; k++) {
-        _tile_loadd(4, a0 + 64 * (size_t)k, (long)a_stride);
-        _tile_loadd(6, p0 + 1024 * (size_t)k, 64);
-        _tile_dpbf16ps(0, 4, 6);
-        if (two_pan) {
-            _tile_loadd(7, p1 + 1024 * (size_t)k, 64);
-            _tile_dpbf16ps(1, 4, 7);
-        }
-        if (two_tok) {
-            _tile_loadd(5, a1 + 64 * (size_t)k, (long)a_stride);
-            _tile_dpbf16ps(2, 5, 6);
-            if (two_pan) _tile_dpbf16ps(3, 5, 7);
-        }
+            _tile_loadd(4, a0 + 64 * (size_t)k, (long)a_stride);
+            _tile_loadd(6, p0 + 1024 * (size_t)k, 64);
+            _tile_dpbf16ps(0, 4, 6);
+            if (two_pan) {
+                _tile_loadd(7, p1 + 1024 * (size_t)k, 64);
+                _tile_dpbf16ps(1, 4, 7);
+            }
+            if (two_tok) {
+                _tile_loadd(5, a1 + 64 * (size_t)k, (long)a_stride);
+                _tile_dpbf16ps(2, 5, 6);
+                if (two_pan) _tile_dpbf16ps(3, 5, 7);
+            }
         }
     }
 }
